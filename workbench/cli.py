@@ -1,0 +1,59 @@
+"""``workbench <noun> <verb>`` - the command line.
+
+Each noun lives in its own module ``workbench/commands/<noun>.py`` exposing
+``register(subparsers)``; heavy imports happen inside the handlers so that
+``workbench --help`` stays fast.  Add a command by adding a module and its
+name to :data:`COMMANDS`.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from workbench.errors import WorkbenchError
+
+__all__ = ["main", "build_parser", "COMMANDS"]
+
+#: Command modules, in the order ``--help`` lists them.
+COMMANDS: tuple[str, ...] = (
+    "data", "sample", "features", "template", "model", "campaign", "evaluate", "app", "serve", "users", "demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from workbench import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Precision-marketing workbench: data, models, campaigns, apps, evaluation.",
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"workbench.commands.{name}")
+        except ModuleNotFoundError as exc:  # a command not built yet
+            if exc.name == f"workbench.commands.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        rc = args.func(args)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return int(rc or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Command-line nouns; see :mod:`workbench.cli`."""

@@ -1,0 +1,148 @@
+"""Where the province tables come from: one DuckDB connection over any source.
+
+A *source* is one of
+
+* a folder holding ``<table>.parquet`` files, ``<table>/`` folders of Parquet
+  parts (partitioned), or ``<table>.csv`` files;
+* a DuckDB database file (``*.duckdb`` / ``*.db``) with one table per name;
+* a mapping ``{table name: pandas.DataFrame}``.
+
+:func:`connect` returns a DuckDB connection with one view per table present,
+named after the table, so the same SQL runs on every kind of source and the
+data never has to be in pandas memory.  Only this module and
+:mod:`workbench.data.io` open files.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import duckdb
+import pandas as pd
+
+from workbench.data.tables import TABLE_ORDER
+
+__all__ = ["Source", "SourceLike", "as_source", "connect"]
+
+SourceLike = Union[str, Path, Mapping[str, pd.DataFrame], "Source"]
+_DUCKDB_SUFFIXES = {".duckdb", ".db", ".ddb"}
+
+
+def _sql_str(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A located set of province tables.
+
+    Parameters
+    ----------
+    location : path or mapping
+        Folder, DuckDB file, or ``{table: DataFrame}``.
+    """
+
+    location: object
+
+    @property
+    def kind(self) -> str:
+        if isinstance(self.location, Mapping):
+            return "frames"
+        p = Path(self.location)
+        if p.is_file() and p.suffix.lower() in _DUCKDB_SUFFIXES:
+            return "duckdb"
+        if p.is_dir():
+            return "folder"
+        raise FileNotFoundError(
+            f"data source {str(p)!r} is neither a folder of Parquet/CSV files nor a DuckDB file "
+            f"({', '.join(sorted(_DUCKDB_SUFFIXES))})"
+        )
+
+    def files(self) -> dict[str, tuple[str, Path]]:
+        """For a folder source: table -> (format, path) of each table present."""
+        if self.kind != "folder":
+            return {}
+        root = Path(self.location)
+        found: dict[str, tuple[str, Path]] = {}
+        for name in TABLE_ORDER:
+            if (root / f"{name}.parquet").is_file():
+                found[name] = ("parquet", root / f"{name}.parquet")
+            elif (root / name).is_dir() and any((root / name).rglob("*.parquet")):
+                found[name] = ("parquet", root / name)
+            elif (root / f"{name}.csv").is_file():
+                found[name] = ("csv", root / f"{name}.csv")
+        return found
+
+    def scan_sql(self, name: str) -> str:
+        """A DuckDB table expression reading table ``name`` straight from the source."""
+        kind = self.kind
+        if kind == "folder":
+            files = self.files()
+            if name not in files:
+                raise FileNotFoundError(
+                    f"table {name!r} not found in {self.location}: expected {name}.parquet, {name}/ or {name}.csv"
+                )
+            fmt, path = files[name]
+            if fmt == "parquet":
+                target = path / "**" / "*.parquet" if path.is_dir() else path
+                return f"read_parquet({_sql_str(target)})"
+            return f"read_csv({_sql_str(path)}, header=true)"
+        if kind == "duckdb":
+            return f'src."{name}"'
+        return f'"{name}"'
+
+    def tables(self) -> list[str]:
+        """Names of the data-model tables this source holds."""
+        kind = self.kind
+        if kind == "frames":
+            return [n for n in TABLE_ORDER if n in self.location]
+        if kind == "folder":
+            return list(self.files())
+        con = duckdb.connect(str(self.location), read_only=True)
+        try:
+            present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        finally:
+            con.close()
+        return [n for n in TABLE_ORDER if n in present]
+
+
+def as_source(source: SourceLike) -> Source:
+    """Wrap a path or mapping as a :class:`Source` (a Source is returned as is)."""
+    return source if isinstance(source, Source) else Source(source)
+
+
+def connect(source: SourceLike, *, memory_limit: str | None = None, threads: int | None = None,
+            temp_directory: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with a view per table of ``source``.
+
+    Parameters
+    ----------
+    source : path, mapping or Source
+        Where the tables are.
+    memory_limit : str, optional
+        DuckDB memory limit, e.g. ``"4GB"``; DuckDB spills to ``temp_directory`` beyond it.
+    threads : int, optional
+        DuckDB worker threads.
+    temp_directory : str, optional
+        Where DuckDB may spill.
+    """
+    src = as_source(source)
+    con = duckdb.connect()
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    if temp_directory:
+        con.execute(f"SET temp_directory = {_sql_str(Path(temp_directory))}")
+    kind = src.kind
+    if kind == "frames":
+        for name in src.tables():
+            con.register(name, src.location[name])
+        return con
+    if kind == "duckdb":
+        con.execute(f"ATTACH {_sql_str(Path(src.location))} AS src (READ_ONLY)")
+    for name in src.tables():
+        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {src.scan_sql(name)}')
+    return con
