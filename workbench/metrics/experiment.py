@@ -35,8 +35,10 @@ Sample-ratio mismatch (:func:`srm_check`, :func:`srm_test`)
     broken assignment of a large campaign is flagged almost surely).
 Variance reduction with pre-period covariates
     * :func:`cuped_effect` - CUPED (Deng et al. 2013): ``y - (x - mean(x)) theta``
-      with ``theta`` from the pooled least-squares fit of ``y`` on ``x``
-      (``cov(x, y) / var(x)`` for one covariate), then Welch on the adjusted outcome;
+      with ``theta`` from the pooled within-group covariance (``sum_g cov_g(x, y) /
+      sum_g var_g(x)`` for one covariate: the slope of ``y`` on ``x`` with each arm
+      centred at its own means, so the treatment effect does not leak into
+      ``theta``), then Welch on the adjusted outcome;
     * :func:`regression_adjusted_effect` - Lin (2013): OLS of the outcome on
       treatment, centred covariates and their interactions with treatment, with a
       heteroskedasticity-robust (HC2 by default) standard error.
@@ -554,10 +556,12 @@ def cuped_effect(y, treated, covariates, *, alpha: float = 0.05) -> dict:
 
     The outcome is adjusted with pre-period covariates ``x``:
     ``y_adj = y - (x - mean(x)) @ theta`` where ``theta`` is the least-squares
-    slope of ``y`` on ``x`` over both groups pooled (``cov(x, y) / var(x)`` for one
-    covariate).  The difference in adjusted means is unbiased when ``x`` is not
-    affected by the treatment (pre-period), and its variance is smaller by the
-    share of variance ``x`` explains.
+    slope of ``y`` on ``x`` from the pooled within-group covariance (each group
+    centred at its own means; ``sum_g cov_g(x, y) / sum_g var_g(x)`` for one
+    covariate).  The difference in adjusted means then equals the ANCOVA
+    estimate ``(mean y_t - mean y_c) - theta (mean x_t - mean x_c)``; it is
+    (nearly) unbiased when ``x`` is not affected by the treatment (pre-period),
+    and its variance is smaller by the share of variance ``x`` explains.
 
     Parameters
     ----------
@@ -586,10 +590,17 @@ def cuped_effect(y, treated, covariates, *, alpha: float = 0.05) -> dict:
     """
     alpha = _check_alpha(alpha)
     y, t, x, notes = _design(y, treated, covariates, "cuped_effect")
-    if x.shape[1] and y.size >= 2:
-        xc = x - x.mean(axis=0)
-        theta = np.linalg.lstsq(xc, y - y.mean(), rcond=None)[0]
-        y_adj = y - xc @ theta
+    if x.shape[1] and t.any() and (~t).any() and y.size >= 3:
+        # pooled within-group covariance: centre each group at its own means, so the
+        # treatment effect does not leak into theta (the plain pooled fit is biased by
+        # about -effect / (n - 1) in small samples)
+        xw = x.copy()
+        yw = y.copy()
+        for g in (t, ~t):
+            xw[g] -= x[g].mean(axis=0)
+            yw[g] -= y[g].mean()
+        theta = np.linalg.lstsq(xw, yw, rcond=None)[0]
+        y_adj = y - (x - x.mean(axis=0)) @ theta
     else:
         theta = np.zeros(x.shape[1])
         y_adj = y
