@@ -657,7 +657,7 @@ def regression_adjusted_effect(y, treated, covariates, *, alpha: float = 0.05, c
         Lengths that differ, a non-binary ``treated``, non-numeric covariates or
         an unknown ``cov_type``.
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
     alpha = _check_alpha(alpha)
     if cov_type not in _COV_TYPES:
@@ -676,7 +676,7 @@ def regression_adjusted_effect(y, treated, covariates, *, alpha: float = 0.05, c
         xc = x - x.mean(axis=0)
         design = np.column_stack([np.ones(y.size), tf, xc, xc * tf[:, None]])
         with _quiet():
-            fit = sm.OLS(y, design).fit(cov_type=cov_type)
+            fit = OLS(y, design).fit(cov_type=cov_type)
             ci = fit.conf_int(alpha=alpha)
         out.update(estimate=float(fit.params[1]), se=float(fit.bse[1]), ci_low=float(ci[1, 0]),
                    ci_high=float(ci[1, 1]), p_value=float(fit.pvalues[1]))
