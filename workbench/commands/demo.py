@@ -1,0 +1,101 @@
+"""``workbench demo`` - run the closed loop's templates on the sample province, in order.
+
+:data:`DEMO_STEPS` names the templates; a step whose template does not exist
+yet is skipped with a note.  Each step receives the parameters it declares
+among :data:`SHARED_PARAMETERS`: ``data`` (the province's data) and
+``run_dir`` (the demo's output folder, where a step may leave files for the
+steps after it).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.i18n import LANGUAGES
+
+__all__ = ["DEMO_STEPS", "SHARED_PARAMETERS", "register", "run_demo"]
+
+#: Templates the demo runs, in order (later issues append theirs by name).
+DEMO_STEPS: list[str] = [
+    "00_hello",
+]
+#: Parameters the demo hands to every step that declares them.
+SHARED_PARAMETERS: tuple[str, ...] = ("data", "run_dir")
+
+
+def register(subparsers) -> None:
+    """Add ``demo`` to the ``workbench`` parser."""
+    p = subparsers.add_parser(
+        "demo", help="run every demo template on the sample province",
+        description="Run the templates of the closed loop, in order, on a province's data and write one "
+                    "executed notebook and one HTML report per step.",
+    )
+    p.add_argument("--data", default="sample_data/province", metavar="DIR",
+                   help="folder (or DuckDB file) of the province tables (default: sample_data/province)")
+    p.add_argument("--out", default="runs/demo", metavar="DIR", help="output folder (default: runs/demo)")
+    p.add_argument("--lang", choices=LANGUAGES, help="language of the reports (default: each template's own)")
+    p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    p.set_defaults(func=_demo)
+
+
+def run_demo(data, out_dir, *, language: str | None = None, steps: list[str] | None = None,
+             progress: bool = True) -> list:
+    """Run the demo steps on ``data``; return the :class:`~workbench.templates.RunResult` of each step run.
+
+    Parameters
+    ----------
+    data : path
+        Folder or DuckDB file of the province tables.
+    out_dir : path
+        Where each step writes ``<name>.ipynb`` and ``<name>.html``.
+    language : {"zh", "en"}, optional
+        Report language for the steps that have a ``language`` parameter.
+    steps : list of str, optional
+        Template names to run instead of :data:`DEMO_STEPS`.
+    progress : bool
+        Show a tqdm bar over the steps.
+
+    Raises
+    ------
+    ParameterError
+        When ``data`` does not exist (run ``make sample``) or ``language`` is unknown.
+    TemplateError
+        When a step fails; later steps are not run, since they may need its output.
+    """
+    from tqdm.auto import tqdm
+
+    from workbench.errors import ParameterError
+    from workbench.i18n import t
+    from workbench.templates import list_templates, run_template, template_parameters
+
+    data = Path(data)
+    if not data.exists():
+        raise ParameterError(
+            f"The 'data' parameter must be an existing folder (or DuckDB file) of province tables. Got {str(data)!r} "
+            "instead: it does not exist. Run `make sample` to create sample_data/province."
+        )
+    if language is not None and language not in LANGUAGES:
+        raise ParameterError.invalid("language", f"one of {list(LANGUAGES)}", language)
+    out = Path(out_dir)
+    shared = {"data": str(data), "run_dir": str(out)}
+    available = {info.name for info in list_templates()}
+    results = []
+    bar = tqdm(list(steps if steps is not None else DEMO_STEPS), desc="demo", unit="step", disable=not progress)
+    for name in bar:
+        bar.set_postfix_str(name)
+        if name not in available:
+            tqdm.write(t("templates.demo.skipped", lang=language, name=name))
+            continue
+        declared = template_parameters(name)
+        params = {k: v for k, v in shared.items() if k in declared}
+        result = run_template(name, params, out, language=language if "language" in declared else None,
+                              progress=False)
+        tqdm.write(t("templates.demo.step", lang=language, name=name, path=result.html))
+        results.append(result)
+    bar.close()
+    print(t("templates.demo.done", lang=language, count=len(results), folder=out))
+    return results
+
+
+def _demo(args) -> int:
+    run_demo(args.data, args.out, language=args.lang, progress=not args.no_progress)
+    return 0
