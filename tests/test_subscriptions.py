@@ -36,8 +36,8 @@ EVENTS = [
     (6, "mn_b", "2026-04-04", "order", "sms"), (6, "mn_b", "2026-04-04", "unsubscribe", "sms"),
     # subscriber 7: leaves on the last day of June
     (7, "mn_a", "2026-04-01", "order", "sms"), (7, "mn_a", "2026-06-30", "unsubscribe", "sms"),
-    # subscribers 8 and 9: exactly on / one day after the stable boundary of snapshot 2026-06
-    (8, "mn_b", "2026-04-01", "order", "sms"), (9, "mn_b", "2026-04-02", "order", "sms"),
+    # subscribers 8 and 9: exactly on / one day after the stable boundary of snapshot 2026-06 (04-30)
+    (8, "mn_b", "2026-04-30", "order", "sms"), (9, "mn_b", "2026-05-01", "order", "sms"),
     # subscriber 10: a two-day gap (and leaves exactly when the two free months end: not a free-month leaver)
     (10, "mn_a", "2026-01-01", "order", "sms"), (10, "mn_a", "2026-03-01", "unsubscribe", "sms"),
     (10, "mn_a", "2026-03-03", "order", "sms"),
@@ -102,13 +102,14 @@ def test_active_subscribers_at_a_month_end():
 
 def test_stable_subscribers_cover_every_day_of_the_last_months():
     s = stable_subscribers(source(), "mobile_newspaper", "2026-06", stable_months=3)
-    assert s["subscriber_id"].tolist() == [2, 5, 8, 10]  # 7 left on 06-30, 9 started on 04-02
+    assert s["subscriber_id"].tolist() == [2, 5, 8, 10]  # 7 left on 06-30, 9 started on 05-01
     assert s["tenure_months"].tolist() == [4, 3, 2, 3]
-    # at 2026-05 the stay must have started by 03-01: subscriber 10's two-day gap matters
-    assert stable_subscribers(source(), snapshot="2026-05")["subscriber_id"].tolist() == [2, 5]
-    assert stable_subscribers(source(), snapshot="2026-05", gap_days=2)["subscriber_id"].tolist() == [2, 5, 10]
+    # four month ends at 2026-05: the stay must have started by 02-28, so subscriber 10's two-day gap matters
+    assert stable_subscribers(source(), snapshot="2026-05", stable_months=4)["subscriber_id"].tolist() == [2]
+    assert stable_subscribers(source(), snapshot="2026-05", stable_months=4, gap_days=2)["subscriber_id"].tolist() \
+        == [2, 10]
     assert stable_subscribers(source(), snapshot="2026-06", stable_months=1)["subscriber_id"].tolist() \
-        == [1, 2, 5, 8, 9, 10]
+        == [1, 2, 4, 5, 8, 9, 10]
 
 
 def test_subscriber_status_flags_every_subscriber_on_the_network():
@@ -124,14 +125,14 @@ def test_monthly_flows_against_hand_counts():
     f = monthly_flows(source(), "mobile_newspaper")
     assert f["month"].dt.strftime("%Y-%m").tolist() == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05",
                                                         "2026-06"]
-    assert f["orders"].tolist() == [2, 1, 3, 4, 2, 1]
+    assert f["orders"].tolist() == [2, 1, 3, 3, 3, 1]
     assert f["unsubscribes"].tolist() == [0, 0, 2, 2, 1, 1]
     assert f["free_month_leavers"].tolist() == [0, 0, 1, 0, 0, 0]
-    assert f["subscribers"].tolist() == [2, 3, 3, 6, 7, 7]
-    assert f["net_adds"].tolist() == [2, 1, 0, 3, 1, 0]
+    assert f["subscribers"].tolist() == [2, 3, 3, 5, 7, 7]
+    assert f["net_adds"].tolist() == [2, 1, 0, 2, 2, 0]
     part = monthly_flows(source(), "mobile_newspaper", start="2026-03", end="2026-04")
-    assert part["subscribers"].tolist() == [3, 6] and part["net_adds"].tolist() == [0, 3]
-    assert part["orders"].tolist() == [3, 4]
+    assert part["subscribers"].tolist() == [3, 5] and part["net_adds"].tolist() == [0, 2]
+    assert part["orders"].tolist() == [3, 3]
     empty = monthly_flows(source(), "fetion", start="2026-01", end="2026-02")
     assert empty[["subscribers", "orders", "net_adds"]].to_numpy().sum() == 0 and len(empty) == 2
 

@@ -18,11 +18,12 @@ of one subscriber that overlap or touch (a new spell starting on or before the
 day the previous one ended, plus ``gap_days``) form one continuous stay in the
 family, e.g. a switch between two editions of the mobile newspaper.
 
-A **stable subscriber** of a family at a snapshot month is a subscriber whose
-family spell covers every day of the last ``stable_months`` calendar months up
-to and including the snapshot month (for snapshot 2026-10 and 3 months: from
-2026-08-01 through 2026-10-31, i.e. the stay started on or before 2026-08-01 and
-is still open at the end of 2026-10-31).
+A **stable subscriber** of a family at a snapshot month is a subscriber who
+was subscribed at each of the last ``stable_months`` month ends (the snapshot
+month's included) within one continuous family stay: for snapshot 2026-10 and
+3 months, a stay that started on or before 2026-08-31 and is still open after
+2026-10-31 (billed for August, September and October).  This is the operator's
+month-end count, and the definition of the synthetic province's ground truth.
 
 Only records dated on or before ``as_of`` are read, so a spell that ended after
 ``as_of`` is open as seen from ``as_of`` (no leakage from the future).
@@ -212,8 +213,11 @@ def active_subscribers(source, family: str = "mobile_newspaper", at="2026-10") -
 
 
 def stable_since(snapshot: pd.Timestamp, stable_months: int) -> pd.Timestamp:
-    """The latest start of a stay that makes a stable subscriber at ``snapshot`` (a month start)."""
-    return add_months(snapshot, 1 - stable_months)
+    """The latest start of a stay that makes a stable subscriber at ``snapshot`` (a month start).
+
+    The last day of the month ``stable_months - 1`` months before the snapshot month.
+    """
+    return month_end(add_months(snapshot, 1 - stable_months))
 
 
 def _stable_sql(fam: str, snapshot: pd.Timestamp, stable_months: int, gap: int) -> str:
@@ -228,7 +232,7 @@ def _stable_sql(fam: str, snapshot: pd.Timestamp, stable_months: int, gap: int) 
 
 def stable_subscribers(source, family: str = "mobile_newspaper", snapshot="2026-10", stable_months: int = 3,
                        *, gap_days: int = 0) -> pd.DataFrame:
-    """Subscribers continuously in ``family`` for the last ``stable_months`` months up to the snapshot month end.
+    """Subscribers held continuously in ``family`` at the last ``stable_months`` month ends up to the snapshot.
 
     Parameters
     ----------
@@ -238,7 +242,7 @@ def stable_subscribers(source, family: str = "mobile_newspaper", snapshot="2026-
     snapshot : "YYYY-MM" or date
         The snapshot month; records after its last day are not read.
     stable_months : int
-        Calendar months (the snapshot month included) the stay must cover entirely.
+        Month ends (the snapshot month's included) at which the stay must be open.
     gap_days : int
         Days allowed between two spells of the family that still count as continuous.
 
