@@ -1,0 +1,134 @@
+"""Who may see and do what: the access rules of the campaign store.
+
+The rules are plain functions of a :class:`User` and a row, so they are tested
+on their own; :mod:`workbench.store.repository` applies them to every read and
+write (as SQL filters for lists, as checks for single rows).
+
+==================  ================================  ===============================
+role                reads members                     records results
+==================  ================================  ===============================
+executor            rows assigned to them             own rows and rows of own branch
+branch_manager      rows of own branch                rows of own branch
+province_manager    all                               none (monitors only)
+analyst             all                               none (designs and evaluates)
+admin               all                               all
+==================  ================================  ===============================
+
+Releasing a campaign or a new version, closing it, and recording responses
+are for ``analyst`` and ``admin``; adding users is for ``admin``; reading the
+audit log is for the province roles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workbench.data.tables import BRANCHES
+from workbench.errors import AccessDenied, ParameterError
+from workbench.store.models import ROLES
+
+__all__ = [
+    "User",
+    "SYSTEM_USER",
+    "BRANCH_ROLES",
+    "PROVINCE_ROLES",
+    "DESIGN_ROLES",
+    "RESULT_WRITERS",
+    "BRANCH_IDS",
+    "sees_all_members",
+    "can_read_member",
+    "can_write_member",
+    "require_role",
+]
+
+#: Roles tied to one branch (``branch_id`` required).
+BRANCH_ROLES: tuple[str, ...] = ("executor", "branch_manager")
+#: Roles that see the whole province.
+PROVINCE_ROLES: tuple[str, ...] = ("province_manager", "analyst", "admin")
+#: Roles that may release campaigns, versions and record responses.
+DESIGN_ROLES: tuple[str, ...] = ("analyst", "admin")
+#: Roles that may record contact results (each within its scope).
+RESULT_WRITERS: tuple[str, ...] = ("executor", "branch_manager", "admin")
+#: Valid branch codes (from the data model).
+BRANCH_IDS: tuple[str, ...] = tuple(b[0] for b in BRANCHES)
+
+
+@dataclass(frozen=True)
+class User:
+    """The acting user, as the apps hold it after sign-in.
+
+    Obtain it from :meth:`workbench.store.Store.authenticate`; the store checks
+    it against the ``users`` table on every call, so a deactivated user or a
+    changed role takes effect at once.
+
+    Parameters
+    ----------
+    name : str
+        Unique sign-in name (also what ``campaign_members.executor`` holds).
+    role : str
+        One of :data:`workbench.store.models.ROLES`.
+    branch_id : str, optional
+        Branch code; required for ``executor`` and ``branch_manager``.
+    display_name : str
+        Name shown on screens.
+    """
+
+    name: str
+    role: str
+    branch_id: str | None = None
+    display_name: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ParameterError.invalid("name", "a non-empty string", self.name)
+        if self.role not in ROLES:
+            raise ParameterError.invalid("role", f"one of {set(ROLES)}", self.role)
+        if self.role in BRANCH_ROLES and not self.branch_id:
+            raise ParameterError(
+                f"The 'branch_id' parameter is required for role {self.role!r} (one of {list(BRANCH_IDS)}). Got None."
+            )
+        if self.branch_id is not None and self.branch_id not in BRANCH_IDS:
+            raise ParameterError.invalid("branch_id", f"one of {list(BRANCH_IDS)} or None", self.branch_id)
+
+
+#: The identity of in-process batch jobs and the ``workbench`` command line (an admin
+#: without a row in ``users``).  Apps never use it: they sign users in.
+SYSTEM_USER = User(name="system", role="admin", display_name="system")
+
+
+def sees_all_members(user: User) -> bool:
+    """True for the province roles, which read every branch."""
+    return user.role in PROVINCE_ROLES
+
+
+def can_read_member(user: User, branch_id: str, executor: str | None) -> bool:
+    """Whether ``user`` may read a member row of ``branch_id`` assigned to ``executor``."""
+    if sees_all_members(user):
+        return True
+    if user.role == "branch_manager":
+        return branch_id == user.branch_id
+    return executor == user.name
+
+
+def can_write_member(user: User, branch_id: str, executor: str | None) -> bool:
+    """Whether ``user`` may record a contact result for a member row."""
+    if user.role == "admin":
+        return True
+    if user.role == "branch_manager":
+        return branch_id == user.branch_id
+    if user.role == "executor":
+        return executor == user.name or branch_id == user.branch_id
+    return False
+
+
+def require_role(user: User, roles: tuple[str, ...], action: str) -> None:
+    """Raise :class:`AccessDenied` unless ``user.role`` is one of ``roles``.
+
+    Raises
+    ------
+    AccessDenied
+        Naming the action, the roles allowed and the user's role.
+    """
+    if user.role not in roles:
+        raise AccessDenied(
+            f"{action} is allowed for roles {list(roles)}; user {user.name!r} has role {user.role!r}"
+        )

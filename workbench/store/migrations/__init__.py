@@ -1,0 +1,1 @@
+"""Alembic environment of the campaign store (run through :func:`workbench.store.db.upgrade`)."""
