@@ -2,6 +2,8 @@
 and the narrative helpers of workbench.notebook."""
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -84,9 +86,23 @@ def _markdown_outputs(nb_path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def hello_zh(province, tmp_path_factory):
-    """00_hello run through the API (zh, the template's default language)."""
-    return wt.run_template(HELLO, {"data": province}, tmp_path_factory.mktemp("hello_zh"), progress=False)
+def demo_zh(province, tmp_path_factory):
+    """The demo run through the API on the tiny province: 00_hello (in zh, its default) and a missing step.
+
+    Returns the run results, what the demo printed and its output folder.  (One kernel run serves both
+    the demo's tests and those of a template run, to keep the suite fast.)
+    """
+    out = tmp_path_factory.mktemp("demo_zh")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        results = demo.run_demo(province, out, steps=[HELLO, "99_not_written_yet"], progress=False)
+    return results, printed.getvalue(), out
+
+
+@pytest.fixture(scope="module")
+def hello_zh(demo_zh):
+    """The run of 00_hello in zh."""
+    return demo_zh[0][0]
 
 
 # ----------------------------------------------------------------- the test session's Jupyter
@@ -298,13 +314,13 @@ def test_demo_without_data_says_run_make_sample(tmp_path, capsys):
     assert "make sample" in capsys.readouterr().err
 
 
-def test_demo_runs_each_step_and_skips_missing_templates(province, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(demo, "DEMO_STEPS", [HELLO, "99_not_written_yet"])
-    assert main(["demo", "--data", str(province), "--out", str(tmp_path), "--lang", "en", "--no-progress"]) == 0
-    out = capsys.readouterr().out
-    assert f"Report of {HELLO}: {tmp_path / (HELLO + '.html')}" in out
-    assert "Skipped 99_not_written_yet" in out and "Demo finished: 1 reports" in out
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{HELLO}.html", f"{HELLO}.ipynb"]
+def test_demo_runs_each_step_and_skips_missing_templates(demo_zh):
+    results, printed, out = demo_zh
+    assert [r.name for r in results] == [HELLO]
+    assert t("templates.demo.step", lang="zh", name=HELLO, path=out / f"{HELLO}.html") in printed
+    assert t("templates.demo.skipped", lang="zh", name="99_not_written_yet") in printed
+    assert t("templates.demo.done", lang="zh", count=1, folder=out) in printed
+    assert sorted(p.name for p in out.iterdir()) == [f"{HELLO}.html", f"{HELLO}.ipynb"]
 
 
 # ----------------------------------------------------------------- notebook helpers (in process)

@@ -33,6 +33,9 @@ from workbench.i18n import get_language, set_language, t
 
 __all__ = [
     "PLOTLY_RENDERER",
+    "OFFLINE_RENDERER",
+    "PANDAS_OPTIONS",
+    "OVERVIEW_COLUMNS",
     "setup",
     "narrative",
     "narrate",

@@ -37,6 +37,7 @@ from workbench.i18n import LANGUAGES, catalogue, get_language
 
 __all__ = [
     "TEMPLATES_ENV",
+    "DEFAULT_KERNEL",
     "TemplateError",
     "DestinationExistsError",
     "TemplateInfo",
@@ -498,7 +499,7 @@ def _failure(exc, name: str, out_nb: Path) -> TemplateError:
     first = source[0] if source else ""
     index = getattr(exc, "cell_index", None)
     return TemplateError(
-        f"template {name!r} failed in cell {index} (execution count {getattr(exc, 'exec_count', None)}, "
+        f"template {name!r} failed in cell {index} of the executed notebook (execution count {getattr(exc, 'exec_count', None)}, "
         f"starting `{first}`): {exc.ename}: {exc.evalue}. "
         f"The executed notebook, with the full traceback, is kept at {out_nb}",
         notebook=out_nb, cell_index=index, ename=exc.ename, evalue=exc.evalue,
@@ -523,7 +524,7 @@ def run_template(name_or_path: str | os.PathLike, parameters: Mapping[str, objec
     kernel_name : str, optional
         Jupyter kernel to run in (default :data:`DEFAULT_KERNEL`, i.e. this interpreter).
     language : {"zh", "en"}, optional
-        Shortcut for the template's ``language`` parameter.
+        Shortcut for the template's ``language`` parameter (wins over ``parameters["language"]``).
     progress : bool
         Show papermill's tqdm progress bar over the cells.
 
