@@ -21,6 +21,7 @@ missing, or whose segment is missing when ``by`` is given, are left out.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,11 @@ _FALSE = {"false", "f", "no", "n", "0"}
 
 
 # ------------------------------------------------------------------ value matching
+def _py(v):
+    """A numpy scalar as the plain Python value."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _natural_sort(values: Sequence) -> list:
     try:
         return sorted(values)
@@ -111,7 +117,7 @@ def resolve_value(series: pd.Series, value) -> object | None:
     for u in uniques:
         try:
             if u == value and type(u == value) in (bool, np.bool_):
-                return u.item() if isinstance(u, np.generic) else u
+                return _py(u)
         except (TypeError, ValueError):
             continue
     if not isinstance(value, str):
@@ -124,7 +130,7 @@ def resolve_value(series: pd.Series, value) -> object | None:
         elif isinstance(u, (int, float, np.integer, np.floating)):
             try:
                 if float(text) == float(u):
-                    return u.item() if isinstance(u, np.generic) else u
+                    return _py(u)
             except ValueError:
                 continue
         elif str(u) == text:
@@ -132,12 +138,12 @@ def resolve_value(series: pd.Series, value) -> object | None:
     folded = [u for u in uniques if str(u).strip().casefold() == text.casefold()]
     if len(folded) == 1:
         u = folded[0]
-        return u.item() if isinstance(u, np.generic) else u
+        return _py(u)
     return None
 
 
 def _values_list(series: pd.Series, limit: int = 20) -> list:
-    vals = _natural_sort([v.item() if isinstance(v, np.generic) else v for v in pd.unique(series.dropna())])
+    vals = _natural_sort([_py(v) for v in pd.unique(series.dropna())])
     return vals[:limit] + (["..."] if len(vals) > limit else [])
 
 
@@ -154,9 +160,8 @@ def outcome_kind(series: pd.Series) -> str:
     if pd.api.types.is_numeric_dtype(series.dtype):
         present = series.dropna()
         return "binary" if present.isin([0, 1]).all() else "numeric"
-    present = series.dropna()
-    if len(present) and present.map(lambda v: isinstance(v, (bool, np.bool_))).all():
-        return "binary"
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "boolean":
+        return "binary"  # booleans with missing values
     return "text"
 
 
@@ -205,14 +210,61 @@ def _check_columns(df: pd.DataFrame, **params) -> None:
                 )
 
 
-def _resolve_control(df: pd.DataFrame, arm_col, control_value):
-    control = resolve_value(df[arm_col], control_value)
+@dataclass(frozen=True)
+class _Groups:
+    """Integer group codes of the units: ``group = segment_code * n_arms + arm_code``."""
+
+    control: object
+    control_code: int
+    arms: list  # (value, code) of the treatment arms, in natural order
+    segments: list  # (value, code) of the segments, in natural order
+    n_arms: int
+    group: np.ndarray  # per row; -1 where the arm or segment is missing
+
+    @property
+    def n_groups(self) -> int:
+        return self.n_arms * max(1, len(self.segments))
+
+
+def _groups(df: pd.DataFrame, arm_col: str, control_value, by: str | None) -> _Groups:
+    arm_codes, arm_uniques = pd.factorize(df[arm_col], sort=False)
+    arm_values = [_py(v) for v in arm_uniques]
+    control = resolve_value(pd.Series(arm_uniques), control_value)
     if control is None:
         raise ParameterError(
             f"The control value {control_value!r} does not occur in arm column {arm_col!r}; "
-            f"the arm values found are {_values_list(df[arm_col])}."
+            f"the arm values found are {_values_list(pd.Series(arm_uniques))}."
         )
-    return control
+    control_code = next(i for i, v in enumerate(arm_values) if v == control)
+    order = _natural_sort([v for i, v in enumerate(arm_values) if i != control_code])
+    arms = [(v, arm_values.index(v)) for v in order]
+    if not arms:
+        raise ParameterError(
+            f"Arm column {arm_col!r} holds only the control value {control!r}; there is no arm to compare."
+        )
+    if by is None:
+        seg_codes = np.zeros(len(df), dtype=np.int64)
+        segments = [(None, 0)]
+    else:
+        seg_codes, seg_uniques = pd.factorize(df[by], sort=False)
+        seg_values = [_py(v) for v in seg_uniques]
+        segments = [(v, seg_values.index(v)) for v in _natural_sort(seg_values)]
+    n_arms = len(arm_values)
+    group = np.where((arm_codes >= 0) & (seg_codes >= 0), seg_codes * n_arms + arm_codes, -1)
+    return _Groups(control, control_code, arms, segments, n_arms, group)
+
+
+def _group_stats(group: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
+    """count, sum, mean and sample sd of ``values`` per group (NaN and group -1 left out); two-pass variance."""
+    ok = (group >= 0) & ~np.isnan(values)
+    g, v = group[ok], values[ok]
+    count = np.bincount(g, minlength=n_groups).astype(float)
+    total = np.bincount(g, weights=v, minlength=n_groups)
+    with np.errstate(all="ignore"):
+        mean = np.where(count > 0, total / count, np.nan)
+        ss = np.bincount(g, weights=(v - mean[g]) ** 2, minlength=n_groups)
+        sd = np.where(count >= 2, np.sqrt(ss / (count - 1)), np.nan)
+    return count, total, mean, sd
 
 
 # ------------------------------------------------------------------ the table
@@ -316,13 +368,8 @@ def effect_table(
         raise ParameterError.invalid("planned_control_share", "a share strictly between 0 and 1",
                                      planned_control_share)
 
-    control = _resolve_control(df, arm_col, control_value)
-    arm_values = [v.item() if isinstance(v, np.generic) else v for v in pd.unique(df[arm_col].dropna())]
-    arms = _natural_sort([a for a in arm_values if not (a == control)])
-    if not arms:
-        raise ParameterError(
-            f"Arm column {arm_col!r} holds only the control value {control!r}; there is no arm to compare."
-        )
+    grp = _groups(df, arm_col, control_value, by_cols[0] if by_cols else None)
+    control = grp.control
 
     # coded outcomes and covariates --------------------------------------------------------
     coded: dict[str, np.ndarray] = {}
@@ -338,26 +385,19 @@ def effect_table(
             )
         cov_matrix = df[covs].astype("float64").to_numpy(dtype=float, na_value=np.nan)
 
-    seg = df[by_cols[0]] if by_cols else pd.Series(0, index=df.index)
-    ycols = [f"_y{i}" for i in range(len(outcomes))]
-    frame = pd.DataFrame({"_seg": seg.to_numpy(), "_arm": df[arm_col].to_numpy(), "_pos": np.arange(len(df))})
-    for ycol, col in zip(ycols, outcomes):
-        frame[ycol] = coded[col]
-    frame = frame[frame["_arm"].notna() & frame["_seg"].notna()].reset_index(drop=True)
+    # group statistics with bincount, then one row per (segment, arm, outcome) -------------
+    stats_by_outcome = {col: _group_stats(grp.group, coded[col], grp.n_groups) for col in outcomes}
+    units = np.bincount(grp.group[grp.group >= 0], minlength=grp.n_groups)
+    rows = [(sv, sc, av, ac, col) for sv, sc in grp.segments for av, ac in grp.arms for col in outcomes]
+    keys = pd.DataFrame(rows, columns=["_seg", "_segcode", "_arm", "_armcode", "outcome"])
+    t_group = (keys["_segcode"] * grp.n_arms + keys["_armcode"]).to_numpy()
+    c_group = (keys["_segcode"] * grp.n_arms + grp.control_code).to_numpy()
 
-    # group statistics: one aggregation, then one row per (segment, arm, outcome) ---------
-    grouped = frame.groupby(["_seg", "_arm"], observed=True, sort=False)
-    agg = grouped[ycols].agg(["count", "sum", "mean", "std"]).stack(level=0, future_stack=True)
-    units = grouped.size()
-    segments = _natural_sort(list(pd.unique(frame["_seg"]))) if by_cols else [0]
-    rows = [(s, a, col, ycol) for s in segments for a in arms for ycol, col in zip(ycols, outcomes)]
-    keys = pd.DataFrame(rows, columns=["_seg", "_arm", "outcome", "_ycol"])
-    treated_stats = agg.reindex(pd.MultiIndex.from_frame(keys[["_seg", "_arm", "_ycol"]]))
-    control_stats = agg.reindex(pd.MultiIndex.from_arrays([keys["_seg"], [control] * len(keys), keys["_ycol"]]))
-    t_n, t_sum, t_mean, t_sd = (treated_stats[w].to_numpy(dtype=float) for w in ("count", "sum", "mean", "std"))
-    c_n, c_sum, c_mean, c_sd = (control_stats[w].to_numpy(dtype=float) for w in ("count", "sum", "mean", "std"))
-    t_n, c_n = np.nan_to_num(t_n), np.nan_to_num(c_n)
-    t_sum, c_sum = np.nan_to_num(t_sum), np.nan_to_num(c_sum)
+    def pick(which: int, groups: np.ndarray) -> np.ndarray:
+        return np.array([stats_by_outcome[col][which][g] for col, g in zip(keys["outcome"], groups)], dtype=float)
+
+    t_n, t_sum, t_mean, t_sd = (pick(w, t_group) for w in range(4))
+    c_n, c_sum, c_mean, c_sd = (pick(w, c_group) for w in range(4))
 
     is_bin = np.array([kinds[col] == "binary" for col in keys["outcome"]])
     result = pd.DataFrame(index=range(len(keys)))
@@ -405,10 +445,10 @@ def effect_table(
             notes[j].append("no_increment")
 
     if planned_control_share is not None:
-        k = len(arms)
+        k = len(grp.arms)
         pair_share = planned_control_share / (planned_control_share + (1 - planned_control_share) / k)
-        nu_t = np.array([units.get((s, a), 0) for s, a in zip(keys["_seg"], keys["_arm"])], dtype=float)
-        nu_c = np.array([units.get((s, control), 0) for s in keys["_seg"]], dtype=float)
+        nu_t = units[t_group].astype(float)
+        nu_c = units[c_group].astype(float)
         srm = srm_check(nu_t, nu_c, pair_share, threshold=srm_threshold)
         result["units_treated"] = nu_t.astype(np.int64)
         result["units_control"] = nu_c.astype(np.int64)
@@ -416,12 +456,13 @@ def effect_table(
         result["srm"] = srm["srm"].to_numpy()
 
     if covs:
-        pos = frame["_pos"].to_numpy()
-        members = {key: pos[idx] for key, idx in grouped.indices.items()}
+        order = np.argsort(grp.group, kind="stable")
+        bounds = np.searchsorted(grp.group[order], np.arange(grp.n_groups + 1))
         adjusted = {c: np.full(len(keys), np.nan) for c in ADJUSTED_COLUMNS}
-        for j, (s, a, col, _ycol) in enumerate(tqdm(rows, disable=not progress, desc="covariate adjustment")):
-            it, ic = members.get((s, a)), members.get((s, control))
-            if it is None or ic is None:
+        for j, col in enumerate(tqdm(keys["outcome"], disable=not progress, desc="covariate adjustment")):
+            it = order[bounds[t_group[j]]:bounds[t_group[j] + 1]]
+            ic = order[bounds[c_group[j]]:bounds[c_group[j] + 1]]
+            if not len(it) or not len(ic):
                 continue
             idx = np.r_[it, ic]
             t = np.r_[np.ones(len(it), bool), np.zeros(len(ic), bool)]
@@ -486,26 +527,18 @@ def srm_table(
     if not (isinstance(planned_control_share, (int, float)) and 0 < planned_control_share < 1):
         raise ParameterError.invalid("planned_control_share", "a share strictly between 0 and 1",
                                      planned_control_share)
-    control = _resolve_control(df, arm_col, control_value)
-    arm_values = [v.item() if isinstance(v, np.generic) else v for v in pd.unique(df[arm_col].dropna())]
-    arms = _natural_sort([a for a in arm_values if not (a == control)])
-    if not arms:
-        raise ParameterError(
-            f"Arm column {arm_col!r} holds only the control value {control!r}; there is no arm to compare."
-        )
-    groups = [control, *arms]
-    shares = [planned_control_share] + [(1 - planned_control_share) / len(arms)] * len(arms)
-    seg = df[by_cols[0]] if by_cols else pd.Series(0, index=df.index)
-    keep = df[arm_col].notna() & seg.notna()
-    counts = pd.crosstab(seg[keep], df.loc[keep, arm_col])
+    grp = _groups(df, arm_col, control_value, by_cols[0] if by_cols else None)
+    arms = [(grp.control, grp.control_code), *grp.arms]
+    shares = [planned_control_share] + [(1 - planned_control_share) / len(grp.arms)] * len(grp.arms)
+    units = np.bincount(grp.group[grp.group >= 0], minlength=grp.n_groups)
     out = []
-    for s in _natural_sort(list(counts.index)):
-        n = [int(counts.loc[s, g]) if g in counts.columns else 0 for g in groups]
+    for seg_value, seg_code in grp.segments:
+        n = [int(units[seg_code * grp.n_arms + code]) for _, code in arms]
         res = srm_test(n, shares, threshold=threshold)
-        for g, ng, sh, ex in zip(groups, n, shares, res["expected"]):
-            row = {"arm": g, "n": ng, "planned_share": sh, "expected": ex, "chi2": res["chi2"],
+        for (arm, _), ng, sh, ex in zip(arms, n, shares, res["expected"]):
+            row = {"arm": arm, "n": ng, "planned_share": sh, "expected": ex, "chi2": res["chi2"],
                    "dof": res["dof"], "p_value": res["p_value"], "srm": res["srm"]}
             if by_cols:
-                row = {SEGMENT_COLUMN: s, **row}
+                row = {SEGMENT_COLUMN: seg_value, **row}
             out.append(row)
     return pd.DataFrame(out)
