@@ -158,3 +158,10 @@ def test_missing_outcome_values_and_nan_in_json(capsys, tmp_path):
     doc = _run_json(capsys, "--data", str(path), "--arm", "segment", "--control", "No E-Mail", "--outcome", "spend")
     womens = next(r for r in doc["effects"] if r["arm"] == "Womens E-Mail")
     assert womens["n_treated"] == 0 and womens["abs_lift"] is None and womens["note"] == "empty_group"
+
+
+def test_several_outcomes_in_one_flag(capsys, mail_csv):
+    doc = _run_json(capsys, "--data", str(mail_csv), "--arm", "segment", "--control", "No E-Mail",
+                    "--outcome", "visit", "spend", "--outcome", "conversion,visit", "--positive", "yes")
+    assert doc["outcomes"] == ["visit", "spend", "conversion"]
+    assert [r["outcome"] for r in doc["effects"][:3]] == ["visit", "spend", "conversion"]

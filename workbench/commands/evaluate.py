@@ -17,7 +17,7 @@ import argparse
 
 from workbench.i18n import LANGUAGES
 
-__all__ = ["register", "read_table", "format_effects", "effects_json"]
+__all__ = ["register", "table_columns", "expand_columns", "read_table", "format_effects", "effects_json"]
 
 
 def register(subparsers) -> None:
@@ -34,12 +34,13 @@ def register(subparsers) -> None:
     p.add_argument("--arm", required=True, metavar="COL", help="column with the arm each unit was assigned to")
     p.add_argument("--control", required=True, metavar="VALUE",
                    help="arm value of the control group (\"0\" also matches a numeric 0)")
-    p.add_argument("--outcome", required=True, action="append", metavar="COL",
-                   help="outcome column: 0/1, boolean, numeric, or text with --positive (repeatable)")
+    p.add_argument("--outcome", required=True, action="extend", nargs="+", metavar="COL",
+                   help="outcome column(s): 0/1, boolean, numeric, or text with --positive "
+                        "(repeatable; 'a b' and 'a,b' also name several)")
     p.add_argument("--by", metavar="COL", help="also break the effects down by this column")
     p.add_argument("--positive", metavar="VALUE", help="for text outcomes, the value that counts as success")
-    p.add_argument("--covariate", action="append", default=[], metavar="COL",
-                   help="numeric pre-period column for CUPED and regression adjustment (repeatable)")
+    p.add_argument("--covariate", action="extend", nargs="+", default=[], metavar="COL",
+                   help="numeric pre-period column(s) for CUPED and regression adjustment (repeatable)")
     p.add_argument("--planned-control-share", type=float, metavar="X",
                    help="planned share of all units in control, e.g. 0.1; adds a sample-ratio-mismatch check")
     p.add_argument("--alpha", type=float, default=0.05, metavar="A",
@@ -54,13 +55,70 @@ _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".txt", ".tsv")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
+def _file(path):
+    from pathlib import Path
+
+    from workbench.errors import ParameterError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"The '--data' file {str(path)!r} does not exist.")
+    name = path.name.lower()
+    if name.endswith(_PARQUET_SUFFIXES):
+        return path, "parquet"
+    if name.endswith(_CSV_SUFFIXES):
+        return path, "csv"
+    raise ParameterError.invalid("--data", f"a CSV ({', '.join(_CSV_SUFFIXES)}) or Parquet "
+                                 f"({', '.join(_PARQUET_SUFFIXES)}) file", str(path))
+
+
+def _sep(path) -> str:
+    return "\t" if path.name.lower().endswith(".tsv") else ","
+
+
+def table_columns(path) -> list[str]:
+    """The column names of a CSV or Parquet file (reads only the header / schema).
+
+    Raises
+    ------
+    ParameterError
+        The file does not exist or has an unknown suffix.
+    """
+    import pandas as pd
+
+    path, kind = _file(path)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    return list(pd.read_csv(path, nrows=0, sep=_sep(path)).columns)
+
+
+def expand_columns(names: list[str], available: list[str]) -> list[str]:
+    """Split ``"a,b"`` into ``["a", "b"]`` when it is not itself a column but its parts are.
+
+    Examples
+    --------
+    >>> expand_columns(["visit,spend", "conversion"], ["visit", "spend", "conversion"])
+    ['visit', 'spend', 'conversion']
+    """
+    out: list[str] = []
+    for name in names:
+        parts = [p.strip() for p in name.split(",") if p.strip()]
+        if name not in available and len(parts) > 1 and all(p in available for p in parts):
+            out.extend(parts)
+        else:
+            out.append(name)
+    return list(dict.fromkeys(out))
+
+
 def read_table(path, columns: list[str]):
     """Read ``columns`` of a CSV or Parquet file, naming the available columns when one is missing.
 
     Parameters
     ----------
     path : str or Path
-        The file.
+        The file: ``.csv`` (also compressed), ``.txt``, ``.tsv``, ``.parquet`` or ``.pq``.
     columns : list of str
         Columns to read (duplicates are ignored).
 
@@ -73,35 +131,21 @@ def read_table(path, columns: list[str]):
     ParameterError
         The file does not exist, has an unknown suffix, or lacks a column.
     """
-    from pathlib import Path
-
     import pandas as pd
 
     from workbench.errors import ParameterError
 
-    path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"The '--data' file {str(path)!r} does not exist.")
-    name = path.name.lower()
+    available = table_columns(path)
+    path, kind = _file(path)
     wanted = list(dict.fromkeys(columns))
-    if name.endswith(_PARQUET_SUFFIXES):
-        import pyarrow.parquet as pq
-
-        available = list(pq.read_schema(path).names)
-        reader = lambda: pd.read_parquet(path, columns=wanted)  # noqa: E731
-    elif name.endswith(_CSV_SUFFIXES):
-        sep = "\t" if name.endswith(".tsv") else ","
-        available = list(pd.read_csv(path, nrows=0, sep=sep).columns)
-        reader = lambda: pd.read_csv(path, usecols=wanted, sep=sep, low_memory=False)  # noqa: E731
-    else:
-        raise ParameterError.invalid("--data", f"a CSV ({', '.join(_CSV_SUFFIXES)}) or Parquet "
-                                     f"({', '.join(_PARQUET_SUFFIXES)}) file", str(path))
     missing = [c for c in wanted if c not in available]
     if missing:
         raise ParameterError(
             f"Column {missing[0]!r} is not in {path.name}; available columns are {available}."
         )
-    return reader()[wanted]
+    if kind == "parquet":
+        return pd.read_parquet(path, columns=wanted)[wanted]
+    return pd.read_csv(path, usecols=wanted, sep=_sep(path), low_memory=False)[wanted]
 
 
 # ------------------------------------------------------------------ formatting
@@ -303,6 +347,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from workbench.metrics.experiment import SRM_THRESHOLD
     from workbench.tracking.effect import effect_table, resolve_value, srm_table
 
+    available = table_columns(args.data)
+    args.outcome = expand_columns(args.outcome, available)
+    args.covariate = expand_columns(args.covariate, available)
     columns = [args.arm, *args.outcome, *([args.by] if args.by else []), *args.covariate]
     df = read_table(args.data, columns)
     common = dict(positive=args.positive, covariates=args.covariate or None,
