@@ -1,0 +1,1 @@
+"""Campaign design: specification, contact policy, control group, power, channel plan, lists."""
