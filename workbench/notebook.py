@@ -21,9 +21,9 @@ In a template::
 from __future__ import annotations
 
 import html
-import numbers
 import string
 from collections.abc import Mapping
+from numbers import Integral, Real
 from pathlib import Path
 
 import pandas as pd
@@ -268,9 +268,9 @@ def _format_value(value, spec: str | None) -> str:
         return value
     if isinstance(value, bool):
         return t("common.yes") if value else t("common.no")
-    if isinstance(value, numbers.Integral):
+    if isinstance(value, Integral):
         return f"{int(value):,}"
-    if isinstance(value, numbers.Real):
+    if isinstance(value, Real):
         return f"{float(value):,.2f}"
     raise ParameterError.invalid("values", "a mapping of label keys to numbers or strings", value)
 
