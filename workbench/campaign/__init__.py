@@ -1,1 +1,53 @@
-"""Campaign design: specification, contact policy, control group, power, channel plan, lists."""
+"""Campaign design (营销方案设计): specification, contact policy, control group, power, channel plan, lists.
+
+The steps of a campaign plan, each a pure function of DataFrames:
+
+1. :class:`CampaignSpec` - the validated, versioned plan (:mod:`~workbench.campaign.spec`);
+2. :func:`apply_contact_policy` - who may be contacted, with the exclusion funnel;
+3. :func:`assign_control` / :func:`universal_control` - reproducible hold-outs;
+4. :func:`minimum_detectable_lift` / :func:`check_control_power` - can the control measure the goal;
+5. :func:`plan_channels` - at most one channel per user under capacities and budget
+   (:func:`solve_exact_lp` for the exact LP on small instances);
+6. :func:`assign_executors` / :func:`build_list` / :func:`export_list` - the executors' lists.
+"""
+from workbench.campaign.assignment import EXECUTOR, SCORE_BAND, assign_executors, score_bands, workload
+from workbench.campaign.channel_plan import (
+    PLAN_COLUMNS, SUMMARY_COLUMNS, ChannelPlan, ChannelPlanProblem, build_problem, channel_inputs, evaluate_plan,
+    expected_incremental, plan_channels, solve_exact_lp,
+)
+from workbench.campaign.control import (
+    GROUP_CONTROL, GROUP_TARGET, assign_control, control_balance, hash_uniform, score_deciles, universal_control,
+)
+from workbench.campaign.lists import (
+    EXPORT_FORMATS, KNOWN_ROLES, LIST_COLUMNS, NUMBER_VISIBLE_ROLES, ExportResult, build_list, can_see_numbers,
+    export_list, mask_msisdn, talking_points,
+)
+from workbench.campaign.policy import CONTACT_DATE, FUNNEL_COLUMNS, POLICY_STEPS, apply_contact_policy, policy_flags
+from workbench.campaign.power import (
+    ALTERNATIVES, DetectableLift, PowerCheck, check_control_power, minimum_detectable_lift, required_control_size,
+)
+from workbench.campaign.spec import (
+    BY_PREFERENCE, CAMPAIGN_CHANNELS, CampaignSpec, ChannelSpec, ContactPolicy, Goal, Offer, TargetGroup,
+    UniversalControl,
+)
+
+__all__ = [
+    # spec
+    "CampaignSpec", "Goal", "Offer", "TargetGroup", "ChannelSpec", "UniversalControl", "ContactPolicy",
+    "CAMPAIGN_CHANNELS", "BY_PREFERENCE",
+    # policy
+    "apply_contact_policy", "policy_flags", "POLICY_STEPS", "FUNNEL_COLUMNS", "CONTACT_DATE",
+    # control
+    "assign_control", "control_balance", "universal_control", "hash_uniform", "score_deciles",
+    "GROUP_TARGET", "GROUP_CONTROL",
+    # power
+    "minimum_detectable_lift", "required_control_size", "check_control_power", "DetectableLift", "PowerCheck",
+    "ALTERNATIVES",
+    # channel plan
+    "ChannelPlanProblem", "ChannelPlan", "build_problem", "channel_inputs", "expected_incremental",
+    "solve_exact_lp", "plan_channels", "evaluate_plan", "PLAN_COLUMNS", "SUMMARY_COLUMNS",
+    # assignment and lists
+    "assign_executors", "score_bands", "workload", "EXECUTOR", "SCORE_BAND",
+    "build_list", "export_list", "mask_msisdn", "can_see_numbers", "talking_points", "ExportResult",
+    "LIST_COLUMNS", "KNOWN_ROLES", "NUMBER_VISIBLE_ROLES", "EXPORT_FORMATS",
+]
