@@ -51,7 +51,7 @@ def test_broken_extract_exits_one_and_lists_every_problem(capsys, broken_dir):
     rc, out, _ = run(capsys, "validate", str(broken_dir), "--as-of", AS_OF, "--lang", "en")
     assert rc == 1
     lines = out.splitlines()
-    assert lines[1].split() == ["Table", "Column", "Check", "Rows", "Examples"]
+    assert lines[1].split() == ["Table", "Column", "Check", "Rows", "Examples", "or", "details"]
     body = [line.split() for line in lines[3:6]]
     assert body[0][:5] == ["monthly_usage", "voice_minutes", "below", "minimum", "1"] and body[0][-1] == "-1.0"
     assert body[1][:6] == ["vas_orders", "product_id", "unknown", "reference", "1", "ZZ"]

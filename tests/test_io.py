@@ -349,6 +349,15 @@ def test_unreadable_file(province_dir):
     assert (problem["table"], problem["check"]) == ("vas_orders", "unreadable")
 
 
+@pytest.mark.parametrize("content", ["", "10,1,MN01\n11,1,MN01\n"])  # empty; no header row
+def test_csv_without_any_model_column_is_one_unreadable_problem(province_dir, content):
+    (province_dir / "vas_orders.parquet").unlink()
+    (province_dir / "vas_orders.csv").write_text(content)
+    problem = single_problem(province_dir)
+    assert (problem["table"], problem["column"], problem["check"]) == ("vas_orders", None, "unreadable")
+    assert "no header row" in problem["expected"]
+
+
 def test_wrong_type_key_is_not_also_reported_as_orphan(frames):
     usage = frames["monthly_usage"].astype({"subscriber_id": object})
     usage.loc[0, "subscriber_id"] = "abc"

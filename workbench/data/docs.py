@@ -46,7 +46,7 @@ columns the model does not know are kept and reported as a note.
 
 * **Parquet** is preferred for large extracts: types travel with the data and
   DuckDB reads it without loading it into memory.
-* **CSV** must be UTF-8 with a header row. It is read as text and converted by
+* **CSV** must be UTF-8 with a header row (the delimiter is detected). It is read as text and converted by
   the schemas: integers as `35` (or `35.0`), decimals with a point, booleans as
   {bool_words} (any case), dates in ISO 8601 (`2024-05-01`,
   `2024-05-01 00:00:00`). An empty field is a missing value. Text columns are

@@ -40,8 +40,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pandera.errors as pa_errors
+import pyarrow as pa
 
 from workbench.data.schemas import pandas_dtype, resolve_as_of, schema_for
 from workbench.data.source import SourceLike, as_source, connect
@@ -226,8 +229,7 @@ class Report:
             header = [t(f"data.validate.col.{k}", lang) for k in ("table", "column", "check", "count", "examples")]
             body = [
                 [p.table, p.column or "-", t(f"data.check.{p.check}", lang),
-                 "-" if p.count is None else str(p.count),
-                 ", ".join(_show(v) for v in p.examples) or p.expected]
+                 "-" if p.count is None else str(p.count), _detail(p)]
                 for p in self.problems
             ]
             lines += _table_lines(header, body)
@@ -238,6 +240,14 @@ class Report:
         for name, cols in self.extra_columns.items():
             lines.append(t("data.validate.extra_columns", lang, table=name, columns=", ".join(cols)))
         return "\n".join(lines)
+
+
+def _detail(problem: Problem) -> str:
+    """Examples of a row-level problem; what was expected (and found) for a table- or column-level one."""
+    examples = ", ".join(_show(v) for v in problem.examples)
+    if problem.count is not None and examples:
+        return examples
+    return "; ".join(part for part in (problem.expected, examples and f"found: {examples}") if part)
 
 
 def _width(text: str) -> int:
@@ -341,8 +351,6 @@ def _sql_literal(path: Path) -> str:
 
 
 def _arrow_types_mapper():
-    import pyarrow as pa
-
     text = pd.StringDtype(storage="pyarrow", na_value=np.nan)  # pandas 3's "str"
     return {pa.string(): text, pa.large_string(): text, pa.int64(): pd.Int64Dtype()}.get
 
@@ -364,8 +372,6 @@ class _Reader:
 
     def _connection(self):
         if self._con is None:
-            import duckdb
-
             self._con = connect(self.src) if self.kind == "duckdb" else duckdb.connect()
         return self._con
 
@@ -522,9 +528,7 @@ def _run(source: SourceLike, as_of, tables, progress: bool) -> tuple[Report, dic
                 continue
             try:
                 raw = reader.read(name)
-            except ParameterError:
-                raise
-            except Exception as exc:  # duckdb / pyarrow: corrupt file, malformed CSV
+            except (duckdb.Error, pa.ArrowException, OSError) as exc:  # corrupt file, malformed CSV
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 problems.append(Problem(name, None, "unreadable", None, (), (), first))
                 continue
@@ -534,18 +538,20 @@ def _run(source: SourceLike, as_of, tables, progress: bool) -> tuple[Report, dic
                 problems.append(Problem(name, None, "unreadable", None, tuple(duplicated), (),
                                         "unique column names"))
                 continue
-            row_counts[name] = len(raw)
             model_columns = table(name).column_names
+            if not set(model_columns) & set(raw.columns):
+                problems.append(Problem(
+                    name, None, "unreadable", None, tuple(raw.columns[:_EXAMPLES]), (),
+                    "some column of the data model (empty file, no header row, or another delimiter?)",
+                ))
+                continue
+            row_counts[name] = len(raw)
             extras = tuple(c for c in raw.columns if c not in model_columns)
             if extras:
                 extra[name] = extras
             try:
                 checked = schema_for(name, stamp).validate(raw, lazy=True)
-            except Exception as exc:
-                import pandera.errors as pa_errors
-
-                if not isinstance(exc, pa_errors.SchemaErrors):
-                    raise
+            except pa_errors.SchemaErrors as exc:
                 found = _schema_problems(name, exc, exc.data, list(raw.columns))
                 problems += found
                 bad_columns[name] = {p.column for p in found if p.check in ("wrong_type", "unreadable")}
