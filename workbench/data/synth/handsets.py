@@ -18,7 +18,7 @@ from workbench.data.synth.traits import Population
 __all__ = ["HandsetHistory", "simulate_handsets", "CHANGE_RATE_MONTHLY", "capability_matrix"]
 
 #: Monthly handset-change probability of a subscriber of average wealth (~25 % a year overall).
-CHANGE_RATE_MONTHLY = 0.0245
+CHANGE_RATE_MONTHLY = 0.0265
 #: Log-hazard slope of the change rate on wealth (richer people change more often).
 CHANGE_WEALTH_SLOPE = 0.45
 _BAND_CUTS = np.array([0.0, 1.35])            # price-band score cut points (low | mid | high)

@@ -135,21 +135,32 @@ def campaign_probabilities(model: UptakeModel, pop: Population, handset_end: np.
     return out
 
 
+def _single(x: np.ndarray) -> np.ndarray:
+    """Round to single precision (7 significant digits): exact enough, and compresses twice as well."""
+    return np.asarray(x, dtype=np.float32).astype(np.float64)
+
+
 def truth_columns(pop: Population, model: UptakeModel, subs: SubscriptionHistory, handset_end: np.ndarray,
                   timeline: Timeline) -> dict[str, np.ndarray]:
-    """All ground-truth columns of one chunk (see the module docstring)."""
+    """All ground-truth columns of one chunk (see the module docstring).
+
+    Probabilities and preferences are stored to single precision (7 significant
+    digits), trait values to 4 decimals.
+    """
     out: dict[str, np.ndarray] = {"subscriber_id": pop.subscriber_id}
     for i, c in enumerate(CONTENT_CATEGORIES):
-        out[f"pref_{c}"] = pop.pref[:, i]
+        out[f"pref_{c}"] = _single(pop.pref[:, i])
     for col, attr in TRAIT_COLUMNS.items():
-        out[col] = getattr(pop, attr)
+        value = getattr(pop, attr)
+        out[col] = value if value.dtype == bool else np.round(value, 4)
     stable_end = subs.held_end & (subs.age_end >= STABLE_MONTHS - 1)
     p_next = stable_next_probability(model, pop, handset_end, subs.held_end, timeline)
     for i, f in enumerate(PRODUCT_FAMILIES):
         out[f"held_end_{f}"] = subs.held_end[:, i]
         out[f"stable_end_{f}"] = stable_end[:, i]
-        out[f"p_stable_next_{f}"] = p_next[:, i]
-    out.update(campaign_probabilities(model, pop, handset_end, subs.held_end, timeline))
+        out[f"p_stable_next_{f}"] = _single(p_next[:, i])
+    out.update({k: _single(v) for k, v in campaign_probabilities(model, pop, handset_end, subs.held_end,
+                                                                  timeline).items()})
     for i, f in enumerate(PRODUCT_FAMILIES):
         out[f"next_order_{f}"] = subs.next_order[:, i].astype(np.int8)
     for i, f in enumerate(PRODUCT_FAMILIES):
