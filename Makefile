@@ -42,7 +42,7 @@ test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres" $(PYTEST_ARGS)
 
 lab: venv
-	$(BIN)/jupyter lab --ip=$(HOST) --no-browser --notebook-dir=. --ServerApp.open_browser=False
+	$(BIN)/jupyter lab --ip=$(HOST) --no-browser --notebook-dir=. --ServerApp.open_browser=False $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: venv
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
