@@ -110,7 +110,10 @@ def test_parquet_and_readable_table(capsys, tmp_path):
 
 
 def test_chinese_is_the_default(capsys, mail_csv, monkeypatch):
+    import workbench.i18n
+
     monkeypatch.delenv("WORKBENCH_LANG", raising=False)
+    monkeypatch.setattr(workbench.i18n, "_current", None)  # whatever an earlier test set
     assert main(["evaluate", "--data", str(mail_csv), "--arm", "segment", "--control", "No E-Mail",
                  "--outcome", "visit"]) == 0
     out = capsys.readouterr().out

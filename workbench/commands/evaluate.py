@@ -303,8 +303,8 @@ def _records(frame) -> list[dict]:
         for k, v in rec.items():
             if isinstance(v, np.generic):
                 v = v.item()
-            if isinstance(v, float) and math.isnan(v):
-                v = None
+            if isinstance(v, float) and not math.isfinite(v):
+                v = None  # JSON has no NaN / Infinity
             clean[str(k)] = v
         out.append(clean)
     return out
