@@ -87,7 +87,7 @@ def _executor_table(executors, branch_col: str, channel_col: str) -> pd.DataFram
     elif isinstance(executors, Mapping):
         for key, names in executors.items():
             if isinstance(names, str) or not isinstance(names, Sequence):
-                raise ParameterError.invalid(f"executors[{key!r}]", "a list of executor names", names)
+                raise ParameterError.invalid(f"executors[{key}]", "a list of executor names", names)
             b, c = key if isinstance(key, tuple) else (key, None)
             rows.extend((b, c, e) for e in names)
     else:
@@ -163,9 +163,9 @@ def assign_executors(plan: pd.DataFrame, executors, *, id_col: str = SUBSCRIBER_
                       ignore_index=True)
     missing = lists[~lists["_list"].isin(staff["_list"])]
     if len(missing):
-        names = [f"{b}/{c}" for b, c in zip(missing[branch_col], missing[channel_col])]
-        raise ParameterError.invalid("executors", "at least one executor for every (branch, channel) of the plan",
-                                     f"none for {names}")
+        names = sorted(f"{b}/{c}" for b, c in zip(missing[branch_col], missing[channel_col]))
+        raise ParameterError.invalid(
+            "executors", "at least one executor for every (branch, channel) of the plan; lists without one", names)
     staff = staff.sort_values("_list", kind="stable")  # keeps the given order of names within a list
     k = np.bincount(staff["_list"], minlength=len(lists))
     offset = np.concatenate([[0], np.cumsum(k)[:-1]])

@@ -26,7 +26,7 @@ _PLAN_MEASURES = {
 def _need(frame, name: str, columns: list[str], source: str) -> None:
     if not isinstance(frame, pd.DataFrame) or not set(columns) <= set(frame.columns):
         got = sorted(frame.columns) if isinstance(frame, pd.DataFrame) else type(frame).__name__
-        raise ParameterError.invalid(name, f"a {source} result with columns {columns}", got)
+        raise ParameterError.invalid(name, f"the result of {source} with columns {columns}", got)
 
 
 def _label(prefix: str, value, lang: str | None) -> str:
