@@ -33,3 +33,13 @@ def jupyter_env(tmp_path_factory):
         for var in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH"):  # no extra search paths from the caller
             mp.delenv(var, raising=False)
         yield root
+
+
+@pytest.fixture(autouse=True)
+def _reset_language():
+    """Each test starts in the default language, whatever an earlier test set."""
+    import workbench.i18n as i18n
+
+    i18n._current = None
+    yield
+    i18n._current = None
