@@ -5,7 +5,7 @@
 #                                                print the SQLAlchemy URL on stdout
 #   scripts/pg-test-server.sh stop DIR           stop it (the folder is left for the caller to delete)
 #
-# Uses Debian's server binaries (/usr/lib/postgresql/*/bin, newest first, or $PG_BIN).
+# Uses Debian's server binaries ($PG_LIB_DIR/*/bin, default /usr/lib/postgresql, newest first), or $PG_BIN.
 # Trust authentication, listening on 127.0.0.1 only, unix socket inside DIR, no fsync:
 # for tests only, never for data that matters.  initdb refuses to run as root, so when
 # run as root the server runs as the `postgres` system user (created by the Debian package).
@@ -17,7 +17,8 @@ usage() { echo "usage: $0 start DIR [PORT] | stop DIR" >&2; exit 2; }
 find_bin() {
   if [[ -n "${PG_BIN:-}" && -x "$PG_BIN/pg_ctl" ]]; then echo "$PG_BIN"; return; fi
   local d
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -V -r); do
+  local root="${PG_LIB_DIR:-/usr/lib/postgresql}"
+  for d in $(ls -d "$root"/*/bin 2>/dev/null | sort -V -r); do
     if [[ -x "$d/initdb" && -x "$d/pg_ctl" && -x "$d/postgres" ]]; then echo "$d"; return; fi
   done
   echo "PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin." >&2
@@ -32,7 +33,7 @@ free_port() {
 
 # as_owner CMD...: run as the owner of the cluster (postgres when we are root)
 as_owner() {
-  if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [[ "$(id -u)" == 0 ]]; then "$(command -v runuser || echo /usr/sbin/runuser)" -u postgres -- "$@"; else "$@"; fi
 }
 
 cmd="${1:-}"; dir="${2:-}"

@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from workbench.store import PasswordPolicy, Store, engine_for, upgrade
 
 __all__ = [
-    "postgres_url", "_shared_postgres_store", "empty_store_url", "store_url", "store", "seeded",
+    "postgres_url", "_postgres_slot", "_sqlite_slot", "empty_store_url", "store_engine", "store_url", "store",
+    "seeded",
     "members_frame", "fresh_database", "BACKENDS", "SPEC", "PASSWORD",
 ]
 
@@ -100,40 +101,68 @@ def empty_store_url(request, tmp_path) -> str:
 
 
 @pytest.fixture(scope="session")
-def _shared_postgres_store(postgres_url) -> str:
-    """One migrated database for the session; :func:`store_url` empties it before each test."""
+def _postgres_slot(postgres_url):
+    """One migrated PostgreSQL database and engine for the session; emptied before each test."""
     url, drop = fresh_database(postgres_url)
     upgrade(url)
-    yield url
+    engine = engine_for(url)
+    yield engine
+    engine.dispose()
     drop()
 
 
-def _empty_tables(url: str) -> None:
-    """Delete every row (the append-only triggers are off for this superuser session only)."""
-    engine = engine_for(url, poolclass=sa.pool.NullPool)
+@pytest.fixture(scope="session")
+def _sqlite_slot(tmp_path_factory):
+    """A migrated template file, and one engine on a path that each test gets a fresh copy at."""
+    folder = tmp_path_factory.mktemp("store")
+    template = folder / "template.sqlite"
+    maker = engine_for(f"sqlite:///{template}")
+    upgrade(maker)
+    with maker.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    maker.dispose()
+    path = folder / "store.sqlite"
+    engine = engine_for(f"sqlite:///{path}")
+    yield engine, path, template
+    engine.dispose()
+
+
+def _empty_tables(engine: sa.Engine) -> None:
+    """Delete every row (the append-only triggers are off for this superuser transaction only)."""
     with engine.begin() as conn:
         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         for name in STORE_TABLES:
             conn.exec_driver_sql(f"DELETE FROM {name}")
-    engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
-def store_url(request, tmp_path) -> str:
-    """URL of a migrated, empty store: a new SQLite file, or the session's PostgreSQL database emptied."""
+def store_engine(request) -> sa.Engine:
+    """Engine on a migrated, empty store: a fresh SQLite file, or the session's PostgreSQL database emptied.
+
+    The engine lives for the whole session so SQLAlchemy's statement cache stays warm.
+    """
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-        upgrade(url)
-        return url
-    url = request.getfixturevalue("_shared_postgres_store")
-    _empty_tables(url)
-    return url
+        engine, path, template = request.getfixturevalue("_sqlite_slot")
+        engine.dispose()
+        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copyfile(template, path)
+        return engine
+    engine = request.getfixturevalue("_postgres_slot")
+    _empty_tables(engine)
+    return engine
 
 
 @pytest.fixture
-def store(store_url) -> Store:
-    """A migrated store with cheap (still argon2id) password hashing and no progress bars."""
-    s = Store(store_url, password_policy=PasswordPolicy.fast_for_tests(), progress=False)
+def store_url(store_engine) -> str:
+    """URL of the migrated, empty store of :func:`store_engine`."""
+    return store_engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def store(store_engine) -> Store:
+    """A store with cheap (still argon2id) password hashing and no progress bars."""
+    s = Store(engine=store_engine, migrate=False, password_policy=PasswordPolicy.fast_for_tests(), progress=False)
     yield s
     s.close()
 

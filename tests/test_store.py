@@ -477,3 +477,28 @@ def test_responses_are_recorded_by_analysts_and_read_by_province_roles(seeded):
         s.record_responses(seeded.users["bm_u"], seeded.campaign_id, frame)
     with pytest.raises(DataValidationError, match="responses: 1 rows lack"):
         s.record_responses(ana, seeded.campaign_id, frame.assign(order_date=["2026-04-02", None]))
+
+
+# ------------------------------------------------------ the PostgreSQL server
+def test_server_script_explains_missing_binaries(tmp_path):
+    import os
+    import subprocess
+
+    import store_fixtures
+
+    env = {**os.environ, "PG_LIB_DIR": str(tmp_path / "none"), "PG_BIN": ""}
+    proc = subprocess.run(["bash", str(store_fixtures.SCRIPT), "start", str(tmp_path / "pg")], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3
+    assert "make test" in proc.stderr and "apt-get install -y postgresql" in proc.stderr
+
+
+def test_fixture_fails_not_skips_without_binaries(tmp_path, monkeypatch, request):
+    import store_fixtures
+
+    monkeypatch.setattr(store_fixtures, "_server", {})
+    monkeypatch.delenv(store_fixtures.POSTGRES_URL_ENV, raising=False)
+    monkeypatch.setenv("PG_LIB_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("PG_BIN", "")
+    with pytest.raises(pytest.fail.Exception, match=r"binaries are missing: run `make test`"):
+        store_fixtures._start_server(request.config)

@@ -40,6 +40,8 @@ DEFAULT_STORE_PATH = Path("runs") / "store.sqlite"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Milliseconds a SQLite writer waits for the lock before failing.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Page cache per SQLite connection, in KiB (SQLite's default is 2 MiB).
+SQLITE_CACHE_KIB = 65_536
 _DIALECTS = ("sqlite", "postgresql")
 
 
@@ -65,6 +67,7 @@ def _configure_sqlite(engine: Engine) -> None:
         try:
             cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys = ON")
+            cur.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # index pages of big lists stay in memory
             if engine.url.database not in (None, "", ":memory:"):
                 cur.execute("PRAGMA journal_mode = WAL")
                 cur.execute("PRAGMA synchronous = NORMAL")

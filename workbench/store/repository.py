@@ -115,7 +115,11 @@ _NULLABLE_INT = ("campaign_id", "version", "member_count")
 
 
 def _frame(result, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    keys = list(result.keys())
+    rows = result.fetchall()
+    values = list(zip(*rows)) if rows else [()] * len(keys)
+    frame = pd.DataFrame({k: pd.Series(list(v), dtype=object) for k, v in zip(keys, values)})
+    frame = frame.infer_objects()
     for col in _NULLABLE_INT:
         if col in frame.columns and frame[col].isna().any():
             frame[col] = frame[col].astype("Int64")
@@ -179,7 +183,8 @@ def validate_members(members: pd.DataFrame) -> pd.DataFrame:
         raise DataValidationError(f"campaign_members: {len(problems)} check(s) failed: {lines}", problems)
     frame[SUBSCRIBER_ID] = sid.astype("int64")
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
-    return frame.reset_index(drop=True)
+    # in key order the unique index grows at its end: several times faster for big lists
+    return frame.sort_values(SUBSCRIBER_ID, kind="stable").reset_index(drop=True)
 
 
 def _member_rows(frame: pd.DataFrame, version_id: int, start: int, stop: int) -> list[tuple]:

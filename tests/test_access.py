@@ -1,0 +1,170 @@
+"""Who may see and do what: the pure rules, and the store enforcing them on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+
+from store_fixtures import *  # noqa: F401,F403 - fixtures
+from store_fixtures import PASSWORD, SPEC, members_frame
+from workbench.errors import AccessDenied, ParameterError
+from workbench.store import SYSTEM_USER, User, can_read_member, can_write_member, require_role
+
+EX_U1 = User("ex_u1", "executor", "urumqi")
+BM_U = User("bm_u", "branch_manager", "urumqi")
+PM = User("pm", "province_manager")
+ANA = User("ana", "analyst")
+ADM = User("adm", "admin")
+
+
+# ------------------------------------------------------------------ the rules
+@pytest.mark.parametrize("user, branch, executor, read, write", [
+    (EX_U1, "urumqi", "ex_u1", True, True),      # own row
+    (EX_U1, "urumqi", "ex_u2", False, True),     # colleague's row of own branch: may cover the call
+    (EX_U1, "urumqi", None, False, True),        # unassigned row of own branch
+    (EX_U1, "hami", "ex_h", False, False),       # another branch
+    (EX_U1, "hami", "ex_u1", True, True),        # assigned to them across branches
+    (BM_U, "urumqi", "ex_u2", True, True),
+    (BM_U, "hami", "ex_h", False, False),
+    (PM, "hami", "ex_h", True, False),           # monitors, does not record
+    (ANA, "hami", "ex_h", True, False),
+    (ADM, "hami", "ex_h", True, True),
+])
+def test_read_and_write_rules(user, branch, executor, read, write):
+    assert can_read_member(user, branch, executor) is read
+    assert can_write_member(user, branch, executor) is write
+
+
+def test_require_role_names_action_roles_and_role():
+    require_role(ANA, ("analyst", "admin"), "releasing")
+    with pytest.raises(AccessDenied, match=r"releasing is allowed for roles \['analyst', 'admin'\]; "
+                                           r"user 'pm' has role 'province_manager'"):
+        require_role(PM, ("analyst", "admin"), "releasing")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"name": "x", "role": "boss"}, r"'role' parameter must be one of"),
+    ({"name": "x", "role": "executor"}, r"'branch_id' parameter is required for role 'executor'"),
+    ({"name": "x", "role": "branch_manager", "branch_id": "atlantis"}, r"'branch_id' parameter must be one of"),
+    ({"name": " ", "role": "analyst"}, r"'name' parameter must be a non-empty string"),
+])
+def test_user_identity_is_validated(kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        User(**kwargs)
+
+
+# ----------------------------------------------------- enforced by the store
+def test_executor_reads_only_own_rows_even_with_filters(seeded):
+    s, ex = seeded.store, seeded.users["ex_u1"]
+    assert sorted(s.worklist(ex, seeded.campaign_id)["subscriber_id"]) == [101, 102]
+    assert s.worklist(ex, seeded.campaign_id, branch_id="hami").empty
+    assert s.worklist(ex, seeded.campaign_id, executor="ex_h").empty
+    assert sorted(s.export_list(ex, seeded.campaign_id)["subscriber_id"]) == [101, 102]
+    s.record_result(seeded.users["ex_h"], seeded.member[105], "accepted")
+    assert s.contact_results(ex, seeded.campaign_id).empty
+    assert s.contact_results(seeded.users["ex_h"], seeded.campaign_id)["subscriber_id"].tolist() == [105]
+
+
+def test_executor_cannot_write_another_branch_row_by_id(seeded):
+    s, ex = seeded.store, seeded.users["ex_u1"]
+    with pytest.raises(AccessDenied, match=r"member \d+ is not in the scope of user 'ex_u1'.*'urumqi'"):
+        s.record_result(ex, seeded.member[105], "accepted")
+    with pytest.raises(AccessDenied, match="is not in the scope of user 'ex_u1'"):
+        s.record_result(ex, 10_000_000, "accepted")  # unknown ids look the same to an executor
+    assert s.contact_results(seeded.users["ana"], seeded.campaign_id).empty
+
+
+def test_executor_may_record_for_own_branch_rows(seeded):
+    s, ex = seeded.store, seeded.users["ex_u1"]
+    assert s.record_result(ex, seeded.member[103], "reached").created  # unassigned, same branch
+    assert s.record_result(ex, seeded.member[104], "call_back").created  # colleague's row
+    results = s.contact_results(seeded.users["bm_u"], seeded.campaign_id)
+    assert sorted(results["subscriber_id"]) == [103, 104]
+    assert set(results["executor"]) == {"ex_u1"}
+
+
+def test_branch_manager_sees_and_writes_own_branch_only(seeded):
+    s, bm = seeded.store, seeded.users["bm_h"]
+    assert s.worklist(bm, seeded.campaign_id)["subscriber_id"].tolist() == [105]
+    assert s.record_result(bm, seeded.member[105], "refused").created
+    with pytest.raises(AccessDenied, match="not in the scope of user 'bm_h'"):
+        s.record_result(bm, seeded.member[101], "refused")
+    assert s.progress(bm, seeded.campaign_id).iloc[0]["members"] == 1
+
+
+@pytest.mark.parametrize("role_user", ["pm", "ana", "adm"])
+def test_province_roles_see_every_branch(seeded, role_user):
+    listing = seeded.store.worklist(seeded.users[role_user], seeded.campaign_id)
+    assert sorted(listing["subscriber_id"]) == [101, 102, 103, 104, 105]
+    assert set(listing["branch_id"]) == {"urumqi", "hami"}
+
+
+@pytest.mark.parametrize("role_user", ["pm", "ana"])
+def test_monitoring_roles_do_not_record_results(seeded, role_user):
+    with pytest.raises(AccessDenied, match="recording a contact result is allowed for roles"):
+        seeded.store.record_result(seeded.users[role_user], seeded.member[101], "accepted")
+
+
+def test_admin_gets_a_clear_error_for_an_unknown_member(seeded):
+    with pytest.raises(ParameterError, match="'member_id' parameter names no campaign member. Got 10000000"):
+        seeded.store.record_result(seeded.users["adm"], 10_000_000, "accepted")
+
+
+def test_control_group_is_for_province_roles_only(seeded):
+    s = seeded.store
+    listing = s.worklist(seeded.users["ana"], seeded.campaign_id, include_control=True)
+    assert sorted(listing.loc[listing["group"] == "control", "subscriber_id"]) == [106, 107]
+    with pytest.raises(AccessDenied, match="listing control-group members is allowed for roles"):
+        s.worklist(seeded.users["ex_u1"], seeded.campaign_id, include_control=True)
+
+
+def test_campaigns_are_visible_where_the_user_has_rows(seeded):
+    s, u = seeded.store, seeded.users
+    other = members_frame().assign(branch_id="hami", executor="ex_h")
+    second = s.release_campaign(u["ana"], {**SPEC, "name": "Hami only"}, other)
+    assert s.visible_campaigns(u["ex_u1"])["campaign_id"].tolist() == [seeded.campaign_id]
+    assert s.visible_campaigns(u["ex_h"])["campaign_id"].tolist() == [second.campaign_id, seeded.campaign_id]
+    assert s.visible_campaigns(u["bm_u"])["campaign_id"].tolist() == [seeded.campaign_id]
+    assert s.visible_campaigns(u["pm"])["campaign_id"].tolist() == [second.campaign_id, seeded.campaign_id]
+    with pytest.raises(AccessDenied, match=f"campaign {second.campaign_id} has no rows for user 'ex_u1'"):
+        s.spec(u["ex_u1"], second.campaign_id)
+    assert s.spec(u["ex_h"], second.campaign_id)["name"] == "Hami only"
+
+
+def test_audit_log_and_versions_are_for_province_roles(seeded):
+    s, u = seeded.store, seeded.users
+    assert not s.audit_log(u["pm"]).empty
+    with pytest.raises(AccessDenied, match="reading the audit log is allowed for roles"):
+        s.audit_log(u["bm_u"])
+    with pytest.raises(AccessDenied, match="listing campaign versions is allowed for roles"):
+        s.versions(u["ex_u1"], seeded.campaign_id)
+
+
+def test_user_lists_are_scoped_and_never_show_hashes(seeded):
+    s, u = seeded.store, seeded.users
+    everyone = s.list_users(u["adm"])
+    assert len(everyone) == 8 and "password_hash" not in everyone.columns
+    assert sorted(s.list_users(u["bm_u"])["name"]) == ["bm_u", "ex_u1", "ex_u2"]
+    with pytest.raises(AccessDenied, match="listing users is allowed for roles"):
+        s.list_users(u["ex_u1"])
+    with pytest.raises(AccessDenied, match="adding a user is allowed for roles \\['admin'\\]"):
+        s.add_user(u["bm_u"], "ex_new", "executor", branch_id="urumqi", password=PASSWORD)
+
+
+def test_the_database_decides_the_role_not_the_object(seeded):
+    s = seeded.store
+    forged = User("ex_u1", "admin")  # claims admin; the users table says executor of urumqi
+    assert sorted(s.worklist(forged, seeded.campaign_id)["subscriber_id"]) == [101, 102]
+    with pytest.raises(AccessDenied, match="releasing a campaign is allowed for roles"):
+        s.release_campaign(forged, SPEC, members_frame())
+    with pytest.raises(AccessDenied, match="'intruder' is unknown or deactivated"):
+        s.worklist(User("intruder", "admin"), seeded.campaign_id)
+
+
+def test_acting_user_must_be_a_user_object(seeded):
+    with pytest.raises(ParameterError, match="'user' parameter must be a workbench.store.User.*Got 'str'"):
+        seeded.store.worklist("ex_u1", seeded.campaign_id)
+
+
+def test_system_user_is_an_admin_without_a_row(store):
+    assert SYSTEM_USER.role == "admin"
+    store.add_user(SYSTEM_USER, "adm", "admin", password=PASSWORD)
+    assert store.list_users(SYSTEM_USER)["name"].tolist() == ["adm"]
