@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need (Debian): nothing yet beyond Python.
-# Later: chromium (browser tests) and postgresql (store tests).
+# Installs the system packages the tests need (Debian), only those missing:
+#   postgresql - the store tests run against a real server (started on 127.0.0.1 by the tests)
+#   chromium   - the app tests drive a real browser through Playwright
+# Override the list with WORKBENCH_APT_PACKAGES="...".
 set -euo pipefail
 needed=()
-for pkg in ${WORKBENCH_APT_PACKAGES:-}; do
+for pkg in ${WORKBENCH_APT_PACKAGES-postgresql chromium}; do
   dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
 if ((${#needed[@]})); then
