@@ -1,8 +1,9 @@
 """Drivers of uptake: information value and top-bin lift of every feature.
 
 A feature is **binned**: a numeric feature by quantiles (the distinct
-quantiles at levels 1/bins ... (bins-1)/bins are the cut points of right-closed
-bins ``(lo, hi]``, so a mass of ties such as many zeros forms its own bin), a
+quantiles at levels 1/bins ... (bins-1)/bins, taken as observed values, are
+the cut points of right-closed bins ``(lo, hi]``, so a mass of ties such as
+many zeros forms its own bin), a
 categorical or boolean feature by its values; a missing value is its own bin
 ``"missing"``.  Per bin, with *e* events (target 1) and *n* non-events
 (smoothing *s* added to each bin's counts):
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from workbench.errors import ParameterError
 
@@ -54,17 +56,22 @@ class Binning:
             x = _numeric(values)
             code = np.searchsorted(np.asarray(self.edges, dtype="float64"), x, side="left")
             return np.where(np.isnan(x), missing, code)
-        cat = pd.Categorical(_as_text(values), categories=list(self.categories))
-        code = np.asarray(cat.codes, dtype="int64")
-        return np.where(code < 0, missing, code)
+        raw, uniques = _factorize(values)
+        position = {c: i for i, c in enumerate(self.categories)}
+        lut = np.array([position.get(u, missing) for u in uniques] + [missing], dtype="int64")
+        return lut[raw]  # a missing value (-1) takes the last entry
 
 
 def _numeric(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    return values.astype("str").where(values.notna())
+def _factorize(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer code of each value (-1 when missing) and the text of each code (hash-based, no per-row str)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return (np.asarray(values.cat.codes, dtype="int64"), [str(c) for c in values.cat.categories])
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes, dtype="int64"), [str(u) for u in uniques]
 
 
 def _is_numeric(values: pd.Series) -> bool:
@@ -88,8 +95,9 @@ def fit_binning(values: pd.Series, bins: int = 10, name: str | None = None) -> B
         if edges.size:
             labels.append(f"> {edges[-1]:.4g}")
         return Binning(feature, "numeric", (*labels, MISSING), edges=tuple(float(v) for v in edges))
-    text = _as_text(values)
-    cats = tuple(sorted(text.dropna().unique().tolist()))
+    raw, uniques = _factorize(values)
+    seen = np.bincount(raw[raw >= 0], minlength=len(uniques)) > 0
+    cats = tuple(sorted({u for u, s in zip(uniques, seen) if s}))
     return Binning(feature, "categorical", (*cats, MISSING), categories=cats)
 
 
@@ -127,9 +135,14 @@ def woe_table(values: pd.Series, target, *, bins: int = 10, smoothing: float = 0
         bin with rows (the empty missing bin is dropped).
     """
     y = _check_target(target, len(values))
-    b = binning or fit_binning(values, bins)
-    code = b.codes(values)
-    k = len(b.labels)
+    if smoothing < 0:
+        raise ParameterError.invalid("smoothing", "a number >= 0", smoothing)
+    b = binning or fit_binning(values, _check_bins(bins))
+    return _woe(b.codes(values), y, b.labels, smoothing)
+
+
+def _woe(code: np.ndarray, y: np.ndarray, labels: tuple[str, ...], smoothing: float) -> pd.DataFrame:
+    k = len(labels)
     events = np.bincount(code, weights=y, minlength=k)
     rows = np.bincount(code, minlength=k).astype("float64")
     non = rows - events
@@ -142,14 +155,14 @@ def woe_table(values: pd.Series, target, *, bins: int = 10, smoothing: float = 0
         woe = np.log(pe / pn)
         iv = (pe - pn) * woe
     return pd.DataFrame({
-        "bin": np.flatnonzero(keep), "label": np.asarray(b.labels, dtype=object)[keep],
+        "bin": np.flatnonzero(keep), "label": np.asarray(labels, dtype=object)[keep],
         "rows": rows.astype("int64"), "events": events.astype("int64"), "non_events": non.astype("int64"),
         "share": rows / rows.sum(), "rate": events / rows, "woe": woe, "iv": iv,
     })
 
 
 def information_value(frame: pd.DataFrame, target, *, features: Sequence[str] | None = None, bins: int = 10,
-                      min_bin_share: float = 0.01, smoothing: float = 0.5) -> pd.DataFrame:
+                      min_bin_share: float = 0.01, smoothing: float = 0.5, progress: bool = False) -> pd.DataFrame:
     """Information value and top-bin lift of each feature, ranked.
 
     Parameters
@@ -166,6 +179,8 @@ def information_value(frame: pd.DataFrame, target, *, features: Sequence[str] | 
         Smallest share of rows a bin needs to be the top bin.
     smoothing : float
         See :func:`woe_table`.
+    progress : bool
+        Show a tqdm progress bar over the features.
 
     Returns
     -------
@@ -190,11 +205,13 @@ def information_value(frame: pd.DataFrame, target, *, features: Sequence[str] | 
     missing = [c for c in names if c not in frame.columns]
     if missing:
         raise ParameterError.invalid("features", "columns of the frame", missing)
+    if smoothing < 0:
+        raise ParameterError.invalid("smoothing", "a number >= 0", smoothing)
     overall = y.mean()
     rows = []
-    for name in names:
+    for name in tqdm(names, desc="information value", unit="feature", disable=not progress):
         b = fit_binning(frame[name], bins, name)
-        w = woe_table(frame[name], y, binning=b, smoothing=smoothing)
+        w = _woe(b.codes(frame[name]), y, b.labels, smoothing)
         eligible = w[w["share"] >= min_bin_share]
         top = (eligible if len(eligible) else w).sort_values(["rate", "rows"], ascending=False).iloc[0]
         rows.append({"feature": name, "kind": b.kind, "iv": float(w["iv"].sum()) if len(w) > 1 else 0.0,
@@ -228,7 +245,7 @@ def own_feature_names(family: str, categories: Sequence[str] = ()) -> list[str]:
 def uptake_drivers(source, snapshot="2026-10", family: str = "mobile_newspaper", *,
                    features: pd.DataFrame | None = None, status: pd.DataFrame | None = None, window: int = 6,
                    stable_months: int = 3, bins: int = 10, min_bin_share: float = 0.01,
-                   exclude: Sequence[str] | None = None) -> pd.DataFrame:
+                   exclude: Sequence[str] | None = None, progress: bool = False) -> pd.DataFrame:
     """Rank the features by how well they separate stable subscribers from non-subscribers.
 
     The sample is the model's: every subscriber on the network at the snapshot
@@ -253,6 +270,8 @@ def uptake_drivers(source, snapshot="2026-10", family: str = "mobile_newspaper",
     exclude : sequence of str, optional
         Features left out (default: :func:`own_feature_names` of the family and
         of its products' content categories).
+    progress : bool
+        Show a tqdm progress bar over the features.
 
     Returns
     -------
@@ -276,7 +295,7 @@ def uptake_drivers(source, snapshot="2026-10", family: str = "mobile_newspaper",
             exclude = own_feature_names(fam, cats)
     sample, y = model_sample(features, status)
     names = [c for c in sample.columns if c not in set(exclude)]
-    out = information_value(sample, y, features=names, bins=bins, min_bin_share=min_bin_share)
+    out = information_value(sample, y, features=names, bins=bins, min_bin_share=min_bin_share, progress=progress)
     out["sample"] = len(sample)
     out["events"] = int(y.sum())
     return out
