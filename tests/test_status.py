@@ -199,7 +199,7 @@ def test_information_value_errors():
         information_value(frame, [0, 1, 0, 1], bins=1)
     with pytest.raises(ParameterError, match="'smoothing' parameter must be a number >= 0. Got -1"):
         woe_table(frame["a"], [0, 1, 0, 1], smoothing=-1)
-    with pytest.raises(ParameterError, match="'min_bin_share' parameter must be a share in \[0, 1\)"):
+    with pytest.raises(ParameterError, match=r"'min_bin_share' parameter must be a share in \[0, 1\)"):
         information_value(frame, [0, 1, 0, 1], min_bin_share=1.5)
 
 
