@@ -502,3 +502,58 @@ def test_fixture_fails_not_skips_without_binaries(tmp_path, monkeypatch, request
     monkeypatch.setenv("PG_BIN", "")
     with pytest.raises(pytest.fail.Exception, match=r"binaries are missing: run `make test`"):
         store_fixtures._start_server(request.config)
+
+
+# ------------------------------------------------------------ `workbench users`
+def test_users_command_adds_lists_and_deactivates(tmp_path, monkeypatch, capsys):
+    import io
+
+    from workbench.cli import main
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-good-password\n"))
+    assert main(["users", "add", "li_wei", "--role", "executor", "--branch", "hami", "--display-name", "Li Wei",
+                 "--password-stdin", "--store", url, "--lang", "en"]) == 0
+    assert "Added user li_wei (Executor)." in capsys.readouterr().out
+    assert main(["users", "list", "--store", url, "--lang", "en"]) == 0
+    listing = capsys.readouterr().out
+    assert "li_wei" in listing and "Li Wei" in listing and "hami" in listing and "Yes" in listing
+    assert "argon2" not in listing
+    with Store(url, progress=False) as s:
+        assert s.authenticate("li_wei", "a-good-password").branch_id == "hami"
+    assert main(["users", "deactivate", "li_wei", "--store", url, "--lang", "en"]) == 0
+    assert main(["users", "list", "--store", url, "--lang", "en"]) == 0
+    assert "No" in capsys.readouterr().out
+
+
+def test_users_command_reports_bad_input_as_an_error(tmp_path, monkeypatch, capsys):
+    import io
+
+    from workbench.cli import main
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-good-password\n"))
+    assert main(["users", "add", "x", "--role", "executor", "--password-stdin", "--store", url]) == 1
+    assert "'branch_id' parameter is required for role 'executor'" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "add", "y", "--role", "analyst", "--password-stdin", "--store", url]) == 1
+    assert "at least 8 characters" in capsys.readouterr().err
+
+
+def test_spec_objects_with_to_dict_and_a_nested_offer_are_accepted(store):
+    class FakeCampaignSpec:  # the shape of workbench.campaign.CampaignSpec
+        def to_dict(self):
+            return {"name": "Sports edition", "owner": "ana", "offer": {"product_id": "mnp_sports"}}
+
+    ana = store.add_user(SYSTEM_USER, "ana", "analyst", password=PASSWORD)
+    release = store.release_campaign(ana, FakeCampaignSpec(), members_frame())
+    got = store.visible_campaigns(ana).iloc[0]
+    assert (got["name"], got["product"]) == ("Sports edition", "mnp_sports")
+    assert release.spec_hash == spec_hash(FakeCampaignSpec().to_dict())
+
+
+def test_users_command_offers_exactly_the_store_roles():
+    from workbench.commands import users
+    from workbench.store import ROLES
+
+    assert users._ROLES == ROLES

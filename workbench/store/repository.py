@@ -91,14 +91,20 @@ class RecordedResult:
 
 
 def _canonical_spec(spec) -> tuple[dict, str]:
-    if dataclasses.is_dataclass(spec) and not isinstance(spec, type):
+    if not isinstance(spec, Mapping) and callable(getattr(spec, "to_dict", None)):
+        spec = spec.to_dict()  # e.g. workbench.campaign.CampaignSpec
+    elif dataclasses.is_dataclass(spec) and not isinstance(spec, type):
         spec = dataclasses.asdict(spec)
-    elif not isinstance(spec, Mapping) and hasattr(spec, "to_dict"):
-        spec = spec.to_dict()
     if not isinstance(spec, Mapping):
         raise ParameterError.invalid("spec", "a mapping, a dataclass or an object with to_dict()", type(spec).__name__)
     text = json.dumps(dict(spec), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return json.loads(text), hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _spec_product(spec: Mapping) -> str | None:
+    """The product of a spec: ``product``, ``product_id`` or ``offer.product_id`` (CampaignSpec)."""
+    offer = spec.get("offer") if isinstance(spec.get("offer"), Mapping) else {}
+    return spec.get("product") or spec.get("product_id") or offer.get("product_id")
 
 
 def spec_hash(spec) -> str:
@@ -434,7 +440,7 @@ class Store:
     @staticmethod
     def _name_product(spec: dict, name: str | None, product: str | None) -> tuple[str, str]:
         name = name or spec.get("name")
-        product = product or spec.get("product") or spec.get("product_id")
+        product = product or _spec_product(spec)
         if not name or not product:
             raise ParameterError(
                 "The campaign spec must give a 'name' and a 'product' (or pass name= and product=). "
@@ -506,7 +512,8 @@ class Store:
             The acting user.
         spec : mapping, dataclass or object with ``to_dict()``
             The campaign plan; stored as canonical JSON with its SHA-256.  Must
-            give ``name`` and ``product`` (or ``product_id``) unless passed below.
+            give ``name`` and ``product`` (or ``product_id``, or ``offer.product_id`` as
+            :class:`workbench.campaign.CampaignSpec` does) unless passed below.
         members : DataFrame
             The list, with :data:`MEMBER_REQUIRED_COLUMNS` and any of
             :data:`MEMBER_COLUMNS` (other columns are ignored; keep them in the spec).
@@ -580,7 +587,7 @@ class Store:
                                       spec_hash=digest, member_count=0, created_at=utcnow())
             session.add(version)
             campaign.name = str(spec_json.get("name") or campaign.name)
-            campaign.product = str(spec_json.get("product") or spec_json.get("product_id") or campaign.product)
+            campaign.product = str(_spec_product(spec_json) or campaign.product)
             return self._release(session, actor, campaign, version, frame,
                                  None if frame is not None else current.id)
 
