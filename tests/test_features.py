@@ -11,7 +11,7 @@ import pytest
 from workbench.data.tables import BRANDS, CAPABILITIES, CONTENT_CATEGORIES, PRODUCT_FAMILIES, USAGE_MEASURES
 from workbench.errors import DataValidationError, ParameterError
 from workbench.features import (
-    FEATURES, build_features, family_feature_names, feature, feature_names, read_features, render_feature_doc,
+    FEATURES, apply_feature_dtypes, build_features, family_feature_names, feature, feature_names, read_features, render_feature_doc,
 )
 from workbench.features.catalogue import DOC_PATH
 
@@ -294,6 +294,11 @@ def test_missing_table_and_column_are_named():
     with pytest.raises(DataValidationError, match="'monthly_usage' lacks column\\(s\\) gprs_mb") as err:
         build_features(data, SNAP, WINDOW)
     assert err.value.problems[0]["table"] == "monthly_usage"
+
+
+def test_a_boolean_feature_with_missing_values_is_refused():
+    with pytest.raises(DataValidationError, match="feature 'is_capital' is boolean but has 1 missing values"):
+        apply_feature_dtypes(pd.DataFrame({"is_capital": [True, None]}))
 
 
 def test_catalogue_names_and_filters():

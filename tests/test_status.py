@@ -274,5 +274,8 @@ def test_potential_errors():
         potential({}, features=features, status=status, drivers=["segment"], conversion_rate=2)
     with pytest.raises(ParameterError, match="'drivers' parameter must be columns of the sample"):
         potential({}, features=features, status=status, drivers=["nope"])
+    nobody = status.assign(stable=False)
+    with pytest.raises(ParameterError, match="'status' parameter must be a base with both stable subscribers"):
+        potential({}, features=features, status=nobody, drivers=["segment"])
     with pytest.raises(ParameterError, match="'bands' parameter must be potential\\(\\) output"):
         potential_funnel(pd.DataFrame({"band": [1]}))

@@ -19,7 +19,7 @@ from workbench.features import attributes, handset, usage, vas
 from workbench.features._db import check_positive_int, connection, parse_month, require
 from workbench.features._feature import DTYPES, Frame
 from workbench.features.catalogue import FEATURE_INDEX, FEATURES
-from workbench.errors import ParameterError
+from workbench.errors import DataValidationError, ParameterError
 
 __all__ = ["build_features", "feature_sql", "read_features", "apply_feature_dtypes", "REQUIRED_COLUMNS"]
 
@@ -70,7 +70,8 @@ def apply_feature_dtypes(df: pd.DataFrame) -> pd.DataFrame:
             df[f.name] = pd.Categorical(col, categories=_categories(f.name, col.unique()))
         elif f.dtype == "bool":
             if df[f.name].isna().any():
-                raise ParameterError(f"feature {f.name!r} is boolean but has missing values")
+                raise DataValidationError(f"feature {f.name!r} is boolean but has "
+                                          f"{int(df[f.name].isna().sum())} missing values")
             df[f.name] = df[f.name].astype("bool")
         else:
             df[f.name] = df[f.name].astype(DTYPES[f.dtype])

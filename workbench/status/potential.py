@@ -167,6 +167,9 @@ def potential(source, snapshot="2026-10", family: str = "mobile_newspaper", *,
         raise ParameterError.invalid("status", "subscriber_status(..., horizon=...) output with 'active_before' "
                                      "(or pass conversion_rate)", list(status.columns))
     sample, y = model_sample(features, status)
+    if y.sum() == 0 or y.sum() == len(y):
+        raise ParameterError.invalid("status", "a base with both stable subscribers and non-subscribers",
+                                     f"{int(y.sum())} stable subscribers in a sample of {len(y)}")
     model = fit_lookalike(sample, y, names, bins=bins, smoothing=smoothing)
     score = model.score(features)
     cut = fit_binning(score.loc[sample.index], bands, "score")
