@@ -52,7 +52,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -795,7 +795,7 @@ class _Primal:
                 hb = b_of[hit]
                 first = np.unique(hb, return_index=True)[1]
                 U[hb[first], a, z] = idx[hit[first]]
-        starts, ends, closes, dk, last = moves
+        starts, ends, closes, _, last = moves
         gain = np.zeros((self.B, len(starts)))
         for e in range(starts.shape[1]):
             a, z = starts[:, e], ends[:, e]
@@ -810,7 +810,7 @@ class _Primal:
         rem_b = self.budget - self.spend()
         capn = np.concatenate([np.full((self.B, 1), np.inf), self.cap - self.used()], axis=1)
         gain, U = self._move_gains(moves, capn)
-        starts, ends, closes, dk, last = moves
+        starts, ends, _, dk, _ = moves
         gain = np.where(dk[None, :] <= rem_b + _EPS, gain, -np.inf)
         best = gain.argmax(axis=1)
         best_gain = gain[np.arange(self.B), best]
@@ -880,7 +880,7 @@ def _move_table(C: int, max_nodes: int = 4):
         for seq in itertools.permutations(range(K), length):
             seqs.append(seq)
             closes.append(False)
-            if seq[0] == min(seq) and length >= 2 and not (length == 2 and seq[0] > seq[1]):
+            if seq[0] == min(seq):  # each cycle once, starting at its smallest node
                 seqs.append(seq + (seq[0],))
                 closes.append(True)
     width = max(len(s) for s in seqs) - 1
@@ -895,7 +895,7 @@ def _move_table(C: int, max_nodes: int = 4):
 
 
 def plan_channels(problem: ChannelPlanProblem, *, sample_size: int = 50_000, sample_sweeps: int = 60,
-                  full_sweeps: int = 3, improve_rounds: int = 50, gap_tol: float = 1e-5, tol: float = 1e-7,
+                  full_sweeps: int = 3, improve_rounds: int = 50, gap_tol: float = 1e-4, tol: float = 1e-7,
                   seed: int = 0, progress: bool = True) -> ChannelPlan:
     """A near-optimal channel plan for any number of users (Lagrangian relaxation + repair).
 
@@ -929,8 +929,11 @@ def plan_channels(problem: ChannelPlanProblem, *, sample_size: int = 50_000, sam
     Returns
     -------
     ChannelPlan
-        ``upper_bound`` is the dual value at the final prices; ``info`` holds
-        the prices (``mu``, ``lambda``), sweeps and seconds per phase.
+        ``upper_bound`` is the dual value at the final prices.  ``info`` holds
+        ``mu`` (budget price), ``lambda`` (capacity prices, branch x channel),
+        ``sweeps``, ``improve_rounds``, ``objective_after_repair``,
+        ``usable_users`` (users with a worthwhile channel) and ``seconds``
+        (cumulative time at the end of each phase).
     """
     if sample_size < 1:
         raise ParameterError.invalid("sample_size", "an integer >= 1", sample_size)
@@ -979,10 +982,11 @@ def plan_channels(problem: ChannelPlanProblem, *, sample_size: int = 50_000, sam
     primal = _Primal(np.ascontiguousarray(Vt.T), br, cost, cap, budget, dual.choices() if n else np.zeros(0, int))
     primal.repair()
     primal.fill(dual.mu)
+    repaired = primal.objective()
     seconds["repair"] = time.perf_counter() - t0
     bar.update(1)
     rounds = 0
-    if n and upper - primal.objective() > gap_tol * abs(upper):
+    if n and upper - repaired > gap_tol * abs(upper):
         moves = _move_table(C)
         closes, last = moves[2], moves[3]
         kn = np.concatenate([[0.0], cost])
@@ -1007,5 +1011,5 @@ def plan_channels(problem: ChannelPlanProblem, *, sample_size: int = 50_000, sam
     lam = pd.DataFrame(dual.lam, index=pd.Index(problem.branches, name=problem.branch_col),
                        columns=pd.Index(problem.channels, name="channel"))
     info = {"mu": dual.mu, "lambda": lam, "sweeps": sweeps, "improve_rounds": rounds,
-            "usable_users": n, "seconds": seconds}
+            "objective_after_repair": repaired, "usable_users": n, "seconds": seconds}
     return ChannelPlan(plan, summary, objective, max(upper, objective), "lagrangian", info)

@@ -21,8 +21,6 @@ The parameter names match :class:`~workbench.campaign.spec.ContactPolicy`::
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
