@@ -199,7 +199,7 @@ def test_build_problem_errors():
     users = pd.DataFrame({"subscriber_id": [1, 2], "branch_id": ["hami", "aksu"], "score": [0.1, 0.2]})
     with pytest.raises(DataValidationError, match="users: missing column\\(s\\) \\['score'\\]"):
         build_problem(users.drop(columns="score"), CHANNELS, value_per_order=10)
-    with pytest.raises(DataValidationError, match="users: column 'subscriber_id' must be unique; 1 duplicate"):
+    with pytest.raises(DataValidationError, match="users: column 'subscriber_id' must be unique; 1 repeated value"):
         build_problem(pd.concat([users, users.head(1)]), CHANNELS, value_per_order=10)
     with pytest.raises(ParameterError, match="'value_per_order' parameter must be a finite number > 0"):
         build_problem(users, CHANNELS, value_per_order=0)

@@ -115,7 +115,7 @@ def test_universal_control_is_stable_per_subscriber_and_period():
     other = universal_control(ids, share=0.02, period_key="2027H1", seed=11)
     assert (member & other).sum() < 0.1 * member.sum()
     assert (member <= universal_control(ids, share=0.05, period_key="2026H2", seed=11)).all()
-    with pytest.raises(ParameterError, match="'share' parameter must be a number in \\[0, 0.2\\]. Got 0.5"):
+    with pytest.raises(ParameterError, match="'share' parameter must be a finite number in \\[0, 0.2\\]. Got 0.5"):
         universal_control(ids, share=0.5, period_key="2026H2")
     with pytest.raises(ParameterError, match="'period_key' parameter must be a non-empty string"):
         universal_control(ids, share=0.02, period_key="")
@@ -128,9 +128,9 @@ def test_errors_name_table_column_and_parameter(candidates):
         assign_control(pd.concat([candidates, candidates.head(2)]), share=0.1, seed=1)
     with pytest.raises(DataValidationError, match="candidates: column 'score' has 1 missing value"):
         assign_control(candidates.assign(score=candidates["score"].where(candidates.index != 3)), share=0.1, seed=1)
-    with pytest.raises(ParameterError, match="'share' parameter must be a number in \\[0, 0.9\\]. Got 1.2"):
+    with pytest.raises(ParameterError, match="'share' parameter must be a finite number in \\[0, 0.9\\]. Got 1.2"):
         assign_control(candidates, share=1.2, seed=1)
     with pytest.raises(ParameterError, match="'seed' parameter must be an integer"):
         assign_control(candidates, share=0.1, seed=1.5)
-    with pytest.raises(ParameterError, match="'assigned' parameter must be a DataFrame"):
+    with pytest.raises(ParameterError, match="'assigned' parameter must be a pandas DataFrame"):
         control_balance([1, 2])

@@ -105,9 +105,9 @@ def test_large_input_is_vectorised():
 
 
 def test_errors_name_table_column_and_parameter(candidates, history):
-    with pytest.raises(DataValidationError, match="candidates: missing column 'subscriber_id'"):
+    with pytest.raises(DataValidationError, match="candidates: missing column\\(s\\) \\['subscriber_id'\\]"):
         apply_contact_policy(candidates.rename(columns={"subscriber_id": "id"}), as_of=AS_OF)
-    with pytest.raises(DataValidationError, match="candidates: column 'subscriber_id' must be unique; 1 repeated id"):
+    with pytest.raises(DataValidationError, match="candidates: column 'subscriber_id' must be unique; 1 repeated value"):
         apply_contact_policy(pd.concat([candidates, candidates.head(1)]), as_of=AS_OF)
     with pytest.raises(DataValidationError, match="contact_history: missing column\\(s\\) \\['contact_date'\\]"):
         apply_contact_policy(candidates, as_of=AS_OF, contact_history=history.rename(columns={"contact_date": "d"}))
@@ -124,11 +124,11 @@ def test_errors_name_table_column_and_parameter(candidates, history):
         apply_contact_policy(candidates, as_of=AS_OF, max_contacts_month=0)
     with pytest.raises(ParameterError, match="'dnd' parameter must be ids"):
         apply_contact_policy(candidates, as_of=AS_OF, dnd=5)
-    with pytest.raises(DataValidationError, match="product_subscribers: missing column 'subscriber_id'"):
+    with pytest.raises(DataValidationError, match="product_subscribers: missing column\\(s\\) \\['subscriber_id'\\]"):
         apply_contact_policy(candidates, as_of=AS_OF, product_subscribers=pd.DataFrame({"id": [1]}))
-    with pytest.raises(ParameterError, match="'contact_history' parameter must be a DataFrame"):
+    with pytest.raises(ParameterError, match="'contact_history' parameter must be a pandas DataFrame"):
         apply_contact_policy(candidates, as_of=AS_OF, contact_history=[1, 2])
-    with pytest.raises(ParameterError, match="'candidates' parameter must be a DataFrame"):
+    with pytest.raises(ParameterError, match="'candidates' parameter must be a pandas DataFrame"):
         apply_contact_policy([1, 2], as_of=AS_OF)
 
 

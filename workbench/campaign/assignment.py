@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from workbench.campaign._checks import check_int, require_columns, require_unique
 from workbench.data.tables import table
 from workbench.errors import DataValidationError, ParameterError
 
@@ -57,8 +58,7 @@ def score_bands(scores, ids, n_bands: int = 5) -> np.ndarray:
     >>> score_bands([0.9, 0.1, 0.5, 0.7], ids=[1, 2, 3, 4], n_bands=2).tolist()
     ['A', 'B', 'B', 'A']
     """
-    if isinstance(n_bands, bool) or not isinstance(n_bands, (int, np.integer)) or not 1 <= n_bands <= 10:
-        raise ParameterError.invalid("n_bands", "an integer in [1, 10]", n_bands)
+    n_bands = check_int("n_bands", n_bands, 1, 10)
     s = np.asarray(scores, dtype=float)
     order = _score_order(s, np.asarray(ids))
     rank = np.empty(len(s), dtype=np.int64)
@@ -142,14 +142,8 @@ def assign_executors(plan: pd.DataFrame, executors, *, id_col: str = SUBSCRIBER_
     >>> assign_executors(plan, {"hami": ["li", "wang"]}).sort_values("score", ascending=False)["executor"].tolist()
     ['li', 'wang', 'wang', 'li', 'li', 'wang']
     """
-    need = [id_col, branch_col, channel_col, score_col]
-    if not isinstance(plan, pd.DataFrame):
-        raise ParameterError.invalid("plan", "a DataFrame", type(plan).__name__)
-    missing = [c for c in need if c not in plan.columns]
-    if missing:
-        raise DataValidationError(f"plan: missing column(s) {missing}; expected {need}, found {list(plan.columns)}")
-    if plan[id_col].duplicated().any():
-        raise DataValidationError(f"plan: column {id_col!r} must be unique (one channel per user)")
+    require_columns(plan, "plan", [id_col, branch_col, channel_col, score_col])
+    require_unique(plan, "plan", id_col)
     ex = _executor_table(executors, branch_col, channel_col)
 
     lists = plan[[branch_col, channel_col]].drop_duplicates().reset_index(drop=True)

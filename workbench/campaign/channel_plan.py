@@ -52,15 +52,15 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from workbench.campaign._checks import check_int, check_num, require_columns, require_complete, require_unique
 from workbench.campaign.spec import CAMPAIGN_CHANNELS, CampaignSpec
 from workbench.data.tables import table
-from workbench.errors import DataValidationError, ParameterError
+from workbench.errors import ParameterError
 
 __all__ = [
     "PLAN_COLUMNS",
@@ -216,17 +216,6 @@ def expected_incremental(scores, multipliers, *, organic_multiplier: float = 1.0
     return np.minimum(p0[:, None] * m[None, :], 1.0) - organic_multiplier * p0[:, None]
 
 
-def _require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise ParameterError.invalid(name, "a pandas DataFrame", type(frame).__name__)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataValidationError(
-            f"{name}: missing column(s) {missing}; expected {list(columns)}, found {list(frame.columns)}",
-            [{"table": name, "column": c, "check": "present", "count": 1, "examples": []} for c in missing],
-        )
-
-
 def build_problem(users: pd.DataFrame, channels: pd.DataFrame, *, value_per_order: float,
                   budget: float | None = None, capacity: pd.DataFrame | None = None,
                   incremental: np.ndarray | None = None, id_col: str = SUBSCRIBER_ID,
@@ -268,27 +257,19 @@ def build_problem(users: pd.DataFrame, channels: pd.DataFrame, *, value_per_orde
         An unknown channel, a negative cost, capacity or budget, a value per
         order that is not positive.
     """
-    _require_columns(users, "users", [id_col, branch_col] + ([] if incremental is not None else [score_col]))
-    _require_columns(channels, "channels",
+    require_columns(users, "users", [id_col, branch_col] + ([] if incremental is not None else [score_col]))
+    require_columns(channels, "channels",
                      [channel_col, cost_col] + ([] if incremental is not None else [multiplier_col]))
-    if not (np.isfinite(value_per_order) and value_per_order > 0):
-        raise ParameterError.invalid("value_per_order", "a finite number > 0 (yuan per order)", value_per_order)
+    check_num("value_per_order", value_per_order, 0, lo_open=True)
     if budget is not None and not (budget >= 0):
         raise ParameterError.invalid("budget", "a number >= 0 (yuan) or None for unlimited", budget)
-    dup = users[id_col].duplicated()
-    if dup.any():
-        raise DataValidationError(
-            f"users: column {id_col!r} must be unique; {int(dup.sum())} duplicate id(s), e.g. "
-            f"{users.loc[dup, id_col].head(5).tolist()}",
-            [{"table": "users", "column": id_col, "check": "unique", "count": int(dup.sum()),
-              "examples": users.loc[dup, id_col].head(5).tolist()}],
-        )
+    require_unique(users, "users", id_col)
+    require_complete(users, "users", [branch_col])
     names = [str(c) for c in channels[channel_col]]
     unknown = sorted(set(names) - set(CAMPAIGN_CHANNELS))
     if unknown:
         raise ParameterError.invalid(f"channels.{channel_col}", f"channels from {list(CAMPAIGN_CHANNELS)}", unknown)
-    if len(set(names)) != len(names):
-        raise DataValidationError(f"channels: column {channel_col!r} must be unique; got {names}")
+    require_unique(channels, "channels", channel_col)
     cost = channels[cost_col].to_numpy(dtype=float)
     if not np.all(np.isfinite(cost)) or (cost < 0).any():
         raise ParameterError.invalid(f"channels.{cost_col}", "finite numbers >= 0 (yuan per contact)", cost.tolist())
@@ -299,13 +280,11 @@ def build_problem(users: pd.DataFrame, channels: pd.DataFrame, *, value_per_orde
         if inc.shape != (len(users), len(names)) or not np.all(np.isfinite(inc)):
             raise ParameterError.invalid("incremental", f"a finite array of shape {(len(users), len(names))}",
                                          getattr(inc, "shape", inc))
-    if users[branch_col].isna().any():
-        raise DataValidationError(f"users: column {branch_col!r} has {int(users[branch_col].isna().sum())} missing value(s)")
     codes, uniques = pd.factorize(users[branch_col].astype(str), sort=True)
     branches = tuple(str(b) for b in uniques)
     cap = np.full((len(branches), len(names)), np.inf)
     if capacity is not None:
-        _require_columns(capacity, "capacity", [branch_col, channel_col, capacity_col])
+        require_columns(capacity, "capacity", [branch_col, channel_col, capacity_col])
         values = capacity[capacity_col].to_numpy(dtype=float)
         if np.isnan(values).any() or (values < 0).any():
             raise ParameterError.invalid(f"capacity.{capacity_col}", "numbers >= 0 (contacts over the campaign)",
@@ -935,8 +914,7 @@ def plan_channels(problem: ChannelPlanProblem, *, sample_size: int = 50_000, sam
         ``usable_users`` (users with a worthwhile channel) and ``seconds``
         (cumulative time at the end of each phase).
     """
-    if sample_size < 1:
-        raise ParameterError.invalid("sample_size", "an integer >= 1", sample_size)
+    check_int("sample_size", sample_size, 1)
     t0 = time.perf_counter()
     cost, cap, budget = problem.unit_cost, problem.capacity, problem.budget
     B, C = cap.shape

@@ -24,8 +24,10 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from workbench.campaign._checks import check_int, check_num, check_seed, require_columns, require_complete, \
+    require_unique
 from workbench.data.tables import table
-from workbench.errors import DataValidationError, ParameterError
+from workbench.errors import ParameterError
 
 __all__ = [
     "GROUP_TARGET",
@@ -43,7 +45,6 @@ BRANCH_ID: str = _SUBSCRIBERS.column("branch_id").name
 #: Group labels (as the campaign store's ``group`` column).
 GROUP_TARGET: str = "target"
 GROUP_CONTROL: str = "control"
-_MAX_SEED = 2**63 - 1
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -53,12 +54,6 @@ def _mix(x: np.ndarray) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return z ^ (z >> np.uint64(31))
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= _MAX_SEED:
-        raise ParameterError.invalid("seed", f"an integer in [0, {_MAX_SEED}]", seed)
-    return int(seed)
 
 
 def hash_uniform(ids, seed: int, salt: str = "") -> np.ndarray:
@@ -84,7 +79,7 @@ def hash_uniform(ids, seed: int, salt: str = "") -> np.ndarray:
     >>> bool(((u >= 0) & (u < 1)).all()), bool((hash_uniform([3, 2, 1], seed=7) == u[::-1]).all())
     (True, True)
     """
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     values = np.asarray(ids)
     if values.dtype.kind in "iub":
         keys = values.astype(np.int64).view(np.uint64)
@@ -98,31 +93,13 @@ def hash_uniform(ids, seed: int, salt: str = "") -> np.ndarray:
     return (h >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
 
-def _check_share(name: str, share, hi: float = 1.0) -> float:
-    if isinstance(share, bool) or not isinstance(share, (int, float, np.floating)) or not 0 <= share <= hi:
-        raise ParameterError.invalid(name, f"a number in [0, {hi}]", share)
-    return float(share)
-
-
-def _need(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise ParameterError.invalid(name, "a DataFrame", type(frame).__name__)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataValidationError(
-            f"{name}: missing column(s) {missing}; expected {columns}, found {list(frame.columns)}",
-            [{"table": name, "column": c, "check": "present", "count": 1, "examples": []} for c in missing],
-        )
-
-
 def score_deciles(scores, tie_break, n_bins: int = 10) -> np.ndarray:
     """Score bin of each user, 1 = best scores, by rank (equal sizes up to one).
 
     Ties in the score are broken by ``tie_break`` (e.g. :func:`hash_uniform`),
     so the bins do not depend on the row order.
     """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ParameterError.invalid("n_bins", "an integer >= 1", n_bins)
+    n_bins = check_int("n_bins", n_bins, 1)
     s = np.asarray(scores, dtype=float)
     by_tie = np.argsort(np.asarray(tie_break), kind="stable")
     return _bins(s, by_tie, n_bins)
@@ -177,18 +154,12 @@ def assign_control(candidates: pd.DataFrame, *, share: float, seed: int, id_col:
     >>> out.groupby("score_decile")["group"].apply(lambda g: (g == "control").sum()).unique().tolist()
     [2]
     """
-    _need(candidates, "candidates", [id_col, branch_col, score_col])
-    share = _check_share("share", share, 0.9)
-    seed = _check_seed(seed)
+    require_columns(candidates, "candidates", [id_col, branch_col, score_col])
+    share = check_num("share", share, 0, 0.9)
+    seed = check_seed(seed)
+    require_unique(candidates, "candidates", id_col)
+    require_complete(candidates, "candidates", [branch_col, score_col])
     ids = candidates[id_col]
-    dup = ids.duplicated()
-    if dup.any():
-        raise DataValidationError(
-            f"candidates: column {id_col!r} must be unique; {int(dup.sum())} repeated, e.g. {ids[dup].head(5).tolist()}")
-    for col in (branch_col, score_col):
-        if candidates[col].isna().any():
-            raise DataValidationError(
-                f"candidates: column {col!r} has {int(candidates[col].isna().sum())} missing value(s)")
     u = hash_uniform(ids.to_numpy(), seed, salt="control")
     by_u = np.argsort(u, kind="stable")
     decile = _bins(candidates[score_col].to_numpy(dtype=float), by_u, n_deciles)
@@ -221,7 +192,7 @@ def control_balance(assigned: pd.DataFrame, *, branch_col: str = BRANCH_ID, grou
         ``control_share`` and, when ``score_col`` is present, the mean score of
         each group (``score_target``, ``score_control``).
     """
-    _need(assigned, "assigned", [branch_col, group_col, decile_col])
+    require_columns(assigned, "assigned", [branch_col, group_col, decile_col])
     keys = [branch_col, decile_col]
     counts = pd.crosstab([assigned[branch_col], assigned[decile_col]], assigned[group_col])
     for g in (GROUP_TARGET, GROUP_CONTROL):
@@ -260,7 +231,7 @@ def universal_control(subscriber_ids, share: float, period_key: str, seed: int =
     numpy.ndarray of bool
         True for members of the universal control group.
     """
-    share = _check_share("share", share, 0.2)
+    share = check_num("share", share, 0, 0.2)
     if not isinstance(period_key, str) or not period_key.strip():
         raise ParameterError.invalid("period_key", "a non-empty string such as '2026H2'", period_key)
     return hash_uniform(subscriber_ids, seed, salt=f"universal:{period_key}") < share

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.campaign._checks import require_columns
 from workbench.campaign.spec import BY_PREFERENCE
 from workbench.data.tables import table
 from workbench.errors import DataValidationError, ParameterError
@@ -110,8 +111,7 @@ def _by_id(name: str, value, ids: pd.Series, id_col: str, column: str) -> pd.Ser
     if value is None:
         return None
     if isinstance(value, pd.DataFrame):
-        if id_col not in value.columns or column not in value.columns:
-            raise DataValidationError(f"{name}: needs columns {[id_col, column]}; found {list(value.columns)}")
+        require_columns(value, name, [id_col, column])
         value = value.set_index(id_col)[column]
     if not isinstance(value, pd.Series):
         raise ParameterError.invalid(name, f"a Series indexed by {id_col!r} or a DataFrame ({id_col}, {column})",
@@ -154,12 +154,7 @@ def build_list(assigned: pd.DataFrame, *, msisdn=None, reasons=None, editions=No
         One row per user with the columns :data:`LIST_COLUMNS`.
     """
     need = [id_col, branch_col, "channel", "score", "score_band", "executor"]
-    if not isinstance(assigned, pd.DataFrame):
-        raise ParameterError.invalid("assigned", "a DataFrame", type(assigned).__name__)
-    missing = [c for c in need if c not in assigned.columns]
-    if missing:
-        raise DataValidationError(f"assigned: missing column(s) {missing}; expected {need}, "
-                                  f"found {list(assigned.columns)}")
+    require_columns(assigned, "assigned", need)
     ids = assigned[id_col].reset_index(drop=True)
     rows = assigned[need].reset_index(drop=True)
     rows["group"] = assigned["group"].to_numpy() if "group" in assigned.columns else group

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbench.campaign._checks import check_int, require_columns, require_unique
 from workbench.data.tables import table
 from workbench.errors import DataValidationError, ParameterError
 
@@ -51,11 +52,7 @@ def _id_set(name: str, value, id_col: str) -> pd.Index | None:
     if value is None:
         return None
     if isinstance(value, pd.DataFrame):
-        if id_col not in value.columns:
-            raise DataValidationError(
-                f"{name}: missing column {id_col!r}; found {list(value.columns)}",
-                [{"table": name, "column": id_col, "check": "present", "count": 1, "examples": []}],
-            )
+        require_columns(value, name, [id_col])
         return pd.Index(value[id_col].dropna().unique())
     if isinstance(value, pd.Series) and pd.api.types.is_bool_dtype(value.dtype):
         return pd.Index(value.index[value.to_numpy(dtype=bool)].unique())
@@ -79,17 +76,7 @@ def _as_of(value) -> pd.Timestamp:
 def _contacts(history: pd.DataFrame | None, id_col: str, date_col: str) -> tuple[np.ndarray, np.ndarray] | None:
     if history is None:
         return None
-    if not isinstance(history, pd.DataFrame):
-        raise ParameterError.invalid("contact_history", f"a DataFrame with columns {[id_col, date_col]}",
-                                     type(history).__name__)
-    missing = [c for c in (id_col, date_col) if c not in history.columns]
-    if missing:
-        raise DataValidationError(
-            f"contact_history: missing column(s) {missing}; expected {[id_col, date_col]}, "
-            f"found {list(history.columns)}",
-            [{"table": "contact_history", "column": c, "check": "present", "count": 1, "examples": []}
-             for c in missing],
-        )
+    require_columns(history, "contact_history", [id_col, date_col])
     try:
         dates = pd.to_datetime(history[date_col])
     except (TypeError, ValueError) as exc:
@@ -143,25 +130,11 @@ def policy_flags(candidates: pd.DataFrame, *, as_of, product_subscribers=None, d
     ParameterError
         A parameter outside its range.
     """
-    if not isinstance(candidates, pd.DataFrame):
-        raise ParameterError.invalid("candidates", "a DataFrame", type(candidates).__name__)
-    if id_col not in candidates.columns:
-        raise DataValidationError(
-            f"candidates: missing column {id_col!r}; found {list(candidates.columns)}",
-            [{"table": "candidates", "column": id_col, "check": "present", "count": 1, "examples": []}],
-        )
+    require_columns(candidates, "candidates", [id_col])
+    require_unique(candidates, "candidates", id_col)
+    check_int("recent_days", recent_days, 0)
+    check_int("max_contacts_month", max_contacts_month, 1)
     ids = candidates[id_col]
-    dup = ids.duplicated()
-    if dup.any():
-        raise DataValidationError(
-            f"candidates: column {id_col!r} must be unique; {int(dup.sum())} repeated id(s), e.g. "
-            f"{ids[dup].head(5).tolist()}",
-            [{"table": "candidates", "column": id_col, "check": "unique", "count": int(dup.sum()),
-              "examples": ids[dup].head(5).tolist()}],
-        )
-    for name, value, lo in (("recent_days", recent_days, 0), ("max_contacts_month", max_contacts_month, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-            raise ParameterError.invalid(name, f"an integer >= {lo}", value)
     today = _as_of(as_of)
 
     flags = pd.DataFrame({id_col: ids.to_numpy()})

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from scipy import optimize, stats
 
+from workbench.campaign._checks import check_int
 from workbench.errors import ParameterError
 from workbench.i18n import t
 
@@ -95,13 +96,6 @@ class PowerCheck:
 
 
 # ------------------------------------------------------------------ checks
-def _count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or value < 1 or value != int(value):
-        raise ParameterError.invalid(name, "an integer >= 1", value)
-    return int(value)
-
-
 def _prob(name: str, value, *, open_lo: bool = True, open_hi: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ParameterError.invalid(name, "a number in (0, 1)", value)
@@ -167,7 +161,7 @@ def minimum_detectable_lift(n_treated: int, n_control: int, baseline_rate: float
     >>> round(mde.absolute, 4), round(mde.relative, 2)
     (0.0063, 0.31)
     """
-    n1, n2 = _count("n_treated", n_treated), _count("n_control", n_control)
+    n1, n2 = check_int("n_treated", n_treated, 1), check_int("n_control", n_control, 1)
     p0 = _prob("baseline_rate", baseline_rate, open_lo=False)
     alpha, power = _prob("alpha", alpha), _prob("power", power)
     alternative = _alternative(alternative)
@@ -210,7 +204,7 @@ def required_control_size(n_treated: int, baseline_rate: float, lift: float, *, 
     >>> required_control_size(45000, 0.02, 0.25, relative=True)
     8128
     """
-    n1 = _count("n_treated", n_treated)
+    n1 = check_int("n_treated", n_treated, 1)
     p0 = _prob("baseline_rate", baseline_rate, open_lo=False)
     alpha, power = _prob("alpha", alpha), _prob("power", power)
     alternative = _alternative(alternative)

@@ -29,12 +29,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import yaml
 
+from workbench.campaign._checks import MAX_SEED, check_int, check_num
 from workbench.data.tables import BRANCHES, BRANDS, PRODUCT_FAMILIES
 from workbench.errors import ParameterError
 
@@ -55,41 +55,12 @@ CAMPAIGN_CHANNELS: tuple[str, ...] = ("sms", "wap_push", "outbound_call", "ivr",
 #: Edition value meaning "each user gets the edition of their content preference".
 BY_PREFERENCE: str = "by_preference"
 _BRANCH_IDS: tuple[str, ...] = tuple(b[0] for b in BRANCHES)
-_MAX_SEED = 2**63 - 1
 
 
 # --------------------------------------------------------------------- checks
-def _fail(name: str, allowed: str, got: object) -> ParameterError:
-    return ParameterError.invalid(name, allowed, got)
-
-
-def _int(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise _fail(name, _range_text("an integer", lo, hi), value)
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise _fail(name, _range_text("an integer", lo, hi), value)
-    return int(value)
-
-
-def _num(name: str, value, lo: float | None = None, hi: float | None = None, *, lo_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _fail(name, _range_text("a finite number", lo, hi, lo_open), value)
-    if (lo is not None and (value < lo or (lo_open and value == lo))) or (hi is not None and value > hi):
-        raise _fail(name, _range_text("a finite number", lo, hi, lo_open), value)
-    return float(value)
-
-
-def _range_text(kind: str, lo, hi, lo_open: bool = False) -> str:
-    if lo is not None and hi is not None:
-        return f"{kind} in {'(' if lo_open else '['}{lo}, {hi}]"
-    if lo is not None:
-        return f"{kind} {'>' if lo_open else '>='} {lo}"
-    if hi is not None:
-        return f"{kind} <= {hi}"
-    return kind
+_fail = ParameterError.invalid
+_int = check_int
+_num = check_num
 
 
 def _text(name: str, value, *, required: bool = True) -> str:
@@ -333,7 +304,7 @@ class UniversalControl:
             raise _fail("universal_control.enabled", "True or False", self.enabled)
         _set(self, "share", _num("universal_control.share", self.share, 0, 0.2))
         _set(self, "period_key", _text("universal_control.period_key", self.period_key, required=self.enabled))
-        _set(self, "seed", _int("universal_control.seed", self.seed, 0, _MAX_SEED))
+        _set(self, "seed", _int("universal_control.seed", self.seed, 0, MAX_SEED))
 
 
 @dataclass(frozen=True)
@@ -435,7 +406,7 @@ class CampaignSpec:
         _set(self, "value_per_order", _num("value_per_order", self.value_per_order, 0, lo_open=True))
         if self.budget is not None:
             _set(self, "budget", _num("budget", self.budget, 0))
-        _set(self, "seed", _int("seed", self.seed, 0, _MAX_SEED))
+        _set(self, "seed", _int("seed", self.seed, 0, MAX_SEED))
         _set(self, "version", _int("version", self.version, 1))
 
     # -- derived

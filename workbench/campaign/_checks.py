@@ -1,0 +1,90 @@
+"""Input checks shared by the campaign modules.
+
+Every failure names the parameter (or table and column), what is allowed and
+what was given: :class:`~workbench.errors.ParameterError` for a parameter,
+:class:`~workbench.errors.DataValidationError` (with a ``problems`` list) for
+a table.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import DataValidationError, ParameterError
+
+#: Largest seed accepted (seeds are hashed as 64-bit integers).
+MAX_SEED = 2**63 - 1
+
+
+def range_text(kind: str, lo=None, hi=None, lo_open: bool = False) -> str:
+    """``"an integer in [0, 5]"``, ``"a finite number > 0"`` ..."""
+    if lo is not None and hi is not None:
+        return f"{kind} in {'(' if lo_open else '['}{lo}, {hi}]"
+    if lo is not None:
+        return f"{kind} {'>' if lo_open else '>='} {lo}"
+    if hi is not None:
+        return f"{kind} <= {hi}"
+    return kind
+
+
+def check_int(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
+    """An integer (an integral float is accepted) within ``[lo, hi]``."""
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        value = int(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ParameterError.invalid(name, range_text("an integer", lo, hi), value)
+    return int(value)
+
+
+def check_num(name: str, value, lo: float | None = None, hi: float | None = None, *, lo_open: bool = False) -> float:
+    """A finite number within ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``)."""
+    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating)) \
+        and math.isfinite(value)
+    if ok and lo is not None and (value < lo or (lo_open and value == lo)):
+        ok = False
+    if ok and hi is not None and value > hi:
+        ok = False
+    if not ok:
+        raise ParameterError.invalid(name, range_text("a finite number", lo, hi, lo_open), value)
+    return float(value)
+
+
+def check_seed(seed) -> int:
+    """A seed: an integer in ``[0, MAX_SEED]``."""
+    return check_int("seed", seed, 0, MAX_SEED)
+
+
+def require_columns(frame, name: str, columns: Sequence[str]) -> None:
+    """``frame`` is a DataFrame holding ``columns``."""
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError.invalid(name, "a pandas DataFrame", type(frame).__name__)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"{name}: missing column(s) {missing}; expected {list(columns)}, found {list(frame.columns)}",
+            [{"table": name, "column": c, "check": "present", "count": 1, "examples": []} for c in missing],
+        )
+
+
+def require_unique(frame: pd.DataFrame, name: str, column: str) -> None:
+    """``frame[column]`` has no repeated value."""
+    dup = frame[column].duplicated()
+    if dup.any():
+        examples = frame.loc[dup, column].head(5).tolist()
+        raise DataValidationError(
+            f"{name}: column {column!r} must be unique; {int(dup.sum())} repeated value(s), e.g. {examples}",
+            [{"table": name, "column": column, "check": "unique", "count": int(dup.sum()), "examples": examples}],
+        )
+
+
+def require_complete(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
+    """``columns`` of ``frame`` have no missing value."""
+    problems = [{"table": name, "column": c, "check": "not null", "count": int(frame[c].isna().sum()),
+                 "examples": []} for c in columns if frame[c].isna().any()]
+    if problems:
+        text = "; ".join(f"column {p['column']!r} has {p['count']} missing value(s)" for p in problems)
+        raise DataValidationError(f"{name}: {text}", problems)
