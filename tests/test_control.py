@@ -132,5 +132,7 @@ def test_errors_name_table_column_and_parameter(candidates):
         assign_control(candidates, share=1.2, seed=1)
     with pytest.raises(ParameterError, match="'seed' parameter must be an integer"):
         assign_control(candidates, share=0.1, seed=1.5)
+    with pytest.raises(ParameterError, match="'n_deciles' parameter must be an integer >= 1. Got 0"):
+        assign_control(candidates, share=0.1, seed=1, n_deciles=0)
     with pytest.raises(ParameterError, match="'assigned' parameter must be a pandas DataFrame"):
         control_balance([1, 2])

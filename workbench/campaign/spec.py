@@ -59,8 +59,6 @@ _BRANCH_IDS: tuple[str, ...] = tuple(b[0] for b in BRANCHES)
 
 # --------------------------------------------------------------------- checks
 _fail = ParameterError.invalid
-_int = check_int
-_num = check_num
 
 
 def _text(name: str, value, *, required: bool = True) -> str:
@@ -120,7 +118,7 @@ class Goal:
 
     def __post_init__(self):
         _set(self, "target_stable_subscribers",
-             _int("goal.target_stable_subscribers", self.target_stable_subscribers, 1))
+             check_int("goal.target_stable_subscribers", self.target_stable_subscribers, 1))
         _set(self, "period_start", _date("goal.period_start", self.period_start))
         _set(self, "period_end", _date("goal.period_end", self.period_end))
         if self.period_end < self.period_start:
@@ -173,8 +171,8 @@ class Offer:
             _set(self, "product_id", _text("offer.product_id", self.product_id))
         _set(self, "tariff", _text("offer.tariff", self.tariff, required=False))
         if self.monthly_fee is not None:
-            _set(self, "monthly_fee", _num("offer.monthly_fee", self.monthly_fee, 0))
-        _set(self, "free_months", _int("offer.free_months", self.free_months, 0, 12))
+            _set(self, "monthly_fee", check_num("offer.monthly_fee", self.monthly_fee, 0))
+        _set(self, "free_months", check_int("offer.free_months", self.free_months, 0, 12))
         _set(self, "promotion", _text("offer.promotion", self.promotion, required=False))
 
     @property
@@ -216,9 +214,9 @@ class TargetGroup:
             raise _fail("target.list_size / target.score_threshold", "exactly one of the two set",
                         {"list_size": self.list_size, "score_threshold": self.score_threshold})
         if self.list_size is not None:
-            _set(self, "list_size", _int("target.list_size", self.list_size, 1))
+            _set(self, "list_size", check_int("target.list_size", self.list_size, 1))
         if self.score_threshold is not None:
-            _set(self, "score_threshold", _num("target.score_threshold", self.score_threshold, 0, 1))
+            _set(self, "score_threshold", check_num("target.score_threshold", self.score_threshold, 0, 1))
         if isinstance(self.rules, str) or not isinstance(self.rules, (list, tuple)):
             raise _fail("target.rules", "a list of strings", self.rules)
         _set(self, "rules", tuple(_text(f"target.rules[{i}]", r) for i, r in enumerate(self.rules)))
@@ -255,18 +253,18 @@ class ChannelSpec:
         if self.name not in CAMPAIGN_CHANNELS:
             raise _fail("channels.name", f"one of {list(CAMPAIGN_CHANNELS)}", self.name)
         p = f"channels[{self.name}]"
-        _set(self, "unit_cost", _num(f"{p}.unit_cost", self.unit_cost, 0))
-        _set(self, "response_multiplier", _num(f"{p}.response_multiplier", self.response_multiplier, 0))
+        _set(self, "unit_cost", check_num(f"{p}.unit_cost", self.unit_cost, 0))
+        _set(self, "response_multiplier", check_num(f"{p}.response_multiplier", self.response_multiplier, 0))
         if not isinstance(self.daily_capacity, Mapping):
             raise _fail(f"{p}.daily_capacity", "a mapping {branch_id: contacts per day}", self.daily_capacity)
         bad = [b for b in self.daily_capacity if b not in _BRANCH_IDS]
         if bad:
             raise _fail(f"{p}.daily_capacity", f"keys from the branches {list(_BRANCH_IDS)}", bad)
-        caps = {b: _int(f"{p}.daily_capacity[{b}]", v, 0) for b, v in self.daily_capacity.items()}
+        caps = {b: check_int(f"{p}.daily_capacity[{b}]", v, 0) for b, v in self.daily_capacity.items()}
         _set(self, "daily_capacity", dict(sorted(caps.items())))
         if self.default_daily_capacity is not None:
             _set(self, "default_daily_capacity",
-                 _int(f"{p}.default_daily_capacity", self.default_daily_capacity, 0))
+                 check_int(f"{p}.default_daily_capacity", self.default_daily_capacity, 0))
 
     def capacity_for(self, branch_id: str) -> int | None:
         """Daily capacity of ``branch_id`` (``None`` = unlimited)."""
@@ -302,9 +300,9 @@ class UniversalControl:
     def __post_init__(self):
         if not isinstance(self.enabled, bool):
             raise _fail("universal_control.enabled", "True or False", self.enabled)
-        _set(self, "share", _num("universal_control.share", self.share, 0, 0.2))
+        _set(self, "share", check_num("universal_control.share", self.share, 0, 0.2))
         _set(self, "period_key", _text("universal_control.period_key", self.period_key, required=self.enabled))
-        _set(self, "seed", _int("universal_control.seed", self.seed, 0, MAX_SEED))
+        _set(self, "seed", check_int("universal_control.seed", self.seed, 0, MAX_SEED))
 
 
 @dataclass(frozen=True)
@@ -323,8 +321,8 @@ class ContactPolicy:
     max_contacts_month: int = 4
 
     def __post_init__(self):
-        _set(self, "recent_days", _int("contact_policy.recent_days", self.recent_days, 0, 365))
-        _set(self, "max_contacts_month", _int("contact_policy.max_contacts_month", self.max_contacts_month, 1, 100))
+        _set(self, "recent_days", check_int("contact_policy.recent_days", self.recent_days, 0, 365))
+        _set(self, "max_contacts_month", check_int("contact_policy.max_contacts_month", self.max_contacts_month, 1, 100))
 
 
 _SECTIONS = {"goal": Goal, "offer": Offer, "target": TargetGroup, "universal_control": UniversalControl,
@@ -401,13 +399,13 @@ class CampaignSpec:
         outside = [b for b in self.target.branches if b not in self.campaign_branches]
         if outside:
             raise _fail("target.branches", f"branches of the campaign {list(self.campaign_branches)}", outside)
-        _set(self, "response_window_days", _int("response_window_days", self.response_window_days, 1, 365))
-        _set(self, "control_share", _num("control_share", self.control_share, 0, 0.9))
-        _set(self, "value_per_order", _num("value_per_order", self.value_per_order, 0, lo_open=True))
+        _set(self, "response_window_days", check_int("response_window_days", self.response_window_days, 1, 365))
+        _set(self, "control_share", check_num("control_share", self.control_share, 0, 0.9))
+        _set(self, "value_per_order", check_num("value_per_order", self.value_per_order, 0, lo_open=True))
         if self.budget is not None:
-            _set(self, "budget", _num("budget", self.budget, 0))
-        _set(self, "seed", _int("seed", self.seed, 0, MAX_SEED))
-        _set(self, "version", _int("version", self.version, 1))
+            _set(self, "budget", check_num("budget", self.budget, 0))
+        _set(self, "seed", check_int("seed", self.seed, 0, MAX_SEED))
+        _set(self, "version", check_int("version", self.version, 1))
 
     # -- derived
     @property
