@@ -15,7 +15,7 @@ from workbench.data.synth.ids import MAX_HANDSETS_PER_SUBSCRIBER
 from workbench.data.synth.timeline import Timeline, days_in_month, month_start_day
 from workbench.data.synth.traits import Population
 
-__all__ = ["HandsetHistory", "simulate_handsets", "CHANGE_RATE_MONTHLY", "capability_matrix"]
+__all__ = ["HandsetHistory", "simulate_handsets", "CHANGE_RATE_MONTHLY", "CHANGE_WEALTH_SLOPE"]
 
 #: Monthly handset-change probability of a subscriber of average wealth (~25 % a year overall).
 CHANGE_RATE_MONTHLY = 0.0265
@@ -122,8 +122,3 @@ def simulate_handsets(pop: Population, timeline: Timeline, rng: np.random.Genera
         event_no=np.concatenate(ev_no)[order], event_model=np.concatenate(ev_model)[order],
     )
 
-
-def capability_matrix(model_by_month: np.ndarray, capability: str) -> np.ndarray:
-    """Boolean (n, months) matrix: the handset held supports ``capability`` (``wap``, ``mms``, ...)."""
-    flags = HANDSET_MODELS["smartphone"] if capability == "smartphone" else HANDSET_MODELS[f"cap_{capability}"]
-    return flags[model_by_month]
