@@ -78,3 +78,26 @@ def test_twenty_simultaneous_writers_lose_nothing_and_duplicate_nothing(store, s
     assert (rows, distinct, audit) == (WRITERS + 1, WRITERS + 1, WRITERS + 1)
     progress = store.progress(SYSTEM_USER, campaign_id)
     assert progress.iloc[0][["members", "contacted", "reached"]].tolist() == [WRITERS, WRITERS, WRITERS]
+
+
+def test_apps_starting_together_migrate_once(empty_store_url):
+    """Several kernels opening a new store at once: one migrates, the others find it done."""
+    from workbench.store import head_revision, upgrade
+
+    barrier = threading.Barrier(4)
+    revisions, errors = [], []
+
+    def start() -> None:
+        try:
+            barrier.wait(timeout=60)
+            revisions.append(upgrade(empty_store_url))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert revisions == [head_revision()] * 4

@@ -43,6 +43,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Page cache per SQLite connection, in KiB (SQLite's default is 2 MiB).
 SQLITE_CACHE_KIB = 65_536
 _DIALECTS = ("sqlite", "postgresql")
+#: Key of the PostgreSQL advisory lock held while migrating.
+_MIGRATION_LOCK = 7_252_010
 
 
 def default_url() -> str:
@@ -147,7 +149,10 @@ def upgrade(target: str | Engine | None = None, revision: str = "head") -> str |
 
     engine = target if isinstance(target, Engine) else engine_for(target)
     try:
-        with engine.begin() as conn:
+        # one migrator at a time: app kernels starting together must not race to create tables
+        with engine.execution_options(sqlite_immediate=True).begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             command.upgrade(_alembic_config(conn), revision)
         return current_revision(engine)
     finally:

@@ -198,6 +198,7 @@ class CampaignMember(Base):
         UniqueConstraint("campaign_version_id", "subscriber_id"),
         CheckConstraint(_in('"group"', GROUPS), name="group"),
         Index(None, "campaign_version_id", "branch_id", "executor"),
+        Index(None, "campaign_version_id", "executor"),  # an executor's worklist, across branches
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -129,6 +129,9 @@ def _tables() -> None:
         op.f("ix_campaign_members_campaign_version_id_branch_id_executor"),
         "campaign_members", ["campaign_version_id", "branch_id", "executor"],
     )
+    op.create_index(
+        op.f("ix_campaign_members_campaign_version_id_executor"), "campaign_members", ["campaign_version_id", "executor"]
+    )
 
     op.create_table(
         "responses",
