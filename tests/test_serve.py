@@ -1,0 +1,178 @@
+"""``workbench serve`` in a real browser: sign-in required, identity injected, kernels private, sign-out.
+
+One server for the module (see ``tests/browser.py``); Debian's Chromium via Playwright.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+
+import pytest
+from browser import *  # noqa: F401,F403 (fixtures and helpers)
+from browser import TestUser, cookie_header, sign_in
+
+pytestmark = pytest.mark.browser
+
+ANA = TestUser("ana", "executor", "urumqi", "ana-password-1", "阿娜")
+BO = TestUser("bo", "executor", "hami", "bo-password-12")
+PM = TestUser("pm", "province_manager", None, "pm-password-123")
+WHOAMI = ".wb-whoami [data-field=name]"
+#: Longest wait for an app to render (kernel start + execution on a busy 2-core machine).
+RENDER_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def server_users():
+    return [ANA, BO, PM]
+
+
+def _whoami(page) -> dict[str, str]:
+    page.wait_for_selector(WHOAMI, state="visible", timeout=RENDER_TIMEOUT_MS)
+    fields = {}
+    for element in page.query_selector_all(".wb-whoami [data-field]"):
+        fields[element.get_attribute("data-field")] = element.inner_text().strip()
+        fields[element.get_attribute("data-field") + "_code"] = element.get_attribute("data-code")
+    return fields
+
+
+def _kernel_id(page) -> str:
+    kid = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", kid), kid
+    return kid
+
+
+def _signed_in_context(browser, apps_server, user, next_path=None):
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, apps_server.url, user.name, user.password, next_path)
+    return context, page
+
+
+def test_app_without_sign_in_redirects_to_the_login_page(apps_server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(apps_server.app_url("whoami.ipynb"))
+    assert page.url.startswith(apps_server.url + "login?next=")
+    assert "whoami.ipynb" in page.url
+    assert page.is_visible("#username_input") and page.is_visible("#password_input")
+    assert page.title().startswith("Sign in")
+    for path in ("", "voila/files/logo.png", "api/kernels/00000000-0000-0000-0000-000000000000"):
+        response = context.request.get(apps_server.url + path, max_redirects=0)
+        assert response.status in (302, 403), (path, response.status)
+    context.close()
+
+
+def test_wrong_password_is_refused(apps_server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, apps_server.url, ANA.name, "not-the-password", "/voila/render/whoami.ipynb")
+    assert page.url.startswith(apps_server.url + "login")
+    assert page.is_visible("#login-error")
+    assert page.input_value("#username_input") == ANA.name
+    assert not [c for c in context.cookies() if c["name"] == "workbench-apps-session"]
+    page.goto(apps_server.app_url("whoami.ipynb"))
+    assert page.url.startswith(apps_server.url + "login")
+    context.close()
+
+
+def test_executor_sees_the_injected_identity_and_first_load_is_measured(apps_server, browser):
+    apps_server.wait_for_log("warmed up and pooled")  # measure what a user meets on a server that is up
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(apps_server.url + "login?next=/voila/render/whoami.ipynb")
+    page.fill("#username_input", ANA.name)
+    page.fill("#password_input", ANA.password)
+    start = time.perf_counter()
+    page.click("#login_submit")
+    fields = _whoami(page)
+    first_load = time.perf_counter() - start
+    print(f"\nwhoami first load (sign-in click -> widget visible, warm kernel): {first_load:.2f} s")
+    assert "(warm, from the pool) given to 'ana'" in apps_server.log()
+    assert fields["name"] == "ana"
+    assert fields["display_name"] == "阿娜"
+    assert fields["role_code"] == "executor" and fields["role"] == "Executor"
+    assert fields["branch_code"] == "urumqi" and fields["branch"] == "Urumqi"
+    content = page.content()
+    assert "signed_in_user(" not in content and "user_name =" not in content  # sources stripped
+    context.close()
+
+
+def test_crafted_url_query_does_not_change_the_identity(apps_server, browser):
+    context, page = _signed_in_context(browser, apps_server, BO)
+    query = "user=pm&role=province_manager&user_name=pm&user_role=province_manager&user_branch=urumqi"
+    page.goto(apps_server.app_url("whoami.ipynb", query))
+    fields = _whoami(page)
+    assert (fields["name"], fields["role_code"], fields["branch_code"]) == ("bo", "executor", "hami")
+    context.close()
+
+
+def test_another_user_can_neither_attach_to_nor_shut_down_a_kernel(apps_server, browser):
+    context_a, page_a = _signed_in_context(browser, apps_server, ANA, "/voila/render/whoami.ipynb")
+    assert _whoami(page_a)["name"] == "ana"
+    kid = _kernel_id(page_a)
+    kernel_url = f"{apps_server.url}api/kernels/{kid}"
+    context_b, page_b = _signed_in_context(browser, apps_server, BO)
+
+    headers_b = cookie_header(context_b)
+    assert context_b.request.get(kernel_url).status == 403
+    assert context_b.request.delete(kernel_url, headers={"X-XSRFToken": headers_b["X-XSRFToken"]}).status == 403
+    shutdown = f"{apps_server.url}voila/api/shutdown/{kid}"
+    assert context_b.request.post(shutdown, headers={"X-XSRFToken": headers_b["X-XSRFToken"]}).status == 403
+    assert f"refused write on kernel {kid} to 'bo'" in apps_server.log()  # the owner check refused, not XSRF
+
+    attach = """async (url) => await new Promise((resolve) => {
+        const ws = new WebSocket(url);
+        ws.onopen = () => { ws.close(); resolve("open"); };
+        ws.onerror = () => resolve("refused");
+        setTimeout(() => resolve("timeout"), 20000);
+    })"""
+    ws_url = apps_server.url.replace("http://", "ws://") + f"api/kernels/{kid}/channels"
+    assert page_b.evaluate(attach, ws_url) == "refused"
+    assert f"refused execute on kernel {kid} to 'bo'" in apps_server.log()
+
+    # the owner still has the kernel, may read it and attach to it
+    model = context_a.request.get(kernel_url)
+    assert model.status == 200 and model.json()["id"] == kid
+    assert page_a.evaluate(attach, ws_url) == "open"
+    context_b.close()
+    context_a.close()
+
+
+def test_logout_ends_the_session_and_the_old_cookie_is_refused(apps_server, browser):
+    context, page = _signed_in_context(browser, apps_server, PM, "/voila/render/whoami.ipynb")
+    assert _whoami(page)["role_code"] == "province_manager"
+    old_cookies = context.cookies()
+    page.goto(apps_server.url + "logout")
+    assert page.is_visible("#logout-title")
+    assert page.is_visible("#login-again")
+    page.goto(apps_server.app_url("whoami.ipynb"))
+    assert page.url.startswith(apps_server.url + "login")
+    context.close()
+
+    replay = browser.new_context()
+    replay.add_cookies(old_cookies)  # a copy of the signed cookie taken before signing out
+    response = replay.request.get(apps_server.app_url("whoami.ipynb"), max_redirects=0)
+    assert response.status == 302 and "/login" in response.headers["location"]
+    replay.close()
+
+
+def test_unknown_path_gives_a_plain_error_page(apps_server, browser):
+    context, page = _signed_in_context(browser, apps_server, BO)
+    response = page.goto(apps_server.url + "no/such/page")
+    assert response.status == 404
+    assert page.is_visible("#error-title") and "404" in page.inner_text("#error-title")
+    assert "Traceback" not in page.content()
+    context.close()
+
+
+def test_passwords_are_stored_only_as_argon2_hashes(apps_server):
+    path = apps_server.store_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        hashes = dict(conn.execute("SELECT name, password_hash FROM users").fetchall())
+    assert set(hashes) == {"ana", "bo", "pm"}
+    assert all(h.startswith("$argon2id$") for h in hashes.values())
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    for user in (ANA, BO, PM):
+        assert user.password.encode() not in raw

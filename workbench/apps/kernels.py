@@ -1,0 +1,223 @@
+"""Each kernel belongs to the user whose page started it; nobody else may touch it.
+
+By default any signed-in user who learns another user's kernel id can attach
+to that kernel (``/api/kernels/<id>/channels``), read its model or shut it
+down (``DELETE /api/kernels/<id>``, ``POST /voila/api/shutdown/<id>``).
+Three pieces close this:
+
+- :class:`OwnedKernelManager` records the owner of every kernel it starts; it
+  starts kernels only inside :func:`kernel_owner` (which the server's page
+  handler enters with the signed-in user's name) and refuses otherwise;
+- :class:`KernelOwnerAuthorizer` allows an action on a kernel only to its owner
+  (every other resource to any signed-in user);
+- :class:`OwnerShutdownKernelHandler` replaces Voila's shutdown handler, which
+  asks no authorizer.
+
+Voila 0.5 cannot preheat kernels when a prelaunch hook is set (and the hook
+is how the signed-in user reaches the notebook), so the first render of an app
+waits for a kernel to start and import the workbench.  :class:`OwnedKernelManager`
+therefore keeps ``pool_size`` kernels started and warmed up (``pool_preload``
+imported), owned by nobody and reachable by nobody; a page takes one, it
+becomes that user's, and the pool refills in the background.  Pooled kernels
+are started with the server's environment, not a request's (an app must not
+read ``QUERY_STRING`` for anything that matters anyway), and are never culled.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.authorizer import Authorizer
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado import web
+from traitlets import Dict, Integer, Unicode
+
+__all__ = ["OwnedKernelManager", "KernelOwnerAuthorizer", "OwnerShutdownKernelHandler", "kernel_owner",
+           "KERNEL_RESOURCE", "DEFAULT_PRELOAD"]
+
+#: The authorizer resource name of kernels (Jupyter Server's).
+KERNEL_RESOURCE = "kernels"
+#: What a pooled kernel imports while it waits for a page (the apps' heavy imports).
+DEFAULT_PRELOAD = "import pandas, ipywidgets, plotly.graph_objects, workbench.apps.hook, workbench.apps.widgets"
+_OWNER: ContextVar[str | None] = ContextVar("workbench_kernel_owner", default=None)
+
+
+@contextmanager
+def kernel_owner(name: str) -> Iterator[None]:
+    """Kernels started by :class:`OwnedKernelManager` inside this block belong to ``name``."""
+    if not name:
+        raise web.HTTPError(403, "a kernel is started only for a signed-in user")
+    token = _OWNER.set(name)
+    try:
+        yield
+    finally:
+        _OWNER.reset(token)
+
+
+class OwnedKernelManager(AsyncMappingKernelManager):
+    """A kernel manager that knows who started each kernel (``VoilaConfiguration.multi_kernel_manager_class``).
+
+    Also keeps a pool of warmed-up kernels (see the module docstring).
+    """
+
+    pool_size = Integer(0, config=True, help="Kernels kept started and warmed up for the next pages.")
+    pool_preload = Unicode(DEFAULT_PRELOAD, config=True, help="Code a pooled kernel runs while it waits.")
+    pool_kernel_name = Unicode("python3", config=True, help="Kernel spec of the pooled kernels.")
+    pool_env = Dict(config=True, help="Environment variables added to the server's for pooled kernels.")
+    pool_timeout = Integer(120, config=True, help="Seconds a pooled kernel may take to start and preload.")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._owners: dict[str, str] = {}
+        self._pool: list[str] = []
+        self._pool_task: asyncio.Task | None = None
+
+    # ------------------------------------------------------------ owned kernels
+    async def start_kernel(self, *, kernel_id: str | None = None, path: str | None = None, **kwargs) -> str:
+        """Start (or take from the pool) a kernel owned by the user of the surrounding :func:`kernel_owner` block.
+
+        Raises
+        ------
+        tornado.web.HTTPError
+            403 outside a :func:`kernel_owner` block (no owner: no kernel).
+        """
+        owner = _OWNER.get()
+        if not owner:
+            raise web.HTTPError(403, "a kernel is started only for a signed-in user")
+        if kernel_id is not None and kernel_id in self:
+            if self._owners.get(kernel_id) != owner:
+                raise web.HTTPError(403, "kernel belongs to another user")
+            return kernel_id
+        if kernel_id is None and not path and kwargs.get("kernel_name", self.pool_kernel_name) == self.pool_kernel_name:
+            pooled = self._take_pooled()
+            if pooled is not None:
+                self._owners[pooled] = owner
+                self.log.info("Kernel %s (warm, from the pool) given to %r", pooled, owner)
+                self.fill_pool()
+                return pooled
+        kernel_id = kernel_id or str(uuid.uuid4())
+        self._owners[kernel_id] = owner
+        try:
+            started = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+        except BaseException:
+            self._owners.pop(kernel_id, None)
+            raise
+        self.fill_pool()
+        return started
+
+    def kernel_owner(self, kernel_id: str) -> str | None:
+        """The user name owning a running kernel, or None for an unknown or pooled kernel."""
+        return self._owners.get(kernel_id) if kernel_id in self else None
+
+    def kernels_of(self, name: str) -> list[str]:
+        """Ids of the running kernels owned by ``name``."""
+        return [kid for kid, owner in self._owners.items() if owner == name and kid in self]
+
+    def remove_kernel(self, kernel_id: str):
+        self._owners.pop(kernel_id, None)
+        if kernel_id in self._pool:
+            self._pool.remove(kernel_id)
+        return super().remove_kernel(kernel_id)
+
+    async def cull_kernel_if_idle(self, kernel_id: str):
+        """Cull idle kernels, except those waiting in the pool."""
+        if kernel_id in self._pool:
+            return None
+        return await super().cull_kernel_if_idle(kernel_id)
+
+    # ------------------------------------------------------------ the warm pool
+    @property
+    def pooled_kernels(self) -> list[str]:
+        """Ids of the warmed-up kernels waiting for a page."""
+        return list(self._pool)
+
+    def _take_pooled(self) -> str | None:
+        while self._pool:
+            kid = self._pool.pop(0)
+            if kid in self:
+                return kid
+        return None
+
+    def fill_pool(self) -> asyncio.Task | None:
+        """Start filling the pool in the background (no-op when full, disabled or already filling)."""
+        if self.pool_size <= 0 or (self._pool_task is not None and not self._pool_task.done()):
+            return self._pool_task
+        if len(self._pool) >= self.pool_size:
+            return None
+        self._pool_task = asyncio.ensure_future(self._fill_pool())
+        return self._pool_task
+
+    async def _fill_pool(self) -> None:
+        failures = 0
+        while len(self._pool) < self.pool_size and failures < 3:
+            kid = str(uuid.uuid4())
+            try:
+                env = {**os.environ, **self.pool_env}
+                await asyncio.wait_for(self._start_warm(kid, env), self.pool_timeout)
+            except Exception as exc:  # a broken pool must not break serving: pages start cold kernels
+                failures += 1
+                self.log.warning("could not warm up a pooled kernel: %s", exc)
+                if kid in self:
+                    await ensure_async(self.shutdown_kernel(kid, now=True))
+                continue
+            self._pool.append(kid)
+            self.log.info("Kernel %s warmed up and pooled (%d/%d)", kid, len(self._pool), self.pool_size)
+
+    async def _start_warm(self, kernel_id: str, env: dict) -> None:
+        await AsyncMappingKernelManager.start_kernel(self, kernel_id=kernel_id, path="",
+                                                     kernel_name=self.pool_kernel_name, env=env)
+        if not self.pool_preload:
+            return
+        client = self.get_kernel(kernel_id).client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=self.pool_timeout)
+            reply = await client.execute_interactive(self.pool_preload, store_history=False, silent=True,
+                                                     allow_stdin=False, timeout=self.pool_timeout,
+                                                     output_hook=lambda msg: None)
+            if reply["content"].get("status") != "ok":
+                raise RuntimeError(f"preload failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+        finally:
+            client.stop_channels()
+
+
+def _kernel_id(handler: web.RequestHandler) -> str | None:
+    kid = (getattr(handler, "path_kwargs", None) or {}).get("kernel_id")
+    return kid or getattr(handler, "kernel_id", None)
+
+
+class KernelOwnerAuthorizer(Authorizer):
+    """Only a kernel's owner may act on it; other resources are open to any signed-in user."""
+
+    def is_authorized(self, handler: web.RequestHandler, user, action: str, resource: str) -> bool:
+        if user is None or not getattr(user, "username", None):
+            return False
+        if resource != KERNEL_RESOURCE:
+            return True
+        kernel_id = _kernel_id(handler)
+        owner_of = getattr(handler.kernel_manager, "kernel_owner", None)
+        owner = owner_of(kernel_id) if (kernel_id and owner_of is not None) else None
+        if owner is None or owner != user.username:
+            self.log.warning("refused %s on kernel %s to %r (owner %r)", action, kernel_id, user.username, owner)
+            return False
+        return True
+
+
+class OwnerShutdownKernelHandler(APIHandler):
+    """``POST /voila/api/shutdown/<kernel_id>`` (sent when a page closes), for the kernel's owner only."""
+
+    auth_resource = KERNEL_RESOURCE
+
+    @web.authenticated
+    @authorized(action="write", resource=KERNEL_RESOURCE)
+    async def post(self, kernel_id: str) -> None:
+        await ensure_async(self.kernel_manager.shutdown_kernel(kernel_id))
+        self.set_status(204)
+        self.finish()

@@ -1,0 +1,353 @@
+"""``workbench serve``: the campaign apps under Voila, on 127.0.0.1, with sign-in and kernel ownership.
+
+:func:`serve` prepares a *state folder* (default ``runs/serve``, never inside
+the served apps folder) holding the cookie secret and a generated Voila
+configuration file ``voila.py`` (rewritten at every start; the prelaunch hook
+can only be given there), then runs the Voila application of :func:`voila_app_class`, which
+
+- reads configuration from the state folder only (no ``voila.py`` from the
+  working directory or ``~/.jupyter`` can weaken it);
+- refuses to start unless the identity provider, authorizer and kernel manager
+  are the workbench's (:mod:`~workbench.apps.identity`,
+  :mod:`~workbench.apps.kernels`) and it listens on the loopback address;
+- starts each page's kernel as the signed-in user, asks the authorizer before
+  Voila's shutdown call, requires sign-in for ``/voila/files/``, enables XSRF
+  checks and answers unknown paths with a plain 404 page.
+
+Voila strips sources and hides tracebacks; idle kernels are culled
+(``cull_idle_timeout`` / ``cull_interval``).  Voila 0.5 refuses
+``preheat_kernel`` together with a prelaunch hook, so kernels are not
+preheated: the first render of an app includes the kernel start.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.errors import ParameterError
+
+__all__ = [
+    "HOST",
+    "DEFAULT_PORT",
+    "DEFAULT_STATE_DIR",
+    "CONFIG_FILE",
+    "SECRET_FILE",
+    "ServeSettings",
+    "write_config",
+    "prepare_state",
+    "serve",
+    "voila_app_class",
+]
+
+#: The only address the server listens on.
+HOST = "127.0.0.1"
+#: Voila's usual port.
+DEFAULT_PORT = 8866
+#: Where the secret and the generated configuration live (outside the served folder).
+DEFAULT_STATE_DIR = Path("runs") / "serve"
+#: The generated configuration file (Voila reads only ``voila.py`` / ``voila.json``).
+CONFIG_FILE = "voila.py"
+#: The cookie secret's file in the state folder.
+SECRET_FILE = "cookie_secret"
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """What ``workbench serve`` runs with; checked on creation.
+
+    Parameters
+    ----------
+    port : int
+        TCP port on 127.0.0.1 (1-65535; a busy port is an error, not silently another).
+    apps_dir : path
+        The served folder of app notebooks.
+    state_dir : path
+        Folder of the cookie secret and generated configuration; must not lie inside ``apps_dir``.
+    store_url : str, optional
+        Campaign store URL (default ``$WORKBENCH_STORE_URL`` or ``runs/store.sqlite``).
+    cookie_hours : float
+        How long a sign-in lasts.
+    cull_idle_timeout : int
+        Seconds of inactivity after which a kernel is shut down (0 = never).
+    cull_interval : int
+        Seconds between checks for idle kernels.
+    kernel_pool : int
+        Kernels kept started and warmed up for the next pages (0 = start each on demand).
+    language : {"zh", "en"}, optional
+        Language of pages and apps (default ``$WORKBENCH_LANG`` or zh).
+    fast_passwords : bool
+        Minimal argon2 cost for passwords hashed by the server (tests only).
+    """
+
+    port: int = DEFAULT_PORT
+    apps_dir: Path = field(default_factory=lambda: Path("runs") / "apps")
+    state_dir: Path = DEFAULT_STATE_DIR
+    store_url: str | None = None
+    cookie_hours: float = 8.0
+    cull_idle_timeout: int = 1800
+    cull_interval: int = 60
+    kernel_pool: int = 1
+    language: str | None = None
+    fast_passwords: bool = False
+
+    def __post_init__(self):
+        from workbench.i18n import LANGUAGES
+
+        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535:
+            raise ParameterError.invalid("port", "an integer from 1 to 65535", self.port)
+        if not self.cookie_hours > 0:
+            raise ParameterError.invalid("cookie_hours", "a positive number of hours", self.cookie_hours)
+        for name in ("cull_idle_timeout", "cull_interval", "kernel_pool"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ParameterError.invalid(name, "a whole number >= 0", value)
+        if self.cull_idle_timeout and not self.cull_interval:
+            raise ParameterError.invalid("cull_interval", "> 0 when cull_idle_timeout is set", self.cull_interval)
+        if self.language is not None and self.language not in LANGUAGES:
+            raise ParameterError.invalid("language", f"one of {list(LANGUAGES)}", self.language)
+        apps, state = Path(self.apps_dir).resolve(), Path(self.state_dir).resolve()
+        if state == apps or state.is_relative_to(apps):
+            raise ParameterError(
+                f"The 'state_dir' {str(self.state_dir)!r} must lie outside the served folder "
+                f"{str(self.apps_dir)!r}: it holds the cookie secret. Choose another folder."
+            )
+        object.__setattr__(self, "apps_dir", apps)
+        object.__setattr__(self, "state_dir", state)
+
+    @property
+    def url(self) -> str:
+        """The server's base address."""
+        return f"http://{HOST}:{self.port}/"
+
+
+_CONFIG_TEMPLATE = '''\
+# Voila configuration of `workbench serve`, generated {generated}.
+# Rewritten at every start: change the command's options, not this file.
+# The cookie secret is read from {secret_file} (outside the served folder);
+# the store URL comes from ${store_env} (set by `workbench serve`).
+import os
+from pathlib import Path
+
+from workbench.apps.hook import prelaunch_hook
+
+c = get_config()  # noqa: F821 (given by traitlets)
+
+c.Voila.ip = {host!r}
+c.Voila.port = {port!r}
+c.Voila.port_retries = 0
+c.Voila.open_browser = False
+c.Voila.root_dir = {apps_dir!r}
+c.Voila.connection_dir_root = {state_dir!r}  # kernels' connection files (with their keys) stay private
+c.Voila.identity_provider_class = "workbench.apps.identity.StoreIdentityProvider"
+c.Voila.authorizer_class = "workbench.apps.kernels.KernelOwnerAuthorizer"
+c.Voila.cookie_secret = Path({secret_path!r}).read_bytes().strip()
+c.Voila.tornado_settings = {{"xsrf_cookies": True}}
+
+c.StoreIdentityProvider.store_url = os.environ.get({store_env!r}) or None
+c.StoreIdentityProvider.cookie_max_age_hours = {cookie_hours!r}
+c.StoreIdentityProvider.fast_passwords = {fast_passwords!r}
+
+c.VoilaConfiguration.prelaunch_hook = prelaunch_hook
+c.VoilaConfiguration.multi_kernel_manager_class = "workbench.apps.kernels.OwnedKernelManager"
+c.VoilaConfiguration.preheat_kernel = False  # Voila 0.5 refuses it together with a prelaunch hook
+c.VoilaConfiguration.strip_sources = True
+c.VoilaConfiguration.show_tracebacks = False
+c.VoilaConfiguration.allow_template_override = "NO"
+c.VoilaConfiguration.allow_theme_override = "NO"
+
+c.MappingKernelManager.cull_idle_timeout = {cull_idle_timeout!r}
+c.MappingKernelManager.cull_interval = {cull_interval!r}
+c.MappingKernelManager.cull_connected = True  # a page left open but unused for that long is culled too
+c.OwnedKernelManager.pool_size = {kernel_pool!r}  # warmed-up kernels (Voila's preheat is off, see above)
+'''
+
+
+def write_config(settings: ServeSettings) -> Path:
+    """Write the Voila configuration file into ``settings.state_dir``; returns its path."""
+    from workbench.store.db import STORE_URL_ENV
+
+    state = settings.state_dir
+    state.mkdir(parents=True, exist_ok=True)
+    text = _CONFIG_TEMPLATE.format(
+        generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        secret_file=SECRET_FILE, store_env=STORE_URL_ENV, host=HOST, port=settings.port,
+        apps_dir=str(settings.apps_dir), state_dir=str(state), secret_path=str(state / SECRET_FILE),
+        cookie_hours=float(settings.cookie_hours), fast_passwords=bool(settings.fast_passwords),
+        cull_idle_timeout=settings.cull_idle_timeout, cull_interval=settings.cull_interval,
+        kernel_pool=settings.kernel_pool,
+    )
+    path = state / CONFIG_FILE
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def prepare_state(settings: ServeSettings) -> Path:
+    """Make the folders, the cookie secret (kept across restarts), the built-in apps and the config file.
+
+    Returns the configuration file's path.
+    """
+    from workbench.apps.identity import load_or_create_secret
+    from workbench.apps.publish import install_builtin_apps
+
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.state_dir, 0o700)
+    load_or_create_secret(settings.state_dir / SECRET_FILE)
+    install_builtin_apps(settings.apps_dir)
+    return write_config(settings)
+
+
+_APP_CLASS: list[type] = []
+
+
+def voila_app_class() -> type:
+    """The workbench's Voila application class (defined on first use: importing Voila takes seconds).
+
+    A subclass of ``voila.app.Voila`` that refuses an unsafe configuration,
+    guards Voila's handlers (kernel owner, signed-in files, XSRF) and answers
+    unknown paths with a plain 404 page; see the module docstring.
+    """
+    if _APP_CLASS:
+        return _APP_CLASS[0]
+
+    from jupyter_server.base.handlers import JupyterHandler
+    from jupyter_server.utils import url_path_join
+    from tornado import web
+    from tornado.ioloop import IOLoop
+    from voila.app import Voila, _kernel_id_regex
+    from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+    from voila.static_file_handler import AllowListFileHandler
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    from workbench.apps.identity import NotFoundHandler, StoreIdentityProvider
+    from workbench.apps.kernels import (
+        KernelOwnerAuthorizer, OwnedKernelManager, OwnerShutdownKernelHandler, kernel_owner,
+    )
+
+    class OwnedVoilaHandler(TornadoVoilaHandler):
+        """Voila's page handler, starting the page's kernel as the signed-in user."""
+
+        @web.authenticated
+        async def get(self, path=None):
+            with kernel_owner(self.current_user.username):
+                await super().get(path)
+
+    class SignedInFileHandler(JupyterHandler, AllowListFileHandler):
+        """``/voila/files/``: Voila's allow-listed files, for signed-in users only."""
+
+        @web.authenticated
+        def get(self, path, include_body=True):
+            return AllowListFileHandler.get(self, path, include_body)
+
+        @web.authenticated
+        def head(self, path):
+            return AllowListFileHandler.head(self, path)
+
+    class WorkbenchVoila(Voila):
+        """Voila with the workbench's sign-in, kernel ownership and configuration folder."""
+
+        name = "voila"  # configuration is read from voila.py
+
+        def init_settings(self):
+            self._check_security()
+            settings = super().init_settings()
+            settings["xsrf_cookies"] = True
+            settings["default_handler_class"] = NotFoundHandler
+            manager = self.kernel_manager
+            manager.pool_env = {"VOILA_PREHEAT": "False", "VOILA_BASE_URL": self.base_url,
+                                "VOILA_SERVER_URL": self.server_url, "VOILA_APP_PORT": str(self.port)}
+            IOLoop.current().add_callback(manager.fill_pool)
+            return settings
+
+        def _check_security(self) -> None:
+            problems = []
+            if self.ip != HOST:
+                problems.append(f"Voila.ip must be {HOST!r}, got {self.ip!r}")
+            if not issubclass(self.identity_provider_class, StoreIdentityProvider):
+                problems.append("Voila.identity_provider_class must be StoreIdentityProvider, "
+                                f"got {self.identity_provider_class.__name__}")
+            if not issubclass(self.authorizer_class, KernelOwnerAuthorizer):
+                problems.append("Voila.authorizer_class must be KernelOwnerAuthorizer, "
+                                f"got {self.authorizer_class.__name__}")
+            vc = self.voila_configuration
+            if not issubclass(vc.multi_kernel_manager_class, OwnedKernelManager):
+                problems.append("VoilaConfiguration.multi_kernel_manager_class must be OwnedKernelManager, "
+                                f"got {vc.multi_kernel_manager_class.__name__}")
+            if vc.prelaunch_hook is None:
+                problems.append("VoilaConfiguration.prelaunch_hook is not set")
+            if not vc.strip_sources or vc.show_tracebacks:
+                problems.append("sources must be stripped and tracebacks hidden")
+            if len(self.cookie_secret) < 32:
+                problems.append("Voila.cookie_secret must be a kept secret of at least 32 bytes")
+            if problems:
+                raise ParameterError("workbench serve refuses an unsafe configuration: " + "; ".join(problems))
+
+        def init_handlers(self):
+            handlers = super().init_handlers()
+            replaced = {VoilaShutdownKernelHandler: 0, AllowListFileHandler: 0, TornadoVoilaHandler: 0}
+            out = []
+            for spec in handlers:
+                pattern, cls, *rest = spec
+                if cls is VoilaShutdownKernelHandler:
+                    spec = (url_path_join(self.server_url, r"/voila/api/shutdown/%s" % _kernel_id_regex),
+                            OwnerShutdownKernelHandler)
+                elif cls is AllowListFileHandler:
+                    spec = (pattern, SignedInFileHandler, *rest)
+                elif cls is TornadoVoilaHandler:
+                    spec = (pattern, OwnedVoilaHandler, *rest)
+                if cls in replaced:
+                    replaced[cls] += 1
+                out.append(spec)
+            missing = [c.__name__ for c, n in replaced.items() if n != 1]
+            if missing:  # Voila changed: refuse rather than serve an unguarded route
+                raise RuntimeError(f"workbench serve could not guard Voila's handlers {missing}")
+            return out
+
+    _APP_CLASS.append(WorkbenchVoila)
+    return WorkbenchVoila
+
+
+def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> None:
+    """Serve the apps until interrupted (Ctrl+C or SIGTERM); kernels are shut down on the way out.
+
+    Parameters
+    ----------
+    settings : ServeSettings, optional
+        Port, folders, store and limits (defaults as documented there).
+    announce : bool
+        Print the address and how to sign in once the server listens.
+
+    Raises
+    ------
+    ParameterError
+        Bad settings, an unsafe configuration, or a store that cannot be opened.
+    """
+    import tornado.ioloop
+
+    from workbench.i18n import set_language, t
+    from workbench.store import Store
+    from workbench.store.db import STORE_URL_ENV, default_url
+
+    settings = settings or ServeSettings()
+    url = settings.store_url or default_url()
+    os.environ[STORE_URL_ENV] = url  # the identity provider and every app kernel use this store
+    if settings.language:
+        os.environ["WORKBENCH_LANG"] = settings.language
+        set_language(settings.language)
+    Store(url, progress=False).close()  # migrate now: a broken store fails here, not at the first sign-in
+    config = prepare_state(settings)
+
+    app_class = voila_app_class()
+    app = app_class(config_file_paths=[str(config.parent)])
+    app.initialize([])
+
+    def _announce():
+        print(t("apps.serve.running", url=settings.url), flush=True)
+        print(t("apps.serve.sign_in"), flush=True)
+        print(t("apps.serve.whoami", url=settings.url + "voila/render/whoami.ipynb"), flush=True)
+        print(t("apps.serve.stop"), flush=True)
+
+    if announce:
+        tornado.ioloop.IOLoop.current().add_callback(_announce)
+    app.start()

@@ -1,0 +1,64 @@
+"""``workbench serve`` - serve the campaign apps with Voila on 127.0.0.1, behind sign-in.
+
+``workbench serve [--port N] [--store URL] [--apps DIR] [--state DIR] [--lang zh|en]
+[--cookie-hours H] [--cull-idle-timeout S] [--cull-interval S] [--kernel-pool N]``
+
+Sources are stripped and tracebacks hidden; users sign in with their name and
+password from the campaign store (``workbench users add``); idle kernels are
+culled.  See :mod:`workbench.apps.server`.
+"""
+from __future__ import annotations
+
+from workbench.i18n import LANGUAGES
+
+__all__ = ["register", "DEFAULTS"]
+
+#: Defaults of the options; equal to :class:`workbench.apps.server.ServeSettings`'s (a test keeps them in step).
+DEFAULTS: dict[str, object] = {
+    "port": 8866, "apps": "runs/apps", "state": "runs/serve", "cookie_hours": 8.0,
+    "cull_idle_timeout": 1800, "cull_interval": 60, "kernel_pool": 1,
+}
+
+
+def register(subparsers) -> None:
+    """Add ``serve`` to the ``workbench`` parser."""
+    p = subparsers.add_parser(
+        "serve", help="serve the campaign apps (Voila) on 127.0.0.1 with sign-in",
+        description="Serve the apps folder with Voila on 127.0.0.1 only: users sign in with the name and "
+                    "password stored in the campaign store, each sees what their role and branch allow, "
+                    "sources are stripped, tracebacks hidden and idle kernels culled.",
+        epilog="example: workbench serve --port 8866 --store sqlite:///runs/store.sqlite --apps runs/apps",
+    )
+    p.add_argument("--port", type=int, default=DEFAULTS["port"], metavar="N",
+                   help=f"port on 127.0.0.1 (default {DEFAULTS['port']})")
+    p.add_argument("--store", metavar="URL",
+                   help="campaign store URL (default $WORKBENCH_STORE_URL or sqlite:///runs/store.sqlite)")
+    p.add_argument("--apps", default=DEFAULTS["apps"], metavar="DIR",
+                   help=f"folder of the app notebooks to serve (default {DEFAULTS['apps']})")
+    p.add_argument("--state", default=DEFAULTS["state"], metavar="DIR",
+                   help=f"folder of the cookie secret and generated configuration, outside --apps "
+                        f"(default {DEFAULTS['state']})")
+    p.add_argument("--lang", choices=LANGUAGES, help="language of pages and apps (default $WORKBENCH_LANG or zh)")
+    p.add_argument("--cookie-hours", type=float, default=DEFAULTS["cookie_hours"], metavar="H",
+                   help=f"hours a sign-in lasts (default {DEFAULTS['cookie_hours']})")
+    p.add_argument("--cull-idle-timeout", type=int, default=DEFAULTS["cull_idle_timeout"], metavar="S",
+                   help=f"shut down a kernel idle for S seconds, 0 = never (default {DEFAULTS['cull_idle_timeout']})")
+    p.add_argument("--cull-interval", type=int, default=DEFAULTS["cull_interval"], metavar="S",
+                   help=f"seconds between checks for idle kernels (default {DEFAULTS['cull_interval']})")
+    p.add_argument("--kernel-pool", type=int, default=DEFAULTS["kernel_pool"], metavar="N",
+                   help=f"kernels kept warmed up for the next pages, 0 = none (default {DEFAULTS['kernel_pool']})")
+    p.add_argument("--fast-passwords", action="store_true", help="minimal argon2 cost (tests only)")
+    p.set_defaults(func=_serve)
+
+
+def _serve(args) -> int:
+    from workbench.apps.server import ServeSettings, serve
+
+    settings = ServeSettings(
+        port=args.port, apps_dir=args.apps, state_dir=args.state, store_url=args.store,
+        cookie_hours=args.cookie_hours, cull_idle_timeout=args.cull_idle_timeout,
+        cull_interval=args.cull_interval, kernel_pool=args.kernel_pool, language=args.lang,
+        fast_passwords=args.fast_passwords,
+    )
+    serve(settings)
+    return 0
