@@ -91,6 +91,11 @@ def test_daily_capacity_limits_calls_and_higher_scores_go_first():
     assert set(first["subscriber_id"]) == set(range(21, 51))                  # the 30 best scores
     day = (first["contacted_at"].dt.normalize() - pd.Timestamp(START)).dt.days
     assert day.value_counts().sort_index().tolist() == [10, 10, 10]
+    # without executors each branch's calls share one pool of the same daily capacity
+    pooled = members.drop(columns="executor").assign(branch_id=np.where(members["subscriber_id"] <= 25, "hami", "ili"))
+    per_branch = simulate_execution(pooled, start=START, days=1, daily_capacity=7, seed=1)
+    assert per_branch[per_branch["attempt"] == 1]["branch_id"].value_counts().to_dict() == {"hami": 7, "ili": 7}
+    assert per_branch["executor"].isna().all()
 
 
 def test_coverage_zero_contacts_nobody_and_profiles_can_be_added():
@@ -211,8 +216,11 @@ def test_arpu_panel_is_level_plus_fee_when_billed():
     truth = pd.DataFrame({"subscriber_id": [1, 2], "p_order_base": [1.0, 0.0], "p_keep": [1.0, 1.0],
                           "pref_news": [0.1, 0.1], "pref_sports": [0.7, 0.1], "pref_finance": [0.1, 0.7],
                           "pref_entertainment": [0.1, 0.1]})
-    usage = pd.DataFrame({"subscriber_id": [1, 1, 1, 2, 2], "month": pd.to_datetime(
-        ["2026-06-01", "2026-07-01", "2026-08-01", "2026-08-01", "2026-09-01"]), "arpu": [10.0, 20.0, 30.0, 40.0, 99.0]})
+    usage = pd.DataFrame({
+        "subscriber_id": [1, 1, 1, 2, 2],
+        "month": pd.to_datetime(["2026-06-01", "2026-07-01", "2026-08-01", "2026-08-01", "2026-09-01"]),
+        "arpu": [10.0, 20.0, 30.0, 40.0, 99.0],
+    })
     level = arpu_levels(usage, START, months=2)
     assert level.to_dict() == {1: 25.0, 2: 40.0}
     out = simulate_outcomes(members, None, truth, campaign_start=START, seed=0, arpu_level=usage, months_before=2,
@@ -286,6 +294,15 @@ def test_outcome_errors():
                              "result": "reached", "contacted_at": pd.Timestamp("2026-09-02 10:00")})
     with pytest.raises(ParameterError, match="truth has no column 'p_order_outbound_call'"):
         simulate_outcomes(members, contacts, truth.drop(columns="p_order_outbound_call"), campaign_start=START)
+    # a key-account visit uses the call's response model unless told otherwise
+    ka = members.assign(channel="key_account")
+    by_call = simulate_outcomes(ka, contacts, truth, campaign_start=START)
+    reached = by_call.exposure["reached"].to_numpy()
+    assert by_call.exposure.loc[reached, "p_order"].tolist() == truth.loc[reached, "p_order_outbound_call"].tolist()
+    by_sms = simulate_outcomes(ka, contacts, truth, campaign_start=START, truth_channel={"key_account": "sms"})
+    assert by_sms.exposure.loc[reached, "p_order"].tolist() == truth.loc[reached, "p_order_sms"].tolist()
+    with pytest.raises(ParameterError, match="truth has no column 'p_order_key_account'"):
+        simulate_outcomes(ka, contacts, truth, campaign_start=START, truth_channel={})
     with pytest.raises(ParameterError, match=r"'truth' table must have the columns .*missing \['p_keep'\]"):
         simulate_outcomes(members, None, truth.drop(columns="p_keep"), campaign_start=START)
     with pytest.raises(ParameterError, match="'free_leave_share' parameter must be a number in"):

@@ -60,6 +60,7 @@ from workbench.tracking.attribution import (
 __all__ = [
     "ChannelProfile",
     "DEFAULT_PROFILES",
+    "TRUTH_CHANNEL_FALLBACK",
     "CONTACT_COLUMNS",
     "EXPOSURE_COLUMNS",
     "ARPU_COLUMNS",
@@ -151,6 +152,11 @@ DEFAULT_PROFILES: dict[str, ChannelProfile] = {
     "key_account": ChannelProfile(0.60, 3, {"reached": 0.45, "refused": 0.30, "accepted": 0.15, "call_back": 0.10},
                                   capacity_limited=True),
 }
+
+
+#: Channels without their own ``p_order_<channel>`` column in the truth use the response model of
+#: another channel: a key-account manager's or a retail hall's personal conversation acts like a call.
+TRUTH_CHANNEL_FALLBACK: dict[str, str] = {"key_account": "outbound_call", "hall": "outbound_call"}
 
 
 def _rngs(seed, k: int) -> list[np.random.Generator]:
@@ -441,6 +447,7 @@ def simulate_outcomes(
     group_col: str = "group",
     treated_value=TARGET,
     edition_col: str = "edition",
+    truth_channel: Mapping[str, str] | None = None,
     first_event_id: int = 10**13,
     tz: str = LOCAL_TIMEZONE,
 ) -> SimulatedOutcomes:
@@ -493,6 +500,9 @@ def simulate_outcomes(
         Value of ``group_col`` of the contacted group.
     edition_col : str, default "edition"
         Column of the offered edition.
+    truth_channel : mapping of channel to channel, optional
+        For channels without a ``p_order_<channel>`` truth column, the channel
+        whose response model they use (default :data:`TRUTH_CHANNEL_FALLBACK`).
     first_event_id : int, default 10**13
         ``event_id`` of the first simulated event (the province's ids stay below).
     tz : str, default :data:`~workbench.tracking.attribution.LOCAL_TIMEZONE`
@@ -546,12 +556,15 @@ def simulate_outcomes(
     reached = treated & (refs["reference"].to_numpy() == "contact")
     p_order = p_base.copy()
     chan = members["channel"].astype(object).to_numpy()
+    fallback = TRUTH_CHANNEL_FALLBACK if truth_channel is None else dict(truth_channel)
     for ch in pd.unique(chan[reached]):
         col = f"p_order_{ch}"
+        if col not in t.columns and ch in fallback:
+            col = f"p_order_{fallback[ch]}"
         if col not in t.columns:
             have = [c for c in t.columns if c.startswith("p_order_") and c != "p_order_base"]
             raise ParameterError(f"truth has no column {col!r} for members contacted through {ch!r}; "
-                                 f"it has {have}.")
+                                 f"it has {have} (map the channel to one of them with truth_channel=).")
         sel = reached & (chan == ch)
         p_order[sel] = t[col].to_numpy(float)[sel]
     true_inc = float(np.sum((p_order - p_base)[reached]))
@@ -798,7 +811,8 @@ def write_simulated(store, campaign_id: int, contacts: pd.DataFrame, responses: 
             stored = stored[stored["version"] == number]
             have = set(zip(stored[SUBSCRIBER_ID].astype(np.int64), pd.to_datetime(stored["order_date"]).dt.date,
                            stored["product"].astype(str)))
-            new = [(s, d, p) not in have for s, d, p in zip(frame[SUBSCRIBER_ID], frame["order_date"], frame["product"])]
+            keys = zip(frame[SUBSCRIBER_ID], frame["order_date"], frame["product"])
+            new = [key not in have for key in keys]
             frame = frame[np.asarray(new, dtype=bool)]
         if len(frame):
             out["responses_written"] = store.record_responses(actor, campaign_id, frame, version=number)
