@@ -1,0 +1,386 @@
+"""The generic modelling path: any table, a target column and its positive value.
+
+Real users bring their own data.  :func:`train_generic` needs no tuning:
+
+1. :func:`prepare_training_data` turns the target into 0/1 (text, boolean or
+   0/1 labels; the positive value is matched as text, case-insensitively for
+   booleans), drops rows whose label is missing, removes the id, target and
+   excluded columns, and drops columns that cannot help: constant columns,
+   id-like columns (text with a distinct value on more than 90 % of rows, or
+   integers that are all distinct and form a dense sequence such as 1..n) and
+   date/time columns.  Columns that ALONE separate the classes almost perfectly
+   (single-column AUC > 0.99) are kept but reported as possible leakage.
+2. A stratified 20 % holdout (``holdout``) is set aside; the target model and
+   the two baselines (:mod:`workbench.models.baselines`) are trained on the
+   other 80 % and evaluated on the holdout with
+   :func:`workbench.metrics.classification.evaluate_classifier`.  These are the
+   figures reported.
+3. The target model is then REFIT on all rows (decision: more positives make a
+   better final model; the holdout figures are therefore a slightly
+   conservative estimate of it).  Its rounds are re-learned on all rows by the
+   same adaptive rule.
+4. Rule examples are learned on all rows from the final model's score, and the
+   global importance (gain and mean |SHAP|) is computed on all rows.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import ParameterError
+from workbench.i18n import t
+
+__all__ = ["PreparedData", "GenericResult", "encode_target", "prepare_training_data", "single_column_auc",
+           "train_generic", "metrics_summary", "LEAKAGE_AUC"]
+
+#: A column whose single-column AUC exceeds this is reported as possible leakage.
+LEAKAGE_AUC = 0.99
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+@dataclass
+class PreparedData:
+    """A table made ready for modelling.
+
+    Attributes
+    ----------
+    X : DataFrame
+        Feature columns.
+    y : ndarray of int8
+        1 = positive.
+    ids : Series or None
+        The id column (aligned with ``X``).
+    dropped : dict
+        Column -> reason code (``constant``, ``id_like``, ``datetime``).
+    leakage : dict
+        Column -> single-column AUC, for columns above :data:`LEAKAGE_AUC`.
+    label_definition : dict
+        ``target``, ``positive`` (the matched value as text), ``values`` (all label values).
+    notes : list of str
+        Plain-language remarks (e.g. rows dropped for a missing label).
+    """
+
+    X: pd.DataFrame
+    y: np.ndarray
+    ids: pd.Series | None
+    dropped: dict = field(default_factory=dict)
+    leakage: dict = field(default_factory=dict)
+    label_definition: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+
+def _columns_hint(df: pd.DataFrame) -> str:
+    cols = list(map(str, df.columns))
+    return str(cols) if len(cols) <= 40 else str(cols[:40])[:-1] + f", ... ({len(cols)} columns)]"
+
+
+def encode_target(values: pd.Series, positive, *, column: str = "target") -> tuple[np.ndarray, object]:
+    """0/1 labels from a target column and the value meaning "positive".
+
+    Parameters
+    ----------
+    values : Series
+        The target column, without missing values.
+    positive : object
+        The positive value, as given by a user (often text such as ``"yes"`` or ``"1"``).
+    column : str
+        Name of the column, for messages.
+
+    Returns
+    -------
+    y : ndarray of int8
+    matched : object
+        The value of ``values`` that was matched.
+
+    Raises
+    ------
+    ParameterError
+        ``positive`` matches none of the values, or the label has a single class.
+    """
+    uniq = pd.unique(values)
+    wanted = str(positive).strip()
+    matched = None
+    for u in uniq:
+        if isinstance(u, (bool, np.bool_)):
+            hit = wanted.lower() in (_TRUE if u else _FALSE)
+        elif isinstance(u, (int, float, np.number)):
+            try:
+                hit = float(wanted) == float(u)
+            except ValueError:
+                hit = False
+        else:
+            hit = str(u).strip() == wanted
+        if hit:
+            matched = u
+            break
+    shown = sorted(map(str, uniq))[:20]
+    if matched is None:
+        raise ParameterError(f"the positive value {positive!r} is not among the values of target column "
+                             f"{column!r}: {shown}{' ...' if len(uniq) > 20 else ''}.")
+    y = (values == matched).to_numpy(dtype=bool).astype(np.int8)
+    if y.min() == y.max():
+        raise ParameterError(f"target column {column!r} has a single class ({shown}); a model needs positives "
+                             "and negatives.")
+    return y, matched
+
+
+def _is_id_like(s: pd.Series) -> bool:
+    n = s.notna().sum()
+    if n < 20:
+        return False
+    if pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        v = s.dropna()
+        return bool(v.is_unique and (v.max() - v.min() + 1) <= 1.5 * len(v))
+    if pd.api.types.is_string_dtype(s.dtype) or pd.api.types.is_object_dtype(s.dtype):
+        return s.nunique(dropna=True) > 0.9 * n
+    return False
+
+
+def single_column_auc(X: pd.DataFrame, y: np.ndarray, *, min_level_rows: int = 20) -> pd.Series:
+    """How well each column ALONE separates the classes (AUC, 0.5-1).
+
+    Numeric columns: the AUC of the value (or its reverse), with missing values
+    placed at whichever end separates better.  Text columns: the AUC of the
+    level's positive rate (levels with fewer than ``min_level_rows`` rows share
+    the overall rate).
+    """
+    from scipy.stats import rankdata
+
+    y = np.asarray(y).astype(bool)
+    n1, n0 = int(y.sum()), int((~y).sum())
+
+    def auc(x: np.ndarray) -> float:
+        r = rankdata(x)
+        a = (r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+        return max(a, 1 - a)
+
+    out = {}
+    for col in X.columns:
+        s = X[col]
+        if pd.api.types.is_bool_dtype(s.dtype) or (pd.api.types.is_numeric_dtype(s.dtype)
+                                                   and not pd.api.types.is_complex_dtype(s.dtype)):
+            x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            miss = np.isnan(x)
+            if miss.all():
+                out[col] = 0.5
+                continue
+            lo, hi = np.nanmin(x) - 1, np.nanmax(x) + 1
+            out[col] = max(auc(np.where(miss, lo, x)), auc(np.where(miss, hi, x)))
+        else:
+            text = s.astype("str").fillna("\x00missing")
+            stats = pd.DataFrame({"k": text.to_numpy(), "y": y}).groupby("k")["y"].agg(["mean", "size"])
+            rate = stats["mean"].where(stats["size"] >= min_level_rows, y.mean())
+            out[col] = auc(text.map(rate).to_numpy(dtype=np.float64))
+    return pd.Series(out, dtype=np.float64, name="auc")
+
+
+def prepare_training_data(df: pd.DataFrame, *, target: str, positive, id_col: str | None = None,
+                          exclude=(), table: str = "the data") -> PreparedData:
+    """Split a raw table into features and a 0/1 label, dropping useless columns.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The raw table.
+    target : str
+        Label column.
+    positive : object
+        Its positive value (matched as text; ``"1"``/``"true"``/``"yes"`` match ``True``).
+    id_col : str, optional
+        Id column (kept aside, never a feature).
+    exclude : iterable of str
+        Columns never to use as features.
+    table : str
+        Name of the table, for messages.
+
+    Returns
+    -------
+    PreparedData
+
+    Raises
+    ------
+    ParameterError
+        Unknown target / id / excluded column (the message lists the available
+        columns), positive value not found, a single class, or no feature left.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError.invalid("df", "a pandas DataFrame", type(df).__name__)
+    if len(df) == 0:
+        raise ParameterError(f"{table} has no rows.")
+    for role, col in (("target", target), ("id", id_col)):
+        if col is not None and col not in df.columns:
+            raise ParameterError(f"{role} column {col!r} is not in {table}; available columns: {_columns_hint(df)}.")
+    if id_col is not None and id_col == target:
+        raise ParameterError(f"the id column and the target column are both {target!r}; they must differ.")
+    exclude = list(exclude or ())
+    unknown = [c for c in exclude if c not in df.columns]
+    if unknown:
+        raise ParameterError(f"excluded column(s) {unknown} are not in {table}; available columns: "
+                             f"{_columns_hint(df)}.")
+    notes = []
+    labels = df[target]
+    keep = labels.notna().to_numpy()
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} row(s) with a missing {target!r} were left out.")
+        df = df.loc[keep]
+        labels = labels[keep]
+    y, matched = encode_target(labels, positive, column=target)
+    X = df.drop(columns=[c for c in dict.fromkeys([target, id_col, *exclude]) if c is not None])
+    dropped = {}
+    for col in X.columns:
+        s = X[col]
+        if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype):
+            dropped[col] = "datetime"
+        elif s.nunique(dropna=True) <= 1:
+            dropped[col] = "constant"
+        elif _is_id_like(s):
+            dropped[col] = "id_like"
+    X = X.drop(columns=list(dropped))
+    if X.shape[1] == 0:
+        raise ParameterError(f"no feature column is left in {table} after removing the target, id, excluded, "
+                             f"constant and id-like columns (dropped: {dropped}).")
+    aucs = single_column_auc(X, y)
+    leakage = {c: float(a) for c, a in aucs.items() if a > LEAKAGE_AUC}
+    return PreparedData(
+        X=X.reset_index(drop=True), y=y,
+        ids=df[id_col].reset_index(drop=True) if id_col is not None else None,
+        dropped=dropped, leakage=leakage,
+        label_definition={"target": target, "positive": str(matched),
+                          "values": sorted(map(str, pd.unique(labels)))[:50]},
+        notes=notes,
+    )
+
+
+@dataclass
+class GenericResult:
+    """What :func:`train_generic` learned and measured.
+
+    Attributes
+    ----------
+    model : TargetModel
+        Final model, refit on all rows.
+    holdout : dict
+        ``{"model" | "logistic" | "rules": evaluate_classifier(...) dict}`` on the holdout.
+    holdout_scores : dict
+        ``{name: (y, score)}`` of the holdout, for charts.
+    prepared : PreparedData
+    rules : list of Rule
+        Rule examples of the final model (statistics on all rows).
+    importance : DataFrame
+        Global importance of the final model on all rows.
+    settings : dict
+        ``holdout`` share, ``list_size``, ``random_state``.
+    """
+
+    model: object
+    holdout: dict
+    holdout_scores: dict
+    prepared: PreparedData
+    rules: list
+    importance: pd.DataFrame
+    settings: dict
+
+    def metrics(self) -> dict:
+        """JSON-ready metrics for ``metrics.json``: holdout figures of the three models and the data notes."""
+        return {
+            "holdout": self.holdout,
+            "summary": metrics_summary(self.holdout),
+            "settings": self.settings,
+            "dropped": self.prepared.dropped,
+            "leakage": self.prepared.leakage,
+            "notes": self.prepared.notes,
+            "final_model": {"rows": int(len(self.prepared.y)), "positives": int(self.prepared.y.sum()),
+                            "best_iteration": self.model.best_iteration_},
+        }
+
+
+def metrics_summary(results: dict) -> pd.DataFrame:
+    """One row per model: ``model``, ``auc``, ``pr_auc``, ``ks``, ``lift``, ``capture`` (at the list
+    size), ``brier``, from a dict of :func:`~workbench.metrics.classification.evaluate_classifier` outputs."""
+    rows = []
+    for name, r in results.items():
+        rows.append({"model": name, "auc": r["auc"], "pr_auc": r["pr_auc"], "ks": r["ks"],
+                     "lift": r["at_list"]["lift"], "capture": r["at_list"]["capture"],
+                     "list_share": r["at_list"]["share"], "brier": r["brier"]})
+    return pd.DataFrame(rows)
+
+
+def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None = None, exclude=(),
+                  holdout: float = 0.2, list_size=0.1, random_state: int = 0, model_params: dict | None = None,
+                  progress: bool = False) -> GenericResult:
+    """Train and evaluate the target model and two baselines on any table.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Raw table (text columns, missing values and a text / bool / 0-1 label are fine).
+    target, positive, id_col, exclude
+        See :func:`prepare_training_data`.
+    holdout : float
+        Share of rows held out (stratified) for the reported metrics.
+    list_size : int or float
+        List size for lift and capture (count or share).
+    random_state : int
+        Seed of the split and the models.
+    model_params : dict, optional
+        Extra :class:`TargetModel` parameters.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    GenericResult
+    """
+    from sklearn.model_selection import train_test_split
+
+    from workbench.metrics.classification import evaluate_classifier
+    from workbench.models.baselines import LogisticBaseline, RulesBaseline
+    from workbench.models.estimator import TargetModel
+    from workbench.models.explain import global_importance
+    from workbench.models.rules import learn_rules
+
+    if not 0 < holdout < 1:
+        raise ParameterError.invalid("holdout", "a share strictly between 0 and 1", holdout)
+    prepared = prepare_training_data(df, target=target, positive=positive, id_col=id_col, exclude=exclude)
+    X, y = prepared.X, prepared.y
+    n_min = int(min(y.sum(), len(y) - y.sum()))
+    if n_min < 5:
+        raise ParameterError(f"the rarer class of {target!r} has only {n_min} row(s); at least 5 are needed to "
+                             "hold out a test share and still train.")
+    idx_tr, idx_te = train_test_split(np.arange(len(y)), test_size=holdout, stratify=y, random_state=random_state)
+    X_tr, X_te, y_tr, y_te = X.iloc[idx_tr], X.iloc[idx_te], y[idx_tr], y[idx_te]
+    params = {"random_state": random_state, "progress": progress, **(model_params or {})}
+    steps = [("model", lambda: TargetModel(**params)), ("logistic", LogisticBaseline),
+             ("rules", lambda: RulesBaseline(random_state=random_state))]
+    results, scores = {}, {}
+    for name, make in steps:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            est = make().fit(X_tr, y_tr)
+        s = est.predict_proba(X_te)[:, 1]
+        results[name] = evaluate_classifier(y_te, s, list_size=list_size)
+        scores[name] = (y_te, s)
+    final = TargetModel(**params).fit(X, y)
+    from workbench.models.explain import contributions
+
+    shap = contributions(final, X, progress=progress)
+    importance = global_importance(final, shap=shap)
+    rules = learn_rules(X, y, score=final.predict_proba(X)[:, 1], random_state=random_state)
+    return GenericResult(
+        model=final, holdout=results, holdout_scores=scores, prepared=prepared, rules=rules,
+        importance=importance,
+        settings={"holdout": holdout, "list_size": list_size, "random_state": random_state,
+                  "refit_on_all_rows": True},
+    )
+
+
+def leakage_warnings(prepared: PreparedData, lang: str | None = None) -> list[str]:
+    """The leakage remarks of ``prepared`` in words."""
+    return [t("model.report.warning.leakage", lang, column=c, auc=a) for c, a in prepared.leakage.items()]
+
+
+__all__.append("leakage_warnings")
