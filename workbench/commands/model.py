@@ -1,0 +1,269 @@
+"""``workbench model train | score | report`` - the generic target-model path.
+
+::
+
+    workbench model train  --data FILE --target COL --positive VALUE --id COL [--exclude COL ...] --out DIR
+    workbench model score  --model DIR --data FILE --out FILE
+    workbench model report --model DIR [--data FILE --target COL --positive VALUE] [--json]
+
+FILE is CSV or Parquet (by suffix).  ``train`` holds out a stratified 20 % of
+the rows, reports the target model beside a logistic and a rules baseline on
+it, refits the model on all rows and saves it (see
+:mod:`workbench.models.generic` and :mod:`workbench.models.registry`).
+Heavy imports happen inside the handlers.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from workbench.errors import ParameterError
+
+__all__ = ["register", "read_table", "write_table"]
+
+_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def _format(path: Path) -> str:
+    fmt = _SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise ParameterError(f"file {str(path)!r} must end in one of {sorted(_SUFFIXES)}; got {path.suffix!r}.")
+    return fmt
+
+
+def read_table(path) -> "pandas.DataFrame":  # noqa: F821
+    """Read a CSV or Parquet file (by suffix) into a DataFrame."""
+    import pandas as pd
+
+    path = Path(path)
+    fmt = _format(path)
+    if not path.is_file():
+        raise ParameterError(f"data file {str(path)!r} does not exist.")
+    return pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
+
+
+def write_table(df, path) -> Path:
+    """Write a DataFrame to CSV or Parquet (by suffix); creates the parent folder."""
+    path = Path(path)
+    fmt = _format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        df.to_csv(path, index=False)
+    else:
+        df.to_parquet(path, index=False)
+    return path
+
+
+def register(subparsers) -> None:
+    """Add ``model`` and its verbs to the ``workbench`` parser."""
+    p = subparsers.add_parser("model", help="train, score and report a target-user model on any table")
+    verbs = p.add_subparsers(dest="verb", metavar="VERB")
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+    tr = verbs.add_parser("train", help="train a model on a CSV/Parquet table and save it")
+    tr.add_argument("--data", required=True, type=Path, help="CSV or Parquet file")
+    tr.add_argument("--target", required=True, help="label column")
+    tr.add_argument("--positive", required=True, help="value of the label column that means 'positive'")
+    tr.add_argument("--id", dest="id_col", required=True, help="column identifying a user")
+    tr.add_argument("--exclude", nargs="*", default=[], metavar="COL", help="columns never used as features")
+    tr.add_argument("--out", required=True, type=Path, help="model folder to write")
+    tr.add_argument("--holdout", type=float, default=0.2, help="share held out for the reported metrics")
+    tr.add_argument("--list-size", type=float, default=0.1, help="campaign list share for lift/capture")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--threads", type=int, default=None, help="LightGBM threads (default: all cores)")
+    tr.add_argument("--lang", choices=("zh", "en"), default=None)
+    tr.add_argument("--json", action="store_true", help="print the summary as JSON")
+    tr.add_argument("--no-progress", action="store_true")
+    tr.set_defaults(func=_train)
+
+    sc = verbs.add_parser("score", help="score a table with a saved model")
+    sc.add_argument("--model", required=True, type=Path, help="model folder")
+    sc.add_argument("--data", required=True, type=Path, help="CSV or Parquet file")
+    sc.add_argument("--out", required=True, type=Path, help="output file (.csv or .parquet)")
+    sc.add_argument("--id", dest="id_col", default=None, help="id column (default: the one used in training)")
+    sc.add_argument("--reasons", type=int, default=3, help="reason codes per user (0 = none)")
+    sc.add_argument("--strict", action="store_true", help="reject category levels unseen at training")
+    sc.add_argument("--lang", choices=("zh", "en"), default=None)
+    sc.add_argument("--no-progress", action="store_true")
+    sc.set_defaults(func=_score)
+
+    rp = verbs.add_parser("report", help="metrics and gains table of a saved model")
+    rp.add_argument("--model", required=True, type=Path, help="model folder")
+    rp.add_argument("--data", type=Path, default=None, help="evaluate on this labelled table instead")
+    rp.add_argument("--target", default=None, help="label column of --data (default: the training one)")
+    rp.add_argument("--positive", default=None, help="positive value (default: the training one)")
+    rp.add_argument("--list-size", type=float, default=0.1)
+    rp.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    rp.add_argument("--lang", choices=("zh", "en"), default=None)
+    rp.set_defaults(func=_report)
+
+
+# ------------------------------------------------------------------ helpers
+def _share(x: float) -> str:
+    return f"{x:.0%}" if float(x).is_integer() or x * 100 == int(x * 100) else f"{x:.1%}"
+
+
+def _summary_text(summary, lang: str | None) -> str:
+    from workbench.i18n import t
+
+    share = _share(float(summary["list_share"].iloc[0])) if len(summary) else ""
+    table = summary.assign(model=[t(f"model.name.{m}", lang) for m in summary["model"]])
+    table = table[["model", "auc", "pr_auc", "ks", "lift", "capture", "brier"]]
+    table.columns = ["", t("model.metric.auc", lang), t("model.metric.pr_auc", lang), t("model.metric.ks", lang),
+                     t("model.metric.lift_at", lang, share=share), t("model.metric.capture_at", lang, share=share),
+                     t("model.metric.brier", lang)]
+    return table.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+
+
+def _gains_text(gains, lang: str | None) -> str:
+    import pandas as pd
+
+    from workbench.i18n import t
+
+    g = pd.DataFrame(gains)
+    cols = ["bin", "size", "positives", "rate", "lift", "cum_capture", "cum_lift"]
+    g = g[cols]
+    g.columns = [t(f"model.gains.{c}", lang) for c in cols]
+    return g.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+
+
+def _rules_text(rules: list[dict], lang: str | None) -> str:
+    from workbench.i18n import t
+    from workbench.models.rules import Rule
+
+    lines = []
+    for i, d in enumerate(rules, 1):
+        r = Rule.from_dict(d)
+        lines.append(f"{i}. {r.render(lang)}  [{t('model.gains.size', lang)} {r.size}, "
+                     f"{t('model.gains.rate', lang)} {r.target_share:.1%}, {t('model.gains.lift', lang)} {r.lift:.2f}]")
+    return "\n".join(lines)
+
+
+def _print_json(data) -> None:
+    from workbench.models.registry import to_jsonable
+
+    print(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False))
+
+
+# ----------------------------------------------------------------- handlers
+def _train(args) -> int:
+    from workbench.i18n import t
+    from workbench.models.generic import leakage_warnings, metrics_summary, train_generic
+    from workbench.models.registry import save_model
+
+    df = read_table(args.data)
+    result = train_generic(
+        df, target=args.target, positive=args.positive, id_col=args.id_col, exclude=args.exclude,
+        holdout=args.holdout, list_size=args.list_size, random_state=args.seed, progress=not args.no_progress,
+        model_params={"n_jobs": args.threads} if args.threads else None,
+    )
+    warnings_text = leakage_warnings(result.prepared, args.lang)
+    for w in warnings_text:
+        print(f"warning: {w}", file=sys.stderr)
+    metrics = result.metrics()
+    save_model(result.model, args.out, label_definition={**result.prepared.label_definition,
+                                                         "source": str(args.data)},
+               training_window=None, metrics=metrics,
+               training_data=result.prepared.X, id_col=args.id_col, rules=result.rules,
+               importance=result.importance)
+    if args.json:
+        _print_json({"summary": metrics["summary"], "dropped": result.prepared.dropped,
+                     "leakage": result.prepared.leakage, "notes": result.prepared.notes, "out": str(args.out)})
+        return 0
+    summary = metrics_summary(result.holdout)
+    print(t("model.report.holdout", args.lang, share=_share(args.holdout)))
+    print(_summary_text(summary, args.lang))
+    if result.prepared.dropped:
+        reasons = ", ".join(f"{c} ({t(f'model.report.reason.{r}', args.lang)})"
+                            for c, r in result.prepared.dropped.items())
+        print(f"\n{t('model.report.dropped', args.lang)}: {reasons}")
+    for note in result.prepared.notes:
+        print(note)
+    print("\n" + t("model.report.saved", args.lang, path=args.out))
+    return 0
+
+
+def _score(args) -> int:
+    from workbench.i18n import t
+    from workbench.models.registry import load_card, load_model, score
+
+    model = load_model(args.model)
+    card = load_card(args.model)
+    id_col = args.id_col or card["model"].get("id_col")
+    if not id_col:
+        raise ParameterError("the model was saved without an id column; pass --id COL.")
+    df = read_table(args.data)
+    scored = score(model, df, id_col, reasons=args.reasons, strict=args.strict, lang=args.lang,
+                   scope="scored", progress=not args.no_progress)
+    write_table(scored, args.out)
+    print(t("model.report.scored", args.lang, n=len(scored), path=args.out))
+    return 0
+
+
+def _report(args) -> int:
+    import pandas as pd
+
+    from workbench.i18n import t
+    from workbench.models.generic import encode_target
+    from workbench.models.registry import load_card, load_model
+
+    card = load_card(args.model)
+    metrics = card["metrics"]
+    out: dict = {"label": card["label"], "model": {k: card["model"].get(k) for k in
+                                                   ("best_iteration", "params", "fingerprint", "versions",
+                                                    "created_at", "id_col", "training_window")}}
+    holdout = metrics.get("holdout") or {}
+    if holdout:
+        out["summary"] = metrics.get("summary")
+        out["gains"] = holdout.get("model", {}).get("gains")
+    if args.data is not None:
+        from workbench.metrics.classification import evaluate_classifier
+
+        target = args.target or card["label"].get("target")
+        positive = args.positive if args.positive is not None else card["label"].get("positive")
+        if target is None or positive is None:
+            raise ParameterError("pass --target and --positive: the model card does not define the label.")
+        df = read_table(args.data)
+        if target not in df.columns:
+            raise ParameterError(f"target column {target!r} is not in {str(args.data)!r}; available columns: "
+                                 f"{list(map(str, df.columns))}.")
+        df = df[df[target].notna()]
+        y, _ = encode_target(df[target], positive, column=target)
+        model = load_model(args.model)
+        s = model.predict_proba(df)[:, 1]
+        res = evaluate_classifier(y, s, list_size=args.list_size)
+        out["new_data"] = {k: v for k, v in res.items() if k not in ("gains", "calibration")}
+        out["new_data_gains"] = res["gains"]
+        out["new_data_calibration"] = res["calibration"]
+    if args.json:
+        out["rules"] = card.get("rules")
+        out["importance"] = card.get("importance")
+        _print_json(out)
+        return 0
+    lang = args.lang
+    print(t("model.report.title", lang))
+    if holdout:
+        share = metrics.get("settings", {}).get("holdout", 0.2)
+        print("\n" + t("model.report.holdout", lang, share=_share(share)))
+        print(_summary_text(pd.DataFrame(metrics["summary"]), lang))
+        print("\n" + t("model.report.gains", lang))
+        print(_gains_text(out["gains"], lang))
+    if args.data is not None:
+        nd = out["new_data"]
+        print("\n" + t("model.report.new_data", lang))
+        summary = pd.DataFrame([{"model": "model", "auc": nd["auc"], "pr_auc": nd["pr_auc"], "ks": nd["ks"],
+                                 "lift": nd["at_list"]["lift"], "capture": nd["at_list"]["capture"],
+                                 "list_share": nd["at_list"]["share"], "brier": nd["brier"]}])
+        print(_summary_text(summary, lang))
+        print("\n" + t("model.report.gains", lang))
+        print(_gains_text(out["new_data_gains"], lang))
+    if card.get("importance"):
+        imp = pd.DataFrame(card["importance"]).head(10)
+        print("\n" + t("model.report.importance", lang))
+        print(imp.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if card.get("rules"):
+        print("\n" + t("model.report.rules", lang))
+        print(_rules_text(card["rules"], lang))
+    return 0
+
