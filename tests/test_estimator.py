@@ -1,0 +1,205 @@
+"""TargetModel: scikit-learn contract, categories, missing values, adaptive parameters, determinism."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.utils.estimator_checks import estimator_checks_generator
+
+from workbench.errors import ParameterError, SchemaMismatchError
+from workbench.models import TargetModel, resolve_params
+
+
+def _check_name(check) -> str:
+    check = getattr(check, "__wrapped__", check)
+    return check.func.__name__ if isinstance(check, partial) else check.__name__
+
+
+#: Checks run in a subprocess instead (see test_sklearn_array_api_check): the array-API input
+#: check needs SCIPY_ARRAY_API=1 set before SciPy is first imported - a process-wide switch
+#: this test session does not set - and would otherwise report itself as skipped.
+_IN_SUBPROCESS = {"check_array_api_input"}
+#: No scikit-learn check is expected to fail: every other check applies to TargetModel and passes
+#: (binary only is declared by the multi_class=False tag, NaN support by allow_nan=True).
+_EXPECTED_FAILED: dict[str, str] = {}
+_CHECKS = [
+    pytest.param(est, check, id=_check_name(check) + (f"-{i}" if isinstance(check, partial) else ""))
+    for i, (est, check) in enumerate(estimator_checks_generator(
+        TargetModel(n_jobs=1, n_folds=3, early_stopping_rounds=10), legacy=True,
+        expected_failed_checks=_EXPECTED_FAILED, mark="xfail",
+        xfail_strict=True))
+    if _check_name(check) not in _IN_SUBPROCESS
+]
+
+
+@pytest.mark.parametrize("estimator, check", _CHECKS)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+def test_sklearn_array_api_check():
+    code = (
+        "from sklearn.utils.estimator_checks import check_array_api_input\n"
+        "from workbench.models import TargetModel\n"
+        "check_array_api_input('TargetModel', TargetModel(n_jobs=1), array_namespace='numpy',"
+        " expect_only_array_outputs=False)\n"
+        "print('array-api check passed')\n"
+    )
+    env = {**os.environ, "SCIPY_ARRAY_API": "1"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "array-api check passed" in done.stdout
+
+
+def _table(n: int, seed: int = 0, rate_shift: float = -3.0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """A small marketing-like table: text brand (with gaps), numeric traffic (with gaps), a noise column."""
+    rng = np.random.default_rng(seed)
+    brand = rng.choice(np.array(["gotone", "mzone", "easyown"]), n, p=[0.2, 0.4, 0.4]).astype(object)
+    gprs = rng.gamma(2.0, 50.0, n)
+    age = rng.integers(15, 70, n).astype(float)
+    logit = rate_shift + 1.5 * (brand == "mzone") + 0.012 * gprs - 0.04 * np.abs(age - 25)
+    p = 1 / (1 + np.exp(-logit))
+    y = (rng.random(n) < p).astype(int)
+    brand[rng.random(n) < 0.05] = None
+    gprs[rng.random(n) < 0.1] = np.nan
+    X = pd.DataFrame({"brand": pd.array(brand, dtype="str"), "gprs_mb": gprs, "age": age,
+                      "noise": rng.normal(size=n)})
+    return X, y, p
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y, p = _table(3000, seed=1)
+    return TargetModel(n_jobs=1).fit(X, y), X, y, p
+
+
+def test_text_columns_become_categories_with_recorded_levels(fitted):
+    model, X, _, _ = fitted
+    kinds = {f.name: f.kind for f in model.features_}
+    assert kinds == {"brand": "categorical", "gprs_mb": "numeric", "age": "numeric", "noise": "numeric"}
+    brand = model.features_[0]
+    # most frequent first (mzone and easyown 40% each, gotone 20%); missing is not a level
+    assert set(brand.levels) == {"gotone", "mzone", "easyown"}
+    assert brand.levels[-1] == "gotone"
+    assert list(model.feature_names_in_) == ["brand", "gprs_mb", "age", "noise"]
+
+
+def test_learns_the_signal_and_ranks_close_to_the_oracle(fitted):
+    model, _, _, _ = fitted
+    X_new, y_new, p_new = _table(20000, seed=2)
+    auc_model = roc_auc_score(y_new, model.predict_proba(X_new)[:, 1])
+    auc_oracle = roc_auc_score(y_new, p_new)
+    assert auc_model > auc_oracle - 0.04, (auc_model, auc_oracle)
+
+
+def test_unseen_level_is_treated_as_missing(fitted):
+    model, X, _, _ = fitted
+    rows = X.head(5).copy()
+    unseen = rows.assign(brand=pd.array(["shenzhouxing"] * 5, dtype="str"))
+    missing = rows.assign(brand=pd.array([None] * 5, dtype="str"))
+    np.testing.assert_array_equal(model.predict_proba(unseen), model.predict_proba(missing))
+
+
+def test_columns_are_read_by_name_in_any_order_extra_ignored(fitted):
+    model, X, _, _ = fitted
+    shuffled = X[["noise", "age", "gprs_mb", "brand"]].assign(extra=1)
+    np.testing.assert_array_equal(model.predict_proba(shuffled), model.predict_proba(X))
+
+
+def test_missing_or_retyped_column_raises_schema_mismatch(fitted):
+    model, X, _, _ = fitted
+    with pytest.raises(SchemaMismatchError, match=r"lacks 1 column.*\['gprs_mb'\]"):
+        model.predict_proba(X.drop(columns="gprs_mb"))
+    with pytest.raises(SchemaMismatchError, match="'brand' .*trained as text/categorical.*found int64"):
+        model.predict_proba(X.assign(brand=1))
+    with pytest.raises(SchemaMismatchError, match="'age' .*trained as numeric.*found str"):
+        model.predict_proba(X.assign(age=pd.array(["old"] * len(X), dtype="str")))
+
+
+def test_array_input_rejected_when_model_has_categories(fitted):
+    model, X, _, _ = fitted
+    with pytest.raises(ParameterError, match=r"categorical features \['brand'\]; pass a pandas DataFrame"):
+        model.predict_proba(X.drop(columns="brand").to_numpy())
+
+
+def test_same_seed_gives_identical_model():
+    X, y, _ = _table(600, seed=3)
+    a = TargetModel(n_jobs=1, random_state=7).fit(X, y).predict_proba(X)
+    b = TargetModel(n_jobs=2, random_state=7).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_adaptive_rule_grows_with_the_data():
+    small, large = resolve_params(5_000, 150), resolve_params(1_000_000, 30_000)
+    assert small["num_leaves"] == 7 and large["num_leaves"] == 127
+    assert small["reg_lambda"] > large["reg_lambda"]
+    assert small["learning_rate"] < large["learning_rate"]
+    assert small["min_child_samples"] < large["min_child_samples"]
+
+
+def test_params_record_the_resolved_values_and_the_procedure(fitted):
+    model, X, y, _ = fitted
+    p = model.params_
+    assert p["validation"] == "cv" and p["n_folds"] == 5
+    assert p["n_rows"] == 3000 and p["n_minority"] == int(min(y.sum(), 3000 - y.sum()))
+    expected = resolve_params(3000, p["n_minority"])
+    assert {k: p[k] for k in expected} == expected
+    assert p["best_iteration"] == model.best_iteration_ >= 1
+
+
+def test_user_values_override_the_adaptive_rule():
+    X, y, _ = _table(800, seed=4)
+    model = TargetModel(num_leaves=5, learning_rate=0.2, n_jobs=1).fit(X, y)
+    assert model.params_["num_leaves"] == 5 and model.params_["learning_rate"] == 0.2
+    assert model.booster_.params["num_leaves"] == 5
+
+
+def test_holdout_and_eval_set_early_stopping():
+    X, y, _ = _table(2000, seed=5)
+    holdout = TargetModel(validation="holdout", validation_fraction=0.2, n_jobs=1).fit(X, y)
+    assert holdout.params_["validation"] == "holdout"
+    assert holdout.params_["n_train_rows"] == 1600
+    X_val, y_val, _ = _table(1000, seed=6)
+    given = TargetModel(n_jobs=1).fit(X, y, eval_set=(X_val, y_val))
+    assert given.params_["validation"] == "eval_set"
+    assert given.params_["validation_loss"] > 0
+
+
+def test_tiny_minority_falls_back_to_fixed_rounds():
+    X, _, _ = _table(60, seed=8)
+    y = np.zeros(60, dtype=int)
+    y[:3] = 1  # 3 positives: fewer than 2 per fold
+    model = TargetModel(fallback_rounds=17, n_jobs=1).fit(X, y)
+    assert model.params_["validation"] == "none" and model.best_iteration_ == 17
+
+
+def test_string_labels_keep_their_classes():
+    X, y, _ = _table(600, seed=9)
+    labels = np.where(y == 1, "yes", "no")
+    model = TargetModel(n_jobs=1).fit(X, labels)
+    assert model.classes_.tolist() == ["no", "yes"]
+    assert set(model.predict(X)) <= {"no", "yes"}
+
+
+def test_documented_errors():
+    X, y, _ = _table(200, seed=10)
+    with pytest.raises(ValueError, match="Only binary classification is supported"):
+        TargetModel().fit(X, np.arange(200) % 3)
+    with pytest.raises(ValueError, match="only 1 class"):
+        TargetModel().fit(X, np.ones(200))
+    with pytest.raises(ParameterError, match="'validation' parameter must be one of"):
+        TargetModel(validation="bootstrap").fit(X, y)
+    with pytest.raises(ParameterError, match="'validation_fraction' parameter must be a number strictly"):
+        TargetModel(validation_fraction=1.5).fit(X, y)
+    with pytest.raises(ParameterError, match="'n_folds' parameter must be an integer >= 2"):
+        TargetModel(n_folds=1).fit(X, y)
+    with pytest.raises(ParameterError, match="Column 'when' has dtype datetime64"):
+        TargetModel().fit(X.assign(when=pd.Timestamp("2026-01-01")), y)
+    with pytest.raises(ParameterError, match=r"eval_set labels \[7\] are not among the training classes"):
+        TargetModel().fit(X, y, eval_set=(X, np.full(200, 7)))
