@@ -1,24 +1,14 @@
-"""Tracking and evaluation of campaigns: effect tables (attribution and quality come later)."""
-from workbench.tracking.effect import (
-    ADJUSTED_COLUMNS,
-    COST_COLUMNS,
-    EFFECT_TABLE_COLUMNS,
-    SEGMENT_COLUMN,
-    SRM_COLUMNS,
-    effect_table,
-    outcome_kind,
-    resolve_value,
-    srm_table,
-)
+"""Tracking and evaluation of campaigns.
 
-__all__ = [
-    "ADJUSTED_COLUMNS",
-    "COST_COLUMNS",
-    "EFFECT_TABLE_COLUMNS",
-    "SEGMENT_COLUMN",
-    "SRM_COLUMNS",
-    "effect_table",
-    "outcome_kind",
-    "resolve_value",
-    "srm_table",
-]
+``effect``       effect tables: lift with CIs per arm, outcome and segment; SRM; CUPED
+``attribution``  which order counts as a response, and whether it was stable
+``quality``      retention, unsubscribes, ARPU difference-in-differences, product trend
+``simulate``     campaign execution and outcomes drawn from the synthetic ground truth
+"""
+from workbench.tracking import attribution, effect, quality, simulate
+from workbench.tracking.attribution import *  # noqa: F401,F403 - names listed in its __all__
+from workbench.tracking.effect import *  # noqa: F401,F403
+from workbench.tracking.quality import *  # noqa: F401,F403
+from workbench.tracking.simulate import *  # noqa: F401,F403
+
+__all__ = [*effect.__all__, *attribution.__all__, *quality.__all__, *simulate.__all__]
