@@ -101,3 +101,30 @@ def test_apps_starting_together_migrate_once(empty_store_url):
         t.join(timeout=120)
     assert not errors, errors
     assert revisions == [head_revision()] * 4
+
+
+def test_simultaneous_new_versions_are_numbered_without_gaps_or_clashes(store, store_url):
+    executors, member_of, campaign_id = _setup(store)
+    analyst = store.add_user(SYSTEM_USER, "ana2", "analyst", password=PASSWORD)
+    barrier = threading.Barrier(5)
+    releases, errors = [], []
+
+    def release(i: int, own: Store) -> None:
+        try:
+            barrier.wait(timeout=60)
+            releases.append(own.new_version(analyst, campaign_id, {**SPEC, "revision": i}))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    stores = [Store(engine=engine_for(store_url, pool_size=2), migrate=False, progress=False) for _ in range(5)]
+    threads = [threading.Thread(target=release, args=(i, stores[i])) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for s in stores:
+        s.engine.dispose()
+    assert not errors, errors
+    assert sorted(r.version for r in releases) == [2, 3, 4, 5, 6]
+    assert all(r.member_count == WRITERS for r in releases)
+    assert store.versions(SYSTEM_USER, campaign_id)["member_count"].tolist() == [WRITERS] * 6

@@ -291,8 +291,9 @@ class Store:
             return CampaignMember.branch_id == actor.branch_id
         return CampaignMember.executor == actor.name
 
-    def _campaign(self, session: StoreSession, campaign_id: int) -> Campaign:
-        campaign = session.get(Campaign, campaign_id)
+    def _campaign(self, session: StoreSession, campaign_id: int, *, lock: bool = False) -> Campaign:
+        """The campaign row; ``lock`` holds it (PostgreSQL ``FOR UPDATE``) so concurrent changes queue."""
+        campaign = session.get(Campaign, campaign_id, with_for_update=lock or None)
         if campaign is None:
             raise ParameterError(f"The 'campaign_id' parameter names no campaign. Got {campaign_id!r}.")
         return campaign
@@ -429,7 +430,7 @@ class Store:
                 session.add(CampaignVersion(campaign_id=campaign.id, version=1, spec=spec_json, spec_hash=digest,
                                             member_count=0, created_at=utcnow()))
             else:
-                campaign = self._campaign(session, campaign_id)
+                campaign = self._campaign(session, campaign_id, lock=True)
                 draft = self._draft_version(session, campaign)
                 campaign.name, campaign.product = name, product
                 draft.spec, draft.spec_hash = spec_json, digest
@@ -546,7 +547,7 @@ class Store:
                 version = CampaignVersion(campaign_id=campaign.id, version=1, created_at=utcnow())
                 session.add(version)
             else:
-                campaign = self._campaign(session, campaign_id)
+                campaign = self._campaign(session, campaign_id, lock=True)
                 version = self._draft_version(session, campaign)
                 campaign.name, campaign.product = name, product
             version.spec, version.spec_hash, version.member_count = spec_json, digest, 0
@@ -573,7 +574,7 @@ class Store:
         with self._session(write=True) as session:
             actor = self._actor(session, user)
             require_role(actor, DESIGN_ROLES, "releasing a new campaign version")
-            campaign = self._campaign(session, campaign_id)
+            campaign = self._campaign(session, campaign_id, lock=True)
             if campaign.status != "released":
                 raise ParameterError(
                     f"campaign {campaign_id} is {campaign.status!r}; a new version needs a released campaign "
@@ -596,7 +597,7 @@ class Store:
         with self._session(write=True) as session:
             actor = self._actor(session, user)
             require_role(actor, DESIGN_ROLES, "closing a campaign")
-            campaign = self._campaign(session, campaign_id)
+            campaign = self._campaign(session, campaign_id, lock=True)
             campaign.status = "closed"
             self._audit(session, actor, "close", campaign_id)
 
