@@ -1,18 +1,29 @@
-"""``workbench serve`` in a real browser: sign-in required, identity injected, kernels private, sign-out.
+"""``workbench serve``: its settings and configuration, then in a real browser: sign-in required,
+identity injected, kernels private, sign-out.
 
 One server for the module (see ``tests/browser.py``); Debian's Chromium via Playwright.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import sqlite3
+import stat
 import time
+from pathlib import Path
 
 import pytest
 from browser import *  # noqa: F401,F403 (fixtures and helpers)
 from browser import TestUser, cookie_header, sign_in
 
-pytestmark = pytest.mark.browser
+from workbench.apps.server import (
+    CONFIG_FILE, SECRET_FILE, ServeSettings, prepare_state, voila_app_class,
+)
+from workbench.cli import main
+from workbench.commands.serve import DEFAULTS
+from workbench.errors import ParameterError
+
+browser_test = pytest.mark.browser
 
 ANA = TestUser("ana", "executor", "urumqi", "ana-password-1", "阿娜")
 BO = TestUser("bo", "executor", "hami", "bo-password-12")
@@ -27,6 +38,97 @@ def server_users():
     return [ANA, BO, PM]
 
 
+# ------------------------------------------------------------------ settings and configuration
+@pytest.mark.parametrize("field, value, message", [
+    ("port", 0, "'port' parameter must be an integer from 1 to 65535. Got 0"),
+    ("port", 70000, "from 1 to 65535. Got 70000"),
+    ("port", "8866", "Got '8866'"),
+    ("cookie_hours", 0, "'cookie_hours' parameter must be a positive number"),
+    ("cull_idle_timeout", -1, "'cull_idle_timeout' parameter must be a whole number >= 0"),
+    ("kernel_pool", 1.5, "'kernel_pool' parameter must be a whole number >= 0"),
+    ("language", "fr", "'language' parameter must be one of \\['zh', 'en'\\]"),
+])
+def test_bad_settings_are_refused(tmp_path, field, value, message):
+    with pytest.raises(ParameterError, match=message):
+        ServeSettings(apps_dir=tmp_path / "apps", state_dir=tmp_path / "state", **{field: value})
+
+
+@pytest.mark.parametrize("state", ["apps", "apps/private"])
+def test_state_folder_inside_the_served_folder_is_refused(tmp_path, state):
+    with pytest.raises(ParameterError, match="must lie outside the served folder"):
+        ServeSettings(apps_dir=tmp_path / "apps", state_dir=tmp_path / state)
+
+
+def test_command_defaults_equal_the_settings_defaults():
+    fields = {f.name: f for f in dataclasses.fields(ServeSettings)}
+    assert DEFAULTS["port"] == fields["port"].default
+    assert DEFAULTS["state"] == str(fields["state_dir"].default)
+    assert DEFAULTS["apps"] == str(fields["apps_dir"].default_factory())
+    for name in ("cookie_hours", "cull_idle_timeout", "cull_interval", "kernel_pool"):
+        assert DEFAULTS[name] == fields[name].default, name
+
+
+def test_command_reports_bad_settings(capsys):
+    assert main(["serve", "--port", "0"]) == 1
+    assert "'port' parameter must be an integer from 1 to 65535" in capsys.readouterr().err
+
+
+def test_prepared_state_keeps_the_secret_private_and_out_of_the_config(tmp_path):
+    settings = ServeSettings(port=9999, apps_dir=tmp_path / "apps", state_dir=tmp_path / "state",
+                             cull_idle_timeout=600, cull_interval=30, kernel_pool=2)
+    config = prepare_state(settings)
+    assert config == tmp_path / "state" / CONFIG_FILE
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
+    secret = (tmp_path / "state" / SECRET_FILE).read_bytes()
+    assert stat.S_IMODE((tmp_path / "state" / SECRET_FILE).stat().st_mode) == 0o600
+    text = config.read_text()
+    assert secret.decode() not in text
+    for line in ("c.Voila.ip = '127.0.0.1'", "c.Voila.port = 9999", "c.Voila.port_retries = 0",
+                 'identity_provider_class = "workbench.apps.identity.StoreIdentityProvider"',
+                 'authorizer_class = "workbench.apps.kernels.KernelOwnerAuthorizer"',
+                 "c.VoilaConfiguration.prelaunch_hook = prelaunch_hook",
+                 "c.VoilaConfiguration.preheat_kernel = False", "c.VoilaConfiguration.strip_sources = True",
+                 "c.VoilaConfiguration.show_tracebacks = False", "c.MappingKernelManager.cull_idle_timeout = 600",
+                 "c.MappingKernelManager.cull_interval = 30", "c.OwnedKernelManager.pool_size = 2"):
+        assert line in text, line
+    assert (tmp_path / "apps" / "whoami.ipynb").is_file()
+    assert prepare_state(settings) == config and (tmp_path / "state" / SECRET_FILE).read_bytes() == secret
+
+
+def _app(state_dir, extra: str = ""):
+    if extra:
+        with open(state_dir / CONFIG_FILE, "a", encoding="utf-8") as fh:
+            fh.write(extra)
+    app = voila_app_class()(config_file_paths=[str(state_dir)])
+    app.initialize([])
+    return app
+
+
+def test_the_served_app_guards_voilas_handlers(tmp_path):
+    settings = ServeSettings(apps_dir=tmp_path / "apps", state_dir=tmp_path / "state", kernel_pool=0)
+    prepare_state(settings)
+    app = _app(settings.state_dir)
+    settings_ = app.init_settings()
+    assert settings_["xsrf_cookies"] is True
+    classes = {spec[1].__name__ for spec in app.init_handlers()}
+    assert {"OwnedVoilaHandler", "SignedInFileHandler", "OwnerShutdownKernelHandler", "LoginHandler",
+            "LogoutHandler"} <= classes
+    assert not {"VoilaShutdownKernelHandler", "AllowListFileHandler", "TornadoVoilaHandler",
+                "VoilaLoginHandler"} & classes
+
+
+def test_an_unsafe_configuration_is_refused(tmp_path):
+    settings = ServeSettings(apps_dir=tmp_path / "apps", state_dir=tmp_path / "state", kernel_pool=0)
+    prepare_state(settings)
+    app = _app(settings.state_dir, "\nc.Voila.ip = '0.0.0.0'\n"
+                                   "c.Voila.authorizer_class = 'jupyter_server.auth.authorizer.AllowAllAuthorizer'\n"
+                                   "c.VoilaConfiguration.show_tracebacks = True\n")
+    with pytest.raises(ParameterError, match=r"refuses an unsafe configuration: Voila.ip must be '127.0.0.1'.*"
+                                             r"authorizer_class must be KernelOwnerAuthorizer.*tracebacks hidden"):
+        app.init_settings()
+
+
+# ------------------------------------------------------------------ in a browser
 def _whoami(page) -> dict[str, str]:
     page.wait_for_selector(WHOAMI, state="visible", timeout=RENDER_TIMEOUT_MS)
     fields = {}
@@ -49,6 +151,7 @@ def _signed_in_context(browser, apps_server, user, next_path=None):
     return context, page
 
 
+@browser_test
 def test_app_without_sign_in_redirects_to_the_login_page(apps_server, browser):
     context = browser.new_context()
     page = context.new_page()
@@ -63,6 +166,7 @@ def test_app_without_sign_in_redirects_to_the_login_page(apps_server, browser):
     context.close()
 
 
+@browser_test
 def test_wrong_password_is_refused(apps_server, browser):
     context = browser.new_context()
     page = context.new_page()
@@ -76,6 +180,7 @@ def test_wrong_password_is_refused(apps_server, browser):
     context.close()
 
 
+@browser_test
 def test_executor_sees_the_injected_identity_and_first_load_is_measured(apps_server, browser):
     apps_server.wait_for_log("warmed up and pooled")  # measure what a user meets on a server that is up
     context = browser.new_context()
@@ -98,6 +203,7 @@ def test_executor_sees_the_injected_identity_and_first_load_is_measured(apps_ser
     context.close()
 
 
+@browser_test
 def test_crafted_url_query_does_not_change_the_identity(apps_server, browser):
     context, page = _signed_in_context(browser, apps_server, BO)
     query = "user=pm&role=province_manager&user_name=pm&user_role=province_manager&user_branch=urumqi"
@@ -107,6 +213,7 @@ def test_crafted_url_query_does_not_change_the_identity(apps_server, browser):
     context.close()
 
 
+@browser_test
 def test_another_user_can_neither_attach_to_nor_shut_down_a_kernel(apps_server, browser):
     context_a, page_a = _signed_in_context(browser, apps_server, ANA, "/voila/render/whoami.ipynb")
     assert _whoami(page_a)["name"] == "ana"
@@ -139,6 +246,7 @@ def test_another_user_can_neither_attach_to_nor_shut_down_a_kernel(apps_server, 
     context_a.close()
 
 
+@browser_test
 def test_logout_ends_the_session_and_the_old_cookie_is_refused(apps_server, browser):
     context, page = _signed_in_context(browser, apps_server, PM, "/voila/render/whoami.ipynb")
     assert _whoami(page)["role_code"] == "province_manager"
@@ -157,6 +265,7 @@ def test_logout_ends_the_session_and_the_old_cookie_is_refused(apps_server, brow
     replay.close()
 
 
+@browser_test
 def test_unknown_path_gives_a_plain_error_page(apps_server, browser):
     context, page = _signed_in_context(browser, apps_server, BO)
     response = page.goto(apps_server.url + "no/such/page")
@@ -166,13 +275,14 @@ def test_unknown_path_gives_a_plain_error_page(apps_server, browser):
     context.close()
 
 
+@browser_test
 def test_passwords_are_stored_only_as_argon2_hashes(apps_server):
     path = apps_server.store_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:
         hashes = dict(conn.execute("SELECT name, password_hash FROM users").fetchall())
     assert set(hashes) == {"ana", "bo", "pm"}
     assert all(h.startswith("$argon2id$") for h in hashes.values())
-    with open(path, "rb") as fh:
-        raw = fh.read()
+    raw = b"".join(p.read_bytes() for p in Path(path).parent.glob(Path(path).name + "*"))  # with -wal, -shm
+    assert b"$argon2id$" in raw
     for user in (ANA, BO, PM):
         assert user.password.encode() not in raw
