@@ -253,7 +253,8 @@ def test_problems_figure_marks_the_problems_past_their_line():
     bars = fig.data[0]
     assert list(bars.y) == ["Stalling growth", "Orders lost before becoming stable",
                             "Capital vs prefectures penetration gap", "Unsubscribes within free months"]
-    assert list(bars.x) == pytest.approx([-8.0, 0.75, 1.6, 2.0])
+    assert list(bars.x) == pytest.approx([0.0, 0.75, 1.6, 2.0])   # -8 is drawn as 0
+    assert bars.customdata[0].tolist() == pytest.approx([0.1, 0.01])   # indicator and alert line in the hover
     assert list(bars.marker.color) == ["#7f7f7f", "#7f7f7f", "#d62728", "#d62728"]
     assert list(fig.data[1].x) == [1.0, 1.0]
     assert problems_figure(diagnose(FINDINGS), lang="zh").layout.title.text.startswith("数据显示的问题")

@@ -33,8 +33,9 @@ def problems_figure(problems: pd.DataFrame, *, lang: str | None = None) -> go.Fi
     Returns
     -------
     plotly.graph_objects.Figure
-        One bar trace (most severe at the top; problems past their line in red)
-        and one line trace (the alert line).
+        One bar trace (most severe at the top; problems past their line in red;
+        a severity below 0, far from its line, is drawn as 0 — the hover shows
+        the indicator and its alert line) and one line trace (the alert line).
 
     Raises
     ------
@@ -49,7 +50,7 @@ def problems_figure(problems: pd.DataFrame, *, lang: str | None = None) -> go.Fi
     rows = problems.sort_values("severity", ascending=True, kind="mergesort")
     labels = [t(f"goal.problem.{p}", lang=lang) for p in rows["problem"]]
     fig = go.Figure(go.Bar(
-        x=rows["severity"], y=labels, orientation="h", name=t("goal.figure.severity", lang=lang),
+        x=rows["severity"].clip(lower=0.0), y=labels, orientation="h", name=t("goal.figure.severity", lang=lang),
         marker_color=[_FLAGGED if f else _CALM for f in rows["flagged"]],
         customdata=rows[["indicator", "alert"]].to_numpy(),
         hovertemplate="%{y}<br>" + t("goal.figure.indicator", lang=lang) + " %{customdata[0]:.3f}<br>"
