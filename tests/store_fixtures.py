@@ -25,13 +25,15 @@ from workbench.store import PasswordPolicy, Store, engine_for, upgrade
 __all__ = [
     "postgres_url", "_postgres_slot", "_sqlite_slot", "empty_store_url", "store_engine", "store_url", "store",
     "seeded",
-    "members_frame", "fresh_database", "BACKENDS", "SPEC", "PASSWORD",
+    "members_frame", "fresh_database", "BACKENDS", "SPEC", "PASSWORD", "SQLITE_ONLY",
 ]
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "pg-test-server.sh"
 #: Environment variable naming an already running server (skips starting one).
 POSTGRES_URL_ENV = "WORKBENCH_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgresql")
+#: For tests of input checks that fail before any SQL runs: one backend is enough.
+SQLITE_ONLY = pytest.mark.parametrize("store_engine", ["sqlite"], indirect=True)
 STORE_TABLES = ("contact_results", "responses", "audit_log", "campaign_members", "campaign_versions", "campaigns",
                 "users")
 _server: dict[str, str] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from store_fixtures import *  # noqa: F401,F403 - fixtures
-from store_fixtures import PASSWORD, SPEC, members_frame
+from store_fixtures import PASSWORD, SPEC, SQLITE_ONLY, members_frame
 from workbench.errors import AccessDenied, ParameterError
 from workbench.store import SYSTEM_USER, User, can_read_member, can_write_member, require_role
 
@@ -159,6 +159,7 @@ def test_the_database_decides_the_role_not_the_object(seeded):
         s.worklist(User("intruder", "admin"), seeded.campaign_id)
 
 
+@SQLITE_ONLY
 def test_acting_user_must_be_a_user_object(seeded):
     with pytest.raises(ParameterError, match="'user' parameter must be a workbench.store.User.*Got 'str'"):
         seeded.store.worklist("ex_u1", seeded.campaign_id)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store_fixtures import *  # noqa: F401,F403 - fixtures
-from store_fixtures import PASSWORD, SPEC, members_frame
+from store_fixtures import PASSWORD, SPEC, SQLITE_ONLY, members_frame
 from workbench.errors import AccessDenied, DataValidationError, ParameterError
 from workbench.store import (
     MEMBER_COLUMNS, PROGRESS_COLUMNS, SYSTEM_USER, WORKLIST_COLUMNS, ImmutableVersionError, PasswordPolicy,
@@ -155,16 +155,19 @@ def test_release_needs_analyst_or_admin(seeded):
         seeded.store.release_campaign(seeded.users["pm"], SPEC, members_frame())
 
 
+@SQLITE_ONLY
 def test_release_rejects_a_spec_without_name_or_product(seeded):
     with pytest.raises(ParameterError, match="must give a 'name' and a 'product'"):
         seeded.store.release_campaign(seeded.users["ana"], {"name": "x"}, members_frame())
 
 
+@SQLITE_ONLY
 def test_release_rejects_a_list_missing_columns(seeded):
     with pytest.raises(ParameterError, match=r"must have the columns .*missing \['channel'\]"):
         seeded.store.release_campaign(seeded.users["ana"], SPEC, members_frame().drop(columns="channel"))
 
 
+@SQLITE_ONLY
 def test_release_lists_every_problem_of_a_bad_list(seeded):
     bad = members_frame()
     bad.loc[1, "subscriber_id"] = 101
@@ -314,6 +317,7 @@ def test_results_are_append_only(seeded):
         conn.rollback()
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("kwargs, message", [
     ({"result": "maybe"}, r"'result' parameter must be one of \['reached'"),
     ({"note": "x" * 2001}, r"'note' parameter must be a string of at most 2000 characters"),
@@ -421,6 +425,7 @@ def test_default_password_policy_is_slow_argon2id():
     assert PasswordPolicy.fast_for_tests().needs_rehash(h)
 
 
+@SQLITE_ONLY
 def test_short_password_is_refused(store):
     with pytest.raises(ParameterError, match="'password' parameter must be a string of at least 8 characters"):
         store.add_user(SYSTEM_USER, "x", "analyst", password="short")
@@ -540,6 +545,7 @@ def test_users_command_reports_bad_input_as_an_error(tmp_path, monkeypatch, caps
     assert "at least 8 characters" in capsys.readouterr().err
 
 
+@SQLITE_ONLY
 def test_spec_objects_with_to_dict_and_a_nested_offer_are_accepted(store):
     class FakeCampaignSpec:  # the shape of workbench.campaign.CampaignSpec
         def to_dict(self):
