@@ -17,6 +17,8 @@ __all__ = ["DEMO_STEPS", "SHARED_PARAMETERS", "register", "run_demo"]
 #: Templates the demo runs, in order (later issues append theirs by name).
 DEMO_STEPS: list[str] = [
     "00_hello",
+    "01_status_analysis",
+    "02_goal_setting",
 ]
 #: Parameters the demo hands to every step that declares them.
 SHARED_PARAMETERS: tuple[str, ...] = ("data", "run_dir")
