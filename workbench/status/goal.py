@@ -162,7 +162,7 @@ def diagnose(findings: Mapping, alerts: Mapping[str, float] | None = None) -> pd
     --------
     >>> f = {"kpis": {"free_month_leaver_share": 0.5, "subscribers_before": 100, "net_adds_per_month": 2},
     ...      "penetration": {"capital_ratio": 1.2}, "retention": {"lost_before_stable": None}}
-    >>> diagnose(f)[["problem", "severity", "flagged"]].values.tolist()
+    >>> diagnose(f).round(3)[["problem", "severity", "flagged"]].values.tolist()
     [['free_month_leavers', 2.0, True], ['capital_gap', 0.8, False], ['slow_growth', 0.0, False]]
     """
     limits = _alerts(alerts)
