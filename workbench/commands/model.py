@@ -149,7 +149,7 @@ def _print_json(data) -> None:
 # ----------------------------------------------------------------- handlers
 def _train(args) -> int:
     from workbench.i18n import t
-    from workbench.models.generic import leakage_warnings, metrics_summary, train_generic
+    from workbench.models.generic import metrics_summary, train_generic
     from workbench.models.registry import save_model
 
     df = read_table(args.data)
@@ -157,10 +157,8 @@ def _train(args) -> int:
         df, target=args.target, positive=args.positive, id_col=args.id_col, exclude=args.exclude,
         holdout=args.holdout, list_size=args.list_size, random_state=args.seed, progress=not args.no_progress,
         model_params={"n_jobs": args.threads} if args.threads else None,
+        warn=lambda text: print(f"warning: {text}", file=sys.stderr, flush=True), lang=args.lang,
     )
-    warnings_text = leakage_warnings(result.prepared, args.lang)
-    for w in warnings_text:
-        print(f"warning: {w}", file=sys.stderr)
     metrics = result.metrics()
     save_model(result.model, args.out, label_definition={**result.prepared.label_definition,
                                                          "source": str(args.data)},

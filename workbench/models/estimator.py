@@ -12,26 +12,40 @@ the training data by :func:`resolve_params`, so one set of defaults serves
 5,000 and 1,000,000 rows.  With ``n`` training rows and ``m`` rows of the
 minority class (the information a look-alike model really has):
 
-==================== ==========================================================
-parameter            rule
-==================== ==========================================================
-``num_leaves``       ``clip(m / 30, 7, 127)``, i.e. 7 leaves up to ~200
-                     positives, then one more leaf per 30 positives
-``min_child_samples`` ``clip(n / 250, 2, 200)`` rows per leaf, and at least
-                     ``0.2 m / num_leaves``... see :func:`resolve_params`
-``reg_lambda``       L2 penalty ``10`` when ``m < 1,000``, ``3`` up to
-                     ``10,000``, else ``1``
-``learning_rate``    ``0.03`` for ``n <= 50,000`` (plenty of time per round),
-                     ``0.05`` up to 500,000, ``0.08`` beyond
-``colsample``        feature fraction per tree ``0.7`` (``0.8`` for ``n > 500,000``)
-``subsample``        row bagging ``0.8`` every round (``1.0`` for ``n < 2,000``)
-categorical          ``cat_smooth`` and ``min_data_per_group`` grow with ``n``
-                     (``clip(n / 1,000, 10, 100)``), ``max_cat_threshold 32``
-==================== ==========================================================
+===================== =========================================================
+parameter             rule
+===================== =========================================================
+``num_leaves``        ``clip(m / 60, 7, 127)``: 7 leaves up to ~400 positives,
+                      then one more leaf per 60 positives
+``min_child_samples`` ``clip(n / 250, 2, 200)`` rows per leaf
+``reg_lambda``        L2 penalty ``10`` when ``m < 1,000``, ``3`` up to
+                      ``10,000``, else ``1``
+``learning_rate``     ``0.03`` up to 50,000 rows, ``0.05`` up to 500,000,
+                      ``0.08`` beyond (bounds the time of large fits)
+``colsample``         feature fraction per tree: ``0.5`` up to 50,000 rows,
+                      ``0.7`` up to 500,000, ``0.8`` beyond
+``subsample``         row bagging ``0.8`` every round (``1.0`` below 2,000 rows)
+categorical           ``cat_smooth`` = ``cat_l2`` = ``min_data_per_group`` =
+                      ``clip(n / 1,000, 10, 100)``, ``max_cat_threshold`` 32
+===================== =========================================================
+
+The rule was chosen on synthetic marketing tables with a known generating
+function (``benchmarks/model_generic.py``: text categories, missing values),
+scoring each candidate on 100,000 fresh rows (mean of 2-3 training seeds).
+Against LightGBM's tree defaults (31 leaves, 20 rows per leaf, no L2) with the
+same early stopping, the holdout AUC gain is +0.022 at 5,000 rows and +0.009
+at 20,000 rows (3 % positives), +0.018 at 20,000 rows with 1 % positives and
++0.002 at 100,000 rows; at 100,000 rows ~50 leaves beat both 31 and 100, and a
+feature fraction of 0.5 beat 1.0 on small samples.
 
 The number of boosting rounds is always learned by early stopping on the
 binary log-loss (``patience`` = ``early_stopping_rounds``, default
-``clip(3 / learning_rate, 50, 200)`` rounds):
+``clip(3 / learning_rate, 50, 200)`` rounds).  A separation guard also stops
+as soon as the validation log-loss falls below 1 % of the loss of predicting
+the base rate for everyone: no genuine look-alike model gets there, but a column
+that separates the classes perfectly (a leak) does, and would otherwise lower
+the loss by ever smaller steps until ``max_rounds`` (``params_["separation_stop"]``
+records it).  Rounds are chosen by:
 
 * ``validation="cv"`` (the default up to ``cv_max_rows`` = 50,000 training rows):
   ``n_folds``-fold stratified cross-validation picks the number of rounds at
@@ -113,17 +127,17 @@ def resolve_params(n_rows: int, n_minority: int) -> dict:
     Examples
     --------
     >>> p = resolve_params(5_000, 150)
-    >>> p["num_leaves"], p["learning_rate"]
-    (7, 0.03)
+    >>> p["num_leaves"], p["learning_rate"], p["colsample"]
+    (7, 0.03, 0.5)
     >>> resolve_params(1_000_000, 30_000)["num_leaves"]
     127
     """
     n, m = int(n_rows), max(int(n_minority), 1)
-    num_leaves = int(_clip(round(m / 30), 7, 127))
+    num_leaves = int(_clip(round(m / 60), 7, 127))
     min_child = int(_clip(round(n / 250), 2, 200))
     reg_lambda = 10.0 if m < 1_000 else (3.0 if m < 10_000 else 1.0)
     learning_rate = 0.03 if n <= 50_000 else (0.05 if n <= 500_000 else 0.08)
-    colsample = 0.7 if n <= 500_000 else 0.8
+    colsample = 0.5 if n <= 50_000 else (0.7 if n <= 500_000 else 0.8)
     subsample = 1.0 if n < 2_000 else 0.8
     cat = int(_clip(round(n / 1_000), 10, 100))
     patience = int(_clip(round(3 / learning_rate), 50, 200))
@@ -139,6 +153,27 @@ def resolve_params(n_rows: int, n_minority: int) -> dict:
         "max_cat_threshold": 32,
         "early_stopping_rounds": patience,
     }
+
+
+class _SeparationGuard:
+    """Stop boosting once the validation log-loss is below ``share`` of the constant-prediction loss.
+
+    A genuine look-alike model never gets near 1 % of the base-rate loss; a column that
+    separates the classes perfectly (a leak) does, and would otherwise lower the loss
+    by ever smaller steps until ``max_rounds``.
+    """
+
+    def __init__(self, base_rate: float, share: float = 0.01):
+        self.order = 25  # after record_evaluation (20), before LightGBM's early stopping (30)
+        r = min(max(base_rate, 1e-12), 1 - 1e-12)
+        self.limit = share * -(r * math.log(r) + (1 - r) * math.log(1 - r))
+        self.triggered = False
+
+    def __call__(self, env) -> None:
+        for item in env.evaluation_result_list:
+            if item[1] == "binary_logloss" and item[2] < self.limit:
+                self.triggered = True
+                raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
 
 
 class _Progress:
@@ -196,8 +231,10 @@ class TargetModel(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState or None
         Seed of the splits and of LightGBM's bagging / feature sampling.
     n_jobs : int, optional
-        LightGBM threads; ``None`` = all cores.  Results do not depend on it
-        (``deterministic=True``).
+        LightGBM threads (negative: all cores but ``-n_jobs - 1``).  ``None`` = 1
+        thread up to 50,000 training rows (thread start-up costs more than it
+        saves on small data, and on a busy machine far more), all cores above.
+        Results do not depend on it (``deterministic=True``).
     progress : bool
         Show a tqdm bar over boosting rounds.
 
@@ -352,7 +389,12 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         auto["scale_pos_weight"] = float(self.scale_pos_weight)
         return auto
 
-    def _lgb_params(self, p: dict, seed: int) -> dict:
+    def _threads(self, n_rows: int) -> int:
+        if self.n_jobs:
+            return int(self.n_jobs) if self.n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + int(self.n_jobs))
+        return 1 if n_rows <= CV_MAX_ROWS else (os.cpu_count() or 1)
+
+    def _lgb_params(self, p: dict, seed: int, n_rows: int) -> dict:
         params = {
             "objective": "binary",
             "metric": "binary_logloss",
@@ -371,7 +413,7 @@ class TargetModel(ClassifierMixin, BaseEstimator):
             "seed": seed,
             "deterministic": True,
             "force_col_wise": True,
-            "num_threads": int(self.n_jobs) if self.n_jobs else (os.cpu_count() or 1),
+            "num_threads": self._threads(n_rows),
             "verbose": -1,
             "feature_pre_filter": False,
         }
@@ -442,9 +484,10 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         n_train = len(X) if validation in ("cv", "none", "eval_set") else len(X) - round(
             len(X) * self.validation_fraction)
         p = self._resolve(n_train, n_min)
-        params = self._lgb_params(p, seed)
+        params = self._lgb_params(p, seed, n_train)
         progress = _Progress(self.max_rounds, "TargetModel", bool(self.progress))
-        stop = [lgb.early_stopping(int(p["early_stopping_rounds"]), first_metric_only=True, verbose=False)]
+        guard = _SeparationGuard(float(y_enc.mean()))
+        stop = [lgb.early_stopping(int(p["early_stopping_rounds"]), first_metric_only=True, verbose=False), guard]
         loss = None
         try:
             with warnings.catch_warnings():
@@ -506,6 +549,7 @@ class TargetModel(ClassifierMixin, BaseEstimator):
             "n_minority": n_min,
             "best_iteration": int(rounds),
             "validation_loss": loss,
+            "separation_stop": guard.triggered,
             "seed": seed,
             "lgb_params": dict(self.lgb_params or {}),
         }

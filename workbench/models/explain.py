@@ -280,7 +280,8 @@ def reason_distribution(reasons: pd.DataFrame, *, slots: int | None = None) -> p
     -------
     DataFrame
         ``feature``, ``reason_1`` .. counts, ``total``, ``share`` (of rows having
-        the feature among their reasons), most frequent first.
+        the feature among their reasons), most frequent first (ties: more first
+        reasons first, then by name).
     """
     cols = sorted((c for c in reasons.columns if c.startswith("reason_") and c.endswith("_feature")),
                   key=lambda c: int(c.split("_")[1]))
@@ -292,4 +293,6 @@ def reason_distribution(reasons: pd.DataFrame, *, slots: int | None = None) -> p
     table["total"] = table.sum(axis=1)
     table["share"] = table["total"] / max(len(reasons), 1)
     table.index.name = "feature"
-    return table.sort_values(["total"], ascending=False, kind="stable").reset_index()
+    slots_ = [c.removesuffix("_feature") for c in cols]
+    table = table.sort_index().sort_values(["total", *slots_], ascending=False, kind="stable")
+    return table.reset_index()

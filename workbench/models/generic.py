@@ -7,8 +7,9 @@ Real users bring their own data.  :func:`train_generic` needs no tuning:
    booleans), drops rows whose label is missing, removes the id, target and
    excluded columns, and drops columns that cannot help: constant columns,
    id-like columns (text with a distinct value on more than 90 % of rows, or
-   integers that are all distinct and form a dense sequence such as 1..n) and
-   date/time columns.  Columns that ALONE separate the classes almost perfectly
+   integers that are all distinct and either form a dense sequence such as 1..n
+   or are all 10-digit or longer, like phone numbers and IMEIs) and date/time
+   columns.  Columns that ALONE separate the classes almost perfectly
    (single-column AUC > 0.99) are kept but reported as possible leakage.
 2. A stratified 20 % holdout (``holdout``) is set aside; the target model and
    the two baselines (:mod:`workbench.models.baselines`) are trained on the
@@ -134,7 +135,7 @@ def _is_id_like(s: pd.Series) -> bool:
         return False
     if pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         v = s.dropna()
-        return bool(v.is_unique and (v.max() - v.min() + 1) <= 1.5 * len(v))
+        return bool(v.is_unique and ((v.max() - v.min() + 1) <= 1.5 * len(v) or v.min() >= 10**9))
     if pd.api.types.is_string_dtype(s.dtype) or pd.api.types.is_object_dtype(s.dtype):
         return s.nunique(dropna=True) > 0.9 * n
     return False
@@ -311,7 +312,7 @@ def metrics_summary(results: dict) -> pd.DataFrame:
 
 def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None = None, exclude=(),
                   holdout: float = 0.2, list_size=0.1, random_state: int = 0, model_params: dict | None = None,
-                  progress: bool = False) -> GenericResult:
+                  progress: bool = False, warn=None, lang: str | None = None) -> GenericResult:
     """Train and evaluate the target model and two baselines on any table.
 
     Parameters
@@ -330,6 +331,11 @@ def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None
         Extra :class:`TargetModel` parameters.
     progress : bool
         Show progress bars.
+    warn : callable, optional
+        Called with each leakage warning (text) as soon as the data is checked,
+        before any training, so a user can stop and exclude the column.
+    lang : {"zh", "en"}, optional
+        Language of the warnings.
 
     Returns
     -------
@@ -346,6 +352,9 @@ def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None
     if not 0 < holdout < 1:
         raise ParameterError.invalid("holdout", "a share strictly between 0 and 1", holdout)
     prepared = prepare_training_data(df, target=target, positive=positive, id_col=id_col, exclude=exclude)
+    if warn is not None:
+        for text in leakage_warnings(prepared, lang):
+            warn(text)
     X, y = prepared.X, prepared.y
     n_min = int(min(y.sum(), len(y) - y.sum()))
     if n_min < 5:
