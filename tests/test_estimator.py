@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from workbench.errors import ParameterError, SchemaMismatchError
-from workbench.models import TargetModel, resolve_params
+from workbench.models import LogisticBaseline, RulesBaseline, TargetModel, resolve_params
 
 
 def _check_name(check) -> str:
@@ -130,9 +130,12 @@ def test_array_input_rejected_when_model_has_categories(fitted):
 
 def test_same_seed_gives_identical_model():
     X, y, _ = _table(600, seed=3)
-    a = TargetModel(n_jobs=1, random_state=7).fit(X, y).predict_proba(X)
-    b = TargetModel(n_jobs=2, random_state=7).fit(X, y).predict_proba(X)
+    fast = {"learning_rate": 0.2, "validation": "holdout", "random_state": 7}  # few rounds: a quick check
+    a = TargetModel(n_jobs=1, **fast).fit(X, y).predict_proba(X)
+    b = TargetModel(n_jobs=1, **fast).fit(X, y).predict_proba(X)
+    c = TargetModel(n_jobs=2, **fast).fit(X, y).predict_proba(X)  # thread count does not change the model
     np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)
 
 
 def test_adaptive_rule_grows_with_the_data():
@@ -203,3 +206,38 @@ def test_documented_errors():
         TargetModel().fit(X.assign(when=pd.Timestamp("2026-01-01")), y)
     with pytest.raises(ParameterError, match=r"eval_set labels \[7\] are not among the training classes"):
         TargetModel().fit(X, y, eval_set=(X, np.full(200, 7)))
+
+
+def test_separation_guard_stops_a_leaking_column():
+    X, y, _ = _table(400, seed=12)
+    leaky = X.assign(refund=y.astype(float))  # known only after the outcome: separates perfectly
+    model = TargetModel(n_jobs=1).fit(leaky, y)
+    assert model.params_["separation_stop"] is True
+    assert model.best_iteration_ < model.max_rounds
+    assert TargetModel(n_jobs=1).fit(X, y).params_["separation_stop"] is False
+
+
+# ------------------------------------------------------------------ baselines
+def test_baselines_rank_on_text_and_missing_values():
+    X, y, _ = _table(2500, seed=13)
+    X_new, y_new, _ = _table(3000, seed=14)
+    for est in (LogisticBaseline(), RulesBaseline()):
+        est.fit(X, y)
+        proba = est.predict_proba(X_new)
+        assert proba.shape == (3000, 2)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        assert roc_auc_score(y_new, proba[:, 1]) > 0.6
+        unseen = X_new.head(3).assign(brand=pd.array(["new-brand"] * 3, dtype="str"))
+        assert est.predict_proba(unseen).shape == (3, 2)  # unseen level: no error
+    assert set(LogisticBaseline().fit(X, np.where(y == 1, "yes", "no")).predict(X_new)) <= {"yes", "no"}
+
+
+def test_baseline_errors():
+    X, y, _ = _table(200, seed=15)
+    with pytest.raises(ParameterError, match="take a pandas DataFrame; got ndarray"):
+        LogisticBaseline().fit(X.to_numpy(), y)
+    with pytest.raises(ParameterError, match="needs exactly 2 classes in y; found 1"):
+        RulesBaseline().fit(X, np.zeros(200))
+    fitted = RulesBaseline().fit(X, y)
+    with pytest.raises(SchemaMismatchError, match=r"\['age'\]"):
+        fitted.predict_proba(X.drop(columns="age"))
