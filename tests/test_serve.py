@@ -63,7 +63,7 @@ def test_command_defaults_equal_the_settings_defaults():
     fields = {f.name: f for f in dataclasses.fields(ServeSettings)}
     assert DEFAULTS["port"] == fields["port"].default
     assert DEFAULTS["state"] == str(fields["state_dir"].default)
-    assert DEFAULTS["apps"] == str(fields["apps_dir"].default_factory())
+    assert DEFAULTS["apps"] == str(fields["apps_dir"].default)
     for name in ("cookie_hours", "cull_idle_timeout", "cull_interval", "kernel_pool"):
         assert DEFAULTS[name] == fields[name].default, name
 

@@ -210,19 +210,27 @@ class StoreIdentityProvider(IdentityProvider):
                                             role=row.role, branch_id=branch)
         return users
 
-    async def refresh_users(self) -> None:
-        """Reload the active users from the store (in a worker thread)."""
+    def _users_stale(self) -> bool:
+        return time.monotonic() - self._users_loaded_at > self.user_cache_seconds
+
+    async def refresh_users(self, *, only_if_stale: bool = False) -> None:
+        """Reload the active users from the store (in a worker thread).
+
+        With ``only_if_stale``, requests that queued behind another reload do not reload again.
+        """
         if self._users_lock is None:
             self._users_lock = asyncio.Lock()
         async with self._users_lock:
+            if only_if_stale and not self._users_stale():
+                return
             loop = asyncio.get_running_loop()
             self._users = await loop.run_in_executor(None, self._load_users)
             self._users_loaded_at = time.monotonic()
 
     async def lookup_user(self, name: str) -> WorkbenchUser | None:
         """The active user ``name`` as the store knows them (cached), or None."""
-        if time.monotonic() - self._users_loaded_at > self.user_cache_seconds:
-            await self.refresh_users()
+        if self._users_stale():
+            await self.refresh_users(only_if_stale=True)
         return self._users.get(name)
 
     async def authenticate(self, name: str, password: str) -> WorkbenchUser | None:
@@ -309,11 +317,6 @@ class StoreIdentityProvider(IdentityProvider):
     @property
     def login_available(self) -> bool:
         return True
-
-    def validate_security(self, app, ssl_options=None) -> None:
-        """Refuse to serve on anything but the loopback address."""
-        if getattr(app, "ip", "127.0.0.1") not in ("127.0.0.1", "localhost", "::1"):
-            raise ParameterError.invalid("ip", "a loopback address (127.0.0.1)", app.ip)
 
 
 class LoginHandler(ErrorPageMixin, JupyterHandler):

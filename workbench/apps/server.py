@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import ParameterError
@@ -82,7 +82,7 @@ class ServeSettings:
     """
 
     port: int = DEFAULT_PORT
-    apps_dir: Path = field(default_factory=lambda: Path("runs") / "apps")
+    apps_dir: Path = Path("runs") / "apps"
     state_dir: Path = DEFAULT_STATE_DIR
     store_url: str | None = None
     cookie_hours: float = 8.0
@@ -324,9 +324,11 @@ def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> No
         Bad settings, an unsafe configuration, or a store that cannot be opened.
     """
     import tornado.ioloop
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
 
     from workbench.i18n import set_language, t
-    from workbench.store import Store
+    from workbench.store import SYSTEM_USER, Store
     from workbench.store.db import STORE_URL_ENV, default_url
 
     settings = settings or ServeSettings()
@@ -335,7 +337,13 @@ def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> No
     if settings.language:
         os.environ["WORKBENCH_LANG"] = settings.language
         set_language(settings.language)
-    Store(url, progress=False).close()  # migrate now: a broken store fails here, not at the first sign-in
+    try:  # migrate now: a broken store fails here, not at the first sign-in
+        with Store(url, progress=False) as store:
+            has_users = not store.list_users(SYSTEM_USER).empty
+    except SQLAlchemyError as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise ParameterError(f"The campaign store {shown!r} cannot be opened: {exc.__class__.__name__}: "
+                             f"{str(exc).splitlines()[0]}") from exc
     config = prepare_state(settings)
 
     app_class = voila_app_class()
@@ -345,6 +353,8 @@ def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> No
     def _announce():
         print(t("apps.serve.running", url=settings.url), flush=True)
         print(t("apps.serve.sign_in"), flush=True)
+        if not has_users:
+            print(t("apps.serve.no_users"), flush=True)
         print(t("apps.serve.whoami", url=settings.url + "voila/render/whoami.ipynb"), flush=True)
         print(t("apps.serve.stop"), flush=True)
 
