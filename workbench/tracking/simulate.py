@@ -713,13 +713,15 @@ def simulate_outcomes(
 # ------------------------------------------------------------------ the store
 def write_simulated(store, campaign_id: int, contacts: pd.DataFrame, responses: pd.DataFrame | None = None, *,
                     user=None, version: int | None = None, note: str = "simulated", tz: str = LOCAL_TIMEZONE,
-                    progress: bool = True) -> dict[str, int]:
+                    batch_size: int = 100_000, progress: bool = True) -> dict[str, int]:
     """Record simulated contacts and responses in the campaign store, through its API.
 
-    Contacts go through :meth:`~workbench.store.Store.record_result` one by
-    one (the store has no bulk path for results yet), each with the
-    ``client_request_id`` ``sim-<campaign>-<member>-<attempt>``, so running it
-    again records nothing twice.  Responses (the responders of
+    Contacts go through :meth:`~workbench.store.Store.record_results` in
+    batches of ``batch_size`` (each batch one transaction and one audit row),
+    recorded on behalf of the member's executor (the acting user where the
+    list names none), each with the ``client_request_id``
+    ``sim-<campaign>-<member>-<attempt>``, so running it again records nothing
+    twice.  Responses (the responders of
     :func:`~workbench.tracking.attribution.attribute_responses`) go through
     :meth:`~workbench.store.Store.record_responses` in one call; rows already
     stored for the version are left out.
@@ -745,8 +747,10 @@ def write_simulated(store, campaign_id: int, contacts: pd.DataFrame, responses: 
         Note stored with each contact.
     tz : str
         Time zone of naive contact times.
+    batch_size : int, default 100_000
+        Contacts per call of :meth:`~workbench.store.Store.record_results`.
     progress : bool, default True
-        Show a progress bar over the contacts.
+        Show a progress bar over the batches.
 
     Returns
     -------
@@ -787,14 +791,24 @@ def write_simulated(store, campaign_id: int, contacts: pd.DataFrame, responses: 
         )
     attempts = (contacts["attempt"].to_numpy(dtype=np.int64) if "attempt" in contacts.columns
                 else contacts.groupby(SUBSCRIBER_ID).cumcount().to_numpy() + 1)
-    member_ids = member_of.to_numpy()[pos]
+    size = _int_param(batch_size, "batch_size", 1)
+    member_ids = member_of.to_numpy()[pos].astype(np.int64)
+    executor = (contacts["executor"].astype(object).where(contacts["executor"].notna(), None).to_numpy()
+                if "executor" in contacts.columns else np.full(len(contacts), None, dtype=object))
+    batch = pd.DataFrame({
+        "member_id": member_ids,
+        "result": contacts["result"].astype(str).to_numpy(),
+        "contacted_at": when.dt.tz_localize(None).to_numpy(),   # naive UTC
+        "note": note,
+        "client_request_id": [f"sim-{campaign_id}-{mid}-{k}" for mid, k in zip(member_ids.tolist(),
+                                                                                 attempts.tolist())],
+        "executor": executor,
+    })
     written = 0
-    for mid, result, at, k in tqdm(zip(member_ids.tolist(), contacts["result"].tolist(),
-                                       when.dt.to_pydatetime().tolist(), attempts.tolist()),
-                                   total=len(contacts), desc="contact results", disable=not progress):
-        rec = store.record_result(actor, int(mid), str(result), note=note, contacted_at=at,
-                                  client_request_id=f"sim-{campaign_id}-{mid}-{k}")
-        written += int(rec.created)
+    for start in tqdm(range(0, len(batch), size), desc="contact results", unit="batch",
+                      disable=not progress or len(batch) <= size):
+        recorded = store.record_results(actor, batch.iloc[start:start + size])
+        written += int(recorded["created"].sum())
     out = {"contacts_written": written, "contacts_already_stored": len(contacts) - written, "responses_written": 0}
     if responses is not None:
         _require(responses, "responses", (SUBSCRIBER_ID, "responded", "response_date", "response_product", "stable"))
