@@ -2,10 +2,11 @@
 # Installs the system packages the tests need (Debian), only those missing:
 #   postgresql - the store tests run against a real server (started on 127.0.0.1 by the tests)
 #   chromium   - the app tests drive a real browser through Playwright
+#   fonts-wqy-zenhei - Chinese glyphs in that browser (screenshots of zh screens)
 # Override the list with WORKBENCH_APT_PACKAGES="...".
 set -euo pipefail
 needed=()
-for pkg in ${WORKBENCH_APT_PACKAGES-postgresql chromium}; do
+for pkg in ${WORKBENCH_APT_PACKAGES-postgresql chromium fonts-wqy-zenhei}; do
   dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
 if ((${#needed[@]})); then
