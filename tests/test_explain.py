@@ -217,3 +217,43 @@ def test_rules_baseline_leaves_partition_the_data_and_match_the_tree():
     for rule in base.rules_:
         m = rule.mask(X)
         assert np.allclose(p[m], rule.target_share)
+
+
+# ------------------------------------------------------------------ figures
+def test_figures_are_built_with_catalogue_labels(fitted):
+    import plotly.graph_objects as go
+
+    from workbench.metrics.classification import calibration_table, gains_table, roc_points
+    from workbench.viz.model import (
+        calibration_figure, gains_figure, importance_figure, reasons_figure, roc_figure,
+    )
+
+    model, X, y = fitted
+    s = model.predict_proba(X)[:, 1]
+    noise = np.random.default_rng(0).random(len(y))
+    gains = {"model": gains_table(y, s), "logistic": gains_table(y, noise)}
+    fig = gains_figure(gains, lang="en")
+    assert isinstance(fig, go.Figure)
+    assert [tr.name for tr in fig.data] == ["Target model", "Logistic baseline", "Random"]
+    assert list(fig.data[0].x[:2]) == [0.0, 0.1] and fig.data[0].y[-1] == pytest.approx(1.0)
+    assert gains_figure(gains, kind="lift", lang="zh").layout.title.text == "累计提升度曲线"
+    roc = roc_figure({"model": roc_points(y, s), "my tree": roc_points(y, noise)}, lang="en")
+    assert [tr.name for tr in roc.data] == ["Target model", "my tree", "Random"]
+    cal = calibration_figure(calibration_table(y, s), lang="en")
+    assert cal.layout.xaxis.title.text == "Mean predicted probability"
+    imp = importance_figure(global_importance(model, X), feature_labels=LABELS, lang="en")
+    assert imp.data[0].y[-1] in {"GPRS traffic", "Brand"} and imp.layout.xaxis.title.text == "Mean |SHAP|"
+    dist = reason_distribution(reason_codes(model, X, lang="en"))
+    rf = reasons_figure(dist, lang="zh")
+    assert [tr.name for tr in rf.data] == ["理由1", "理由2", "理由3"]
+
+
+def test_figure_errors():
+    from workbench.viz.model import gains_figure, importance_figure
+
+    with pytest.raises(ParameterError, match="'kind' parameter must be one of"):
+        gains_figure(pd.DataFrame({"cum_share": [1.0], "cum_capture": [1.0]}), kind="roc")
+    with pytest.raises(ParameterError, match=r"gains\['model'\]\" parameter must be the result of gains_table"):
+        gains_figure({"model": pd.DataFrame({"x": [1]})})
+    with pytest.raises(ParameterError, match="'measure' parameter must be 'auto' or a column"):
+        importance_figure(pd.DataFrame({"feature": ["a"], "gain_share": [1.0]}), measure="mean_abs_shap")

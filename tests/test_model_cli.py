@@ -9,7 +9,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.errors import ParameterError
-from workbench.models import encode_target, prepare_training_data, single_column_auc
+from workbench.models import encode_target, prepare_training_data, render_notes, single_column_auc
 
 
 def _csv_table(n: int = 1500, seed: int = 0) -> pd.DataFrame:
@@ -168,7 +168,8 @@ def test_prepare_drops_useless_columns_and_missing_labels():
     assert list(prepared.X.columns) == ["brand", "gprs_mb", "age"]
     assert prepared.dropped == {"country": "constant", "imei": "id_like", "seq": "id_like", "joined": "datetime"}
     assert len(prepared.y) == 295 and prepared.ids.tolist() == list(range(6, 301))
-    assert prepared.notes == ["5 row(s) with a missing 'bought' were left out."]
+    assert prepared.notes == [{"key": "model.report.note.missing_label", "n": 5, "column": "bought"}]
+    assert render_notes(prepared.notes, "en") == ["5 row(s) with a missing bought were left out"]
 
 
 def test_single_column_auc_sees_perfect_separation_and_ignores_noise():

@@ -172,3 +172,16 @@ def test_model_fitted_on_an_array_round_trips(tmp_path):
     loaded = load_model(tmp_path / "arr")
     assert not hasattr(loaded, "feature_names_in_")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_scored_list_matches_its_schema(saved):
+    import pandera.errors
+
+    from workbench.models import scored_schema
+
+    model, _, _, _ = saved
+    new, _ = _table(50, seed=27)
+    out = score(model, new, "user_id", reasons=2)
+    scored_schema("user_id", 2).validate(out)
+    with pytest.raises(pandera.errors.SchemaErrors, match="decile"):
+        scored_schema("user_id", 2).validate(out.assign(decile=11), lazy=True)

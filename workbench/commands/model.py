@@ -19,28 +19,35 @@ import sys
 from pathlib import Path
 
 from workbench.errors import ParameterError
+from workbench.i18n import LANGUAGES
 
 __all__ = ["register", "read_table", "write_table"]
 
-_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".txt", ".tsv")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def _format(path: Path) -> str:
-    fmt = _SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        raise ParameterError(f"file {str(path)!r} must end in one of {sorted(_SUFFIXES)}; got {path.suffix!r}.")
-    return fmt
+    name = path.name.lower()
+    if name.endswith(_PARQUET_SUFFIXES):
+        return "parquet"
+    if name.endswith(_CSV_SUFFIXES):
+        return "csv"
+    raise ParameterError(f"file {str(path)!r} must be CSV ({', '.join(_CSV_SUFFIXES)}) or Parquet "
+                         f"({', '.join(_PARQUET_SUFFIXES)}).")
 
 
 def read_table(path) -> "pandas.DataFrame":  # noqa: F821
-    """Read a CSV or Parquet file (by suffix) into a DataFrame."""
+    """Read a CSV (tab-separated for ``.tsv``) or Parquet file, by suffix, into a DataFrame."""
     import pandas as pd
 
     path = Path(path)
     fmt = _format(path)
     if not path.is_file():
         raise ParameterError(f"data file {str(path)!r} does not exist.")
-    return pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
+    if fmt == "parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, sep="\t" if path.name.lower().endswith(".tsv") else ",")
 
 
 def write_table(df, path) -> Path:
@@ -49,7 +56,7 @@ def write_table(df, path) -> Path:
     fmt = _format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        df.to_csv(path, index=False)
+        df.to_csv(path, index=False, sep="\t" if path.name.lower().endswith(".tsv") else ",")
     else:
         df.to_parquet(path, index=False)
     return path
@@ -61,7 +68,13 @@ def register(subparsers) -> None:
     verbs = p.add_subparsers(dest="verb", metavar="VERB")
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
-    tr = verbs.add_parser("train", help="train a model on a CSV/Parquet table and save it")
+    tr = verbs.add_parser(
+        "train", help="train a model on a CSV/Parquet table and save it",
+        description="Hold out a stratified share of the rows, train the target model, a logistic and a rules "
+                    "baseline on the rest and print their holdout metrics; refit the model on all rows and save "
+                    "it (LightGBM text model + JSON card, no pickle) with rule examples and importance.",
+        epilog="example: workbench model train --data bank.csv --target y --positive yes --id client_id "
+               "--exclude duration --out models/bank")
     tr.add_argument("--data", required=True, type=Path, help="CSV or Parquet file")
     tr.add_argument("--target", required=True, help="label column")
     tr.add_argument("--positive", required=True, help="value of the label column that means 'positive'")
@@ -72,19 +85,21 @@ def register(subparsers) -> None:
     tr.add_argument("--list-size", type=float, default=0.1, help="campaign list share for lift/capture")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--threads", type=int, default=None, help="LightGBM threads (default: all cores)")
-    tr.add_argument("--lang", choices=("zh", "en"), default=None)
+    tr.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the output (default: zh)")
     tr.add_argument("--json", action="store_true", help="print the summary as JSON")
     tr.add_argument("--no-progress", action="store_true")
     tr.set_defaults(func=_train)
 
-    sc = verbs.add_parser("score", help="score a table with a saved model")
+    sc = verbs.add_parser(
+        "score", help="score a table with a saved model",
+        description="Write id, score, rank, decile and the top reasons of every row (best first).")
     sc.add_argument("--model", required=True, type=Path, help="model folder")
     sc.add_argument("--data", required=True, type=Path, help="CSV or Parquet file")
     sc.add_argument("--out", required=True, type=Path, help="output file (.csv or .parquet)")
     sc.add_argument("--id", dest="id_col", default=None, help="id column (default: the one used in training)")
     sc.add_argument("--reasons", type=int, default=3, help="reason codes per user (0 = none)")
     sc.add_argument("--strict", action="store_true", help="reject category levels unseen at training")
-    sc.add_argument("--lang", choices=("zh", "en"), default=None)
+    sc.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the reasons (default: zh)")
     sc.add_argument("--no-progress", action="store_true")
     sc.set_defaults(func=_score)
 
@@ -95,7 +110,7 @@ def register(subparsers) -> None:
     rp.add_argument("--positive", default=None, help="positive value (default: the training one)")
     rp.add_argument("--list-size", type=float, default=0.1)
     rp.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    rp.add_argument("--lang", choices=("zh", "en"), default=None)
+    rp.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the tables (default: zh)")
     rp.set_defaults(func=_report)
 
 
@@ -149,7 +164,7 @@ def _print_json(data) -> None:
 # ----------------------------------------------------------------- handlers
 def _train(args) -> int:
     from workbench.i18n import t
-    from workbench.models.generic import metrics_summary, train_generic
+    from workbench.models.generic import metrics_summary, render_notes, train_generic
     from workbench.models.registry import save_model
 
     df = read_table(args.data)
@@ -176,7 +191,7 @@ def _train(args) -> int:
         reasons = ", ".join(f"{c} ({t(f'model.report.reason.{r}', args.lang)})"
                             for c, r in result.prepared.dropped.items())
         print(f"\n{t('model.report.dropped', args.lang)}: {reasons}")
-    for note in result.prepared.notes:
+    for note in render_notes(result.prepared.notes, args.lang):
         print(note)
     print("\n" + t("model.report.saved", args.lang, path=args.out))
     return 0

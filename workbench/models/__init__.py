@@ -12,9 +12,11 @@ from workbench.models.explain import (
 )
 from workbench.models.generic import (
     LEAKAGE_AUC, GenericResult, PreparedData, encode_target, leakage_warnings, metrics_summary,
-    prepare_training_data, single_column_auc, train_generic,
+    prepare_training_data, render_notes, single_column_auc, train_generic,
 )
-from workbench.models.registry import fingerprint, load_card, load_model, save_model, score, to_jsonable
+from workbench.models.registry import (
+    fingerprint, load_card, load_model, save_model, score, scored_schema, to_jsonable,
+)
 from workbench.models.rules import Condition, Rule, feature_label, learn_rules, rules_table
 from workbench.models.schema import FeatureSpec, encode_frame, infer_features
 
@@ -24,7 +26,7 @@ __all__ = [
     "REASON_BANDS", "contributions", "global_importance", "reason_codes", "reason_distribution",
     "Condition", "Rule", "feature_label", "learn_rules", "rules_table",
     "FeatureSpec", "encode_frame", "infer_features",
-    "fingerprint", "load_card", "load_model", "save_model", "score", "to_jsonable",
+    "fingerprint", "load_card", "load_model", "save_model", "score", "scored_schema", "to_jsonable",
     "LEAKAGE_AUC", "GenericResult", "PreparedData", "encode_target", "leakage_warnings", "metrics_summary",
-    "prepare_training_data", "single_column_auc", "train_generic",
+    "prepare_training_data", "render_notes", "single_column_auc", "train_generic",
 ]

@@ -61,8 +61,9 @@ class PreparedData:
         Column -> single-column AUC, for columns above :data:`LEAKAGE_AUC`.
     label_definition : dict
         ``target``, ``positive`` (the matched value as text), ``values`` (all label values).
-    notes : list of str
-        Plain-language remarks (e.g. rows dropped for a missing label).
+    notes : list of dict
+        Remarks for the user, each ``{"key": <catalogue key>, **values}`` (e.g. rows
+        dropped for a missing label); :func:`render_notes` puts them in words.
     """
 
     X: pd.DataFrame
@@ -226,7 +227,7 @@ def prepare_training_data(df: pd.DataFrame, *, target: str, positive, id_col: st
     labels = df[target]
     keep = labels.notna().to_numpy()
     if not keep.all():
-        notes.append(f"{int((~keep).sum())} row(s) with a missing {target!r} were left out.")
+        notes.append({"key": "model.report.note.missing_label", "n": int((~keep).sum()), "column": target})
         df = df.loc[keep]
         labels = labels[keep]
     y, matched = encode_target(labels, positive, column=target)
@@ -392,4 +393,9 @@ def leakage_warnings(prepared: PreparedData, lang: str | None = None) -> list[st
     return [t("model.report.warning.leakage", lang, column=c, auc=a) for c, a in prepared.leakage.items()]
 
 
-__all__.append("leakage_warnings")
+def render_notes(notes: list[dict], lang: str | None = None) -> list[str]:
+    """The notes of :class:`PreparedData` (or of a saved ``metrics.json``) in words."""
+    return [t(n["key"], lang, **{k: v for k, v in n.items() if k != "key"}) for n in notes]
+
+
+__all__ += ["leakage_warnings", "render_notes"]

@@ -38,7 +38,7 @@ from workbench.models.estimator import TargetModel
 from workbench.models.rules import FeatureLabels, Rule
 from workbench.models.schema import FeatureSpec, check_columns
 
-__all__ = ["FORMAT", "save_model", "load_model", "load_card", "score", "fingerprint", "to_jsonable"]
+__all__ = ["FORMAT", "save_model", "load_model", "load_card", "score", "scored_schema", "fingerprint", "to_jsonable"]
 
 #: Format tag and version written to ``model.json``.
 FORMAT = {"name": "workbench.target_model", "version": 1}
@@ -236,6 +236,24 @@ def load_model(folder) -> TargetModel:
                              named=feats.get("fitted_on", "frame") == "frame")
 
 
+def scored_schema(id_col: str, reasons: int = 3):
+    """The pandera schema of a :func:`score` result (columns in this order, nothing else).
+
+    ``<id_col>`` unique and complete; ``score`` in [0, 1]; ``rank`` 1..n unique;
+    ``decile`` 1..10; ``reason_1 .. reason_<reasons>`` text or missing.
+    """
+    import pandera.pandas as pa
+
+    columns = {
+        id_col: pa.Column(nullable=False, unique=True),
+        "score": pa.Column(float, pa.Check.in_range(0.0, 1.0)),
+        "rank": pa.Column(np.int64, pa.Check.ge(1), unique=True),
+        "decile": pa.Column(np.int64, pa.Check.in_range(1, 10)),
+        **{f"reason_{i}": pa.Column(nullable=True) for i in range(1, reasons + 1)},
+    }
+    return pa.DataFrameSchema(columns, strict=True, ordered=True, name="scored list")
+
+
 def score(model: TargetModel, df: pd.DataFrame, id_col: str, *, reasons: int = 3, strict: bool = False,
           lang: str | None = None, feature_labels: FeatureLabels = None, value_labels=None,
           scope: str = "scored", progress: bool = False) -> pd.DataFrame:
@@ -300,5 +318,6 @@ def score(model: TargetModel, df: pd.DataFrame, id_col: str, *, reasons: int = 3
                              lang=lang, scope=scope, progress=progress)
         for i in range(1, reasons + 1):
             out[f"reason_{i}"] = codes[f"reason_{i}"]
-    return out.sort_values("rank", kind="stable").reset_index(drop=True)
+    out = out.sort_values("rank", kind="stable").reset_index(drop=True)
+    return scored_schema(id_col, reasons).validate(out, lazy=True)
 

@@ -1,0 +1,1012 @@
+"""The province path of the target-user model: features -> sample -> train -> evaluate -> explain -> save -> score.
+
+:class:`ProvincePipeline` runs the look-alike model of one product family on a
+province's data (any source :func:`workbench.data.connect` reads), step by
+step so that template 03 can narrate each step, or all at once with
+:meth:`ProvincePipeline.run` (a tqdm bar over the steps):
+
+1. **inputs** (:meth:`~ProvincePipeline.snapshot_data`) - at a snapshot month:
+   the feature table of :func:`workbench.features.build_features` (data dated on
+   or before the snapshot month's last day only), without the features that
+   record the subscription itself (:func:`workbench.models.sample.excluded_features`),
+   plus the smoothed content preferences of
+   :class:`~workbench.models.preference.PreferenceModel` fitted on the same
+   window (``content_pref_<category>`` and ``content_pref_edition_top``, the
+   preference for the best-fitting edition); and the model sample
+   (potential customers + stable subscribers).
+2. **out-of-time validation** (:meth:`~ProvincePipeline.validate`) - the
+   headline figures: the model and the two baselines
+   (:class:`~workbench.models.LogisticBaseline`, :class:`~workbench.models.RulesBaseline`)
+   are trained on the sample of ``T - k`` and scored on its potential customers,
+   labelled by whether they are stable subscribers at ``T``
+   (:func:`workbench.models.sample.out_of_time_plan`).  Baselines are trained on
+   at most ``baseline_rows`` rows (a stratified random subset) to keep the run short.
+3. **final model** (:meth:`~ProvincePipeline.train`) - trained on the sample of ``T``.
+4. **explanations** (:meth:`~ProvincePipeline.explain`) - global importance
+   (gain, and mean |SHAP| over ``explain_rows`` sampled rows) and rule examples
+   grown on the final model's score over at most ``rule_rows`` sampled rows,
+   whose statistics are then recomputed on the whole model sample of ``T``.
+5. **scores** (:meth:`~ProvincePipeline.score`) - every potential customer of
+   ``T``: score, rank, decile, top-3 reasons in words, best edition and runner-up.
+6. **preference model** (:meth:`~ProvincePipeline.preference`) - held-out-month
+   evaluation and the agreement of the matched edition with the edition current
+   subscribers chose.
+7. **save** (:meth:`~ProvincePipeline.save`) - the registry folder
+   ``<run_dir>/model/`` (:func:`workbench.models.save_model`, plus
+   ``province.json``: product, snapshots, window, excluded features and the
+   fitted preference model, so :func:`score_province` can score a later month
+   without pickle) and ``<run_dir>/scores.parquet`` for the campaign design.
+
+On the synthetic province :func:`truth_benchmark` compares the scores with the
+ground truth: AUC and top-decile lift of the model and of the oracle
+(``p_stable_next_<family>``) on the realised next-period labels
+(``next_stable_<family>``) of the same potential customers.
+"""
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import DataValidationError, ParameterError
+from workbench.features import FEATURE_INDEX, build_features, subscriber_status
+from workbench.features._db import check_family, check_positive_int, parse_month
+from workbench.i18n import get_language, t
+from workbench.models.preference import (
+    PREFERENCE_PREFIX, PreferenceModel, counts_from_features, edition_agreement, edition_catalogue,
+    evaluate_preference, match_editions, preference_features, subscriber_groups,
+)
+from workbench.models.sample import (
+    DEFAULT_STABLE_MONTHS, ModelSample, OutOfTimePlan, excluded_features, family_categories, last_data_month,
+    model_columns, out_of_time_labels, out_of_time_plan, sample_from_status,
+)
+
+__all__ = [
+    "DEFAULT_WINDOW",
+    "DEFAULT_LIST_SIZE",
+    "SCORE_COLUMNS",
+    "PROVINCE_FILE",
+    "MODEL_NAMES",
+    "SnapshotData",
+    "Validation",
+    "Explanation",
+    "ProvincePipeline",
+    "feature_labels",
+    "value_labels",
+    "load_province_model",
+    "score_province",
+    "truth_benchmark",
+    "story",
+]
+
+#: Months of history the features read (ending with the snapshot month).
+DEFAULT_WINDOW = 6
+#: Campaign list size used for lift and capture: a share of the potential customers (or a count).
+DEFAULT_LIST_SIZE = 0.1
+#: Columns of ``scores.parquet``.
+SCORE_COLUMNS: tuple[str, ...] = ("subscriber_id", "score", "rank", "decile", "reason_1", "reason_2", "reason_3",
+                                  "edition", "edition_2")
+#: The province model's own file in the registry folder.
+PROVINCE_FILE = "province.json"
+#: Names of the compared models (keys of the validation results; ``model.name.<name>`` labels).
+MODEL_NAMES: tuple[str, str, str] = ("model", "logistic", "rules")
+_STEPS = ("validate", "train", "explain", "score", "preference", "save")
+_ID = "subscriber_id"
+
+
+# ------------------------------------------------------------------ labels
+def feature_labels(lang: str | None = None):
+    """A callable giving the display name of a model input in ``lang`` (default: the current language).
+
+    Catalogue features use their meaning (:data:`workbench.features.FEATURES`),
+    preference columns the ``preference.feature.*`` labels.
+    """
+    def label(name: str) -> str:
+        language = lang or get_language()
+        f = FEATURE_INDEX.get(name)
+        if f is not None:
+            return f.meaning_zh if language == "zh" else f.meaning
+        if name.startswith(PREFERENCE_PREFIX):
+            rest = name[len(PREFERENCE_PREFIX):]
+            if rest == "edition_top":
+                return t("preference.feature.edition_top", language)
+            return t("preference.feature.category", language, category=t(f"category.{rest}", language))
+        return name
+
+    return label
+
+
+def value_labels(lang: str | None = None):
+    """A callable giving the display text of a category level (branch names; else the catalogue's)."""
+    from workbench.data.tables import BRANCHES
+
+    names = {b: (zh, en) for b, zh, en in BRANCHES}
+
+    def label(feature: str, level: str):
+        if feature == "branch_id" and level in names:
+            zh, en = names[level]
+            return zh if (lang or get_language()) == "zh" else en
+        return None
+
+    return label
+
+
+# ------------------------------------------------------------------ results
+@dataclass
+class SnapshotData:
+    """Everything the pipeline builds at one snapshot month.
+
+    Attributes
+    ----------
+    snapshot : str
+        ``YYYY-MM``.
+    status : DataFrame
+        :func:`workbench.features.subscriber_status` of the family.
+    sample : ModelSample
+        The model sample.
+    frame : DataFrame
+        Model inputs of every subscriber on the network, indexed by ``subscriber_id``.
+    preferences : DataFrame
+        Smoothed content preferences of every subscriber.
+    preference_model : PreferenceModel
+        Fitted on the snapshot's window.
+    seconds : float
+        Time taken to build it.
+    """
+
+    snapshot: str
+    status: pd.DataFrame
+    sample: ModelSample
+    frame: pd.DataFrame
+    preferences: pd.DataFrame
+    preference_model: PreferenceModel
+    seconds: float = 0.0
+
+
+@dataclass
+class Validation:
+    """Out-of-time validation: the model and the baselines on the same potential customers.
+
+    Attributes
+    ----------
+    plan : OutOfTimePlan
+    composition : SampleComposition
+        The training sample at ``T - k``.
+    outcomes : dict
+        Potential customers of ``T - k`` by what they were at ``T``
+        (``stable``, ``recent``, ``potential``).
+    results : dict
+        ``{name: evaluate_classifier(...)}`` for ``model``, ``logistic``, ``rules``.
+    list_size : int or float
+        The list size used for lift and capture.
+    rounds : int
+        Boosting rounds of the model trained at ``T - k``.
+    """
+
+    plan: OutOfTimePlan
+    composition: object
+    outcomes: dict
+    results: dict
+    list_size: object
+    rounds: int = 0
+
+    def summary(self) -> pd.DataFrame:
+        """One row per model: ``model``, ``auc``, ``pr_auc``, ``ks``, ``lift``, ``capture``, ``list_share``, ``brier``."""
+        rows = []
+        for name, r in self.results.items():
+            rows.append({"model": name, "auc": r["auc"], "pr_auc": r["pr_auc"], "ks": r["ks"],
+                         "lift": r["at_list"]["lift"], "capture": r["at_list"]["capture"],
+                         "list_share": r["at_list"]["share"], "brier": r["brier"]})
+        out = pd.DataFrame(rows)
+        out["model"] = out["model"].astype("str")
+        return out
+
+    def gains(self) -> dict[str, pd.DataFrame]:
+        """``{name: gains table by decile}`` of the three models."""
+        return {name: r["gains"] for name, r in self.results.items()}
+
+    def calibration(self) -> dict[str, pd.DataFrame]:
+        """``{name: calibration table}`` of the three models."""
+        return {name: r["calibration"] for name, r in self.results.items()}
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (gains and calibration tables as lists of rows)."""
+        return {"plan": self.plan.to_dict(), "composition": self.composition.to_dict(), "outcomes": self.outcomes,
+                "list_size": self.list_size, "rounds": self.rounds,
+                "results": {n: {k: (v.to_dict(orient="records") if isinstance(v, pd.DataFrame) else v)
+                                for k, v in r.items()} for n, r in self.results.items()}}
+
+
+@dataclass
+class Explanation:
+    """Global importance and rule examples of the final model.
+
+    Attributes
+    ----------
+    importance : DataFrame
+        :func:`workbench.models.global_importance` (with ``mean_abs_shap``).
+    rules : list of Rule
+        Rule examples with statistics on the whole model sample of ``T``.
+    rows : dict
+        Rows used: ``shap`` and ``rules`` (sampled), ``evaluated`` (the model sample).
+    """
+
+    importance: pd.DataFrame
+    rules: list
+    rows: dict = field(default_factory=dict)
+
+
+def _check_list_size(list_size):
+    if isinstance(list_size, bool):
+        raise ParameterError.invalid("list_size", "a share in (0, 1] or a count >= 1", list_size)
+    if isinstance(list_size, (int, np.integer)) and list_size >= 1:
+        return int(list_size)
+    if isinstance(list_size, (float, np.floating)) and 0 < list_size <= 1:
+        return float(list_size)
+    raise ParameterError.invalid("list_size", "a share in (0, 1] or a count >= 1", list_size)
+
+
+def _share(list_size, n: int, reference: int) -> float:
+    """A list size as a share: a count is taken relative to ``reference`` rows."""
+    if isinstance(list_size, float):
+        return list_size
+    return min(1.0, list_size / max(reference, 1)) if reference else 1.0
+
+
+def _subsample(index: pd.Index, y: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Positions of a stratified random subset of at most ``n`` rows (all rows when fewer)."""
+    if len(index) <= n:
+        return np.arange(len(index))
+    from sklearn.model_selection import train_test_split
+
+    pos, _ = train_test_split(np.arange(len(index)), train_size=n, stratify=y, random_state=seed)
+    return np.sort(pos)
+
+
+# ------------------------------------------------------------------ the pipeline
+class ProvincePipeline:
+    """The look-alike model of one product family on a province's data.
+
+    Parameters
+    ----------
+    source : path, mapping, Source or duckdb connection
+        The province's tables.
+    product : str
+        Product family (one of :data:`workbench.data.PRODUCT_FAMILIES`).
+    snapshot : "YYYY-MM", optional
+        ``T``: the month the final model is trained at and the base is scored
+        at; default the last month of ``monthly_usage``.
+    stable_months : int
+        Month ends that make a stable subscriber.
+    window : int
+        Months of history the features read.
+    list_size : float or int
+        Campaign list: a share of the potential customers (``0 < x <= 1``) or a
+        count (taken as the same share of the validation's potential customers).
+    horizon : int, optional
+        ``k`` of the out-of-time validation (default ``stable_months``).
+    preference_strength : float or "auto"
+        Strength of the preference model's prior.
+    preference_prior : {"province", "branch"}
+        Mix the preference model smooths toward.
+    use_preference : bool
+        Add the ``content_pref_*`` columns to the model's inputs.
+    baseline_rows, explain_rows, rule_rows : int
+        Most rows used to train the baselines, average SHAP values and grow the rules.
+    model_params : dict, optional
+        Extra :class:`~workbench.models.TargetModel` parameters.
+    random_state : int
+        Seed of the models and subsets.
+    n_jobs : int, optional
+        LightGBM threads (default all cores).
+    progress : bool
+        tqdm bars over the steps and the boosting rounds.
+
+    Examples
+    --------
+    >>> pipe = ProvincePipeline("sample_data/province", "mobile_newspaper", "2026-10")   # doctest: +SKIP
+    >>> pipe.run("runs/demo")                                                           # doctest: +SKIP
+    >>> pipe.validation.summary()                                                       # doctest: +SKIP
+    """
+
+    def __init__(self, source, product: str = "mobile_newspaper", snapshot=None,
+                 stable_months: int = DEFAULT_STABLE_MONTHS, *, window: int = DEFAULT_WINDOW,
+                 list_size=DEFAULT_LIST_SIZE, horizon: int | None = None, preference_strength="auto",
+                 preference_prior: str = "province", use_preference: bool = True, baseline_rows: int = 200_000,
+                 explain_rows: int = 20_000, rule_rows: int = 200_000, model_params: dict | None = None,
+                 random_state: int = 0, n_jobs: int | None = None, progress: bool = True):
+        from workbench.data.source import connect
+        import duckdb
+
+        self.product = check_family(product, "product")
+        self.stable_months = check_positive_int(stable_months, "stable_months")
+        self.window = check_positive_int(window, "window")
+        self.list_size = _check_list_size(list_size)
+        for name, value in (("baseline_rows", baseline_rows), ("explain_rows", explain_rows),
+                            ("rule_rows", rule_rows)):
+            check_positive_int(value, name, minimum=100)
+        self.baseline_rows, self.explain_rows, self.rule_rows = baseline_rows, explain_rows, rule_rows
+        if model_params is not None and not isinstance(model_params, dict):
+            raise ParameterError.invalid("model_params", "a dict or None", model_params)
+        self.model_params = dict(model_params or {})
+        self.preference_strength = preference_strength
+        self.preference_prior = preference_prior
+        PreferenceModel(strength=preference_strength, prior=preference_prior)._check_params()
+        self.use_preference = bool(use_preference)
+        self.random_state = int(random_state)
+        self.n_jobs = n_jobs
+        self.progress = bool(progress)
+        self._own = not isinstance(source, duckdb.DuckDBPyConnection)
+        self.con = connect(source) if self._own else source
+        last = last_data_month(self.con)
+        first = self.con.execute("SELECT min(CAST(month AS DATE)) FROM monthly_usage").fetchall()[0][0]
+        self.first_month = f"{pd.Timestamp(first):%Y-%m}"
+        self.snapshot = last if snapshot is None else f"{parse_month(snapshot):%Y-%m}"
+        if self.snapshot > last:
+            raise ParameterError.invalid("snapshot", f"a month with data (the last is {last})", snapshot)
+        self.plan = out_of_time_plan(self.snapshot, self.stable_months, horizon)
+        if self.plan.train_snapshot < self.first_month:
+            raise ParameterError(
+                f"The out-of-time validation trains at {self.plan.train_snapshot} ({self.plan.horizon} months before "
+                f"the snapshot {self.snapshot}), but the data start in {self.first_month}; choose a later snapshot, "
+                "a smaller horizon or fewer stable_months.")
+        self.categories = family_categories(self.con, self.product)
+        self.editions = edition_catalogue(self.con, self.product)
+        self.excluded = excluded_features(self.product, self.categories)
+        self._data: dict[str, SnapshotData] = {}
+        self.validation: Validation | None = None
+        self.model = None
+        self.explanation: Explanation | None = None
+        self.scores: pd.DataFrame | None = None
+        self.preference_result: dict | None = None
+        self.paths: dict[str, Path] = {}
+        self.timings: dict[str, float] = {}
+
+    # -------------------------------------------------------------- plumbing
+    def close(self) -> None:
+        """Close the DuckDB connection the pipeline opened (not one it was given)."""
+        if self._own:
+            self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _model(self):
+        from workbench.models.estimator import TargetModel
+
+        params = {"random_state": self.random_state, "n_jobs": self.n_jobs, "progress": self.progress,
+                  **self.model_params}
+        return TargetModel(**params)
+
+    @property
+    def columns(self) -> list[str]:
+        """The model's input columns (catalogue features minus the exclusions, then the preference columns)."""
+        extra = ([f"{PREFERENCE_PREFIX}{c}" for c in self._pref_categories()] + [f"{PREFERENCE_PREFIX}edition_top"]
+                 if self.use_preference else [])
+        return model_columns(self.product, self.categories, extra=extra)
+
+    @staticmethod
+    def _pref_categories() -> list[str]:
+        from workbench.data.tables import CONTENT_CATEGORIES
+
+        return list(CONTENT_CATEGORIES)
+
+    # -------------------------------------------------------------- step 1: inputs
+    def snapshot_data(self, snapshot=None) -> SnapshotData:
+        """Features, preferences, status and model sample at ``snapshot`` (default ``T``), cached.
+
+        Only data dated on or before the snapshot month's last day is read.
+        """
+        snap = self.snapshot if snapshot is None else f"{parse_month(snapshot):%Y-%m}"
+        if snap in self._data:
+            return self._data[snap]
+        t0 = time.perf_counter()
+        feats = build_features(self.con, snap, self.window)
+        status = subscriber_status(self.con, self.product, snap, self.stable_months)
+        sample = sample_from_status(status, product=self.product, snapshot=snap, stable_months=self.stable_months)
+        if sample.composition.stable == 0:
+            raise DataValidationError(
+                f"there is no stable subscriber of {self.product!r} at {snap} ({self.stable_months} month ends): "
+                "the look-alike model has nothing to learn from; choose another snapshot or fewer stable_months")
+        counts = counts_from_features(feats, self._pref_categories())
+        groups = subscriber_groups(self.con) if self.preference_prior == "branch" else None
+        pm = PreferenceModel(strength=self.preference_strength, prior=self.preference_prior,
+                             random_state=self.random_state).fit(counts, groups)
+        prefs = pm.transform(counts, groups)
+        base = [c for c in self.columns if c in feats.columns]
+        frame = feats[base]
+        del feats
+        if self.use_preference:
+            frame = frame.join(preference_features(prefs, self.editions))
+        frame = frame[self.columns]
+        data = SnapshotData(snapshot=snap, status=status, sample=sample, frame=frame, preferences=prefs,
+                            preference_model=pm, seconds=time.perf_counter() - t0)
+        self._data[snap] = data
+        return data
+
+    def training_frame(self, snapshot=None) -> tuple[pd.DataFrame, np.ndarray]:
+        """The model sample's inputs and target at ``snapshot`` (default ``T``)."""
+        data = self.snapshot_data(snapshot)
+        return data.frame.loc[data.sample.rows.index], data.sample.target
+
+    @property
+    def composition(self):
+        """The sample composition at ``T``."""
+        return self.snapshot_data().sample.composition
+
+    # -------------------------------------------------------------- step 2: out-of-time validation
+    def validate(self) -> Validation:
+        """Train at ``T - k`` (model and baselines), evaluate on the potential customers of ``T - k`` labelled at ``T``."""
+        from workbench.metrics.classification import evaluate_classifier
+        from workbench.models.baselines import LogisticBaseline, RulesBaseline
+
+        t0 = time.perf_counter()
+        train = self.snapshot_data(self.plan.train_snapshot)
+        later = self.snapshot_data(self.plan.eval_snapshot)
+        labels = out_of_time_labels(self.con, self.plan, self.product, self.stable_months,
+                                    train_status=train.status, eval_status=later.status)
+        if labels["target"].sum() == 0 or labels["target"].sum() == len(labels):
+            raise DataValidationError(
+                f"none (or all) of the {len(labels):,} potential customers of {self.plan.train_snapshot} became stable "
+                f"subscribers by {self.plan.eval_snapshot}: the out-of-time validation has no positives to measure")
+        X, y = self.training_frame(self.plan.train_snapshot)
+        X_eval = train.frame.loc[labels.index]
+        y_eval = labels["target"].to_numpy()
+        share = _share(self.list_size, len(labels), len(self.snapshot_data().sample.potential_ids))
+        results = {}
+        model = self._model().fit(X, y)
+        results["model"] = evaluate_classifier(y_eval, model.predict_proba(X_eval)[:, 1], list_size=share)
+        pos = _subsample(X.index, y, self.baseline_rows, self.random_state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            from sklearn.exceptions import ConvergenceWarning
+
+            warnings.simplefilter("ignore", category=ConvergenceWarning)
+            for name, est in (("logistic", LogisticBaseline()), ("rules", RulesBaseline(random_state=self.random_state))):
+                est.fit(X.iloc[pos], y[pos])
+                results[name] = evaluate_classifier(y_eval, est.predict_proba(X_eval)[:, 1], list_size=share)
+        outcomes = {k: int(v) for k, v in labels["outcome"].value_counts().items()}
+        self.validation = Validation(plan=self.plan, composition=train.sample.composition, outcomes=outcomes,
+                                     results=results, list_size=self.list_size, rounds=model.best_iteration_)
+        # the training snapshot is not needed any more: free its frames
+        self._data.pop(self.plan.train_snapshot, None)
+        self.timings["validate"] = time.perf_counter() - t0
+        return self.validation
+
+    # -------------------------------------------------------------- step 3: final model
+    def train(self):
+        """Train the final model on the model sample of ``T``; returns it (a fitted TargetModel)."""
+        t0 = time.perf_counter()
+        X, y = self.training_frame()
+        self.model = self._model().fit(X, y)
+        self.timings["train"] = time.perf_counter() - t0
+        return self.model
+
+    def _need_model(self):
+        if self.model is None:
+            raise ParameterError("the final model is not trained yet: call train() (or run()) first")
+        return self.model
+
+    # -------------------------------------------------------------- step 4: explanations
+    def explain(self, *, n_rules: int = 8, max_depth: int = 3) -> Explanation:
+        """Global importance (gain and mean |SHAP|) and rule examples of the final model."""
+        from workbench.models.explain import contributions, global_importance
+        from workbench.models.rules import learn_rules
+
+        model = self._need_model()
+        t0 = time.perf_counter()
+        X, y = self.training_frame()
+        pos = _subsample(X.index, y, self.explain_rows, self.random_state)
+        importance = global_importance(model, shap=contributions(model, X.iloc[pos]))
+        pos_r = _subsample(X.index, y, self.rule_rows, self.random_state)
+        Xr = X.iloc[pos_r]
+        rules = learn_rules(Xr, y[pos_r], score=model.predict_proba(Xr)[:, 1], n_rules=n_rules, max_depth=max_depth,
+                            random_state=self.random_state)
+        if len(pos_r) < len(X):
+            score = model.predict_proba(X)[:, 1]
+            rules = [r.evaluate(X, y, score) for r in rules]
+            rules = sorted(rules, key=lambda r: (-r.lift, -r.size))
+        self.explanation = Explanation(importance=importance, rules=rules,
+                                       rows={"shap": int(len(pos)), "rules": int(len(pos_r)), "evaluated": int(len(X))})
+        self.timings["explain"] = time.perf_counter() - t0
+        return self.explanation
+
+    # -------------------------------------------------------------- step 5: scores
+    def score(self, *, reasons: int = 3, lang: str | None = None) -> pd.DataFrame:
+        """Score every potential customer of ``T``: :data:`SCORE_COLUMNS`, best first."""
+        from workbench.models.registry import score as registry_score
+
+        model = self._need_model()
+        t0 = time.perf_counter()
+        data = self.snapshot_data()
+        pot = data.sample.potential_ids
+        frame = data.frame.loc[pot].reset_index()
+        scored = registry_score(model, frame, _ID, reasons=reasons, lang=lang, feature_labels=feature_labels(lang),
+                                value_labels=value_labels(lang), scope="province", progress=self.progress)
+        matches = match_editions(data.preferences.loc[scored[_ID].to_numpy()], self.editions)
+        scored["edition"] = matches["edition"].to_numpy()
+        scored["edition_2"] = matches["edition_2"].to_numpy()
+        for i in range(1, 4):
+            if f"reason_{i}" not in scored.columns:
+                scored[f"reason_{i}"] = pd.array([None] * len(scored), dtype="str")
+        self.scores = scored[list(SCORE_COLUMNS)]
+        self.timings["score"] = time.perf_counter() - t0
+        return self.scores
+
+    # -------------------------------------------------------------- step 6: preference model
+    def preference(self, *, k: int = 3, sparse_items: int = 10) -> dict:
+        """Held-out-month evaluation of the preference model and edition agreement with current subscribers.
+
+        Returns
+        -------
+        dict
+            ``evaluation`` (:class:`~workbench.models.preference.PreferenceEvaluation`),
+            ``agreement`` (:func:`~workbench.models.preference.edition_agreement`),
+            ``mix`` (the province's content mix, a Series), ``strength`` (of the model used at ``T``).
+        """
+        t0 = time.perf_counter()
+        data = self.snapshot_data()
+        months = min(self.window, max(2, _months_between(self.first_month, self.snapshot) + 1))
+        evaluation = evaluate_preference(self.con, self.snapshot, months, strength=self.preference_strength,
+                                         prior=self.preference_prior, k=k, sparse_items=sparse_items)
+        matches = match_editions(data.preferences, self.editions)
+        agreement = edition_agreement(self.con, matches, self.product, self.snapshot)
+        self.preference_result = {"evaluation": evaluation, "agreement": agreement,
+                                  "mix": data.preference_model.province_mix_,
+                                  "strength": data.preference_model.strength_}
+        self.timings["preference"] = time.perf_counter() - t0
+        return self.preference_result
+
+    # -------------------------------------------------------------- step 7: save
+    def metrics(self) -> dict:
+        """What ``metrics.json`` records: compositions, out-of-time figures, exclusions, preference evaluation."""
+        out = {"composition": self.composition.to_dict(), "excluded_features": self.excluded,
+               "timings": self.timings}
+        if self.validation is not None:
+            out["out_of_time"] = {**self.validation.to_dict(), "summary": self.validation.summary()}
+        if self.model is not None:
+            out["final_model"] = {"rows": int(self.composition.sample_size), "positives": int(self.composition.stable),
+                                  "best_iteration": self.model.best_iteration_}
+        if self.preference_result is not None:
+            out["preference"] = {"evaluation": self.preference_result["evaluation"].to_dict(),
+                                 "agreement": self.preference_result["agreement"],
+                                 "strength": self.preference_result["strength"]}
+        return out
+
+    def save(self, run_dir) -> dict[str, Path]:
+        """Write ``<run_dir>/model/`` (registry folder + ``province.json``) and ``<run_dir>/scores.parquet``."""
+        from workbench.models.registry import save_model, to_jsonable
+
+        model = self._need_model()
+        run = Path(run_dir)
+        folder = run / "model"
+        X, _ = self.training_frame()
+        snap = pd.Timestamp(self.snapshot + "-01")
+        first = snap - pd.DateOffset(months=self.window - 1)
+        save_model(
+            model, folder,
+            label_definition={"product": self.product, "target": "stable_subscriber", "positive": 1,
+                              "stable_months": self.stable_months, "snapshot": self.snapshot,
+                              "sample": "potential customers + stable subscribers (recent subscribers left out)"},
+            training_window={"from": f"{first:%Y-%m}", "to": self.snapshot, "window": self.window},
+            metrics=self.metrics(), training_data=X, id_col=_ID,
+            rules=self.explanation.rules if self.explanation is not None else None,
+            importance=self.explanation.importance if self.explanation is not None else None,
+        )
+        spec = {
+            "format": {"name": "workbench.province_model", "version": 1},
+            "product": self.product, "snapshot": self.snapshot, "stable_months": self.stable_months,
+            "window": self.window, "categories": list(self.categories), "columns": self.columns,
+            "excluded_features": self.excluded, "use_preference": self.use_preference,
+            "editions": self.editions.to_dict(orient="records"),
+            "preference_model": self.snapshot_data().preference_model.to_dict(),
+            "out_of_time_plan": self.plan.to_dict(),
+        }
+        (folder / PROVINCE_FILE).write_text(json.dumps(to_jsonable(spec), ensure_ascii=False, indent=2) + "\n",
+                                            encoding="utf-8")
+        self.paths = {"model": folder}
+        if self.scores is not None:
+            run.mkdir(parents=True, exist_ok=True)
+            self.scores.to_parquet(run / "scores.parquet", index=False)
+            self.paths["scores"] = run / "scores.parquet"
+        return self.paths
+
+    # -------------------------------------------------------------- everything
+    def run(self, run_dir=None):
+        """All steps in order (validate, train, explain, score, preference, save when ``run_dir`` is given)."""
+        from tqdm.auto import tqdm
+
+        steps = [s for s in _STEPS if s != "save" or run_dir is not None]
+        bar = tqdm(steps, desc="province model", unit="step", disable=not self.progress)
+        for step in bar:
+            bar.set_postfix_str(step)
+            if step == "save":
+                self.save(run_dir)
+            else:
+                getattr(self, step)()
+        bar.close()
+        return self
+
+
+def _months_between(first: str, last: str) -> int:
+    a, b = pd.Timestamp(first + "-01"), pd.Timestamp(last + "-01")
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+# ------------------------------------------------------------------ re-scoring a saved model
+def load_province_model(folder):
+    """The saved model of ``folder`` and its province spec (``province.json``; no pickle).
+
+    Returns
+    -------
+    (TargetModel, dict)
+
+    Raises
+    ------
+    ParameterError
+        The folder holds no province model.
+    """
+    from workbench.models.registry import load_model
+
+    path = Path(folder) / PROVINCE_FILE
+    if not path.is_file():
+        raise ParameterError(f"{str(folder)!r} holds no {PROVINCE_FILE}: it was not saved by ProvincePipeline.save()")
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    if spec.get("format", {}).get("name") != "workbench.province_model":
+        raise ParameterError(f"{str(path)!r} is not a province model spec (format {spec.get('format')!r})")
+    return load_model(folder), spec
+
+
+def score_province(source, folder, snapshot=None, *, reasons: int = 3, lang: str | None = None,
+                   progress: bool = False) -> pd.DataFrame:
+    """Score the potential customers of ``snapshot`` with a saved province model.
+
+    The inputs are rebuilt exactly as at training: the catalogue features of
+    ``snapshot`` and the preference columns from the saved preference model
+    (its prior mix and strength, not refitted).
+
+    Parameters
+    ----------
+    source : path, mapping, Source or duckdb connection
+    folder : path
+        ``<run_dir>/model`` written by :meth:`ProvincePipeline.save`.
+    snapshot : "YYYY-MM", optional
+        Default: the last month of the data.
+    reasons : int
+        Reason codes per user.
+    lang : {"zh", "en"}, optional
+    progress : bool
+
+    Returns
+    -------
+    DataFrame
+        :data:`SCORE_COLUMNS`, best first.
+    """
+    from workbench.features._db import connection
+    from workbench.models.registry import score as registry_score
+
+    model, spec = load_province_model(folder)
+    with connection(source) as con:
+        snap = last_data_month(con) if snapshot is None else f"{parse_month(snapshot):%Y-%m}"
+        feats = build_features(con, snap, int(spec["window"]))
+        status = subscriber_status(con, spec["product"], snap, int(spec["stable_months"]))
+    pm = PreferenceModel.from_dict(spec["preference_model"])
+    prefs = pm.transform(counts_from_features(feats, pm.categories_))
+    editions = pd.DataFrame(spec["editions"]).astype("str")
+    columns = list(spec["columns"])
+    frame = feats[[c for c in columns if c in feats.columns]]
+    if spec.get("use_preference", True):
+        frame = frame.join(preference_features(prefs, editions))
+    pot = status.index[~status["active"].to_numpy(dtype=bool)]
+    frame = frame.loc[pot, columns].reset_index()
+    scored = registry_score(model, frame, _ID, reasons=reasons, lang=lang, feature_labels=feature_labels(lang),
+                            value_labels=value_labels(lang), scope="province", progress=progress)
+    matches = match_editions(prefs.loc[scored[_ID].to_numpy()], editions)
+    scored["edition"] = matches["edition"].to_numpy()
+    scored["edition_2"] = matches["edition_2"].to_numpy()
+    for i in range(1, 4):
+        if f"reason_{i}" not in scored.columns:
+            scored[f"reason_{i}"] = pd.array([None] * len(scored), dtype="str")
+    return scored[list(SCORE_COLUMNS)]
+
+
+# ------------------------------------------------------------------ oracle benchmark
+def truth_benchmark(scores: pd.DataFrame, truth, product: str = "mobile_newspaper", *,
+                    list_size=0.1) -> pd.DataFrame:
+    """The model against the oracle on the synthetic province's realised next-period labels.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``subscriber_id`` and ``score`` of the potential customers at the last
+        month of the window (:meth:`ProvincePipeline.score`).
+    truth : DataFrame or path
+        The ground truth (:func:`workbench.data.synth.load_truth`) or its folder.
+    product : str
+        Product family.
+    list_size : float or int
+        List for the lift (default the top decile).
+
+    Returns
+    -------
+    DataFrame
+        One row per contender (``model``, ``oracle``): ``users``, ``positives``,
+        ``auc``, ``lift`` (at ``list_size``), ``capture``, and ``auc_ratio`` /
+        ``lift_ratio`` (model over oracle; 1 for the oracle).
+
+    Raises
+    ------
+    DataValidationError
+        The truth lacks the family's columns or a scored user.
+    """
+    from workbench.metrics.classification import auc, lift_at
+
+    fam = check_family(product, "product")
+    if not isinstance(truth, pd.DataFrame):
+        from workbench.data.synth import load_truth
+
+        truth, _ = load_truth(truth, columns=["subscriber_id", f"next_stable_{fam}", f"p_stable_next_{fam}"])
+    if _ID in truth.columns:
+        truth = truth.set_index(_ID)
+    need = [f"next_stable_{fam}", f"p_stable_next_{fam}"]
+    missing = [c for c in need if c not in truth.columns]
+    if missing:
+        raise DataValidationError(f"the truth lacks {missing}; expected the columns of subscriber_truth.parquet")
+    ids = scores[_ID].to_numpy()
+    absent = ~np.isin(ids, truth.index.to_numpy())
+    if absent.any():
+        raise DataValidationError(f"{int(absent.sum())} scored subscriber(s) are not in the truth, e.g. "
+                                  f"{ids[absent][:5].tolist()}: the truth belongs to another province")
+    t_ = truth.loc[ids]
+    y = t_[need[0]].to_numpy(dtype=np.int8)
+    rows = []
+    for name, s in (("model", scores["score"].to_numpy(dtype=np.float64)),
+                    ("oracle", t_[need[1]].to_numpy(dtype=np.float64))):
+        at = lift_at(y, s, list_size)
+        rows.append({"contender": name, "users": int(len(y)), "positives": int(y.sum()), "auc": auc(y, s),
+                     "lift": at["lift"], "capture": at["capture"]})
+    out = pd.DataFrame(rows)
+    out["auc_ratio"] = out["auc"] / out["auc"].iloc[1]
+    out["lift_ratio"] = out["lift"] / out["lift"].iloc[1]
+    out["contender"] = out["contender"].astype("str")
+    return out
+
+
+# ------------------------------------------------------------------ narrative numbers
+def story(pipe: ProvincePipeline, section: str, **extra) -> tuple[str, dict]:
+    """The catalogue key and values of template 03's narrative for ``section``.
+
+    Sections: ``sample``, ``validation``, ``baselines``, ``gains``, ``importance``,
+    ``rules``, ``reasons``, ``preference``, ``editions``, ``saved``, ``truth``
+    (``truth=`` the :func:`truth_benchmark` table).
+    """
+    lang = get_language()
+    comp = pipe.composition
+    if section == "sample":
+        return "t03.sample.story", {
+            "product": t(f"family.{pipe.product}", lang), "snapshot": pipe.snapshot,
+            "equation": comp.equation(lang), "recent": comp.recent, "stable_months": pipe.stable_months,
+            "excluded": len(pipe.excluded), "inputs": len(pipe.columns)}
+    if section in ("validation", "baselines", "gains"):
+        v = pipe.validation
+        if v is None:
+            raise ParameterError("run validate() before the validation narrative")
+        m = v.results["model"]
+        if section == "validation":
+            return "t03.validation.story", {
+                "train": v.plan.train_snapshot, "eval": v.plan.eval_snapshot, "horizon": v.plan.horizon,
+                "potential": v.composition.potential, "converted": v.outcomes.get("stable", 0),
+                "recent": v.outcomes.get("recent", 0), "rate": m["base_rate"]}
+        if section == "baselines":
+            s = v.summary().set_index("model")
+            return "t03.baselines.story", {
+                "auc": s.loc["model", "auc"], "auc_logistic": s.loc["logistic", "auc"],
+                "auc_rules": s.loc["rules", "auc"], "lift": s.loc["model", "lift"],
+                "lift_logistic": s.loc["logistic", "lift"], "share": s.loc["model", "list_share"]}
+        g = m["gains"]
+        return "t03.gains.story", {
+            "capture": float(g["cum_capture"].iloc[0]), "lift": float(g["lift"].iloc[0]),
+            "capture_3": float(g["cum_capture"].iloc[min(2, len(g) - 1)]), "rate": float(g["rate"].iloc[0]),
+            "base_rate": m["base_rate"]}
+    if section == "importance":
+        imp = pipe.explanation.importance
+        names = feature_labels(lang)
+        return "t03.importance.story", {"snapshot": pipe.snapshot, "first": names(imp["feature"].iloc[0]),
+                                        "second": names(imp["feature"].iloc[1]),
+                                        "third": names(imp["feature"].iloc[2])}
+    if section == "rules":
+        best = pipe.explanation.rules[0]
+        return "t03.rules.story", {"rule": best.render(lang, feature_labels(lang), value_labels(lang)),
+                                   "size": best.size, "share": best.target_share, "lift": best.lift,
+                                   "base_rate": comp.target_share}
+    if section == "reasons":
+        return "t03.reasons.story", {"users": len(pipe.scores)}
+    if section == "preference":
+        ev = pipe.preference_result["evaluation"]
+        return "t03.preference.story", {
+            "fit_months": ev.fit_months, "test_month": ev.test_month, "strength": pipe.preference_result["strength"],
+            "top1": ev.value("model", "top1"), "top1_pop": ev.value("popularity", "top1"),
+            "ndcg": ev.value("model", "ndcg"), "ndcg_pop": ev.value("popularity", "ndcg"), "k": ev.k,
+            "loss": ev.value("model", "loss", "sparse"), "loss_raw": ev.value("raw", "loss", "sparse"),
+            "sparse_items": ev.sparse_items}
+    if section == "editions":
+        ag = pipe.preference_result["agreement"]
+        top = pipe.scores.head(_top_count(pipe))
+        counts = top["edition"].value_counts()
+        return "t03.editions.story", {
+            "listed": len(top), "edition": t(f"category.{_edition_category(pipe, counts.index[0])}", lang),
+            "edition_share": float(counts.iloc[0] / len(top)), "subscribers": ag["subscribers"],
+            "agree": ag["top1"], "agree_2": ag["top2"], "chance": ag["chance"]}
+    if section == "saved":
+        return "t03.saved", {"model": str(pipe.paths.get("model", "")), "scores": str(pipe.paths.get("scores", "")),
+                             "users": 0 if pipe.scores is None else len(pipe.scores)}
+    if section == "truth":
+        if "truth" not in extra:
+            raise ParameterError("the truth section needs truth=<truth_benchmark() table or None>")
+        bench = extra["truth"]
+        if bench is None:
+            return "t03.truth.none", {}
+        b = bench.set_index("contender")
+        return "t03.truth.story", {
+            "auc": b.loc["model", "auc"], "auc_oracle": b.loc["oracle", "auc"], "auc_ratio": b.loc["model", "auc_ratio"],
+            "lift": b.loc["model", "lift"], "lift_oracle": b.loc["oracle", "lift"],
+            "lift_ratio": b.loc["model", "lift_ratio"], "positives": int(b.loc["model", "positives"]),
+            "users": int(b.loc["model", "users"])}
+    raise ParameterError.invalid("section", "one of sample, validation, baselines, gains, importance, rules, "
+                                 "reasons, preference, editions, saved, truth", section)
+
+
+def _top_count(pipe: ProvincePipeline) -> int:
+    n = len(pipe.scores)
+    return max(1, int(round(_share(pipe.list_size, n, n) * n)))
+
+
+def _edition_category(pipe: ProvincePipeline, edition: str) -> str:
+    row = pipe.editions[pipe.editions["edition"] == edition]
+    return str(row["content_category"].iloc[0]) if len(row) else str(edition)
+
+
+# ------------------------------------------------------------------ tables for the template (labels from the catalogue)
+def composition_table(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
+    """The sample composition at ``T`` with translated headers."""
+    table = pipe.composition.table(lang)
+    return table.rename(columns={c: t(f"t03.col.{c}", lang) for c in table.columns})
+
+
+def exclusion_table(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
+    """The excluded features, their meaning and why they are excluded."""
+    names = feature_labels(lang)
+    return pd.DataFrame({
+        t("t03.col.feature", lang): pd.array(list(pipe.excluded), dtype="str"),
+        t("t03.col.meaning", lang): pd.array([names(f) for f in pipe.excluded], dtype="str"),
+        t("t03.col.reason", lang): pd.array([t(f"t03.exclusion.{r}", lang) for r in pipe.excluded.values()],
+                                            dtype="str"),
+    })
+
+
+def validation_table(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
+    """Out-of-time figures of the model and the baselines with translated names and headers."""
+    if pipe.validation is None:
+        raise ParameterError("run validate() before asking for the validation table")
+    s = pipe.validation.summary()
+    share = float(s["list_share"].iloc[0])
+    share_text = f"{share:.0%}" if share >= 0.01 else f"{share:.2%}"
+    out = pd.DataFrame({
+        t("t03.col.model", lang): pd.array([t(f"model.name.{m}", lang) for m in s["model"]], dtype="str"),
+        t("model.metric.auc", lang): s["auc"].to_numpy(),
+        t("model.metric.pr_auc", lang): s["pr_auc"].to_numpy(),
+        t("model.metric.ks", lang): s["ks"].to_numpy(),
+        t("model.metric.lift_at", lang, share=share_text): s["lift"].to_numpy(),
+        t("model.metric.capture_at", lang, share=share_text): s["capture"].to_numpy(),
+    })
+    return out
+
+
+def gains_display(pipe: ProvincePipeline, name: str = "model", lang: str | None = None) -> pd.DataFrame:
+    """The out-of-time gains table by decile of one model with translated headers."""
+    if pipe.validation is None:
+        raise ParameterError("run validate() before asking for the gains table")
+    if name not in pipe.validation.results:
+        raise ParameterError.invalid("name", f"one of {list(pipe.validation.results)}", name)
+    g = pipe.validation.results[name]["gains"]
+    cols = ["bin", "size", "positives", "rate", "lift", "cum_capture", "cum_lift"]
+    return g[cols].rename(columns={c: t(f"model.gains.{c}", lang) for c in cols})
+
+
+def rules_display(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
+    """The rule examples in words with size, stable subscribers, stable share and lift."""
+    if pipe.explanation is None:
+        raise ParameterError("run explain() before asking for the rule examples")
+    rules = pipe.explanation.rules
+    return pd.DataFrame({
+        t("t03.col.rule", lang): pd.array([r.render(lang, feature_labels(lang), value_labels(lang)) for r in rules],
+                                          dtype="str"),
+        t("t03.col.size", lang): np.asarray([r.size for r in rules], dtype=np.int64),
+        t("t03.col.positives", lang): np.asarray([r.positives for r in rules], dtype=np.float64).round().astype(np.int64),
+        t("t03.col.target_share", lang): np.asarray([r.target_share for r in rules], dtype=np.float64),
+        t("t03.col.lift", lang): np.asarray([r.lift for r in rules], dtype=np.float64),
+    })
+
+
+def example_reasons(pipe: ProvincePipeline, n: int = 5, lang: str | None = None) -> pd.DataFrame:
+    """The ``n`` best-scored users with their reasons and editions (translated headers and edition names)."""
+    if pipe.scores is None:
+        raise ParameterError("run score() before asking for example users")
+    n = check_positive_int(n, "n")
+    top = pipe.scores.head(n)
+    cat = dict(zip(pipe.editions["edition"], pipe.editions["content_category"]))
+    out = {}
+    for c in ("subscriber_id", "score", "rank", "reason_1", "reason_2", "reason_3", "edition", "edition_2"):
+        col = top[c]
+        if c in ("edition", "edition_2"):
+            col = col.map(lambda e: t(f"category.{cat.get(e, e)}", lang) if isinstance(e, str) else e)
+        out[t("t03.col.subscriber" if c == "subscriber_id" else f"t03.col.{c}", lang)] = col.to_numpy()
+    return pd.DataFrame(out)
+
+
+def benchmark_against_truth(pipe: ProvincePipeline, truth_folder=None, source=None) -> pd.DataFrame | None:
+    """:func:`truth_benchmark` of the pipeline's scores when a ground truth exists, else ``None``.
+
+    Parameters
+    ----------
+    pipe : ProvincePipeline
+        With :meth:`~ProvincePipeline.score` done.
+    truth_folder : path, optional
+        The truth folder; default the sibling ``<data>_truth`` of ``source``.
+    source : path, optional
+        The province folder (to find the default truth folder).
+    """
+    from workbench.data.synth import default_truth_folder
+    from workbench.data.synth.generate import TRUTH_FILE
+
+    if pipe.scores is None:
+        raise ParameterError("run score() before comparing with the truth")
+    folder = Path(truth_folder) if truth_folder is not None else (
+        default_truth_folder(source) if isinstance(source, (str, Path)) else None)
+    if folder is None or not (folder / TRUTH_FILE).is_file():
+        return None
+    return truth_benchmark(pipe.scores, folder, pipe.product)
+
+
+def benchmark_display(bench: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """The :func:`truth_benchmark` table with translated names and headers."""
+    cols = {"contender": "t03.col.contender", "users": "t03.col.users", "positives": "t03.col.positives",
+            "auc": "model.metric.auc", "lift": "t03.col.lift", "auc_ratio": "t03.col.auc_ratio",
+            "lift_ratio": "t03.col.lift_ratio"}
+    out = bench[list(cols)].copy()
+    out["contender"] = pd.array([t(f"t03.contender.{c}", lang) for c in out["contender"]], dtype="str")
+    return out.rename(columns={c: t(k, lang) for c, k in cols.items()})
+
+
+def registry_table(folder, lang: str | None = None) -> pd.DataFrame:
+    """What the registry folder records, one line per item (read back from the files)."""
+    from workbench.models.registry import load_card
+
+    card = load_card(folder)
+    meta = card["model"]
+    win = meta.get("training_window") or {}
+    versions = ", ".join(f"{k} {v}" for k, v in (meta.get("versions") or {}).items() if v)
+    rows = [
+        ("folder", str(folder)),
+        ("trained", str(card["label"].get("snapshot", ""))),
+        ("window", f"{win.get('from', '')} .. {win.get('to', '')}"),
+        ("rows", f"{meta['fingerprint']['rows']:,}"),
+        ("features", str(len(card["features"]["features"]))),
+        ("rounds", str(meta.get("best_iteration"))),
+        ("fingerprint", meta["fingerprint"]["sha256"][:16]),
+        ("versions", versions),
+    ]
+    return pd.DataFrame({t("t03.col.key", lang): pd.array([t(f"t03.registry.{k}", lang) for k, _ in rows], dtype="str"),
+                         t("t03.col.value", lang): pd.array([v for _, v in rows], dtype="str")})
+
+
+__all__ += ["composition_table", "exclusion_table", "validation_table", "gains_display", "rules_display",
+            "example_reasons", "benchmark_against_truth", "benchmark_display", "registry_table"]
