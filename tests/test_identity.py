@@ -291,3 +291,13 @@ def test_pooled_kernel_is_owned_by_the_user_who_takes_it(tmp_path):
             await manager.shutdown_all(now=True)
 
     run(scenario())
+
+
+def test_default_preload_skips_missing_modules_and_leaves_no_names():
+    from workbench.apps import kernels
+
+    code = kernels.DEFAULT_PRELOAD.replace(repr(kernels.PRELOAD_MODULES),
+                                           repr(("json", "no_such_module_for_the_test")))
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 (the package's own code)
+    assert set(namespace) == {"__builtins__"}

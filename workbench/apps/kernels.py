@@ -40,12 +40,22 @@ from tornado import web
 from traitlets import Dict, Integer, Unicode
 
 __all__ = ["OwnedKernelManager", "KernelOwnerAuthorizer", "OwnerShutdownKernelHandler", "kernel_owner",
-           "KERNEL_RESOURCE", "DEFAULT_PRELOAD"]
+           "KERNEL_RESOURCE", "DEFAULT_PRELOAD", "PRELOAD_MODULES"]
 
 #: The authorizer resource name of kernels (Jupyter Server's).
 KERNEL_RESOURCE = "kernels"
-#: What a pooled kernel imports while it waits for a page (the apps' heavy imports).
-DEFAULT_PRELOAD = "import pandas, ipywidgets, plotly.graph_objects, workbench.apps.hook, workbench.apps.widgets"
+#: Modules a pooled kernel imports while it waits for a page (the apps' heavy imports).
+PRELOAD_MODULES: tuple[str, ...] = (
+    "pandas", "ipywidgets", "plotly.graph_objects", "sqlalchemy", "workbench.store", "workbench.apps.hook",
+    "workbench.apps.widgets", "itables.widget",
+)
+#: The code a pooled kernel runs: import :data:`PRELOAD_MODULES`, skipping any that is not installed.
+DEFAULT_PRELOAD = (
+    "import importlib as _il\n"
+    f"for _m in {PRELOAD_MODULES!r}:\n"
+    "    try:\n        _il.import_module(_m)\n    except ImportError:\n        pass\n"
+    "del _il, _m\n"
+)
 _OWNER: ContextVar[str | None] = ContextVar("workbench_kernel_owner", default=None)
 
 
