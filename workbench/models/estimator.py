@@ -561,19 +561,24 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         frame = self._frame(X, fitting=False)
         return encode_frame(frame, self.features_, strict=strict)
 
+    def _booster_predict(self, m: np.ndarray, **kwargs) -> np.ndarray:
+        """The booster's prediction for an encoded matrix (threads as ``n_jobs``, by the matrix's rows)."""
+        return self.booster_.predict(m, num_iteration=self.best_iteration_, num_threads=self._threads(len(m)),
+                                     **kwargs)
+
     def decision_function(self, X) -> np.ndarray:
         """Log-odds of the positive class, shape (n_samples,)."""
         m = self._matrix(X)
         if m.shape[0] == 0:
             return np.empty(0)
-        return self.booster_.predict(m, num_iteration=self.best_iteration_, raw_score=True)
+        return self._booster_predict(m, raw_score=True)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, 2); column 1 is ``classes_[1]``."""
         m = self._matrix(X)
         if m.shape[0] == 0:
             return np.empty((0, 2))
-        p = self.booster_.predict(m, num_iteration=self.best_iteration_)
+        p = self._booster_predict(m)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X) -> np.ndarray:

@@ -56,7 +56,8 @@ def _fitted(model):
     return model
 
 
-def contributions(model, X: pd.DataFrame, *, chunk_size: int = 200_000, progress: bool = False) -> pd.DataFrame:
+def contributions(model, X: pd.DataFrame, *, chunk_size: int = 200_000, progress: bool = False,
+                  encoded: np.ndarray | None = None) -> pd.DataFrame:
     """SHAP contributions (log-odds) of each feature to each row's score.
 
     Parameters
@@ -69,6 +70,8 @@ def contributions(model, X: pd.DataFrame, *, chunk_size: int = 200_000, progress
         Rows per call to the booster (bounds memory).
     progress : bool
         Show a tqdm bar over chunks.
+    encoded : ndarray, optional
+        ``model.encode(X)`` when already computed.
 
     Returns
     -------
@@ -77,7 +80,7 @@ def contributions(model, X: pd.DataFrame, *, chunk_size: int = 200_000, progress
         to the model's log-odds for that row.
     """
     _fitted(model)
-    matrix = model.encode(X)
+    matrix = model.encode(X) if encoded is None else encoded
     out = np.empty((len(matrix), matrix.shape[1] + 1), dtype=np.float64)
     starts = range(0, len(matrix), chunk_size)
     if progress:
@@ -85,8 +88,7 @@ def contributions(model, X: pd.DataFrame, *, chunk_size: int = 200_000, progress
 
         starts = tqdm(starts, desc="SHAP", unit="chunk")
     for i in starts:
-        out[i:i + chunk_size] = model.booster_.predict(matrix[i:i + chunk_size], num_iteration=model.best_iteration_,
-                                                       pred_contrib=True)
+        out[i:i + chunk_size] = model._booster_predict(matrix[i:i + chunk_size], pred_contrib=True)
     return pd.DataFrame(out, columns=[*model.feature_names_, "bias"], index=X.index)
 
 
@@ -174,7 +176,8 @@ def _describe_numeric(name: str, label: str, values: np.ndarray, population: np.
 
 def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: FeatureLabels = None,
                  value_labels: ValueLabels = None, lang: str | None = None, scope: str = "province",
-                 shap: pd.DataFrame | None = None, progress: bool = False) -> pd.DataFrame:
+                 shap: pd.DataFrame | None = None, progress: bool = False,
+                 encoded: np.ndarray | None = None) -> pd.DataFrame:
     """Per-row reason codes: the features pushing the score up the most, in words.
 
     Parameters
@@ -197,6 +200,8 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
         Precomputed :func:`contributions` of ``X``.
     progress : bool
         Progress bar while computing contributions.
+    encoded : ndarray, optional
+        ``model.encode(X)`` when already computed.
 
     Returns
     -------
@@ -217,8 +222,9 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
         raise ParameterError.invalid("scope", f"one of {set(_SCOPES)}", scope)
     lang = lang or get_language()
     names = model.feature_names_
+    matrix = model.encode(X) if encoded is None else encoded
     if shap is None:
-        shap = contributions(model, X, progress=progress)
+        shap = contributions(model, X, progress=progress, encoded=matrix)
     C = shap[names].to_numpy()
     n, f = C.shape
     k = min(top, f)
@@ -228,7 +234,6 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
     order = np.argsort(-vals, axis=1, kind="stable")
     idx = np.take_along_axis(idx, order, axis=1)
     valid = np.isfinite(np.take_along_axis(vals, order, axis=1))
-    matrix = model.encode(X)
     specs = model.features_
     labels = [feature_label(nm, feature_labels) for nm in names]
     texts: dict[int, pd.Series] = {}

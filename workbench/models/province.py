@@ -318,7 +318,7 @@ class ProvincePipeline:
                  stable_months: int = DEFAULT_STABLE_MONTHS, *, window: int = DEFAULT_WINDOW,
                  list_size=DEFAULT_LIST_SIZE, horizon: int | None = None, preference_strength="auto",
                  preference_prior: str = "province", use_preference: bool = True, baseline_rows: int = 200_000,
-                 explain_rows: int = 20_000, rule_rows: int = 200_000, model_params: dict | None = None,
+                 explain_rows: int = 5_000, rule_rows: int = 200_000, model_params: dict | None = None,
                  random_state: int = 0, n_jobs: int | None = None, progress: bool = True):
         from workbench.data.source import connect
         import duckdb
@@ -426,7 +426,7 @@ class ProvincePipeline:
         del feats
         if self.use_preference:
             frame = frame.join(preference_features(prefs, self.editions))
-        frame = frame[self.columns]
+        frame = frame[self.columns].copy()
         data = SnapshotData(snapshot=snap, status=status, sample=sample, frame=frame, preferences=prefs,
                             preference_model=pm, seconds=time.perf_counter() - t0)
         self._data[snap] = data
@@ -540,6 +540,14 @@ class ProvincePipeline:
         self.scores = scored[list(SCORE_COLUMNS)]
         self.timings["score"] = time.perf_counter() - t0
         return self.scores
+
+    def target_list(self) -> pd.DataFrame:
+        """The top of the scored list: the first ``list_size`` potential customers (a share or a count)."""
+        if self.scores is None:
+            raise ParameterError("the base is not scored yet: call score() (or run()) first")
+        n = len(self.scores)
+        k = self.list_size if isinstance(self.list_size, int) else int(round(self.list_size * n))
+        return self.scores.head(max(1, min(k, n)))
 
     # -------------------------------------------------------------- step 6: preference model
     def preference(self, *, k: int = 3, sparse_items: int = 10) -> dict:
@@ -839,7 +847,7 @@ def story(pipe: ProvincePipeline, section: str, **extra) -> tuple[str, dict]:
             "sparse_items": ev.sparse_items}
     if section == "editions":
         ag = pipe.preference_result["agreement"]
-        top = pipe.scores.head(_top_count(pipe))
+        top = pipe.target_list()
         counts = top["edition"].value_counts()
         return "t03.editions.story", {
             "listed": len(top), "edition": t(f"category.{_edition_category(pipe, counts.index[0])}", lang),
@@ -862,11 +870,6 @@ def story(pipe: ProvincePipeline, section: str, **extra) -> tuple[str, dict]:
             "users": int(b.loc["model", "users"])}
     raise ParameterError.invalid("section", "one of sample, validation, baselines, gains, importance, rules, "
                                  "reasons, preference, editions, saved, truth", section)
-
-
-def _top_count(pipe: ProvincePipeline) -> int:
-    n = len(pipe.scores)
-    return max(1, int(round(_share(pipe.list_size, n, n) * n)))
 
 
 def _edition_category(pipe: ProvincePipeline, edition: str) -> str:
@@ -976,8 +979,10 @@ def benchmark_against_truth(pipe: ProvincePipeline, truth_folder=None, source=No
     return truth_benchmark(pipe.scores, folder, pipe.product)
 
 
-def benchmark_display(bench: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
-    """The :func:`truth_benchmark` table with translated names and headers."""
+def benchmark_display(bench: pd.DataFrame | None, lang: str | None = None) -> pd.DataFrame | None:
+    """The :func:`truth_benchmark` table with translated names and headers (``None`` without a truth)."""
+    if bench is None:
+        return None
     cols = {"contender": "t03.col.contender", "users": "t03.col.users", "positives": "t03.col.positives",
             "auc": "model.metric.auc", "lift": "t03.col.lift", "auc_ratio": "t03.col.auc_ratio",
             "lift_ratio": "t03.col.lift_ratio"}

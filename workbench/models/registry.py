@@ -306,7 +306,8 @@ def score(model: TargetModel, df: pd.DataFrame, id_col: str, *, reasons: int = 3
               "examples": dup}],
         )
     check_columns(df, model.features_, strict=strict)
-    p = model.predict_proba(df)[:, 1]
+    encoded = model.encode(df, strict=strict)
+    p = model._booster_predict(encoded) if len(df) else np.empty(0)
     n = len(df)
     order = pd.DataFrame({"s": -p, "id": ids.to_numpy()}).sort_values(["s", "id"], kind="stable").index.to_numpy()
     rank = np.empty(n, dtype=np.int64)
@@ -315,7 +316,7 @@ def score(model: TargetModel, df: pd.DataFrame, id_col: str, *, reasons: int = 3
                        index=df.index)
     if reasons:
         codes = reason_codes(model, df, top=reasons, feature_labels=feature_labels, value_labels=value_labels,
-                             lang=lang, scope=scope, progress=progress)
+                             lang=lang, scope=scope, progress=progress, encoded=encoded)
         for i in range(1, reasons + 1):
             out[f"reason_{i}"] = codes[f"reason_{i}"]
     out = out.sort_values("rank", kind="stable").reset_index(drop=True)
