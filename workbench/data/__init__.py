@@ -1,20 +1,49 @@
-"""The province data model, its sources, loader and the synthetic province."""
-from workbench.data.docs import render_data_model, write_data_model
-from workbench.data.io import CHECKS, ExtraColumnWarning, Problem, Province, Report, load, save, validate
-from workbench.data.schemas import PANDAS_DTYPES, pandas_dtype, resolve_as_of, schema_for, schemas
-from workbench.data.source import Source, as_source, connect
-from workbench.data.synth import default_truth_folder, draw_campaign_response, generate_province, load_truth
+"""The province data model, its sources, loader and the synthetic province.
+
+Names load on first use (PEP 562), so ``import workbench.data.tables`` (as the
+store and the app kernels do) does not pay for pandera or the generator.
+"""
+from __future__ import annotations
+
+import importlib
+
 from workbench.data.tables import (
     BRANCHES, BRANDS, CAPABILITIES, CONTENT_CATEGORIES, ORDER_CHANNELS, PRODUCT_FAMILIES,
     TABLE_ORDER, TABLES, USAGE_MEASURES, Column, Table, table,
 )
 
+#: public name -> module that defines it
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(("Source", "as_source", "connect"), "workbench.data.source"),
+    **dict.fromkeys(
+        ("load", "validate", "save", "Province", "Report", "Problem", "ExtraColumnWarning", "CHECKS"),
+        "workbench.data.io",
+    ),
+    **dict.fromkeys(
+        ("schema_for", "schemas", "resolve_as_of", "pandas_dtype", "PANDAS_DTYPES"), "workbench.data.schemas"
+    ),
+    **dict.fromkeys(("render_data_model", "write_data_model"), "workbench.data.docs"),
+    **dict.fromkeys(
+        ("generate_province", "load_truth", "draw_campaign_response", "default_truth_folder"),
+        "workbench.data.synth",
+    ),
+}
+
 __all__ = [
-    "load", "validate", "save", "Province", "Report", "Problem", "ExtraColumnWarning", "CHECKS",
-    "schema_for", "schemas", "resolve_as_of", "pandas_dtype", "PANDAS_DTYPES",
-    "render_data_model", "write_data_model",
-    "generate_province", "load_truth", "draw_campaign_response", "default_truth_folder",
-    "Source", "as_source", "connect",
     "BRANCHES", "BRANDS", "CAPABILITIES", "CONTENT_CATEGORIES", "ORDER_CHANNELS", "PRODUCT_FAMILIES",
     "TABLE_ORDER", "TABLES", "USAGE_MEASURES", "Column", "Table", "table",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
