@@ -840,7 +840,7 @@ def phone_numbers(source, ids) -> pd.Series:
 
 
 def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, executors, store=None, user=None,
-                  dnd=None, baseline_rate: float | None = None, baseline_size: int | None = None,
+                  dnd=None, contacts: pd.DataFrame | None = None, baseline_rate: float | None = None, baseline_size: int | None = None,
                   score_col: str = "score", lang: str | None = None, progress: bool = True) -> CampaignPlan:
     """Plan a campaign: eligibility, target group, control, channel plan, executors and list rows.
 
@@ -867,6 +867,9 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
         Who reads the store (default :data:`workbench.store.SYSTEM_USER`).
     dnd : ids, optional
         Do-not-disturb users (anything :func:`~workbench.campaign.apply_contact_policy` takes).
+    contacts : DataFrame, optional
+        Further contact history (``subscriber_id``, ``contact_date``), e.g.
+        from the operator's other contact systems; added to the store's.
     baseline_rate : float, optional
         Mean response rate without contact of the ``baseline_size``
         best-scored users (default: of the list); the scores are recalibrated
@@ -921,7 +924,11 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
             segment = cands.loc[in_segment.to_numpy()].reset_index(drop=True)
             subs = active_subscribers(con, spec.offer.family, at=day.date().isoformat())[SUBSCRIBER_ID].to_numpy()
             capable = capable_subscribers(con, day, spec.offer.family, spec.offer.product_id)
-        history = contact_history(store, user=user) if store is not None else None
+        parts = [contact_history(store, user=user)] if store is not None else []
+        if contacts is not None:
+            require_columns(contacts, "contacts", [SUBSCRIBER_ID, CONTACT_DATE])
+            parts.append(contacts[[SUBSCRIBER_ID, CONTACT_DATE]])
+        history = pd.concat(parts, ignore_index=True) if parts else None
         held = None
         uc = spec.universal_control
         if uc.enabled:
@@ -947,8 +954,10 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
                                "remaining": n_cand - np.cumsum(per_step).astype(np.int64)})
         reference = None
         if baseline_rate is not None and baseline_size is not None:
-            all_scores = cands["score"].to_numpy(dtype=float)
-            reference = -np.partition(-all_scores, min(baseline_size, len(all_scores)) - 1)[:baseline_size]
+            # the look-alikes are potential customers: the best-scored users who do not subscribe yet
+            potential = cands.loc[~cands[SUBSCRIBER_ID].isin(subs), "score"].to_numpy(dtype=float)
+            k = min(baseline_size, len(potential))
+            reference = -np.partition(-potential, k - 1)[:k] if k else None
         rate = (calibrate_scores(listed["score"].to_numpy(), baseline_rate, reference=reference)
                 if baseline_rate is not None else listed["score"].to_numpy(dtype=float))
         listed["response_rate"] = rate
@@ -971,19 +980,21 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
             capacity=cap)
         cplan = plan_channels(problem, seed=spec.seed, progress=progress)
         planned = cplan.plan.set_index(SUBSCRIBER_ID)
-        channel = pd.Series(None, index=split.index, dtype="str")
-        expected = pd.Series(0.0, index=split.index)
+        channel = np.full(len(split), None, dtype=object)
+        expected = np.zeros(len(split))
         tgt_ids = split.loc[is_target, SUBSCRIBER_ID]
-        channel.loc[is_target] = tgt_ids.map(planned["channel"]).to_numpy()
-        expected.loc[is_target] = tgt_ids.map(planned["expected_orders"]).fillna(0.0).to_numpy()
+        got = tgt_ids.map(planned["channel"])
+        channel[is_target] = got.astype(object).where(got.notna(), None).to_numpy()
+        expected[is_target] = tgt_ids.map(planned["expected_orders"]).fillna(0.0).to_numpy(dtype=float)
         control = split.loc[~is_target]
-        channel.loc[~is_target] = shadow_channels(control[[SUBSCRIBER_ID, BRANCH_ID, "response_rate"]], cplan,
-                                                  chans, value_per_order=spec.value_per_order).to_numpy()
+        shadow = shadow_channels(control[[SUBSCRIBER_ID, BRANCH_ID, "response_rate"]], cplan, chans,
+                                 value_per_order=spec.value_per_order)
+        channel[~is_target] = shadow.astype(object).where(shadow.notna(), None).to_numpy()
         members = pd.DataFrame({
             SUBSCRIBER_ID: split[SUBSCRIBER_ID].to_numpy(), BRANCH_ID: split[BRANCH_ID].astype("str").to_numpy(),
             "score": split["score"].to_numpy(), "response_rate": split["response_rate"].to_numpy(),
             "score_decile": split["score_decile"].to_numpy(), "group": split["group"].astype("str").to_numpy(),
-            "channel": channel.astype("str").to_numpy(), "expected_orders": expected.to_numpy(),
+            "channel": pd.Series(channel, dtype="str").to_numpy(), "expected_orders": expected,
         })
         members["channel"] = members["channel"].astype("str")
         members["released"] = members["channel"].notna().to_numpy()
