@@ -43,18 +43,22 @@ def test_sklearn_contract(estimator, check):
     check(estimator)
 
 
-def test_sklearn_array_api_check():
+def test_sklearn_array_api_check_and_omp_policy():
     code = (
         "from sklearn.utils.estimator_checks import check_array_api_input\n"
         "from workbench.models import TargetModel\n"
         "check_array_api_input('TargetModel', TargetModel(n_jobs=1), array_namespace='numpy',"
         " expect_only_array_outputs=False)\n"
         "print('array-api check passed')\n"
+        "import os; print('OMP_WAIT_POLICY=' + os.environ.get('OMP_WAIT_POLICY', ''))\n"
     )
-    env = {**os.environ, "SCIPY_ARRAY_API": "1"}
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["SCIPY_ARRAY_API"] = "1"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "array-api check passed" in done.stdout
+    # importing workbench.models set the passive OpenMP wait policy (see workbench/models/__init__.py)
+    assert "OMP_WAIT_POLICY=PASSIVE" in done.stdout
 
 
 def _table(n: int, seed: int = 0, rate_shift: float = -3.0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:

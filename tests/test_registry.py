@@ -185,3 +185,18 @@ def test_scored_list_matches_its_schema(saved):
     scored_schema("user_id", 2).validate(out)
     with pytest.raises(pandera.errors.SchemaErrors, match="decile"):
         scored_schema("user_id", 2).validate(out.assign(decile=11), lazy=True)
+
+
+def test_reasons_only_for_the_top_of_the_ranking(saved):
+    model, _, _, _ = saved
+    new, _ = _table(200, seed=28)
+    full = score(model, new, "user_id", lang="en")
+    for top in (20, 0.1):
+        part = score(model, new, "user_id", lang="en", reasons_top=top)
+        pd.testing.assert_frame_equal(part.drop(columns=["reason_1", "reason_2", "reason_3"]),
+                                      full.drop(columns=["reason_1", "reason_2", "reason_3"]))
+        # the same words for the top 20 (percentiles still among all 200 rows), nothing below
+        pd.testing.assert_frame_equal(part.head(20), full.head(20))
+        assert part.loc[20:, ["reason_1", "reason_2", "reason_3"]].isna().all().all()
+    with pytest.raises(ParameterError, match="'list_size' parameter must be a count between 1 and 200"):
+        score(model, new, "user_id", reasons_top=500)

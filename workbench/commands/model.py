@@ -98,6 +98,8 @@ def register(subparsers) -> None:
     sc.add_argument("--out", required=True, type=Path, help="output file (.csv or .parquet)")
     sc.add_argument("--id", dest="id_col", default=None, help="id column (default: the one used in training)")
     sc.add_argument("--reasons", type=int, default=3, help="reason codes per user (0 = none)")
+    sc.add_argument("--reasons-top", type=float, default=None, metavar="N",
+                    help="give reasons only to the best N users (N >= 1) or share (0 < N <= 1); default everyone")
     sc.add_argument("--strict", action="store_true", help="reject category levels unseen at training")
     sc.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the reasons (default: zh)")
     sc.add_argument("--no-progress", action="store_true")
@@ -207,7 +209,9 @@ def _score(args) -> int:
     if not id_col:
         raise ParameterError("the model was saved without an id column; pass --id COL.")
     df = read_table(args.data)
-    scored = score(model, df, id_col, reasons=args.reasons, strict=args.strict, lang=args.lang,
+    top = args.reasons_top
+    top = int(top) if top is not None and top >= 1 and float(top).is_integer() else top
+    scored = score(model, df, id_col, reasons=args.reasons, reasons_top=top, strict=args.strict, lang=args.lang,
                    scope="scored", progress=not args.no_progress)
     write_table(scored, args.out)
     print(t("model.report.scored", args.lang, n=len(scored), path=args.out))

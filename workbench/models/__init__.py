@@ -4,7 +4,18 @@ the registry (save / load / score without pickle) and the generic path for any t
 Notebooks import from here only::
 
     from workbench.models import TargetModel, reason_codes, learn_rules, save_model, load_model, score
+
+Threads: LightGBM's OpenMP threads spin while they wait.  On a shared server (a
+JupyterLab for several analysts, Voila apps, Dask workers) that made a 2-thread
+fit 10-20 times slower than a 1-thread one in our measurements; a passive wait
+policy removes the penalty.  Importing this package therefore sets
+``OMP_WAIT_POLICY=PASSIVE`` unless the variable is already set - it takes effect
+when LightGBM is first imported, so import :mod:`workbench.models` before
+``lightgbm`` (or set the variable yourself).
 """
+import os as _os
+
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from workbench.models.baselines import LogisticBaseline, RulesBaseline
 from workbench.models.estimator import TargetModel, resolve_params
 from workbench.models.explain import (

@@ -177,7 +177,7 @@ def _describe_numeric(name: str, label: str, values: np.ndarray, population: np.
 def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: FeatureLabels = None,
                  value_labels: ValueLabels = None, lang: str | None = None, scope: str = "province",
                  shap: pd.DataFrame | None = None, progress: bool = False,
-                 encoded: np.ndarray | None = None) -> pd.DataFrame:
+                 encoded: np.ndarray | None = None, rows=None) -> pd.DataFrame:
     """Per-row reason codes: the features pushing the score up the most, in words.
 
     Parameters
@@ -197,11 +197,15 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
         How the population is named: "全省 / of the province" or
         "评分用户 / of scored users".
     shap : DataFrame, optional
-        Precomputed :func:`contributions` of ``X``.
+        Precomputed :func:`contributions` of ``X`` (all rows, or the ``rows``).
     progress : bool
         Progress bar while computing contributions.
     encoded : ndarray, optional
         ``model.encode(X)`` when already computed.
+    rows : array-like of int, optional
+        Positions of the rows to explain (e.g. the top of the ranking: SHAP is the
+        costly part); the other rows get missing reasons.  Percentiles are still
+        computed among all rows of ``X``.
 
     Returns
     -------
@@ -223,8 +227,14 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
     lang = lang or get_language()
     names = model.feature_names_
     matrix = model.encode(X) if encoded is None else encoded
+    n_all = len(X)
+    sel = np.arange(n_all) if rows is None else np.asarray(rows, dtype=np.int64)
+    if len(sel) and (sel.min() < 0 or sel.max() >= n_all):
+        raise ParameterError(f"rows must be positions between 0 and {n_all - 1}; got {sel.min()} .. {sel.max()}.")
     if shap is None:
-        shap = contributions(model, X, progress=progress, encoded=matrix)
+        shap = contributions(model, X.iloc[sel], progress=progress, encoded=matrix[sel])
+    elif len(shap) == n_all and rows is not None:
+        shap = shap.iloc[sel]
     C = shap[names].to_numpy()
     n, f = C.shape
     k = min(top, f)
@@ -243,7 +253,7 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
         if spec.kind == CATEGORICAL:
             if j not in texts:
                 texts[j] = as_text(X[spec.name])
-            raw = texts[j].to_numpy(dtype=object, na_value=None)[rows]
+            raw = texts[j].to_numpy(dtype=object, na_value=None)[sel[rows]]
             out = np.empty(len(rows), dtype=object)
             uniq = pd.unique(pd.Series(raw, dtype=object))
             for u in uniq:
@@ -252,19 +262,19 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
                             else t("model.reason.is", lang, feature=labels[j],
                                    value=value_label(spec.name, str(u), value_labels, lang)))
             return out
-        return _describe_numeric(spec.name, labels[j], matrix[rows, j], matrix[:, j], spec.dtype == "bool",
+        return _describe_numeric(spec.name, labels[j], matrix[sel[rows], j], matrix[:, j], spec.dtype == "bool",
                                  lang, scope)
 
     result = {}
     for slot in range(top):
-        text = np.full(n, None, dtype=object)
-        feat = np.full(n, None, dtype=object)
+        text = np.full(n_all, None, dtype=object)
+        feat = np.full(n_all, None, dtype=object)
         if slot < k:
             col, ok = idx[:, slot], valid[:, slot]
             for j in np.unique(col[ok]):
-                rows = np.flatnonzero(ok & (col == j))
-                text[rows] = describe(int(j), rows)
-                feat[rows] = names[j]
+                hit = np.flatnonzero(ok & (col == j))
+                text[sel[hit]] = describe(int(j), hit)
+                feat[sel[hit]] = names[j]
         result[f"reason_{slot + 1}"] = pd.array(text, dtype="str")
         result[f"reason_{slot + 1}_feature"] = pd.array(feat, dtype="str")
     ordered = [f"reason_{s + 1}" for s in range(top)] + [f"reason_{s + 1}_feature" for s in range(top)]

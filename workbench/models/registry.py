@@ -254,8 +254,8 @@ def scored_schema(id_col: str, reasons: int = 3):
     return pa.DataFrameSchema(columns, strict=True, ordered=True, name="scored list")
 
 
-def score(model: TargetModel, df: pd.DataFrame, id_col: str, *, reasons: int = 3, strict: bool = False,
-          lang: str | None = None, feature_labels: FeatureLabels = None, value_labels=None,
+def score(model: TargetModel, df: pd.DataFrame, id_col: str, *, reasons: int = 3, reasons_top=None,
+          strict: bool = False, lang: str | None = None, feature_labels: FeatureLabels = None, value_labels=None,
           scope: str = "scored", progress: bool = False) -> pd.DataFrame:
     """Score a table: one row per user, best first.
 
@@ -269,6 +269,11 @@ def score(model: TargetModel, df: pd.DataFrame, id_col: str, *, reasons: int = 3
         Column identifying a user; must be unique.
     reasons : int
         Reason codes per user (0 = none).
+    reasons_top : int or float, optional
+        Give reasons only to the best ``reasons_top`` users (a count, or a share
+        of the rows in (0, 1]); the others get missing reasons.  Computing reasons
+        (TreeSHAP) costs far more than scoring: on a province of a million users,
+        explain the campaign list, not everyone.  Default: everyone.
     strict : bool
         Reject category levels unseen at training instead of treating them as missing.
     lang, feature_labels, value_labels, scope
@@ -315,8 +320,13 @@ def score(model: TargetModel, df: pd.DataFrame, id_col: str, *, reasons: int = 3
     out = pd.DataFrame({id_col: ids.to_numpy(), "score": p, "rank": rank, "decile": (rank - 1) * 10 // max(n, 1) + 1},
                        index=df.index)
     if reasons:
+        rows = None
+        if reasons_top is not None:
+            from workbench.metrics.classification import _list_size
+
+            rows = order[:_list_size(reasons_top, n)] if n else order
         codes = reason_codes(model, df, top=reasons, feature_labels=feature_labels, value_labels=value_labels,
-                             lang=lang, scope=scope, progress=progress, encoded=encoded)
+                             lang=lang, scope=scope, progress=progress, encoded=encoded, rows=rows)
         for i in range(1, reasons + 1):
             out[f"reason_{i}"] = codes[f"reason_{i}"]
     out = out.sort_values("rank", kind="stable").reset_index(drop=True)
