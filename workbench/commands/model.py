@@ -75,42 +75,48 @@ def register(subparsers) -> None:
                     "it (LightGBM text model + JSON card, no pickle) with rule examples and importance.",
         epilog="example: workbench model train --data bank.csv --target y --positive yes --id client_id "
                "--exclude duration --out models/bank")
-    tr.add_argument("--data", required=True, type=Path, help="CSV or Parquet file")
-    tr.add_argument("--target", required=True, help="label column")
-    tr.add_argument("--positive", required=True, help="value of the label column that means 'positive'")
-    tr.add_argument("--id", dest="id_col", required=True, help="column identifying a user")
+    tr.add_argument("--data", required=True, type=Path, metavar="FILE", help="CSV or Parquet file")
+    tr.add_argument("--target", required=True, metavar="COL", help="label column")
+    tr.add_argument("--positive", required=True, metavar="VALUE",
+                    help="value of the label column that means 'positive' (text, true/false or 0/1)")
+    tr.add_argument("--id", dest="id_col", required=True, metavar="COL", help="column identifying a user")
     tr.add_argument("--exclude", nargs="*", default=[], metavar="COL", help="columns never used as features")
-    tr.add_argument("--out", required=True, type=Path, help="model folder to write")
-    tr.add_argument("--holdout", type=float, default=0.2, help="share held out for the reported metrics")
-    tr.add_argument("--list-size", type=float, default=0.1, help="campaign list share for lift/capture")
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--threads", type=int, default=None, help="LightGBM threads (default: all cores)")
+    tr.add_argument("--out", required=True, type=Path, metavar="DIR", help="model folder to write")
+    tr.add_argument("--holdout", type=float, default=0.2, metavar="SHARE",
+                    help="share held out (stratified) for the reported metrics (default 0.2)")
+    tr.add_argument("--list-size", type=float, default=0.1, metavar="SHARE",
+                    help="campaign list share for lift/capture (default 0.1)")
+    tr.add_argument("--seed", type=int, default=0, help="seed of the split and the models")
+    tr.add_argument("--threads", type=int, default=None, metavar="N",
+                    help="LightGBM threads (default: 1 up to 50,000 rows, else all cores)")
     tr.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the output (default: zh)")
     tr.add_argument("--json", action="store_true", help="print the summary as JSON")
-    tr.add_argument("--no-progress", action="store_true")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bars")
     tr.set_defaults(func=_train)
 
     sc = verbs.add_parser(
         "score", help="score a table with a saved model",
         description="Write id, score, rank, decile and the top reasons of every row (best first).")
-    sc.add_argument("--model", required=True, type=Path, help="model folder")
-    sc.add_argument("--data", required=True, type=Path, help="CSV or Parquet file")
-    sc.add_argument("--out", required=True, type=Path, help="output file (.csv or .parquet)")
-    sc.add_argument("--id", dest="id_col", default=None, help="id column (default: the one used in training)")
+    sc.add_argument("--model", required=True, type=Path, metavar="DIR", help="model folder")
+    sc.add_argument("--data", required=True, type=Path, metavar="FILE", help="CSV or Parquet file")
+    sc.add_argument("--out", required=True, type=Path, metavar="FILE", help="output file (.csv or .parquet)")
+    sc.add_argument("--id", dest="id_col", default=None, metavar="COL",
+                    help="id column (default: the one used in training)")
     sc.add_argument("--reasons", type=int, default=3, help="reason codes per user (0 = none)")
     sc.add_argument("--reasons-top", type=float, default=None, metavar="N",
                     help="give reasons only to the best N users (N >= 1) or share (0 < N <= 1); default everyone")
     sc.add_argument("--strict", action="store_true", help="reject category levels unseen at training")
     sc.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the reasons (default: zh)")
-    sc.add_argument("--no-progress", action="store_true")
+    sc.add_argument("--no-progress", action="store_true", help="no progress bars")
     sc.set_defaults(func=_score)
 
     rp = verbs.add_parser("report", help="metrics and gains table of a saved model")
-    rp.add_argument("--model", required=True, type=Path, help="model folder")
-    rp.add_argument("--data", type=Path, default=None, help="evaluate on this labelled table instead")
-    rp.add_argument("--target", default=None, help="label column of --data (default: the training one)")
-    rp.add_argument("--positive", default=None, help="positive value (default: the training one)")
-    rp.add_argument("--list-size", type=float, default=0.1)
+    rp.add_argument("--model", required=True, type=Path, metavar="DIR", help="model folder")
+    rp.add_argument("--data", type=Path, default=None, metavar="FILE", help="also evaluate on this labelled table")
+    rp.add_argument("--target", default=None, metavar="COL", help="label column of --data (default: the training one)")
+    rp.add_argument("--positive", default=None, metavar="VALUE", help="positive value (default: the training one)")
+    rp.add_argument("--list-size", type=float, default=0.1, metavar="SHARE",
+                    help="campaign list share for lift/capture on --data (default 0.1)")
     rp.add_argument("--json", action="store_true", help="print JSON instead of tables")
     rp.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the tables (default: zh)")
     rp.set_defaults(func=_report)
@@ -139,10 +145,18 @@ def _gains_text(gains, lang: str | None) -> str:
     from workbench.i18n import t
 
     g = pd.DataFrame(gains)
-    cols = ["bin", "size", "positives", "rate", "lift", "cum_capture", "cum_lift"]
-    g = g[cols]
-    g.columns = [t(f"model.gains.{c}", lang) for c in cols]
-    return g.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+    formats = {
+        "bin": lambda v: f"{int(v)}",
+        "size": lambda v: f"{v:,.0f}",
+        "positives": lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}",
+        "rate": lambda v: f"{v:.1%}",
+        "lift": lambda v: f"{v:.2f}",
+        "cum_capture": lambda v: f"{v:.1%}",
+        "cum_lift": lambda v: f"{v:.2f}",
+    }
+    g = g[list(formats)]
+    labels = {c: t(f"model.gains.{c}", lang) for c in formats}
+    return g.rename(columns=labels).to_string(index=False, formatters={labels[c]: f for c, f in formats.items()})
 
 
 def _rules_text(rules: list[dict], lang: str | None) -> str:
