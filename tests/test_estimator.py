@@ -176,6 +176,9 @@ def test_holdout_and_eval_set_early_stopping():
     given = TargetModel(n_jobs=1).fit(X, y, eval_set=(X_val, y_val))
     assert given.params_["validation"] == "eval_set"
     assert given.params_["validation_loss"] > 0
+    numeric = X.drop(columns="brand")
+    arrays = TargetModel(n_jobs=1).fit(numeric.to_numpy(), y, eval_set=(X_val.drop(columns="brand").to_numpy(), y_val))
+    assert arrays.params_["validation"] == "eval_set" and arrays.n_features_in_ == 3
 
 
 def test_tiny_minority_falls_back_to_fixed_rounds():

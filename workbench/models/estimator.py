@@ -329,7 +329,7 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         if fitting:
             X = validate_data(self, X, reset=True, dtype="numeric", ensure_all_finite="allow-nan")
         else:
-            check_is_fitted(self, "booster_")
+            check_is_fitted(self, "features_")  # set early in fit, so an eval_set array is read too
             if any(f.kind == CATEGORICAL for f in self.features_):
                 raise ParameterError(
                     "This model has categorical features "
