@@ -562,8 +562,10 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         return encode_frame(frame, self.features_, strict=strict)
 
     def _booster_predict(self, m: np.ndarray, **kwargs) -> np.ndarray:
-        """The booster's prediction for an encoded matrix (threads as ``n_jobs``, by the matrix's rows)."""
-        return self.booster_.predict(m, num_iteration=self.best_iteration_, num_threads=self._threads(len(m)),
+        """The booster's prediction for an encoded matrix (threads as ``n_jobs``, by the matrix's rows;
+        SHAP contributions cost ~100 times a prediction, so they use all cores above 500 rows)."""
+        rows = len(m) * (100 if kwargs.get("pred_contrib") else 1)
+        return self.booster_.predict(m, num_iteration=self.best_iteration_, num_threads=self._threads(rows),
                                      **kwargs)
 
     def decision_function(self, X) -> np.ndarray:
