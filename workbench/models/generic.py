@@ -20,8 +20,10 @@ Real users bring their own data.  :func:`train_generic` needs no tuning:
    better final model; the holdout figures are therefore a slightly
    conservative estimate of it).  Its rounds are re-learned on all rows by the
    same adaptive rule.
-4. Rule examples are learned on all rows from the final model's score, and the
-   global importance (gain and mean |SHAP|) is computed on all rows.
+4. Rule examples are learned on all rows from the final model's score; the
+   global importance is the split gain and the mean |SHAP| over a random
+   sample of at most ``importance_rows`` (20,000) rows - TreeSHAP is costly and
+   a mean over 20,000 rows is already stable.
 """
 from __future__ import annotations
 
@@ -273,7 +275,7 @@ class GenericResult:
     rules : list of Rule
         Rule examples of the final model (statistics on all rows).
     importance : DataFrame
-        Global importance of the final model on all rows.
+        Global importance of the final model (mean |SHAP| over a sample of rows).
     settings : dict
         ``holdout`` share, ``list_size``, ``random_state``.
     """
@@ -313,7 +315,8 @@ def metrics_summary(results: dict) -> pd.DataFrame:
 
 def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None = None, exclude=(),
                   holdout: float = 0.2, list_size=0.1, random_state: int = 0, model_params: dict | None = None,
-                  progress: bool = False, warn=None, lang: str | None = None) -> GenericResult:
+                  progress: bool = False, warn=None, lang: str | None = None,
+                  importance_rows: int = 20_000) -> GenericResult:
     """Train and evaluate the target model and two baselines on any table.
 
     Parameters
@@ -337,6 +340,8 @@ def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None
         before any training, so a user can stop and exclude the column.
     lang : {"zh", "en"}, optional
         Language of the warnings.
+    importance_rows : int
+        Rows (random sample) over which mean |SHAP| is averaged.
 
     Returns
     -------
@@ -377,14 +382,14 @@ def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None
     final = TargetModel(**params).fit(X, y)
     from workbench.models.explain import contributions
 
-    shap = contributions(final, X, progress=progress)
-    importance = global_importance(final, shap=shap)
+    sample = X if len(X) <= importance_rows else X.sample(importance_rows, random_state=random_state)
+    importance = global_importance(final, shap=contributions(final, sample, progress=progress))
     rules = learn_rules(X, y, score=final.predict_proba(X)[:, 1], random_state=random_state)
     return GenericResult(
         model=final, holdout=results, holdout_scores=scores, prepared=prepared, rules=rules,
         importance=importance,
         settings={"holdout": holdout, "list_size": list_size, "random_state": random_state,
-                  "refit_on_all_rows": True},
+                  "refit_on_all_rows": True, "importance_rows": int(min(len(X), importance_rows))},
     )
 
 
