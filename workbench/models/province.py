@@ -73,6 +73,8 @@ __all__ = [
     "PROVINCE_FILE",
     "MODEL_NAMES",
     "SnapshotData",
+    "input_columns",
+    "build_snapshot",
     "Validation",
     "Explanation",
     "ProvincePipeline",
@@ -268,6 +270,80 @@ def _subsample(index: pd.Index, y: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.sort(pos)
 
 
+# ------------------------------------------------------------------ inputs at one snapshot
+def input_columns(product: str, categories, use_preference: bool = True) -> list[str]:
+    """The model's input columns: catalogue features minus :func:`~workbench.models.sample.excluded_features`,
+    then (``use_preference``) ``content_pref_<category>`` for every content category and ``content_pref_edition_top``."""
+    from workbench.data.tables import CONTENT_CATEGORIES
+
+    extra = ([f"{PREFERENCE_PREFIX}{c}" for c in CONTENT_CATEGORIES] + [f"{PREFERENCE_PREFIX}edition_top"]
+             if use_preference else [])
+    return model_columns(product, categories, extra=extra)
+
+
+def build_snapshot(source, product: str = "mobile_newspaper", snapshot="2026-10",
+                   stable_months: int = DEFAULT_STABLE_MONTHS, *, window: int = DEFAULT_WINDOW, categories=None,
+                   editions: pd.DataFrame | None = None, use_preference: bool = True, preference_strength="auto",
+                   preference_prior: str = "province", random_state: int = 0) -> SnapshotData:
+    """The model's inputs and sample at one snapshot month.
+
+    Reads only data dated on or before the snapshot month's last day: the
+    feature table (:func:`workbench.features.build_features` over ``window``
+    months), the family status and model sample, and the preference model
+    fitted on the same window's content counts.
+
+    Parameters
+    ----------
+    source : path, mapping, Source or duckdb connection
+    product, snapshot, stable_months, window
+        As for :class:`ProvincePipeline`.
+    categories : sequence of str, optional
+        Content categories of the family's products (default from ``vas_products``).
+    editions : DataFrame, optional
+        The family's editions (default from ``vas_products``).
+    use_preference, preference_strength, preference_prior, random_state
+        As for :class:`ProvincePipeline`.
+
+    Returns
+    -------
+    SnapshotData
+
+    Raises
+    ------
+    DataValidationError
+        No stable subscriber at the snapshot (nothing to learn from).
+    """
+    from workbench.data.tables import CONTENT_CATEGORIES
+    from workbench.features._db import connection
+
+    fam = check_family(product, "product")
+    snap = f"{parse_month(snapshot):%Y-%m}"
+    t0 = time.perf_counter()
+    with connection(source) as con:
+        cats = family_categories(con, fam) if categories is None else tuple(categories)
+        eds = edition_catalogue(con, fam) if editions is None else editions
+        feats = build_features(con, snap, window)
+        status = subscriber_status(con, fam, snap, stable_months)
+        groups = subscriber_groups(con) if preference_prior == "branch" else None
+    sample = sample_from_status(status, product=fam, snapshot=snap, stable_months=stable_months)
+    if sample.composition.stable == 0:
+        raise DataValidationError(
+            f"there is no stable subscriber of {fam!r} at {snap} ({stable_months} month ends): "
+            "the look-alike model has nothing to learn from; choose another snapshot or fewer stable_months")
+    counts = counts_from_features(feats, list(CONTENT_CATEGORIES))
+    pm = PreferenceModel(strength=preference_strength, prior=preference_prior,
+                         random_state=random_state).fit(counts, groups)
+    prefs = pm.transform(counts, groups)
+    columns = input_columns(fam, cats, use_preference)
+    frame = feats[[c for c in columns if c in feats.columns]]
+    del feats
+    if use_preference:
+        frame = frame.join(preference_features(prefs, eds))
+    frame = frame[columns].copy()
+    return SnapshotData(snapshot=snap, status=status, sample=sample, frame=frame, preferences=prefs,
+                        preference_model=pm, seconds=time.perf_counter() - t0)
+
+
 # ------------------------------------------------------------------ the pipeline
 class ProvincePipeline:
     """The look-alike model of one product family on a province's data.
@@ -389,48 +465,22 @@ class ProvincePipeline:
     @property
     def columns(self) -> list[str]:
         """The model's input columns (catalogue features minus the exclusions, then the preference columns)."""
-        extra = ([f"{PREFERENCE_PREFIX}{c}" for c in self._pref_categories()] + [f"{PREFERENCE_PREFIX}edition_top"]
-                 if self.use_preference else [])
-        return model_columns(self.product, self.categories, extra=extra)
-
-    @staticmethod
-    def _pref_categories() -> list[str]:
-        from workbench.data.tables import CONTENT_CATEGORIES
-
-        return list(CONTENT_CATEGORIES)
+        return input_columns(self.product, self.categories, self.use_preference)
 
     # -------------------------------------------------------------- step 1: inputs
     def snapshot_data(self, snapshot=None) -> SnapshotData:
         """Features, preferences, status and model sample at ``snapshot`` (default ``T``), cached.
 
-        Only data dated on or before the snapshot month's last day is read.
+        Only data dated on or before the snapshot month's last day is read (see :func:`build_snapshot`).
         """
         snap = self.snapshot if snapshot is None else f"{parse_month(snapshot):%Y-%m}"
-        if snap in self._data:
-            return self._data[snap]
-        t0 = time.perf_counter()
-        feats = build_features(self.con, snap, self.window)
-        status = subscriber_status(self.con, self.product, snap, self.stable_months)
-        sample = sample_from_status(status, product=self.product, snapshot=snap, stable_months=self.stable_months)
-        if sample.composition.stable == 0:
-            raise DataValidationError(
-                f"there is no stable subscriber of {self.product!r} at {snap} ({self.stable_months} month ends): "
-                "the look-alike model has nothing to learn from; choose another snapshot or fewer stable_months")
-        counts = counts_from_features(feats, self._pref_categories())
-        groups = subscriber_groups(self.con) if self.preference_prior == "branch" else None
-        pm = PreferenceModel(strength=self.preference_strength, prior=self.preference_prior,
-                             random_state=self.random_state).fit(counts, groups)
-        prefs = pm.transform(counts, groups)
-        base = [c for c in self.columns if c in feats.columns]
-        frame = feats[base]
-        del feats
-        if self.use_preference:
-            frame = frame.join(preference_features(prefs, self.editions))
-        frame = frame[self.columns].copy()
-        data = SnapshotData(snapshot=snap, status=status, sample=sample, frame=frame, preferences=prefs,
-                            preference_model=pm, seconds=time.perf_counter() - t0)
-        self._data[snap] = data
-        return data
+        if snap not in self._data:
+            self._data[snap] = build_snapshot(
+                self.con, self.product, snap, self.stable_months, window=self.window, categories=self.categories,
+                editions=self.editions, use_preference=self.use_preference,
+                preference_strength=self.preference_strength, preference_prior=self.preference_prior,
+                random_state=self.random_state)
+        return self._data[snap]
 
     def training_frame(self, snapshot=None) -> tuple[pd.DataFrame, np.ndarray]:
         """The model sample's inputs and target at ``snapshot`` (default ``T``)."""
@@ -714,7 +764,7 @@ def score_province(source, folder, snapshot=None, *, reasons: int = 3, lang: str
     if spec.get("use_preference", True):
         frame = frame.join(preference_features(prefs, editions))
     pot = status.index[~status["active"].to_numpy(dtype=bool)]
-    frame = frame.loc[pot, columns].reset_index()
+    frame = frame.loc[pot, columns].copy().reset_index()
     scored = registry_score(model, frame, _ID, reasons=reasons, lang=lang, feature_labels=feature_labels(lang),
                             value_labels=value_labels(lang), scope="province", progress=progress)
     matches = match_editions(prefs.loc[scored[_ID].to_numpy()], editions)

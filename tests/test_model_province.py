@@ -1,0 +1,223 @@
+"""The province path of the target model on a small generated province: inputs without leakage,
+out-of-time validation, scores, registry round trip, rules, narrative values and the oracle benchmark."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data.synth import generate_province
+from workbench.data.tables import CONTENT_CATEGORIES
+from workbench.errors import DataValidationError, ParameterError
+from workbench.models.preference import PREFERENCE_PREFIX
+from workbench.models.province import (
+    MODEL_NAMES, PROVINCE_FILE, SCORE_COLUMNS, ProvincePipeline, benchmark_against_truth, benchmark_display,
+    build_snapshot, composition_table, example_reasons, exclusion_table, feature_labels, gains_display,
+    load_province_model, registry_table, rules_display, score_province, story, truth_benchmark, validation_table,
+)
+from workbench.models.registry import load_card, load_model, score
+from workbench.notebook import narrative
+
+# Holdout early stopping keeps the module fast; the defaults (cross-validation below 50,000 rows) are
+# exercised by template 03's test.
+FAST = {"validation": "holdout", "max_rounds": 300}
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("prov") / "province"
+    generate_province(4000, 6, seed=11, out=folder, progress=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def pipe(province, tmp_path_factory):
+    run = tmp_path_factory.mktemp("run")
+    p = ProvincePipeline(province, "mobile_newspaper", "2026-10", 3, list_size=0.1, model_params=FAST,
+                         n_jobs=1, progress=False)
+    p.run(run)
+    yield p
+    p.close()
+
+
+# ------------------------------------------------------------------ inputs
+def test_inputs_exclude_the_target_own_subscription(pipe):
+    cols = pipe.columns
+    assert not set(cols) & set(pipe.excluded)
+    assert {"vas_fam_mobile_newspaper_active", "vas_cat_news_active", "arpu_mean"} <= set(pipe.excluded)
+    X, y = pipe.training_frame()
+    assert list(X.columns) == cols == pipe.model.feature_names_
+    assert [f"{PREFERENCE_PREFIX}{c}" for c in CONTENT_CATEGORIES] == [c for c in cols if c.startswith(PREFERENCE_PREFIX)][:6]
+    assert len(X) == pipe.composition.sample_size and int(y.sum()) == pipe.composition.stable
+
+
+def _truncate(folder, last_day: str) -> dict:
+    """The province's tables without any row dated after ``last_day`` (a frames source)."""
+    cut = pd.Timestamp(last_day)
+    tables = {}
+    for name in ("branches", "handset_models", "vas_products", "subscribers", "monthly_usage", "vas_orders",
+                 "handset_events"):
+        df = pd.read_parquet(folder / f"{name}.parquet")
+        date = {"subscribers": "join_date", "monthly_usage": "month", "vas_orders": "event_date",
+                "handset_events": "event_date"}.get(name)
+        tables[name] = df if date is None else df[pd.to_datetime(df[date]) <= cut].reset_index(drop=True)
+    return tables
+
+
+def test_the_out_of_time_training_data_use_nothing_after_their_snapshot(pipe, province):
+    train = pipe.plan.train_snapshot
+    assert (train, pipe.plan.eval_snapshot) == ("2026-07", "2026-10")
+    short = _truncate(province, "2026-07-31")
+    full = build_snapshot(province, "mobile_newspaper", train, 3)
+    cut = build_snapshot(short, "mobile_newspaper", train, 3)
+    pd.testing.assert_frame_equal(full.frame, cut.frame)
+    pd.testing.assert_frame_equal(full.sample.rows, cut.sample.rows)
+    pd.testing.assert_frame_equal(full.preferences, cut.preferences)
+    # the later data do exist and do matter at T: the check is not vacuous
+    assert len(pd.read_parquet(province / "vas_orders.parquet")) > len(short["vas_orders"])
+    assert build_snapshot(short, "mobile_newspaper", "2026-10", 3).sample.composition != pipe.composition
+
+
+# ------------------------------------------------------------------ validation
+def test_out_of_time_validation_compares_three_models_on_the_same_users(pipe):
+    v = pipe.validation
+    assert tuple(v.results) == MODEL_NAMES
+    n = {r["n"] for r in v.results.values()}
+    assert n == {v.composition.potential} and sum(v.outcomes.values()) == v.composition.potential
+    assert {r["positives"] for r in v.results.values()} == {v.outcomes["stable"]}
+    assert v.composition.snapshot == "2026-07"
+    s = v.summary()
+    assert s["model"].tolist() == list(MODEL_NAMES)
+    assert ((s["auc"] > 0.5) & (s["auc"] <= 1)).all()
+    assert s["list_share"].iloc[0] == pytest.approx(0.1, abs=1e-3)
+    assert set(v.gains()) == set(MODEL_NAMES) and set(v.calibration()) == set(MODEL_NAMES)
+    assert json.loads(json.dumps(v.to_dict()))["plan"]["horizon"] == 3
+
+
+# ------------------------------------------------------------------ scores and registry
+def test_scores_cover_every_potential_customer_best_first(pipe):
+    s = pipe.scores
+    assert tuple(s.columns) == SCORE_COLUMNS
+    assert len(s) == pipe.composition.potential
+    assert s["rank"].tolist() == list(range(1, len(s) + 1))
+    assert (np.diff(s["score"].to_numpy()) <= 0).all()
+    assert s["decile"].min() == 1 and s["decile"].max() == 10
+    assert set(s["edition"]) <= set(pipe.editions["edition"]) and (s["edition"] != s["edition_2"]).all()
+    assert s["reason_1"].head(20).notna().all()
+    assert len(pipe.target_list()) == round(0.1 * len(s))
+
+
+def test_registry_round_trip_gives_identical_scores(pipe, province):
+    folder = pipe.paths["model"]
+    assert (folder / PROVINCE_FILE).is_file() and (folder / "model.txt").is_file()
+    written = pd.read_parquet(pipe.paths["scores"])
+    pd.testing.assert_frame_equal(written, pipe.scores, check_dtype=False, check_exact=True)
+    again = score_province(province, folder, "2026-10")
+    pd.testing.assert_frame_equal(again, pipe.scores, check_exact=True)
+    model = load_model(folder)
+    X = pipe.snapshot_data().frame.loc[pipe.scores["subscriber_id"].to_numpy()].reset_index()
+    direct = score(model, X, "subscriber_id", reasons=0)
+    assert direct["score"].tolist() == pipe.scores["score"].tolist()
+    card = load_card(folder)
+    assert card["label"]["stable_months"] == 3 and card["model"]["training_window"]["to"] == "2026-10"
+    assert card["metrics"]["out_of_time"]["summary"][0]["model"] == "model"
+    assert "vas_fam_mobile_newspaper_active" in card["metrics"]["excluded_features"]
+    assert card["rules"] and card["importance"]
+    model2, spec = load_province_model(folder)
+    assert spec["columns"] == pipe.columns and model2.best_iteration_ == pipe.model.best_iteration_
+
+
+def test_load_province_model_needs_a_province_folder(tmp_path):
+    with pytest.raises(ParameterError, match="holds no province.json"):
+        load_province_model(tmp_path)
+
+
+# ------------------------------------------------------------------ explanations
+def test_rules_reproduce_their_stated_counts_on_the_model_sample(pipe):
+    X, y = pipe.training_frame()
+    assert pipe.explanation.rules
+    for rule in pipe.explanation.rules:
+        mask = rule.mask(X)
+        assert int(mask.sum()) == rule.size
+        assert float(y[mask].sum()) == rule.positives
+        assert len(X.query(rule.to_query())) == rule.size
+    imp = pipe.explanation.importance
+    assert set(imp["feature"]) == set(pipe.columns) and "mean_abs_shap" in imp.columns
+
+
+def test_feature_labels_name_catalogue_and_preference_columns():
+    en, zh = feature_labels("en"), feature_labels("zh")
+    assert en("content_pref_news") == "Preference for News content (smoothed)"
+    assert zh("content_pref_edition_top") == "最匹配版本的内容偏好"
+    assert en("gprs_mb_mean").startswith("GPRS/WAP data traffic")
+    assert en("not_a_feature") == "not_a_feature"
+
+
+# ------------------------------------------------------------------ narrative and tables
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_story_fills_its_narrative(pipe, province, lang):
+    from workbench.i18n import set_language
+
+    set_language(lang)
+    bench = benchmark_against_truth(pipe, source=province)
+    for section in ("sample", "validation", "baselines", "gains", "importance", "rules", "reasons", "preference",
+                    "editions", "saved"):
+        key, values = story(pipe, section)
+        assert narrative(key, lang, **values)
+    key, values = story(pipe, "truth", truth=bench)
+    assert key == "t03.truth.story" and narrative(key, lang, **values)
+    assert story(pipe, "truth", truth=None) == ("t03.truth.none", {})
+    with pytest.raises(ParameterError, match="'section' parameter must be one of"):
+        story(pipe, "everything")
+
+
+def test_tables_for_the_template(pipe):
+    assert composition_table(pipe, "en").columns.tolist() == ["Item", "Users", "Share"]
+    ex = exclusion_table(pipe, "en")
+    assert len(ex) == len(pipe.excluded) and ex.columns.tolist() == ["Feature", "Meaning", "Why excluded"]
+    assert validation_table(pipe, "en").iloc[:, 0].tolist() == ["Target model", "Logistic baseline", "Rules baseline"]
+    assert len(gains_display(pipe, lang="en")) == 10
+    assert len(rules_display(pipe, "en")) == len(pipe.explanation.rules)
+    ex5 = example_reasons(pipe, 5, "en")
+    assert len(ex5) == 5 and ex5["Edition"].iloc[0] in {"News", "Sports", "Finance", "Entertainment"}
+    reg = registry_table(pipe.paths["model"], "en")
+    assert reg["Item"].tolist()[0] == "Model folder"
+    with pytest.raises(ParameterError, match="'name' parameter must be one of"):
+        gains_display(pipe, "forest")
+
+
+# ------------------------------------------------------------------ oracle benchmark
+def test_truth_benchmark_against_the_oracle(pipe, province):
+    bench = benchmark_against_truth(pipe, source=province)
+    assert bench["contender"].tolist() == ["model", "oracle"]
+    assert bench["users"].tolist() == [len(pipe.scores)] * 2
+    assert bench.loc[1, "auc_ratio"] == 1.0 and bench.loc[1, "lift_ratio"] == 1.0
+    assert 0.5 < bench.loc[0, "auc"] < 1
+    assert benchmark_display(bench, "en").columns[0] == "Contender"
+    assert benchmark_display(None) is None
+    assert benchmark_against_truth(pipe, truth_folder=province) is None        # no truth there
+    with pytest.raises(DataValidationError, match="not in the truth"):
+        truth_benchmark(pd.DataFrame({"subscriber_id": [10**9], "score": [0.5]}), province.with_name("province_truth"))
+    with pytest.raises(DataValidationError, match="truth lacks"):
+        truth_benchmark(pipe.scores, pd.DataFrame({"subscriber_id": [1], "x": [0]}))
+
+
+# ------------------------------------------------------------------ errors
+def test_pipeline_parameter_errors(province):
+    with pytest.raises(ParameterError, match="'snapshot' parameter must be a month with data"):
+        ProvincePipeline(province, snapshot="2027-01", progress=False)
+    with pytest.raises(ParameterError, match="the data start in 2026-05"):
+        ProvincePipeline(province, snapshot="2026-10", horizon=6, progress=False)
+    with pytest.raises(ParameterError, match="'list_size' parameter must be a share"):
+        ProvincePipeline(province, list_size=0, progress=False)
+    with pytest.raises(ParameterError, match="'product' parameter must be one of"):
+        ProvincePipeline(province, product="newspaper", progress=False)
+    with pytest.raises(ParameterError, match="'prior' parameter must be one of"):
+        ProvincePipeline(province, preference_prior="world", progress=False)
+    with ProvincePipeline(province, progress=False) as fresh:
+        with pytest.raises(ParameterError, match="call train"):
+            fresh.score()
+        with pytest.raises(ParameterError, match="run validate"):
+            validation_table(fresh)
