@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         rc = args.func(args)
-    except WorkbenchError as exc:
+    except (WorkbenchError, FileNotFoundError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return int(rc or 0)
