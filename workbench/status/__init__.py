@@ -8,6 +8,9 @@ DataFrame; :mod:`workbench.viz.status` draws them.
 >>> from workbench.status import product_kpis, penetration   # doctest: +SKIP
 >>> product_kpis("sample_data/province", "mobile_newspaper")   # doctest: +SKIP
 """
+from workbench.status import analysis, goal
+from workbench.status.analysis import *  # noqa: F401,F403 - scope, findings, story (template 01)
+from workbench.status.goal import *  # noqa: F401,F403 - goal proposal and check (template 02)
 from workbench.status.drivers import (
     MISSING, Binning, fit_binning, information_value, model_sample, own_feature_names, uptake_drivers, woe_table,
 )
@@ -25,4 +28,5 @@ __all__ = [
     "information_value", "woe_table", "fit_binning", "Binning", "uptake_drivers", "own_feature_names",
     "model_sample", "MISSING",
     "potential", "potential_funnel", "fit_lookalike", "Lookalike", "FUNNEL_STAGES",
+    *analysis.__all__, *goal.__all__,
 ]
