@@ -161,11 +161,15 @@ def test_segment_branches_and_brands_of_the_target_group():
         plan_campaign(spec, tiny_scores(), tiny_province(), as_of=TINY_AS_OF, executors={}, progress=False)
 
 
-def test_candidates_carry_branch_brand_reasons_and_edition():
-    cands = candidate_frame(tiny_scores(), tiny_province())
-    assert list(cands.columns) == ["subscriber_id", "score", "reason_1", "reason_2", "edition", "branch_id", "brand"]
-    assert cands["branch_id"].tolist()[-2:] == ["kashgar", "hami"]
-    assert join_reasons(cands).tolist()[5:7] == ["r6", "r7; s"]
+def test_candidates_carry_branch_and_brand_and_reasons_join():
+    cands = candidate_frame(tiny_scores().iloc[::-1], tiny_province())
+    assert list(cands.columns) == ["subscriber_id", "score", "branch_id", "brand"]
+    assert cands["subscriber_id"].tolist() == list(range(12, 0, -1))   # the order of the scores
+    assert cands["branch_id"].tolist()[:2] == ["hami", "kashgar"] and set(cands["brand"]) == {"mzone"}
+    assert join_reasons(tiny_scores()).tolist()[5:7] == ["r6", "r7; s"]
+    src = tiny_province()
+    src["subscribers"].loc[0, "brand"] = "unknown_brand"   # outside the vocabulary: still carried as text
+    assert candidate_frame(tiny_scores(), src)["brand"].tolist()[:2] == ["unknown_brand", "mzone"]
 
 
 def test_scores_the_data_does_not_know_or_bad_scores_are_named():

@@ -53,7 +53,7 @@ import math
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,7 +71,7 @@ from workbench.campaign.power import DetectableLift, PowerCheck, check_control_p
 from workbench.campaign.spec import (
     BY_PREFERENCE, CampaignSpec, ChannelSpec, ContactPolicy, Goal, Offer, TargetGroup, UniversalControl,
 )
-from workbench.data.tables import BRANCHES, CAPABILITIES, table
+from workbench.data.tables import BRANCHES, BRANDS, CAPABILITIES, table
 from workbench.errors import DataValidationError, ParameterError
 
 __all__ = [
@@ -612,13 +612,8 @@ def _scores_frame(scores, score_col: str) -> pd.DataFrame:
             f"e.g. {scores.loc[bad, score_col].head(5).tolist()}",
             [{"table": "scores", "column": score_col, "check": "in [0, 1]", "count": int(bad.sum()),
               "examples": scores.loc[bad, score_col].head(5).tolist()}])
-    out = pd.DataFrame({SUBSCRIBER_ID: pd.to_numeric(ids).astype("int64").to_numpy(),
-                        "score": s.astype(float).to_numpy()})
-    for c in _reason_columns(scores):
-        out[c] = scores[c].astype("str").to_numpy()
-    if _EDITION in scores.columns:
-        out[_EDITION] = scores[_EDITION].astype("str").to_numpy()
-    return out
+    return pd.DataFrame({SUBSCRIBER_ID: pd.to_numeric(ids).astype("int64").to_numpy(),
+                         "score": s.astype(float).to_numpy()})
 
 
 def candidate_frame(scores: pd.DataFrame, source, *, score_col: str = "score") -> pd.DataFrame:
@@ -627,15 +622,14 @@ def candidate_frame(scores: pd.DataFrame, source, *, score_col: str = "score") -
     Parameters
     ----------
     scores : DataFrame
-        ``subscriber_id`` and ``score_col`` (probabilities); ``reason_1`` ...
-        and ``edition`` are carried when present.
+        ``subscriber_id`` and ``score_col`` (probabilities).
     source : path, mapping, Source or duckdb connection
         The province data (needs ``subscribers``).
 
     Returns
     -------
     DataFrame
-        ``subscriber_id, score, [reason_1 ..., edition,] branch_id, brand`` in the order of ``scores``.
+        ``subscriber_id, score, branch_id, brand`` in the order of ``scores``.
 
     Raises
     ------
@@ -644,28 +638,38 @@ def candidate_frame(scores: pd.DataFrame, source, *, score_col: str = "score") -
         data does not know (scores of another extract).
     """
     frame = _scores_frame(scores, score_col)
+    vocab = {BRANCH_ID: list(_BRANCH_IDS), BRAND: list(BRANDS)}
+    join = f'FROM subscribers s JOIN _wb_scored c ON c."{SUBSCRIBER_ID}" = s."{SUBSCRIBER_ID}"'
     with _connection(source) as con:
         _require_tables(con, ("subscribers",), "candidate_frame")
         con.register("_wb_scored", frame[[SUBSCRIBER_ID]])
         try:
+            # codes of the data model's vocabularies travel faster than a million strings ...
             info = con.execute(
-                f'SELECT s."{SUBSCRIBER_ID}", CAST(s."{BRANCH_ID}" AS VARCHAR) AS "{BRANCH_ID}", '
-                f'CAST(s."{BRAND}" AS VARCHAR) AS "{BRAND}" '
-                f'FROM subscribers s JOIN _wb_scored c ON c."{SUBSCRIBER_ID}" = s."{SUBSCRIBER_ID}"').df()
+                f'SELECT s."{SUBSCRIBER_ID}", '
+                + ", ".join(f'coalesce(list_position(${c}, CAST(s."{c}" AS VARCHAR)), 0) AS "{c}"' for c in vocab)
+                + f" {join}", vocab).df()
+            if all((info[c] > 0).all() for c in vocab):
+                for c, values in vocab.items():
+                    info[c] = np.asarray(values, dtype=object)[info[c].to_numpy() - 1]
+            else:   # ... a value outside them (the data was not validated) comes as text
+                info = con.execute(f'SELECT s."{SUBSCRIBER_ID}", '
+                                   + ", ".join(f'CAST(s."{c}" AS VARCHAR) AS "{c}"' for c in vocab)
+                                   + f" {join}").df()
         finally:
             con.unregister("_wb_scored")
-    out = frame.merge(info, on=SUBSCRIBER_ID, how="left", validate="one_to_one")
-    unknown = out[BRANCH_ID].isna()
+    pos = pd.Index(info[SUBSCRIBER_ID].to_numpy()).get_indexer(frame[SUBSCRIBER_ID].to_numpy())
+    unknown = pos < 0
     if unknown.any():
-        examples = out.loc[unknown, SUBSCRIBER_ID].head(5).tolist()
+        examples = frame.loc[unknown, SUBSCRIBER_ID].head(5).tolist()
         raise DataValidationError(
             f"scores: {int(unknown.sum())} scored subscriber id(s) are not in the data's subscribers table, e.g. "
             f"{examples}; the scores must come from the same extract as the data",
             [{"table": "scores", "column": SUBSCRIBER_ID, "check": "in subscribers", "count": int(unknown.sum()),
               "examples": examples}])
     for col in (BRANCH_ID, BRAND):
-        out[col] = out[col].astype("str")
-    return out
+        frame[col] = pd.Series(info[col].to_numpy()[pos], dtype="str").to_numpy()
+    return frame
 
 
 def capable_subscribers(source, as_of, family: str, product_id: str | None = None) -> np.ndarray | None:
@@ -908,22 +912,23 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
     if baseline_size is not None:
         check_int("baseline_size", baseline_size, 1)
     clock = _Clock(progress)
+    stack = ExitStack()
     try:
-        with _connection(source) as con:
-            _require_tables(con, _TABLES_NEEDED, "plan_campaign")
-            # 1. candidates
-            cands = candidate_frame(scores, con, score_col=score_col)
-            n_cand = len(cands)
-            clock.done("candidates")
+        con = stack.enter_context(_connection(source))
+        _require_tables(con, _TABLES_NEEDED, "plan_campaign")
+        # 1. candidates
+        cands = candidate_frame(scores, con, score_col=score_col)
+        n_cand = len(cands)
+        clock.done("candidates")
 
-            # 2. segment and 3. contact policy
-            branches = spec.target.branches or spec.campaign_branches
-            in_segment = cands[BRANCH_ID].isin(branches)
-            if spec.target.brands:
-                in_segment &= cands[BRAND].isin(spec.target.brands)
-            segment = cands.loc[in_segment.to_numpy()].reset_index(drop=True)
-            subs = active_subscribers(con, spec.offer.family, at=day.date().isoformat())[SUBSCRIBER_ID].to_numpy()
-            capable = capable_subscribers(con, day, spec.offer.family, spec.offer.product_id)
+        # 2. segment and 3. contact policy
+        branches = spec.target.branches or spec.campaign_branches
+        in_segment = cands[BRANCH_ID].isin(branches)
+        if spec.target.brands:
+            in_segment &= cands[BRAND].isin(spec.target.brands)
+        segment = cands.loc[in_segment.to_numpy()].reset_index(drop=True)
+        subs = active_subscribers(con, spec.offer.family, at=day.date().isoformat())[SUBSCRIBER_ID].to_numpy()
+        capable = capable_subscribers(con, day, spec.offer.family, spec.offer.product_id)
         parts = [contact_history(store, user=user)] if store is not None else []
         if contacts is not None:
             require_columns(contacts, "contacts", [SUBSCRIBER_ID, CONTACT_DATE])
@@ -1025,16 +1030,19 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
         if len(assigned):
             assigned[SCORE_BAND] = both[SCORE_BAND].iloc[: len(assigned)].to_numpy()
         ids = both[SUBSCRIBER_ID].to_numpy()
-        extra = cands.loc[cands[SUBSCRIBER_ID].isin(ids)].set_index(SUBSCRIBER_ID)
+        at = pd.Index(pd.to_numeric(scores[SUBSCRIBER_ID]).to_numpy()).get_indexer(ids)
+        extra = scores.iloc[at].set_index(pd.Index(ids, name=SUBSCRIBER_ID))
         reasons = join_reasons(extra) if _reason_columns(extra) else None
-        editions = extra[_EDITION] if (_EDITION in extra.columns and spec.offer.by_preference) else None
-        rows = build_list(both, msisdn=phone_numbers(source, ids) if len(ids) else None, reasons=reasons,
+        editions = extra[_EDITION].astype("str") if (_EDITION in extra.columns and spec.offer.by_preference) \
+            else None
+        rows = build_list(both, msisdn=phone_numbers(con, ids) if len(ids) else None, reasons=reasons,
                           editions=editions, edition=spec.offer.edition, free_months=spec.offer.free_months,
                           lang=lang)
         loads = workload(assigned) if len(assigned) else pd.DataFrame(columns=[BRANCH_ID, "channel", EXECUTOR,
                                                                                "total"])
         clock.done("lists")
     finally:
+        stack.close()
         clock.close()
 
     groups = pd.DataFrame({
