@@ -108,7 +108,7 @@ def resolve_scheduler(scheduler=None):
 
 
 def local_cluster(n_workers: int = 2, *, memory_limit="4GiB", threads_per_worker: int = 1,
-                  local_directory: str | None = None):
+                  local_directory: str | None = None, dashboard: bool = False):
     """A :class:`distributed.LocalCluster` whose every server binds 127.0.0.1.
 
     Parameters
@@ -123,11 +123,15 @@ def local_cluster(n_workers: int = 2, *, memory_limit="4GiB", threads_per_worker
         Threads of each worker.
     local_directory : str, optional
         Where workers spill (default: Dask's temporary folder).
+    dashboard : bool
+        Serve the scheduler's Bokeh dashboard (127.0.0.1, a free port,
+        ``client.dashboard_link``).  Off by default; the scheduler's small HTTP
+        endpoint (health, metrics) still listens on 127.0.0.1.
 
     Returns
     -------
     distributed.LocalCluster
-        Scheduler and workers on 127.0.0.1, dashboard off.
+        Scheduler and workers on 127.0.0.1.
     """
     from distributed import LocalCluster
 
@@ -136,8 +140,8 @@ def local_cluster(n_workers: int = 2, *, memory_limit="4GiB", threads_per_worker
             raise ParameterError.invalid(name, "an integer >= 1", value)
     return LocalCluster(
         n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True, host=LOCAL_HOST,
-        dashboard_address=None, worker_dashboard_address=None, memory_limit=memory_limit,
-        local_directory=local_directory, silence_logs=40,
+        dashboard_address=f"{LOCAL_HOST}:0" if dashboard else None, worker_dashboard_address=None, memory_limit=memory_limit, local_directory=local_directory,
+        silence_logs=40,
     )
 
 

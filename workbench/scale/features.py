@@ -70,7 +70,7 @@ def _location(source) -> object:
 
 def subscriber_ranges(source, *, partitions: int | None = None,
                       partition_size: int = DEFAULT_PARTITION_SIZE) -> list[tuple[int, int]]:
-    """Half-open ``(lo, hi)`` subscriber-id ranges of about equal size covering every subscriber.
+    """Half-open ``(lo, hi)`` subscriber-id ranges of equal size covering every subscriber.
 
     Parameters
     ----------
@@ -110,9 +110,11 @@ def subscriber_ranges(source, *, partitions: int | None = None,
             return []
         k = partitions or max(1, -(-int(n) // size))
         cuts: list[int] = []
-        if k > 1:
-            qs = ", ".join(f"{i / k!r}" for i in range(1, k))
-            cuts = list(con.execute(f"SELECT quantile_disc({ID}, [{qs}]) FROM subscribers").fetchall()[0][0])
+        if k > 1:  # the ids at positions n*i/k of the sorted ids start the ranges
+            positions = ", ".join(str(int(n) * i // k) for i in range(1, k))
+            cuts = [r[0] for r in con.execute(
+                f"SELECT {ID} FROM (SELECT {ID}, row_number() OVER (ORDER BY {ID}) - 1 AS pos FROM subscribers) "
+                f"WHERE pos IN ({positions})").fetchall()]
     finally:
         con.close()
     bounds = sorted({int(lo), *(int(c) for c in cuts if lo < c <= hi), int(hi) + 1})

@@ -26,8 +26,9 @@ What differs
   broadcast to every worker, and a callback on each worker adds the newest
   tree's output to running validation scores and computes the same loss from
   the same numbers, so all workers stop at the same round.
-* Validation is always a held-out split (no cross-validation), and the split
-  is by id hash rather than stratified.
+* Validation is always a held-out split (no cross-validation), by id hash
+  rather than stratified; its share is ``min(validation_fraction,
+  max_validation_rows / rows in the parts)``.
 * Histogram bins are found from each worker's share of the data, so the model
   is not bit-identical to an in-process fit; its quality is (tests check
   the holdout AUC).
@@ -209,50 +210,65 @@ def _label_part(df: pd.DataFrame, target: str, classes: np.ndarray) -> pd.Series
                      name=target)
 
 
-def _split_part(df: pd.DataFrame, id_col: str, seed: int, share: float, validation: bool) -> pd.DataFrame:
+def _uniform(ids: np.ndarray, seed: int) -> np.ndarray:
+    """The validation draw of each id (fixed by the seed, independent of partitioning)."""
     from workbench.campaign.control import hash_uniform
 
-    u = hash_uniform(df[id_col].to_numpy(), seed, salt="workbench.scale.validation")
-    return df[(u < share) if validation else (u >= share)]
+    return hash_uniform(ids, seed, salt="workbench.scale.validation")
 
 
-_COUNT_META = pd.DataFrame({"value": pd.Series(dtype="object"), "count": pd.Series(dtype="int64")})
+def _split_part(df: pd.DataFrame, id_col: str, seed: int, share: float) -> pd.DataFrame:
+    """The training rows of a partition: those whose draw is at least ``share``."""
+    return df[_uniform(df[id_col].to_numpy(), seed) >= share]
 
 
-def _query_part(df: pd.DataFrame, query: str) -> pd.DataFrame:
-    return df.query(query)
+def _query_part(df: pd.DataFrame, query: str, columns: list[str]) -> pd.DataFrame:
+    return df.query(query)[columns]
 
 
-def _count_part(df: pd.DataFrame, column: str, text: bool = False) -> pd.DataFrame:
-    """Value counts of one column of one partition (missing values counted as None unless ``text``)."""
-    s = as_text(df[column]) if text else df[column]
-    vc = s.astype(object).value_counts(dropna=text)
-    return pd.DataFrame({"value": vc.index.to_numpy(dtype=object), "count": vc.to_numpy(dtype=np.int64)})
+def _counts(s: pd.Series, text: bool) -> pd.Series:
+    """Value counts (as text, missing dropped, for a categorical feature; as is, missing kept, for the label)."""
+    return (as_text(s) if text else s.astype(object)).value_counts(dropna=text)
 
 
-def _sum_counts(parts: pd.DataFrame) -> pd.Series:
-    """Counts summed over partitions: a Series indexed by value (missing values as NaN)."""
-    if parts.empty:
+def _summary_part(df: pd.DataFrame, target: str, cats: list[str], id_col: str, seed: int, share: float) -> dict:
+    """One pass over a partition: label counts, category counts and the validation rows."""
+    return {
+        "target": _counts(df[target], False),
+        "levels": {c: _counts(df[c], True) for c in cats},
+        "valid": df[_uniform(df[id_col].to_numpy(), seed) < share],
+    }
+
+
+def _add(series: list[pd.Series]) -> pd.Series:
+    """Counts summed over partitions (missing values kept as their own key)."""
+    series = [x for x in series if len(x)]
+    if not series:
         return pd.Series(dtype="int64")
-    return parts.groupby("value", dropna=False, sort=False)["count"].sum()
+    both = pd.concat(series)
+    return both.groupby(both.index, dropna=False, sort=False).sum()
 
 
-def _specs(ddf, features: list[str], client, max_levels: int) -> list[FeatureSpec]:
-    """The schema of ``infer_features`` with category levels counted over every partition."""
-    meta = ddf._meta[features]
-    specs = infer_features(meta, max_levels=max_levels)
-    cats = [s.name for s in specs if s.kind == CATEGORICAL]
-    if not cats:
-        return specs
-    futures = client.compute([ddf.map_partitions(_count_part, c, True, meta=_COUNT_META) for c in cats])
-    totals = {name: _sum_counts(fut.result()) for name, fut in zip(cats, futures)}
+def _summary(ddf, target: str, features: list[str], id_col: str, seed: int, share: float, client,
+             max_levels: int) -> tuple[pd.Series, list[FeatureSpec], pd.DataFrame]:
+    """Label counts, the input schema (levels counted over every partition) and the validation rows."""
+    import dask
+
+    specs = infer_features(ddf._meta[features], max_levels=max_levels)
+    cats = [f.name for f in specs if f.kind == CATEGORICAL]
+    parts = client.compute([dask.delayed(_summary_part)(part, target, cats, id_col, seed, share)
+                            for part in ddf.to_delayed()])
+    results = [f.result() for f in parts]
+    counts = _add([r["target"] for r in results])
+    totals = {c: _add([r["levels"][c] for r in results]) for c in cats}
     out = []
-    for s in specs:
-        if s.kind == CATEGORICAL:
-            order = sorted(totals[s.name].items(), key=lambda kv: (-kv[1], kv[0]))[:max_levels]
-            s = FeatureSpec(s.name, CATEGORICAL, tuple(str(k) for k, _ in order), s.dtype)
-        out.append(s)
-    return out
+    for f in specs:
+        if f.kind == CATEGORICAL:
+            order = sorted(totals[f.name].items(), key=lambda kv: (-kv[1], kv[0]))[:max_levels]
+            f = FeatureSpec(f.name, CATEGORICAL, tuple(str(k) for k, _ in order), f.dtype)
+        out.append(f)
+    valid = pd.concat([r["valid"] for r in results], ignore_index=True)
+    return counts, out, valid
 
 
 def _check_data(columns: list[str], target: str, id_col: str, features, exclude) -> list[str]:
@@ -345,11 +361,18 @@ def _fit_dask(client, files, target, id_col, features, query, template, max_vali
 
     template._check_params()
     seed = int(template.random_state) if isinstance(template.random_state, numbers.Integral) else 0
-    ddf = dd.read_parquet([str(f) for f in files], columns=list(dict.fromkeys([id_col, target, *features])))
-    if query:
-        ddf = ddf.map_partitions(_query_part, query, meta=ddf._meta)
-    # (dask.dataframe's value_counts on this dask version loses persisted inputs; count per partition instead)
-    counts = _sum_counts(client.compute(ddf.map_partitions(_count_part, target, meta=_COUNT_META)).result())
+    needed = list(dict.fromkeys([id_col, target, *features]))
+    ddf = dd.read_parquet([str(f) for f in files], columns=None if query else needed)
+    if query:  # the query may read any column; keep only the needed ones after it
+        ddf = ddf.map_partitions(_query_part, query, needed, meta=ddf._meta[needed])
+    # the held-out share is fixed from the files' row count (before any query), so that one pass over the
+    # data gives the label counts, the category levels and the validation rows, and the client never holds
+    # more than about max_validation_rows rows
+    import pyarrow.parquet as pq
+
+    stored = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    share = min(float(template.validation_fraction), max_validation_rows / max(stored, 1))
+    counts, specs, valid = _summary(ddf, target, features, id_col, seed, share, client, template.max_levels)
     if counts.index.isna().any():
         raise DataValidationError(f"the target column {target!r} has {int(counts[counts.index.isna()].sum())} "
                                   "missing value(s): every training row needs a label.")
@@ -359,11 +382,8 @@ def _fit_dask(client, files, target, id_col, features, query, template, max_vali
     classes = np.sort(pd.Index(list(counts.index)).to_numpy())
     n_rows = int(counts.sum())
     n_min = int(counts.min())
-    specs = _specs(ddf, features, client, template.max_levels)
 
-    share = min(float(template.validation_fraction), max_validation_rows / n_rows)
-    valid = client.compute(ddf.map_partitions(_split_part, id_col, seed, share, True, meta=ddf._meta)).result()
-    train = ddf.map_partitions(_split_part, id_col, seed, share, False, meta=ddf._meta)
+    train = ddf.map_partitions(_split_part, id_col, seed, share, meta=ddf._meta)
     y_val = np.searchsorted(classes, valid[target].to_numpy()).astype(np.float64)
     X_val = encode_frame(valid, specs, table="the validation rows")
     n_val_min = int(min(y_val.sum(), len(y_val) - y_val.sum()))
