@@ -250,6 +250,8 @@ def _check_list_size(list_size):
         return int(list_size)
     if isinstance(list_size, (float, np.floating)) and 0 < list_size <= 1:
         return float(list_size)
+    if isinstance(list_size, (float, np.floating)) and list_size > 1 and float(list_size).is_integer():
+        return int(list_size)          # a count typed where the default is a share (papermill / URL parameters)
     raise ParameterError.invalid("list_size", "a share in (0, 1] or a count >= 1", list_size)
 
 
