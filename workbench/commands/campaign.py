@@ -59,7 +59,8 @@ def register(subparsers) -> None:
     rate.add_argument("--goal", metavar="FILE", help="goal.json of template 02: the scores are recalibrated so that "
                       "its look-alikes convert at its expected rate over the response window")
     rate.add_argument("--baseline-rate", type=float, metavar="RATE", help="mean response rate of the list "
-                      "without contact; the scores are recalibrated to it")
+                      "without contact; the scores are recalibrated to it (without --goal or --baseline-rate the "
+                      "scores are taken as response rates)")
     p.add_argument("--store", metavar="URL", help="store to read recorded contacts and executors from "
                    "(default: none; no contact history, placeholder executors)")
     p.add_argument("--dnd", metavar="FILE", help="do-not-disturb list (.csv or .parquet with subscriber_id)")
