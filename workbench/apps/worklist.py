@@ -1,0 +1,385 @@
+"""The executor app: choose a campaign, work the own list, record each contact, watch progress.
+
+Compute and I/O are plain functions and one small class, so they are tested
+without a browser; :func:`executor_app` assembles the widgets (the notebook's
+last expression displays it):
+
+- :func:`worklist_grid_frame` - the rows of :meth:`Store.worklist` the grid shows,
+  with catalogue headers (the store decides which rows the user may see);
+- :class:`ResultForm` - one submitted form: a ``client_request_id`` made once per
+  form and kept after a failed write, so a retry never writes a duplicate.  The
+  concurrency test drives this class, the same path the app's button takes;
+- :func:`progress_summary` and :func:`progress_figure` - own / scope progress,
+  always re-read from :meth:`Store.progress` after a write, never from widget state;
+- :func:`plain_message` - an exception as a sentence for the page.
+
+The grid is itables' ``ITable`` widget (``maxBytes=0``: every row is sent;
+rows are real DOM elements with sorting, search and paging).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import uuid
+
+import pandas as pd
+
+from workbench.apps.widgets import branch_label, role_label, sign_out_link
+from workbench.errors import AccessDenied, ParameterError, WorkbenchError
+from workbench.i18n import get_language, labels_for, t
+from workbench.store import CONTACT_RESULTS, RecordedResult, Store, User
+
+__all__ = [
+    "GRID_COLUMNS",
+    "TIME_FORMAT",
+    "worklist_grid_frame",
+    "campaign_options",
+    "parse_contacted_at",
+    "ResultForm",
+    "progress_summary",
+    "progress_figure",
+    "plain_message",
+    "display_figure",
+    "executor_app",
+]
+
+#: Worklist columns the grid shows, in order (``member_id`` first: the row's key).
+GRID_COLUMNS: tuple[str, ...] = (
+    "member_id", "msisdn_masked", "score_band", "reasons", "edition", "talking_points", "channel", "contacts",
+    "last_result",
+)
+#: How the contact time is typed in the form.
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+_PREFIX = "app_executor"
+
+
+def _lang(lang: str | None) -> str:
+    return lang or get_language()
+
+
+def campaign_options(store: Store, user: User, lang: str | None = None) -> list[tuple[str, int]]:
+    """``(label, campaign_id)`` of the released campaigns ``user`` may see (the store filters), newest first."""
+    campaigns = store.visible_campaigns(user)
+    campaigns = campaigns[campaigns["status"] != "draft"]
+    return [(f"{name} (#{int(cid)})", int(cid)) for cid, name in zip(campaigns["campaign_id"], campaigns["name"])]
+
+
+def worklist_grid_frame(worklist: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """The grid's table: :data:`GRID_COLUMNS` of a :meth:`Store.worklist` frame, headers from the catalogue.
+
+    Contact results and channels are shown by their labels; the row order is kept.
+
+    Raises
+    ------
+    ParameterError
+        When ``worklist`` lacks one of :data:`GRID_COLUMNS`.
+    """
+    lang = _lang(lang)
+    missing = [c for c in GRID_COLUMNS if c not in worklist.columns]
+    if missing:
+        raise ParameterError(f"The worklist table must have the columns {list(GRID_COLUMNS)}; missing {missing}. "
+                             f"Got columns {list(worklist.columns)}.")
+    frame = worklist.loc[:, list(GRID_COLUMNS)].reset_index(drop=True).copy()
+    results = labels_for(f"{_PREFIX}.result", lang)
+    channels = labels_for("channel", lang)
+    frame["last_result"] = frame["last_result"].map(lambda r: results.get(r, "") if isinstance(r, str) else "")
+    frame["channel"] = frame["channel"].map(lambda c: channels.get(c, c) if isinstance(c, str) else "")
+    for col in ("msisdn_masked", "score_band", "reasons", "edition", "talking_points"):
+        frame[col] = frame[col].astype("object").where(frame[col].notna(), "").astype(str)
+    frame["member_id"] = frame["member_id"].astype("int64")
+    frame["contacts"] = frame["contacts"].astype("int64")
+    headers = labels_for(f"{_PREFIX}.column", lang)
+    return frame.rename(columns={c: headers[c] for c in GRID_COLUMNS})
+
+
+def parse_contacted_at(text: str) -> dt.datetime:
+    """The contact time typed as :data:`TIME_FORMAT` (local wall time is taken as UTC+8, the province's clock).
+
+    Raises
+    ------
+    ParameterError
+        When ``text`` does not match :data:`TIME_FORMAT`.
+    """
+    try:
+        local = dt.datetime.strptime(str(text).strip(), TIME_FORMAT)
+    except ValueError:
+        raise ParameterError.invalid("contacted_at", f"a time like {TIME_FORMAT!r}", text) from None
+    return local.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def now_text() -> str:
+    """The current time in the province (UTC+8) as :data:`TIME_FORMAT`."""
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime(TIME_FORMAT)
+
+
+class ResultForm:
+    """One contact-result form of one executor: submit, and retry without duplicates.
+
+    A ``client_request_id`` is made when the form starts; it stays the same
+    while writes fail (a retry sends it again, so the store keeps one row even
+    if the first write did reach it) and a fresh one is made after a success.
+
+    Parameters
+    ----------
+    store : Store
+        The campaign store (enforces who may write which row).
+    user : User
+        The signed-in user.
+
+    Examples
+    --------
+    >>> form = ResultForm(store, user)                                   # doctest: +SKIP
+    >>> form.submit(member_id, "accepted", "wants the sports edition")    # doctest: +SKIP
+    RecordedResult(result_id=1, member_id=7, created=True)
+    """
+
+    def __init__(self, store: Store, user: User):
+        self.store = store
+        self.user = user
+        self.request_id = uuid.uuid4().hex
+        self.pending: tuple | None = None
+
+    def submit(self, member_id: int, result: str, note: str = "",
+               contacted_at: dt.datetime | None = None) -> RecordedResult:
+        """Record the form; on success the next form gets a new request id.
+
+        A different member, result, note or time than the failed attempt before
+        counts as a new form (new request id).
+
+        Raises
+        ------
+        AccessDenied, ParameterError
+            From :meth:`Store.record_result` (row outside the user's scope, bad
+            value); the request id is kept for a retry.
+        """
+        if result not in CONTACT_RESULTS:
+            raise ParameterError.invalid("result", f"one of {list(CONTACT_RESULTS)}", result)
+        content = (int(member_id), result, note, contacted_at)
+        if self.pending is not None and self.pending != content:
+            self.request_id = uuid.uuid4().hex
+        self.pending = content
+        recorded = self.store.record_result(self.user, int(member_id), result, note, contacted_at,
+                                            client_request_id=self.request_id)
+        self.pending = None
+        self.request_id = uuid.uuid4().hex
+        return recorded
+
+
+def progress_summary(progress: pd.DataFrame) -> dict[str, float]:
+    """The ``total`` row of :meth:`Store.progress` as numbers (members, contacted, accepted and rates)."""
+    total = progress[progress["dimension"] == "total"]
+    if total.empty:
+        return {"members": 0, "contacted": 0, "accepted": 0, "contacted_rate": 0.0, "accepted_rate": 0.0}
+    row = total.iloc[0]
+    return {"members": int(row["members"]), "contacted": int(row["contacted"]), "accepted": int(row["accepted"]),
+            "contacted_rate": float(row["contacted_rate"]), "accepted_rate": float(row["accepted_rate"])}
+
+
+def progress_figure(progress: pd.DataFrame, user: User, lang: str | None = None):
+    """Bars of contacted % and accepted %: the user's own rows and (for managers) every executor in scope.
+
+    Parameters
+    ----------
+    progress : DataFrame
+        :meth:`Store.progress` for ``user`` (columns :data:`workbench.store.PROGRESS_COLUMNS`).
+    user : User
+        The signed-in user (their row is labelled "mine").
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    import plotly.graph_objects as go
+
+    lang = _lang(lang)
+    labels = labels_for(_PREFIX, lang)
+    total = progress[progress["dimension"] == "total"].assign(key=labels["progress_scope"])
+    executors = progress[progress["dimension"] == "executor"].copy()
+    executors["key"] = [labels["progress_own"] if k == user.name else str(k) for k in executors["key"]]
+    rows = pd.concat([total, executors[executors["key"] != labels["progress_scope"]]], ignore_index=True)
+    if len(executors) == 1 and executors["key"].iloc[0] == labels["progress_own"]:
+        rows = executors  # an executor's scope is their own rows: one bar pair is enough
+    fig = go.Figure()
+    for col, colour in (("contacted_rate", "#3e7cb1"), ("accepted_rate", "#2e933c")):
+        fig.add_bar(x=rows["key"].astype(str).tolist(), y=(rows[col] * 100).round(1).tolist(), name=labels[col],
+                    marker_color=colour, text=[f"{v * 100:.0f}%" for v in rows[col]], textposition="outside")
+    fig.update_layout(title=labels["chart_title"], barmode="group", height=320, yaxis_range=[0, 110],
+                      yaxis_ticksuffix="%", margin=dict(l=40, r=20, t=50, b=40), legend_orientation="h")
+    return fig
+
+
+def plain_message(exc: BaseException, lang: str | None = None) -> str:
+    """A sentence for the page: a refused write, a bad value, or a failure worth a retry."""
+    lang = _lang(lang)
+    if isinstance(exc, (AccessDenied, ParameterError)):
+        return t(f"{_PREFIX}.refused", lang=lang, reason=str(exc))
+    reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return t(f"{_PREFIX}.failed", lang=lang, reason=reason)
+
+
+def display_figure(fig) -> None:
+    """Display a plotly figure as plotly's mimetype only (Voila's plotly renderer draws it).
+
+    Unlike :func:`workbench.notebook.show` it never embeds plotly.js in the
+    output: inside an ``Output`` widget that would send megabytes on every refresh.
+    """
+    from IPython.display import display
+
+    display({"application/vnd.plotly.v1+json": fig.to_plotly_json(), "text/plain": repr(fig.layout.title.text)},
+            raw=True)
+
+
+def _html_message(text: str, kind: str) -> str:
+    colours = {"ok": "#1e6b2f", "error": "#a61b1b", "info": "#52606d"}
+    return (f'<div class="wb-message wb-message-{kind}" data-kind="{kind}" '
+            f'style="color:{colours[kind]};min-height:1.4em">{html.escape(text)}</div>')
+
+
+def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | None = None):
+    """The executor app's layout: campaign choice, worklist grid, result form, progress.
+
+    Parameters
+    ----------
+    store : Store
+        The campaign store; every read and write goes through it with ``user``.
+    user : User
+        The signed-in user (from :func:`workbench.apps.signed_in_user`).
+    campaign_id : int, default 0
+        Campaign to open first (0: the newest visible one).
+    lang : {"zh", "en"}, optional
+        Label language (default: the current one).
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Elements carry classes for the browser tests: ``wb-campaign``, ``wb-worklist``,
+        ``wb-selected``, ``wb-result``, ``wb-note``, ``wb-contacted-at``, ``wb-submit``,
+        ``wb-message``, ``wb-progress`` (``data-contacted`` / ``data-accepted``), ``wb-progress-chart``.
+    """
+    import ipywidgets as widgets
+    from itables.widget import ITable
+
+    lang = _lang(lang)
+    labels = labels_for(_PREFIX, lang)
+    header = widgets.HTML(
+        f'<h2 style="margin:0 0 .2em 0">{html.escape(labels["title"])}</h2>'
+        f'<div class="wb-signed-in">{html.escape(t(f"{_PREFIX}.signed_in_as", lang=lang, name=user.display_name or user.name, role=role_label(user.role, lang), branch=branch_label(user.branch_id, lang)))}'
+        f" · {sign_out_link(lang)}</div>"
+    )
+    message = widgets.HTML(_html_message("", "info"))
+    try:
+        options = campaign_options(store, user, lang)
+    except WorkbenchError as exc:
+        message.value = _html_message(t(f"{_PREFIX}.load_failed", lang=lang, reason=str(exc)), "error")
+        return widgets.VBox([header, message])
+    if not options:
+        message.value = _html_message(labels["no_campaign"], "info")
+        return widgets.VBox([header, message])
+    ids = [cid for _, cid in options]
+    chooser = widgets.Dropdown(options=options, value=campaign_id if campaign_id in ids else ids[0],
+                               description=labels["campaign"], layout=widgets.Layout(width="32em"))
+    chooser.add_class("wb-campaign")
+    list_heading = widgets.HTML()
+    try:  # the grid is made with its first rows: an anywidget model changed before its view exists may not render
+        first = store.worklist(user, chooser.value)
+    except WorkbenchError as exc:
+        message.value = _html_message(t(f"{_PREFIX}.load_failed", lang=lang, reason=str(exc)), "error")
+        return widgets.VBox([header, chooser, message])
+    grid = ITable(worklist_grid_frame(first, lang), maxBytes=0, select={"style": "single"}, pageLength=10,
+                  classes="display compact wb-grid")
+    grid.add_class("wb-worklist")
+    selected = widgets.HTML()
+    result = widgets.Dropdown(options=[(labels[f"result.{r}"], r) for r in CONTACT_RESULTS], value="reached",
+                              description=labels["result"])
+    result.add_class("wb-result")
+    note = widgets.Textarea(description=labels["note"], layout=widgets.Layout(width="32em", height="4em"))
+    note.add_class("wb-note")
+    contacted_at = widgets.Text(value=now_text(), description=labels["contacted_at"])
+    contacted_at.add_class("wb-contacted-at")
+    submit = widgets.Button(description=labels["submit"], button_style="primary", disabled=True)
+    submit.add_class("wb-submit")
+    progress_text = widgets.HTML()
+    chart = widgets.Output()
+    chart.add_class("wb-progress-chart")
+    state = {"worklist": pd.DataFrame(), "form": ResultForm(store, user)}
+
+    def show_selected() -> None:
+        rows = grid.selected_rows
+        if not rows or state["worklist"].empty or rows[0] >= len(state["worklist"]):
+            selected.value = f'<div class="wb-selected" data-member-id="">{html.escape(labels["nothing_selected"])}</div>'
+            submit.disabled = True
+            return
+        row = state["worklist"].iloc[rows[0]]
+        text = t(f"{_PREFIX}.selected", lang=lang, msisdn=row["msisdn_masked"] or "-", band=row["score_band"] or "-",
+                 edition=row["edition"] or "-")
+        selected.value = (f'<div class="wb-selected" data-member-id="{int(row["member_id"])}">'
+                          f"<b>{html.escape(text)}</b><br>{html.escape(str(row['talking_points'] or ''))}</div>")
+        submit.disabled = False
+
+    def refresh_progress() -> None:
+        progress = store.progress(user, chooser.value)
+        numbers = progress_summary(progress)
+        text = t(f"{_PREFIX}.progress_summary", lang=lang, members=numbers["members"],
+                 contacted=numbers["contacted"], accepted=numbers["accepted"],
+                 contacted_rate=f"{numbers['contacted_rate']:.0%}", accepted_rate=f"{numbers['accepted_rate']:.0%}")
+        progress_text.value = (
+            f'<h3>{html.escape(labels["progress_heading"])}</h3><div class="wb-progress" '
+            f'data-members="{numbers["members"]}" data-contacted="{numbers["contacted"]}" '
+            f'data-accepted="{numbers["accepted"]}">{html.escape(text)}</div>')
+        with chart:
+            chart.clear_output(wait=True)
+            display_figure(progress_figure(progress, user, lang))
+
+    def load(keep_selection: bool = False, worklist: pd.DataFrame | None = None) -> None:
+        if worklist is None:
+            worklist = store.worklist(user, chooser.value)
+            keep = list(grid.selected_rows) if keep_selection else []
+            grid.update(worklist_grid_frame(worklist, lang), selected_rows=keep)
+        state["worklist"] = worklist
+        list_heading.value = (f'<h3 class="wb-list-heading" data-rows="{len(worklist)}">'
+                              f'{html.escape(t(f"{_PREFIX}.list_heading", lang=lang, rows=len(worklist)))}</h3>'
+                              f'<div style="color:#52606d">{html.escape(labels["select_hint"])}</div>')
+        show_selected()
+        refresh_progress()
+
+    def guarded(action) -> None:
+        try:
+            action()
+        except Exception as exc:  # the page shows a sentence, never a traceback
+            message.value = _html_message(t(f"{_PREFIX}.load_failed", lang=lang, reason=str(exc).splitlines()[0]
+                                            if str(exc) else type(exc).__name__), "error")
+
+    def on_submit(_button) -> None:
+        rows = grid.selected_rows
+        if not rows:
+            message.value = _html_message(labels["select_first"], "error")
+            return
+        row = state["worklist"].iloc[rows[0]]
+        try:
+            when = parse_contacted_at(contacted_at.value)
+        except ParameterError:
+            message.value = _html_message(t(f"{_PREFIX}.bad_time", lang=lang, value=contacted_at.value), "error")
+            return
+        submit.disabled = True
+        try:
+            recorded = state["form"].submit(int(row["member_id"]), result.value, note.value, when)
+        except Exception as exc:  # shown as a sentence; the same request id is kept for the retry
+            retry = not isinstance(exc, (AccessDenied, ParameterError))
+            submit.description = labels["retry"] if retry else labels["submit"]
+            message.value = _html_message(plain_message(exc, lang), "error")
+            submit.disabled = False
+            return
+        key = "saved" if recorded.created else "already_saved"
+        message.value = _html_message(t(f"{_PREFIX}.{key}", lang=lang, msisdn=row["msisdn_masked"] or "-",
+                                        result=labels[f"result.{result.value}"]), "ok")
+        submit.description = labels["submit"]
+        note.value = ""
+        contacted_at.value = now_text()
+        guarded(lambda: load(keep_selection=True))
+
+    chooser.observe(lambda change: guarded(load), names="value")
+    grid.observe(lambda change: show_selected(), names="selected_rows")
+    submit.on_click(on_submit)
+    guarded(lambda: load(worklist=first))
+    form = widgets.VBox([selected, widgets.HBox([result, contacted_at]), note, submit, message])
+    return widgets.VBox([header, chooser, list_heading, grid, form, progress_text, chart])
