@@ -185,11 +185,10 @@ def _free_port(dask_worker=None) -> int:
         return int(s.getsockname()[1])
 
 
-def _machines(client, ports) -> str:
-    """``host:port`` for every worker (LightGBM's ``machines``)."""
+def _machines(client, workers: list[str], ports) -> str:
+    """``host:port`` of each of ``workers``, in order (LightGBM's ``machines``)."""
     from urllib.parse import urlparse
 
-    workers = sorted(client.scheduler_info()["workers"])
     if ports is None:
         found = client.run(_free_port, workers=workers)
         chosen = [found[w] for w in workers]
@@ -200,14 +199,7 @@ def _machines(client, ports) -> str:
     return ",".join(f"{urlparse(w).hostname}:{int(p)}" for w, p in zip(workers, chosen))
 
 
-def _encode_part(df: pd.DataFrame, specs: list[FeatureSpec]) -> pd.DataFrame:
-    m = encode_frame(df, specs, table="a training partition")
-    return pd.DataFrame(m, columns=[f"f{j}" for j in range(m.shape[1])], index=df.index)
-
-
-def _label_part(df: pd.DataFrame, target: str, classes: np.ndarray) -> pd.Series:
-    return pd.Series(np.searchsorted(classes, df[target].to_numpy()).astype(np.float64), index=df.index,
-                     name=target)
+LABEL = "__label__"
 
 
 def _uniform(ids: np.ndarray, seed: int) -> np.ndarray:
@@ -217,13 +209,10 @@ def _uniform(ids: np.ndarray, seed: int) -> np.ndarray:
     return hash_uniform(ids, seed, salt="workbench.scale.validation")
 
 
-def _split_part(df: pd.DataFrame, id_col: str, seed: int, share: float) -> pd.DataFrame:
-    """The training rows of a partition: those whose draw is at least ``share``."""
-    return df[_uniform(df[id_col].to_numpy(), seed) >= share]
-
-
-def _query_part(df: pd.DataFrame, query: str, columns: list[str]) -> pd.DataFrame:
-    return df.query(query)[columns]
+def _read(path: str, needed: list[str], query: str | None) -> pd.DataFrame:
+    """The rows (``query``) and columns (``needed``) of one part; the query may read any column."""
+    df = pd.read_parquet(path, columns=None if query else needed)
+    return df.query(query)[needed] if query else df
 
 
 def _counts(s: pd.Series, text: bool) -> pd.Series:
@@ -231,8 +220,10 @@ def _counts(s: pd.Series, text: bool) -> pd.Series:
     return (as_text(s) if text else s.astype(object)).value_counts(dropna=text)
 
 
-def _summary_part(df: pd.DataFrame, target: str, cats: list[str], id_col: str, seed: int, share: float) -> dict:
-    """One pass over a partition: label counts, category counts and the validation rows."""
+def _summary_part(path: str, needed: list[str], query: str | None, target: str, cats: list[str], id_col: str,
+                  seed: int, share: float) -> dict:
+    """One pass over a part: label counts, category counts and the validation rows."""
+    df = _read(path, needed, query)
     return {
         "target": _counts(df[target], False),
         "levels": {c: _counts(df[c], True) for c in cats},
@@ -240,8 +231,19 @@ def _summary_part(df: pd.DataFrame, target: str, cats: list[str], id_col: str, s
     }
 
 
+def _train_part(path: str, needed: list[str], query: str | None, id_col: str, seed: int, share: float,
+                specs: list[FeatureSpec], target: str, classes: np.ndarray) -> pd.DataFrame:
+    """The encoded training rows of a part (draw >= ``share``): ``f0 .. f{k-1}`` and the 0/1 label."""
+    df = _read(path, needed, query)
+    df = df[_uniform(df[id_col].to_numpy(), seed) >= share]
+    out = pd.DataFrame(encode_frame(df, specs, table="a training part"),
+                       columns=[f"f{j}" for j in range(len(specs))])
+    out[LABEL] = np.searchsorted(classes, df[target].to_numpy()).astype(np.float64)
+    return out
+
+
 def _add(series: list[pd.Series]) -> pd.Series:
-    """Counts summed over partitions (missing values kept as their own key)."""
+    """Counts summed over parts (missing values kept as their own key)."""
     series = [x for x in series if len(x)]
     if not series:
         return pd.Series(dtype="int64")
@@ -249,26 +251,15 @@ def _add(series: list[pd.Series]) -> pd.Series:
     return both.groupby(both.index, dropna=False, sort=False).sum()
 
 
-def _summary(ddf, target: str, features: list[str], id_col: str, seed: int, share: float, client,
-             max_levels: int) -> tuple[pd.Series, list[FeatureSpec], pd.DataFrame]:
-    """Label counts, the input schema (levels counted over every partition) and the validation rows."""
-    import dask
-
-    specs = infer_features(ddf._meta[features], max_levels=max_levels)
-    cats = [f.name for f in specs if f.kind == CATEGORICAL]
-    parts = client.compute([dask.delayed(_summary_part)(part, target, cats, id_col, seed, share)
-                            for part in ddf.to_delayed()])
-    results = [f.result() for f in parts]
-    counts = _add([r["target"] for r in results])
-    totals = {c: _add([r["levels"][c] for r in results]) for c in cats}
+def _schema(specs: list[FeatureSpec], totals: dict[str, pd.Series], max_levels: int) -> list[FeatureSpec]:
+    """``specs`` with the levels of each categorical feature ordered as ``infer_features`` orders them."""
     out = []
     for f in specs:
         if f.kind == CATEGORICAL:
             order = sorted(totals[f.name].items(), key=lambda kv: (-kv[1], kv[0]))[:max_levels]
             f = FeatureSpec(f.name, CATEGORICAL, tuple(str(k) for k, _ in order), f.dtype)
         out.append(f)
-    valid = pd.concat([r["valid"] for r in results], ignore_index=True)
-    return counts, out, valid
+    return out
 
 
 def _check_data(columns: list[str], target: str, id_col: str, features, exclude) -> list[str]:
@@ -357,22 +348,23 @@ def fit_target_model(data, target: str, *, id_col: str = ID, features=None, excl
 
 def _fit_dask(client, files, target, id_col, features, query, template, max_validation_rows, ports) -> TargetModel:
     import dask.dataframe as dd
+    import pyarrow.parquet as pq
     from lightgbm.dask import DaskLGBMClassifier
 
     template._check_params()
     seed = int(template.random_state) if isinstance(template.random_state, numbers.Integral) else 0
     needed = list(dict.fromkeys([id_col, target, *features]))
-    ddf = dd.read_parquet([str(f) for f in files], columns=None if query else needed)
-    if query:  # the query may read any column; keep only the needed ones after it
-        ddf = ddf.map_partitions(_query_part, query, needed, meta=ddf._meta[needed])
-    # the held-out share is fixed from the files' row count (before any query), so that one pass over the
-    # data gives the label counts, the category levels and the validation rows, and the client never holds
-    # more than about max_validation_rows rows
-    import pyarrow.parquet as pq
+    paths = [str(f) for f in files]
+    specs = infer_features(pd.read_parquet(paths[0], columns=features).head(0), max_levels=template.max_levels)
+    cats = [f.name for f in specs if f.kind == CATEGORICAL]
 
+    # One pass: label counts, category levels and the validation rows.  The held-out share is fixed from
+    # the files' row count (before any query), so the client never holds more than ~max_validation_rows rows.
     stored = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
     share = min(float(template.validation_fraction), max_validation_rows / max(stored, 1))
-    counts, specs, valid = _summary(ddf, target, features, id_col, seed, share, client, template.max_levels)
+    results = client.gather(client.map(_summary_part, paths, needed=needed, query=query, target=target, cats=cats,
+                                       id_col=id_col, seed=seed, share=share, pure=False))
+    counts = _add([r["target"] for r in results])
     if counts.index.isna().any():
         raise DataValidationError(f"the target column {target!r} has {int(counts[counts.index.isna()].sum())} "
                                   "missing value(s): every training row needs a label.")
@@ -380,36 +372,44 @@ def _fit_dask(client, files, target, id_col, features, query, template, max_vali
         raise DataValidationError(f"the target column {target!r} must have exactly two classes; found "
                                   f"{sorted(map(str, counts.index))}.")
     classes = np.sort(pd.Index(list(counts.index)).to_numpy())
-    n_rows = int(counts.sum())
-    n_min = int(counts.min())
-
-    train = ddf.map_partitions(_split_part, id_col, seed, share, meta=ddf._meta)
+    n_rows, n_min = int(counts.sum()), int(counts.min())
+    specs = _schema(specs, {c: _add([r["levels"][c] for r in results]) for c in cats}, template.max_levels)
+    valid = pd.concat([r["valid"] for r in results], ignore_index=True)
+    del results
     y_val = np.searchsorted(classes, valid[target].to_numpy()).astype(np.float64)
     X_val = encode_frame(valid, specs, table="the validation rows")
     n_val_min = int(min(y_val.sum(), len(y_val) - y_val.sum()))
-    n_train = n_rows - len(valid)
     validation = "holdout" if n_val_min >= 2 else "none"
-    if validation == "none":  # too few minority rows to stop on: train on everything, fixed rounds
-        train, n_train = ddf, n_rows
+    if validation == "none":  # too few minority rows to stop on: train on every row, fixed rounds
+        share = 0.0
+    n_train = n_rows - (len(valid) if validation == "holdout" else 0)
     resolved, params = lgb_params(template, n_train, n_min, seed)
 
-    X_parts = train.map_partitions(_encode_part, specs,
-                                   meta=pd.DataFrame({f"f{j}": pd.Series(dtype="float64") for j in range(len(specs))}))
-    y_parts = train.map_partitions(_label_part, target, classes, meta=pd.Series(dtype="float64", name=target))
-    n_workers = len(client.scheduler_info()["workers"])
+    # The training parts are pinned round-robin to the workers (as many as there are parts), so the workers
+    # LightGBM trains on - those holding data - are known, and 'machines' lists exactly them.
+    workers = sorted(client.scheduler_info()["workers"])[:len(paths)]
+    parts = [client.submit(_train_part, path, needed, query, id_col, seed, share, specs, target, classes,
+                           workers=[workers[k % len(workers)]], allow_other_workers=False, pure=False)
+             for k, path in enumerate(paths)]
+    meta = pd.DataFrame({**{f"f{j}": pd.Series(dtype="float64") for j in range(len(specs))},
+                         LABEL: pd.Series(dtype="float64")})
+    frame = dd.from_delayed(parts, meta=meta, verify_meta=False)
     callbacks = []
-    rounds_cap = int(template.max_rounds) if validation == "holdout" else int(template.fallback_rounds)
     if validation == "holdout":
         stopper = GlobalEarlyStopping(X_val, y_val, int(resolved["early_stopping_rounds"]))
         callbacks = [client.scatter(stopper, broadcast=True)]
+    rounds_cap = int(template.max_rounds) if validation == "holdout" else int(template.fallback_rounds)
     cat_idx = [j for j, s in enumerate(specs) if s.kind == CATEGORICAL]
-    est = DaskLGBMClassifier(client=client, n_estimators=rounds_cap, machines=_machines(client, ports),
+    est = DaskLGBMClassifier(client=client, n_estimators=rounds_cap, machines=_machines(client, workers, ports),
                              **params)
-    with warnings.catch_warnings(), client.as_current():  # lightgbm.dask looks up the current client
-        warnings.filterwarnings("ignore", message=".*(will be ignored|categorical_feature|Large object).*")
-        warnings.filterwarnings("ignore", category=UserWarning, module="lightgbm")
-        est.fit(X_parts, y_parts, categorical_feature=cat_idx,
-                feature_name=[f"f{j}" for j in range(len(specs))], callbacks=callbacks)
+    try:
+        with warnings.catch_warnings(), client.as_current():  # lightgbm.dask looks up the current client
+            warnings.filterwarnings("ignore", message=".*(will be ignored|categorical_feature|Large object).*")
+            warnings.filterwarnings("ignore", category=UserWarning, module="lightgbm")
+            est.fit(frame[[f"f{j}" for j in range(len(specs))]], frame[LABEL], categorical_feature=cat_idx,
+                    feature_name=[f"f{j}" for j in range(len(specs))], callbacks=callbacks)
+    finally:
+        client.cancel(parts + callbacks)
     booster = est.booster_
     rounds = int(booster.best_iteration) or booster.current_iteration()
     loss = None
@@ -430,7 +430,7 @@ def _fit_dask(client, files, target, id_col, features, query, template, max_vali
         "seed": seed,
         "lgb_params": dict(template.lgb_params or {}),
         "engine": "dask",
-        "n_workers": n_workers,
+        "n_workers": len(workers),
         "validation_split": "id hash" if validation == "holdout" else None,
     })
     return fitted
