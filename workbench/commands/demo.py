@@ -19,6 +19,7 @@ DEMO_STEPS: list[str] = [
     "00_hello",
     "01_status_analysis",
     "02_goal_setting",
+    "03_target_model",
     "04_campaign_design",
 ]
 #: Parameters the demo hands to every step that declares them.
