@@ -20,7 +20,8 @@ from workbench.campaign.executors import ROSTER_COLUMNS, default_executors, exec
 from workbench.campaign.planning import (
     CAMPAIGN_FILE, FUNNEL_STEPS, MEMBER_FRAME_COLUMNS, SCORES_FILE, CampaignPlan, baseline_from_goal,
     calibrate_scores, candidate_frame, capable_subscribers, channel_specs, channel_totals, contact_history,
-    default_store_url, inputs_story, join_reasons, list_preview, model_reference, plan_campaign, plan_cards,
+    default_store_url, inputs_story, join_reasons, list_preview, model_reference, model_rules, plan_campaign,
+    plan_cards,
     plan_story, read_campaign_file, read_scores, release, release_for_run, release_story, select_target,
     shadow_channels, spec_from_goal, spec_table, store_user, write_campaign_file,
 )
@@ -426,6 +427,25 @@ def test_plan_folder_round_trip_and_its_errors(tmp_path):
         CampaignPlan.load(tmp_path / "half")
 
 
+def test_model_rules_in_words_from_the_model_folder(tmp_path):
+    from workbench.models import Condition, Rule, TargetModel, save_model
+
+    assert model_rules(tmp_path) == []
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"gprs_mb_max": rng.gamma(2, 5, 300), "tenure_months": rng.integers(1, 60, 300)})
+    y = (X["gprs_mb_max"] > 10).astype(int)
+    model = TargetModel(n_jobs=1, max_rounds=20).fit(X, y)
+    rules = [Rule((Condition("gprs_mb_max", ">", 8.29, False), Condition("tenure_months", ">", 18.5, True)), 10),
+             Rule((Condition("gprs_mb_max", "<=", 1.5, False),), 5)]
+    save_model(model, tmp_path / "model", label_definition={}, training_window=None, metrics={},
+               training_data=X, rules=rules)
+    got = model_rules(tmp_path, top=1, lang="en")
+    assert got == ["GPRS/WAP data traffic (MB): largest month of the window > 8.29 and "
+                   "Calendar months from the join month to the snapshot month > 18.5 (or missing)"]
+    assert len(model_rules(tmp_path, top=5, lang="zh")) == 2 and model_rules(tmp_path, top=0) == []
+    assert model_reference(tmp_path).startswith("model@")
+
+
 def test_run_folder_files(tmp_path, store):
     with pytest.raises(FileNotFoundError, match=r"scores.parquet' does not exist: run template 03_target_model"):
         read_scores(tmp_path)
@@ -593,8 +613,10 @@ def test_sample_power_and_story(sample_plan):
     assert table["Channel"].tolist() == ["SMS", "WAP Push", "Outbound call"]
     assert table["Capacity over the period"].tolist() == [f"{20 * 14 * 92:,}", f"{10 * 14 * 92:,}",
                                                          f"{(3 + 13) * 92:,}"]
-    key, values = inputs_story(SAMPLE_GOAL, pd.DataFrame({"subscriber_id": [1]}), "m1", "en")
+    key, values = inputs_story(SAMPLE_GOAL, pd.DataFrame({"subscriber_id": [1]}), "m1", lang="en")
     assert "**60** new Mobile newspaper stable subscribers" in narrative(key, "en", **values)
+    key, values = inputs_story(SAMPLE_GOAL, pd.DataFrame({"subscriber_id": [1]}), "m1", ["a > 1", "b"], lang="en")
+    assert key == "t04.story.inputs_rules" and "- a > 1\n- b" in narrative(key, "en", **values)
 
 
 def test_sample_plan_is_reproducible_from_the_seed(sample_plan, model_scores):

@@ -153,7 +153,7 @@ def test_the_report_tells_every_step_with_the_plan_numbers(released, expected_pl
     result, run, goal, scores = released
     md = _markdown(result.notebook)
     assert narrative("t04.intro", "en") in md
-    key, values = inputs_story(goal, scores, model_reference(run), "en")
+    key, values = inputs_story(goal, scores, model_reference(run), lang="en")
     assert narrative(key, "en", **values) in md
     for part in ("funnel", "control", "power", "channels", "workload"):
         key, values = plan_story(expected_plan, part, "en")

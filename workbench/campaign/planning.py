@@ -97,6 +97,7 @@ __all__ = [
     "store_user",
     "read_scores",
     "model_reference",
+    "model_rules",
     "default_store_url",
     "write_campaign_file",
     "read_campaign_file",
@@ -1192,6 +1193,32 @@ def model_reference(run_dir, scores_path=None) -> str:
     return "scores"
 
 
+def model_rules(run_dir, top: int = 3, lang: str | None = None) -> list[str]:
+    """The first ``top`` rule examples (规则示例) of the model in ``run_dir/model``, in words.
+
+    Features are named as in the feature catalogue (:data:`workbench.features.FEATURE_INDEX`).
+    Returns an empty list when the run folder has no model or the model no rules.
+
+    Raises
+    ------
+    ParameterError
+        When ``run_dir/model`` exists but is not a complete model folder.
+    """
+    from workbench.features import FEATURE_INDEX
+    from workbench.i18n import get_language
+    from workbench.models import Rule, load_card
+
+    top = check_int("top", top, 0)
+    folder = Path(run_dir) / "model"
+    if not folder.is_dir() or not top:
+        return []
+    rules = load_card(folder).get("rules") or []
+    lang = lang or get_language()
+    labels = {name: (f.meaning_zh if lang == "zh" else f.meaning) for name, f in FEATURE_INDEX.items()}
+    # statistics saved as null (NaN in JSON) would not read back: only the conditions matter here
+    return [Rule.from_dict({k: v for k, v in r.items() if v is not None}).render(lang, labels) for r in rules[:top]]
+
+
 def default_store_url(run_dir) -> str:
     """``sqlite:///<run_dir>/store.sqlite`` (absolute), the store of a run folder."""
     return f"sqlite:///{(Path(run_dir).resolve() / 'store.sqlite').as_posix()}"
@@ -1323,15 +1350,20 @@ def plan_story(plan: CampaignPlan, part: str, lang: str | None = None) -> tuple[
     raise ParameterError.invalid("part", "one of ['funnel', 'control', 'power', 'channels', 'workload']", part)
 
 
-def inputs_story(goal: Mapping, scores: pd.DataFrame, model_id: str, lang: str | None = None) -> tuple[str, dict]:
-    """Narrative key and values of the campaign's inputs: the goal of template 02 and the scores of template 03."""
+def inputs_story(goal: Mapping, scores: pd.DataFrame, model_id: str, rules: Sequence[str] = (),
+                 lang: str | None = None) -> tuple[str, dict]:
+    """Narrative key and values of the campaign's inputs: the goal of template 02, the scores and rule
+    examples of template 03."""
     from workbench.i18n import t
 
     goal = _check_goal_dict(goal)
-    return "t04.story.inputs", {
+    values = {
         "product": t(f"family.{goal['product']}", lang=lang), "target": int(goal["target_stable_subscribers"]),
         "start": str(goal["period_start"]), "end": str(goal["period_end"]), "reason": _reason_text(goal) or "-",
         "scored": int(len(scores)), "model": model_id}
+    if rules:
+        return "t04.story.inputs_rules", {**values, "rules": "\n".join(f"- {r}" for r in rules)}
+    return "t04.story.inputs", values
 
 
 def release_story(released, path, new_version: bool) -> tuple[str, dict]:
