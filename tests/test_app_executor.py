@@ -77,8 +77,11 @@ def install_widget_frontends(root: Path) -> None:
         shutil.copytree(source, dest)
 
 
-def serve_with_campaign(tmp_path_factory, users, apps=("executor",)):
-    """A served instance with ``users`` and the released test campaign, its apps published."""
+def serve_with_campaign(tmp_path_factory, users, apps=("executor",), prepare=None):
+    """A served instance with ``users`` and the released test campaign, its apps published.
+
+    ``prepare(store, campaign_id)`` may add results or responses before the server starts.
+    """
     from workbench.apps.publish import publish_app
 
     root = tmp_path_factory.mktemp("served")
@@ -88,7 +91,9 @@ def serve_with_campaign(tmp_path_factory, users, apps=("executor",)):
             store.add_user(SYSTEM_USER, user.name, user.role, password=user.password, branch_id=user.branch_id,
                            display_name=user.display_name)
         campaign_id = seed_campaign(store)
-        published = {app: publish_app(campaign_id, app=app, apps_dir=root / "apps", store=store).name
+        if prepare is not None:
+            prepare(store, campaign_id)
+        published = {Path(app).stem: publish_app(campaign_id, app=app, apps_dir=root / "apps", store=store).name
                      for app in apps}
     install_widget_frontends(root)
     # cold kernels: a warm pooled kernel never finishes this app's page (Voila keeps "Executing 2 of 3"

@@ -1,0 +1,165 @@
+"""The manager view (template 05 served as an app): its computations, then in a real browser.
+
+One server for the module; the campaign of ``test_app_executor`` with Urumqi's
+executor half-way through and Hami not started, and a few orders recorded.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pandas as pd
+import pytest
+from browser import *  # noqa: F401,F403 (fixtures and helpers)
+from browser import stop_server
+from test_app_executor import (
+    BM_U, EX_U, PM, RENDER_TIMEOUT_MS, USERS, screenshot, serve_with_campaign, sign_in_to_app,
+)
+
+from workbench.apps.monitor import (
+    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, branch_status, daily_progress, dimension_figure, provisional_numbers,
+)
+from workbench.errors import ParameterError
+from workbench.store import SYSTEM_USER, Store, User
+from workbench.templates import find_template
+
+NOW = dt.datetime.now(dt.timezone.utc)
+
+
+def _progress(rows):
+    return pd.DataFrame(rows, columns=["dimension", "key", "members", "contacted", "reached", "accepted",
+                                       "contacted_rate", "reached_rate", "accepted_rate"])
+
+
+PROGRESS = _progress([
+    ("total", "total", 20, 6, 5, 2, 0.3, 0.25, 0.1),
+    ("branch", "hami", 10, 0, 0, 0, 0.0, 0.0, 0.0),
+    ("branch", "urumqi", 10, 6, 5, 2, 0.6, 0.5, 0.2),
+    ("channel", "outbound_call", 20, 6, 5, 2, 0.3, 0.25, 0.1),
+    ("executor", "ex_u", 10, 6, 5, 2, 0.6, 0.5, 0.2),
+    ("executor", None, 10, 0, 0, 0, 0.0, 0.0, 0.0),
+])
+RESULTS = pd.DataFrame({
+    "member_id": [1, 2, 3, 4, 5, 6, 1],
+    "branch_id": ["urumqi"] * 7,
+    "executor": ["ex_u"] * 7,
+    "contacted_at": pd.to_datetime(["2026-03-01 02:00", "2026-03-01 03:00", "2026-03-02 02:00", "2026-03-03 02:00",
+                                    "2026-03-03 03:00", "2026-03-03 04:00", "2026-03-03 05:00"], utc=True),
+})
+
+
+def test_daily_progress_counts_first_contacts_per_day_against_plan_and_capacity():
+    daily = daily_progress(RESULTS, PROGRESS, plan_days=10, capacity_per_day=5)
+    assert list(daily.columns) == list(DAILY_COLUMNS)
+    assert daily["day"].tolist() == [1, 2, 3]
+    assert daily["contacted"].tolist() == [2, 1, 3]  # member 1's second contact is not a new contact
+    assert daily["cumulative"].tolist() == [2, 3, 6]
+    assert daily["contacted_rate"].tolist() == pytest.approx([0.2, 0.3, 0.6])
+    assert daily["planned_rate"].tolist() == pytest.approx([0.1, 0.2, 0.3])
+    assert daily["capacity"].tolist() == [5, 5, 5]
+
+
+def test_branch_status_marks_the_branch_behind_plan():
+    daily = daily_progress(RESULTS, PROGRESS, plan_days=10, capacity_per_day=5)
+    status = branch_status(PROGRESS, daily, plan_days=10, capacity_per_day=5, lag_ratio=0.8)
+    assert list(status.columns) == list(BRANCH_STATUS_COLUMNS)
+    assert status["branch"].tolist() == ["hami", "urumqi"]
+    assert status["lagging"].tolist() == [True, False]
+    assert status["planned_rate"].tolist() == pytest.approx([0.3, 0.3])
+    assert status.loc[1, "capacity_days"] == pytest.approx(0.8)  # 4 left / (1 executor x 5 a day)
+    assert pd.isna(status.loc[0, "capacity_days"])  # nobody has worked Hami's list yet
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("plan_days", 0, "'plan_days' parameter must be a positive number. Got 0"),
+    ("capacity_per_day", -3, "'capacity_per_day' parameter must be a positive number. Got -3"),
+])
+def test_bad_plan_parameters_are_refused(name, value, message):
+    with pytest.raises(ParameterError, match=message):
+        daily_progress(RESULTS, PROGRESS, **{name: value})
+
+
+def test_bad_lag_ratio_and_missing_columns_are_refused():
+    with pytest.raises(ParameterError, match=r"'lag_ratio' parameter must be a number in \(0, 1\]. Got 1.5"):
+        branch_status(PROGRESS, daily_progress(RESULTS, PROGRESS), lag_ratio=1.5)
+    with pytest.raises(ParameterError, match=r"'results' table must have the columns .*missing \['executor'\]"):
+        daily_progress(RESULTS.drop(columns="executor"), PROGRESS)
+
+
+def test_dimension_figure_labels_channels_and_unassigned_rows():
+    fig = dimension_figure(PROGRESS, "executor", lang="en")
+    assert list(fig.data[0].x) == ["ex_u", "Unassigned"]
+    assert list(dimension_figure(PROGRESS, "channel", lang="en").data[0].x) == ["Outbound call"]
+    with pytest.raises(ParameterError, match=r"'dimension' parameter must be one of \['channel', 'executor'\]"):
+        dimension_figure(PROGRESS, "branch")
+
+
+def test_provisional_numbers_need_an_effect_row():
+    assert provisional_numbers(None) is None
+    effect = pd.DataFrame({"mean_treated": [0.1], "mean_control": [0.05], "abs_lift": [0.05],
+                           "abs_ci_low": [-0.01], "abs_ci_high": [0.11]})
+    assert provisional_numbers(effect) == {"treated": 0.1, "control": 0.05, "lift": 0.05, "low": -0.01, "high": 0.11}
+
+
+# ------------------------------------------------------------------ in a browser
+browser_test = pytest.mark.browser
+
+
+def _prepare(store: Store, campaign_id: int) -> None:
+    ex = User(EX_U.name, EX_U.role, EX_U.branch_id)
+    rows = store.worklist(ex, campaign_id)["member_id"].tolist()
+    for i, member in enumerate(rows[:6]):
+        store.record_result(ex, member, "accepted" if i % 2 else "reached",
+                            contacted_at=NOW - dt.timedelta(days=2 - i // 3))
+    analyst = store.authenticate("ana", "ana-password-1")
+    members = store.worklist(analyst, campaign_id, include_control=True)
+    ordered = members.loc[members["group"] == "target", "subscriber_id"].head(4).tolist()
+    ordered += members.loc[members["group"] == "control", "subscriber_id"].head(1).tolist()
+    store.record_responses(analyst, campaign_id, pd.DataFrame({
+        "subscriber_id": ordered, "order_date": [NOW.date()] * len(ordered), "product": ["mnp_news"] * len(ordered)}))
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    template = str(find_template("05_campaign_monitoring"))
+    served, campaign_id, published = serve_with_campaign(tmp_path_factory, USERS, apps=(template,),
+                                                         prepare=_prepare)
+    try:
+        yield served, published["05_campaign_monitoring"]
+    finally:
+        stop_server(served)
+        shutil.rmtree(served.apps_dir.parent / "home", ignore_errors=True)
+
+
+def _open(browser, server, user, app):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in_to_app(page, server.url, user, f"/voila/render/{app}")
+    page.wait_for_selector(".wb-branch-status", state="attached", timeout=RENDER_TIMEOUT_MS)
+    return context, page
+
+
+@browser_test
+def test_province_manager_sees_charts_lagging_branch_and_a_provisional_read(served, browser):
+    server, app = served
+    context, page = _open(browser, server, PM, app)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 4",
+                           timeout=RENDER_TIMEOUT_MS)
+    lagging = page.eval_on_selector_all(".wb-branch-status tr[data-branch]",
+                                        "rows => rows.map(r => [r.dataset.branch, r.dataset.lagging])")
+    assert lagging == [["hami", "true"], ["urumqi", "false"]]
+    text = page.inner_text("body")
+    assert "PROVISIONAL" in text
+    assert "12 contacted" not in text and "6 contacted (25%)" in text  # 24 target customers, 6 contacted
+    screenshot(page, "manager-view.png")
+    context.close()
+
+
+@browser_test
+def test_branch_manager_sees_only_their_branch(served, browser):
+    server, app = served
+    context, page = _open(browser, server, BM_U, app)
+    rows = page.eval_on_selector_all(".wb-branch-status tr[data-branch]", "rows => rows.map(r => r.dataset.branch)")
+    assert rows == ["urumqi"]
+    assert "PROVISIONAL" not in page.inner_text("body")  # responses are for province roles
+    context.close()
