@@ -22,6 +22,9 @@ from workbench.campaign.lists import (
     EXPORT_FORMATS, KNOWN_ROLES, LIST_COLUMNS, NUMBER_VISIBLE_ROLES, ExportResult, build_list, can_see_numbers,
     export_list, mask_msisdn, talking_points,
 )
+from workbench.campaign import executors, planning
+from workbench.campaign.executors import *  # noqa: F401,F403 - executor roster
+from workbench.campaign.planning import *  # noqa: F401,F403 - the whole plan: plan_campaign, release, run files
 from workbench.campaign.policy import CONTACT_DATE, FUNNEL_COLUMNS, POLICY_STEPS, apply_contact_policy, policy_flags
 from workbench.campaign.power import (
     ALTERNATIVES, DetectableLift, PowerCheck, check_control_power, minimum_detectable_lift, required_control_size,
@@ -50,4 +53,6 @@ __all__ = [
     "assign_executors", "score_bands", "workload", "EXECUTOR", "SCORE_BAND",
     "build_list", "export_list", "mask_msisdn", "can_see_numbers", "talking_points", "ExportResult",
     "LIST_COLUMNS", "KNOWN_ROLES", "NUMBER_VISIBLE_ROLES", "EXPORT_FORMATS",
+    # planning and executors
+    *planning.__all__, *executors.__all__,
 ]
