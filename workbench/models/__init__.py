@@ -41,3 +41,22 @@ __all__ = [
     "LEAKAGE_AUC", "GenericResult", "PreparedData", "encode_target", "leakage_warnings", "metrics_summary",
     "prepare_training_data", "render_notes", "single_column_auc", "train_generic",
 ]
+
+# Modules of this subpackage written for other parts of the closed loop (the province's model
+# sample, the content-preference model, uplift models, the province pipeline): their public names
+# are re-exported here when the module exists, so notebooks import everything from workbench.models.
+import importlib as _importlib
+
+for _area in ("sample", "preference", "uplift", "province"):
+    try:
+        _module = _importlib.import_module(f"workbench.models.{_area}")
+    except ModuleNotFoundError as _exc:  # an area not built yet
+        if _exc.name != f"workbench.models.{_area}":
+            raise
+        continue
+    for _name in _module.__all__:
+        _value = getattr(_module, _name)
+        if _name in globals() and globals()[_name] is not _value:
+            raise ImportError(f"workbench.models.{_area}.{_name} clashes with another public name of workbench.models")
+        globals()[_name] = _value
+    __all__ += [n for n in _module.__all__ if n not in __all__]
