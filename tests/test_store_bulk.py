@@ -10,7 +10,6 @@ import threading
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from store_fixtures import *  # noqa: F401,F403 - fixtures
 from store_fixtures import SQLITE_ONLY

@@ -8,20 +8,27 @@ steps after it).
 """
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from workbench.i18n import LANGUAGES
 
-__all__ = ["DEMO_STEPS", "SHARED_PARAMETERS", "register", "run_demo"]
+__all__ = ["DEMO_STEPS", "STEP_FUNCTIONS", "SHARED_PARAMETERS", "register", "run_demo"]
 
-#: Templates the demo runs, in order (later issues append theirs by name).
+#: Templates the demo runs, in order (later issues append theirs by name); a name in
+#: :data:`STEP_FUNCTIONS` is a step that is not a template.
 DEMO_STEPS: list[str] = [
     "00_hello",
     "01_status_analysis",
     "02_goal_setting",
     "03_target_model",
     "04_campaign_design",
+    "simulate",
+    "06_campaign_evaluation",
 ]
+#: Steps that are functions, not templates: name -> ``"module:function"``, called with ``(data, run_dir,
+#: progress=False)`` and returning the line the demo prints.
+STEP_FUNCTIONS: dict[str, str] = {"simulate": "workbench.tracking.loop:demo_simulate"}
 #: Parameters the demo hands to every step that declares them.
 SHARED_PARAMETERS: tuple[str, ...] = ("data", "run_dir")
 
@@ -86,6 +93,10 @@ def run_demo(data, out_dir, *, language: str | None = None, steps: list[str] | N
     bar = tqdm(list(steps if steps is not None else DEMO_STEPS), desc="demo", unit="step", disable=not progress)
     for name in bar:
         bar.set_postfix_str(name)
+        if name in STEP_FUNCTIONS:
+            module, _, function = STEP_FUNCTIONS[name].partition(":")
+            tqdm.write(getattr(importlib.import_module(module), function)(str(data), str(out), progress=False))
+            continue
         if name not in available:
             tqdm.write(t("templates.demo.skipped", lang=language, name=name))
             continue

@@ -102,7 +102,8 @@ def _binary(values, name: str, n: int) -> np.ndarray:
     if arr.dtype == bool:
         return arr
     if pd.isna(arr).any():
-        raise ParameterError(f"The {name!r} parameter must not contain missing values; found {int(pd.isna(arr).sum())}.")
+        raise ParameterError(f"The {name!r} parameter must not contain missing values; "
+                             f"found {int(pd.isna(arr).sum())}.")
     found = set(pd.unique(pd.Series(arr)).tolist())
     if not found <= {0, 1}:
         raise ParameterError.invalid(name, "booleans or 0/1", sorted(map(str, found))[:5])
