@@ -372,3 +372,24 @@ def test_the_demo_step_needs_the_campaign_file(tmp_path):
     (tmp_path / "campaign.json").write_text(json.dumps({"campaign_id": 1}), encoding="utf-8")
     with pytest.raises(ParameterError, match=r"lacks \['store_url'\]"):
         open_run(tmp_path)
+
+
+def test_the_simulate_command(campaign, tmp_path, capsys):
+    from workbench.cli import main
+
+    store = campaign.store
+    small = campaign.members.head(400)
+    cid = store.release_campaign(SYSTEM_USER, _spec(name="cli"), small, product="mobile_newspaper").campaign_id
+    url = store.engine.url.render_as_string(hide_password=False)
+    args = ["simulate", "--campaign", str(cid), "--store", url, "--data", SAMPLE, "--out", str(tmp_path / "sim"),
+            "--seed", "4", "--no-progress"]
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["campaign_id"] == cid and summary["contacts_written"] > 0
+    assert summary["folder"] == str(tmp_path / "sim") and read_simulation(tmp_path / "sim").seed == 4
+    assert len(store.contact_results(SYSTEM_USER, cid)) == summary["contacts_written"]
+    assert main(args) == 0 and json.loads(capsys.readouterr().out)["contacts_written"] == 0   # nothing twice
+    assert main(["simulate", "--run-dir", str(tmp_path), "--data", SAMPLE]) == 1
+    assert "run template 04_campaign_design" in capsys.readouterr().err
+    assert main(["simulate", "--campaign", str(cid), "--store", url, "--truth", str(tmp_path)]) == 1
+    assert "holds no ground truth" in capsys.readouterr().err

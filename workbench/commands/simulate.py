@@ -1,0 +1,76 @@
+"""``workbench simulate`` - simulate the execution of a released campaign and record it in the store.
+
+``workbench simulate --run-dir DIR [--data DIR] [--truth DIR] [--seed S] [--no-progress]``
+simulates the campaign template 04 released in ``DIR`` (its ``campaign.json``) and saves the record to
+``DIR/simulation/`` for template 06;
+``workbench simulate --campaign ID --store URL --data DIR [--truth DIR] [--out DIR2]`` does the same for
+any released campaign of a store.
+
+Executors' contacts (by channel profile and daily capacity) are recorded through the store's API; the
+members' orders, unsubscribes and bills are drawn from the synthetic province's ground truth (for the
+demo and tests only: a real campaign's contacts are recorded by its executors).  The campaign period
+must have started before today; it is cut at yesterday.  Prints the summary as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["register"]
+
+
+def register(subparsers) -> None:
+    """Add ``simulate`` to the ``workbench`` parser."""
+    p = subparsers.add_parser(
+        "simulate", help="simulate a released campaign's execution from the synthetic truth and record it",
+        description="Simulate the executors' contacts of a released campaign and the members' orders, "
+                    "unsubscribes and bills (drawn from the synthetic province's ground truth); record the "
+                    "contacts and responses in the campaign store through its API.",
+        epilog="examples: workbench simulate --run-dir runs/demo   |   "
+               "workbench simulate --campaign 3 --store sqlite:///runs/store.sqlite --data sample_data/province",
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run-dir", metavar="DIR", help="run folder holding template 04's campaign.json")
+    which.add_argument("--campaign", type=int, metavar="ID", help="id of a released campaign in --store")
+    p.add_argument("--store", metavar="URL", help="store URL (with --campaign; default $WORKBENCH_STORE_URL "
+                                                  "or runs/store.sqlite)")
+    p.add_argument("--data", default="sample_data/province", metavar="DIR",
+                   help="folder (or DuckDB file) of the province tables (default: sample_data/province)")
+    p.add_argument("--truth", metavar="DIR", help="ground-truth folder (default: DATA_truth)")
+    p.add_argument("--out", metavar="DIR2", help="with --campaign: save the simulated events here")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the simulation (default 0)")
+    p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
+    p.set_defaults(func=_simulate)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from workbench.data.synth import default_truth_folder
+    from workbench.errors import ParameterError
+    from workbench.tracking.loop import SIMULATION_DIR, open_run, simulate_campaign
+
+    truth = Path(args.truth) if args.truth else default_truth_folder(args.data)
+    if not (truth / "subscriber_truth.parquet").is_file():
+        raise ParameterError(f"The '--truth' folder {str(truth)!r} holds no ground truth; the simulation needs the "
+                             "truth `workbench sample` writes next to the province (DATA_truth).")
+    progress = not args.no_progress
+    if args.run_dir:
+        try:
+            run = open_run(args.run_dir, progress=progress)
+        except FileNotFoundError as exc:
+            raise ParameterError(str(exc)) from None
+        store, campaign_id, version, out = run.store, run.campaign_id, run.version, Path(args.run_dir) / SIMULATION_DIR
+    else:
+        from workbench.store import Store
+
+        store, campaign_id, version, out = Store(args.store, progress=progress), args.campaign, None, args.out
+    try:
+        record = simulate_campaign(store, campaign_id, args.data, truth, version=version, seed=args.seed,
+                                   out_dir=out, progress=progress)
+    finally:
+        store.close()
+    summary = record.summary()
+    summary["folder"] = None if record.folder is None else str(record.folder)
+    print(json.dumps(summary, indent=2))
+    return 0
