@@ -96,9 +96,7 @@ def serve_with_campaign(tmp_path_factory, users, apps=("executor",), prepare=Non
         published = {Path(app).stem: publish_app(campaign_id, app=app, apps_dir=root / "apps", store=store).name
                      for app in apps}
     install_widget_frontends(root)
-    # cold kernels: a warm pooled kernel never finishes this app's page (Voila keeps "Executing 2 of 3"
-    # although the kernel went idle) - reported to the owner of workbench/apps/kernels.py
-    served = start_server(root, store_url, args=("--kernel-pool", "0"))
+    served = start_server(root, store_url)
     return served, campaign_id, published
 
 

@@ -285,7 +285,7 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
     except WorkbenchError as exc:
         message.value = _html_message(t(f"{_PREFIX}.load_failed", lang=lang, reason=str(exc)), "error")
         return widgets.VBox([header, chooser, message])
-    grid = ITable(worklist_grid_frame(first, lang), maxBytes=0, select={"style": "single"}, pageLength=10,
+    grid = ITable(worklist_grid_frame(first, lang), maxBytes=0, deferRender=True, select={"style": "single"}, pageLength=10,
                   classes="display compact wb-grid")
     grid.add_class("wb-worklist")
     selected = widgets.HTML()

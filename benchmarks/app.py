@@ -1,0 +1,153 @@
+"""Benchmark of the executor app: first render with a 20,000-row list, and the time to record a result.
+
+1. **First render** - ``workbench serve`` on 127.0.0.1 with a campaign whose
+   executor has ``--rows`` rows (default 20,000); Debian's Chromium signs in
+   and waits until the grid's rows are visible.  Timed from the click on
+   "sign in" to the first grid row on screen (kernel start, notebook run,
+   widgets drawn), ``--runs`` times, each in a fresh browser context.
+2. **Record a result (server side)** - :class:`workbench.apps.worklist.ResultForm`
+   ``.submit`` (what the app's button calls: access check, idempotency check,
+   insert, audit row, commit) against the same SQLite store, ``--writes``
+   times on different rows.
+
+Run::
+
+    PYTHONPATH=... .venv/bin/python benchmarks/app.py
+    .venv/bin/python benchmarks/app.py --rows 20000 --runs 5 --kernel-pool 1 --json out.json
+
+Targets (issue "Campaign apps for branches"): first render <= 6 s, record <= 300 ms.
+Figures are printed; nothing here is a pass/fail test.  Times are wall-clock
+on whatever else the machine is doing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the Playwright harness of the browser tests
+
+from browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+
+from workbench.apps.publish import publish_app  # noqa: E402
+from workbench.apps.worklist import ResultForm  # noqa: E402
+from workbench.store import SYSTEM_USER, PasswordPolicy, Store  # noqa: E402
+
+GRID_ROW = ".wb-worklist table tbody tr"
+EXECUTOR, PASSWORD = "bench_exec", "bench-password-1"
+
+
+def members(rows: int) -> pd.DataFrame:
+    """``rows`` target rows of one Urumqi executor, with every column the grid shows."""
+    ids = range(1, rows + 1)
+    return pd.DataFrame({
+        "subscriber_id": list(ids), "branch_id": "urumqi", "group": "target",
+        "score": [1 - i / (rows + 1) for i in ids], "score_band": [("A", "B", "C", "D", "E")[i % 5] for i in ids],
+        "channel": "outbound_call", "executor": EXECUTOR,
+        "reasons": [f"reads news on WAP {i % 30} days a month; sports fan" for i in ids],
+        "edition": [("news", "sports", "finance")[i % 3] for i in ids],
+        "talking_points": "3 free months, then 3 yuan a month; unsubscribe any time by SMS",
+        "msisdn_masked": [f"138****{i % 10000:04d}" for i in ids],
+    })
+
+
+def setup(root: Path, rows: int) -> tuple[str, int]:
+    store_url = f"sqlite:///{root / 'store.sqlite'}"
+    with Store(store_url, password_policy=PasswordPolicy.fast_for_tests(), progress=False) as store:
+        analyst = store.add_user(SYSTEM_USER, "bench_analyst", "analyst", password=PASSWORD)
+        store.add_user(SYSTEM_USER, EXECUTOR, "executor", branch_id="urumqi", password=PASSWORD)
+        release = store.release_campaign(analyst, {"name": "Benchmark", "product": "mnp_news"}, members(rows))
+        publish_app(release.campaign_id, app="executor", apps_dir=root / "apps", store=store)
+    return store_url, release.campaign_id
+
+
+def first_render(served, campaign_id: int, rows: int, runs: int, pooled: bool, timeout_ms: int = 120_000
+                 ) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    app = f"/voila/render/campaign_{campaign_id}_executor.ipynb"
+    times = []
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for run in range(runs):
+                if pooled:  # measure what a user meets on a server that is up: a warm kernel waiting
+                    deadline = time.monotonic() + 180
+                    while served.log().count("warmed up and pooled") <= run and time.monotonic() < deadline:
+                        time.sleep(0.2)
+                context = chromium.new_context(viewport={"width": 1280, "height": 900})
+                page = context.new_page()
+                page.goto(f"{served.url}login?next={app}")
+                page.fill("#username_input", EXECUTOR)
+                page.fill("#password_input", PASSWORD)
+                start = time.perf_counter()
+                page.click("#login_submit")
+                page.wait_for_selector(GRID_ROW, state="visible", timeout=timeout_ms)
+                times.append(time.perf_counter() - start)
+                listed = page.get_attribute(".wb-list-heading", "data-rows")
+                context.close()
+                if listed != str(rows):
+                    raise RuntimeError(f"the app listed {listed} rows, expected {rows}")
+        finally:
+            chromium.close()
+    return times
+
+
+def record_times(store_url: str, campaign_id: int, writes: int) -> list[float]:
+    with Store(store_url, migrate=False, progress=False) as store:
+        user = store.authenticate(EXECUTOR, PASSWORD)
+        rows = store.worklist(user, campaign_id)["member_id"].tolist()
+        form = ResultForm(store, user)
+        times = []
+        for member in rows[:writes]:
+            start = time.perf_counter()
+            form.submit(member, "accepted", "benchmark")
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000, help="rows of the executor's list")
+    parser.add_argument("--runs", type=int, default=3, help="first renders to time")
+    parser.add_argument("--writes", type=int, default=25, help="results to record")
+    parser.add_argument("--kernel-pool", type=int, default=1, help="warm kernels kept by the server (0: cold starts)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="wb-bench-app-") as tmp:
+        root = Path(tmp)
+        store_url, campaign_id = setup(root, args.rows)
+        served = start_server(root, store_url, args=("--kernel-pool", str(args.kernel_pool)))
+        try:
+            renders = first_render(served, campaign_id, args.rows, args.runs, args.kernel_pool > 0)
+        finally:
+            stop_server(served)
+        records = record_times(store_url, campaign_id, args.writes)
+
+    figures = {
+        "rows": args.rows, "kernel_pool": args.kernel_pool,
+        "first_render_s": [round(t, 2) for t in renders],
+        "first_render_median_s": round(statistics.median(renders), 2),
+        "record_ms": [round(t * 1000, 1) for t in records],
+        "record_median_ms": round(statistics.median(records) * 1000, 1),
+    }
+    print(f"first render with {args.rows:,} rows (sign-in click -> grid rows visible), {args.runs} runs: "
+          f"median {figures['first_render_median_s']:.2f} s  {figures['first_render_s']}  (target <= 6 s)")
+    print(f"record a result (server side, ResultForm.submit on SQLite), {args.writes} writes: "
+          f"median {figures['record_median_ms']:.1f} ms  (target <= 300 ms)")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
