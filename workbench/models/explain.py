@@ -215,9 +215,10 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
 
     Examples
     --------
-    >>> reasons = reason_codes(model, X, lang="en")          # doctest: +SKIP
-    >>> reasons.loc[0, "reason_1"]                            # doctest: +SKIP
-    'gprs_mb in the top 10% of the province'
+    With a fitted ``model`` and the scored table ``X``::
+
+        reasons = reason_codes(model, X, lang="en", feature_labels={"gprs_mb": "GPRS traffic"})
+        reasons.loc[0, "reason_1"]   # 'GPRS traffic in the top 10% of the province'
     """
     _fitted(model)
     if not isinstance(top, int) or top < 1:
