@@ -261,10 +261,11 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
 
     lang = _lang(lang)
     labels = labels_for(_PREFIX, lang)
+    who = t(f"{_PREFIX}.signed_in_as", lang=lang, name=user.display_name or user.name,
+            role=role_label(user.role, lang), branch=branch_label(user.branch_id, lang))
     header = widgets.HTML(
         f'<h2 style="margin:0 0 .2em 0">{html.escape(labels["title"])}</h2>'
-        f'<div class="wb-signed-in">{html.escape(t(f"{_PREFIX}.signed_in_as", lang=lang, name=user.display_name or user.name, role=role_label(user.role, lang), branch=branch_label(user.branch_id, lang)))}'
-        f" · {sign_out_link(lang)}</div>"
+        f'<div class="wb-signed-in">{html.escape(who)} · {sign_out_link(lang)}</div>'
     )
     message = widgets.HTML(_html_message("", "info"))
     try:
@@ -285,8 +286,8 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
     except WorkbenchError as exc:
         message.value = _html_message(t(f"{_PREFIX}.load_failed", lang=lang, reason=str(exc)), "error")
         return widgets.VBox([header, chooser, message])
-    grid = ITable(worklist_grid_frame(first, lang), maxBytes=0, deferRender=True, select={"style": "single"}, pageLength=10,
-                  classes="display compact wb-grid")
+    grid = ITable(worklist_grid_frame(first, lang), maxBytes=0, deferRender=True, select={"style": "single"},
+                  pageLength=10, classes="display compact wb-grid")
     grid.add_class("wb-worklist")
     selected = widgets.HTML()
     result = widgets.Dropdown(options=[(labels[f"result.{r}"], r) for r in CONTACT_RESULTS], value="reached",
