@@ -13,7 +13,8 @@ from pathlib import Path
 
 from workbench.i18n import LANGUAGES
 
-__all__ = ["DEMO_STEPS", "STEP_FUNCTIONS", "SHARED_PARAMETERS", "register", "run_demo"]
+__all__ = ["DEMO_STEPS", "DEMO_APPS", "STEP_FUNCTIONS", "SHARED_PARAMETERS", "register", "run_demo",
+           "publish_demo_apps"]
 
 #: Templates the demo runs, in order (later issues append theirs by name); a name in
 #: :data:`STEP_FUNCTIONS` is a step that is not a template.
@@ -45,6 +46,10 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="runs/demo", metavar="DIR", help="output folder (default: runs/demo)")
     p.add_argument("--lang", choices=LANGUAGES, help="language of the reports (default: each template's own)")
     p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    p.add_argument("--serve", action="store_true",
+                   help="afterwards publish the demo campaign's apps, create the demo users and serve the apps on "
+                        "127.0.0.1 until interrupted (prints the URL and how to sign in)")
+    p.add_argument("--port", type=int, default=8866, help="port of the served apps (default 8866)")
     p.set_defaults(func=_demo)
 
 
@@ -111,6 +116,43 @@ def run_demo(data, out_dir, *, language: str | None = None, steps: list[str] | N
     return results
 
 
+#: Apps published for the demo campaign: app name or notebook path relative to the repository.
+DEMO_APPS: tuple[str, ...] = ("executor", "templates/05_campaign_monitoring.ipynb")
+
+
+def publish_demo_apps(out_dir, *, language: str | None = None):
+    """Create the demo users in the demo campaign's store and publish its apps; return (serve settings, apps)."""
+    from workbench.apps import ServeSettings, ensure_demo_users, publish_app
+    from workbench.campaign.planning import read_campaign_file
+    from workbench.store import Store
+
+    out = Path(out_dir).resolve()
+    campaign = read_campaign_file(out)
+    store = Store(campaign["store_url"], progress=False)
+    ensure_demo_users(store, echo=False, lang=language)
+    apps_dir = out / "apps"
+    root = Path(__file__).resolve().parents[2]
+    published = []
+    for app in DEMO_APPS:
+        target = root / app if app.endswith(".ipynb") else app
+        published.append(publish_app(int(campaign["campaign_id"]), app=target, apps_dir=apps_dir, store=store))
+    settings = ServeSettings(apps_dir=str(apps_dir), state_dir=str(out / "serve"), store_url=campaign["store_url"],
+                             language=language)
+    return settings, published
+
+
 def _demo(args) -> int:
     run_demo(args.data, args.out, language=args.lang, progress=not args.no_progress)
+    if args.serve:
+        import dataclasses
+
+        from workbench.apps import app_url, ensure_demo_users, serve
+        from workbench.store import Store
+
+        settings, published = publish_demo_apps(args.out, language=args.lang)
+        settings = dataclasses.replace(settings, port=args.port)
+        ensure_demo_users(Store(settings.store_url, progress=False), echo=True, lang=args.lang)  # prints sign-in
+        for info in published:
+            print(app_url(f"http://127.0.0.1:{args.port}/", info))
+        serve(settings)
     return 0
