@@ -20,6 +20,7 @@ from workbench.store import (
 )
 from workbench.store import repository as repository_module
 from workbench.store.models import AuditEntry, Base, CampaignMember, CampaignVersion, ContactResult, StoreSession
+from workbench.store.db import SQLITE_BUSY_TIMEOUT_MS
 
 TABLE_NAMES = {"users", "campaigns", "campaign_versions", "campaign_members", "contact_results", "responses",
                "audit_log"}
@@ -38,7 +39,7 @@ def test_engine_for_sqlite_sets_wal_busy_timeout_and_foreign_keys(tmp_path):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS > 0
     engine.dispose()
     assert (tmp_path / "sub" / "s.sqlite").is_file()
 

@@ -39,7 +39,7 @@ DEFAULT_STORE_PATH = Path("runs") / "store.sqlite"
 #: Folder of the Alembic environment and revisions (shipped inside the package).
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Milliseconds a SQLite writer waits for the lock before failing.
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = 120_000
 #: Page cache per SQLite connection, in KiB (SQLite's default is 2 MiB).
 SQLITE_CACHE_KIB = 65_536
 _DIALECTS = ("sqlite", "postgresql")
