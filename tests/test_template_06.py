@@ -163,6 +163,7 @@ def test_the_notebook_has_figures_tables_and_no_errors_or_warnings(evaluated):
     outputs = _outputs(result.notebook)
     assert not [o for o in outputs if o["output_type"] == "error"]
     assert not [o for o in outputs if o["output_type"] == "stream" and o["name"] == "stderr"]
+    assert not [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]  # no bars
     figures = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     # effect, 4 breakdowns (channel, branch, score decile, score band), retention, ARPU DiD, trend, Qini, by decile
     assert len(figures) == 10

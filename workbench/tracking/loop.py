@@ -406,6 +406,15 @@ def _truth_frame(truth, ids: np.ndarray | None = None, columns: Sequence[str] | 
     return frame.reset_index(drop=True)
 
 
+def _quiet_connection(source):
+    """A DuckDB connection over ``source`` without DuckDB's progress bar (a widget in a notebook's report)."""
+    from workbench.data import connect
+
+    con = connect(source)
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def _catalogue(con) -> pd.DataFrame:
     return con.execute("SELECT * FROM vas_products").df()
 
@@ -477,7 +486,6 @@ def simulate_campaign(store, campaign_id: int, source, truth, *, version: int | 
     ParameterError
         The period has not started before ``today``, or as the simulator's functions.
     """
-    from workbench.data import connect
     from workbench.store import SYSTEM_USER
     from workbench.tracking.simulate import simulate_execution, simulate_outcomes, write_simulated
 
@@ -498,7 +506,7 @@ def simulate_campaign(store, campaign_id: int, source, truth, *, version: int | 
     n_days = min(n_days, passed)
     ids = members[SUBSCRIBER_ID].to_numpy(np.int64)
     truth_rows = _truth_frame(truth, ids)
-    with connect(source) as con:
+    with _quiet_connection(source) as con:
         products = _catalogue(con)
         levels = _arpu_levels(con, ids, first)
     contacts = simulate_execution(members, start=first, days=n_days, daily_capacity=daily_capacity,
@@ -794,7 +802,6 @@ def evaluate_campaign(store, campaign_id: int, source, *, as_of, version: int | 
     AccessDenied
         When ``user`` may not read responses or the control group.
     """
-    from workbench.data import connect
     from workbench.store import SYSTEM_USER
     from workbench.tracking.quality import arpu_did, product_trend, retention_table, unsubscribe_table
 
@@ -813,7 +820,7 @@ def evaluate_campaign(store, campaign_id: int, source, *, as_of, version: int | 
     ids = members[SUBSCRIBER_ID].to_numpy(np.int64)
     notes: list[str] = []
 
-    with connect(source) as con:
+    with _quiet_connection(source) as con:
         products = _catalogue(con)
         family_products = products.loc[products[FAMILY] == t.family, PRODUCT_ID].astype(str).tolist()
         records = _member_orders(con, ids, family_products, orders)
@@ -848,7 +855,8 @@ def evaluate_campaign(store, campaign_id: int, source, *, as_of, version: int | 
     if features is None and (wanted or _BRAND not in m.columns):
         from workbench.features import build_features
 
-        features = build_features(source, t.snapshot)
+        with _quiet_connection(source) as con:
+            features = build_features(con, t.snapshot)
     if features is not None:
         feats = features.set_index(SUBSCRIBER_ID) if SUBSCRIBER_ID in features.columns else features
         pos = pd.Index(feats.index).get_indexer(ids)
@@ -897,9 +905,10 @@ def evaluate_campaign(store, campaign_id: int, source, *, as_of, version: int | 
         notes.append("no_arpu_panel")
     sim = (orders is not None) if simulated is None else bool(simulated)
     try:
-        trend = product_trend(source, orders if sim else None, campaign_start=t.start, campaign_end=t.end,
-                              family=t.family, end=None if sim else cutoff.strftime("%Y-%m"),
-                              products=products if sim else None)
+        with _quiet_connection(source) as con:
+            trend = product_trend(con, orders if sim else None, campaign_start=t.start, campaign_end=t.end,
+                                  family=t.family, end=None if sim else cutoff.strftime("%Y-%m"),
+                                  products=products if sim else None)
     except ParameterError:
         trend = None
         notes.append("no_trend")
@@ -1109,8 +1118,17 @@ def uplift_figures(uplift: UpliftResult | None, lang: str | None = None) -> list
 
     lang = lang or get_language()
     name = t(f"t06.method.{uplift.method}", lang=lang)
-    return [curve_figure({name: uplift.qini_curve}, kind="qini", perfect=uplift.perfect_qini, lang=lang),
+    return [curve_figure({name: _thin(uplift.qini_curve)}, kind="qini", perfect=_thin(uplift.perfect_qini),
+                         lang=lang),
             uplift_by_bin_figure(uplift.by_bin, lang=lang)]
+
+
+def _thin(curve: pd.DataFrame, points: int = 500) -> pd.DataFrame:
+    """At most about ``points`` rows of a curve, evenly spread, first and last kept (a figure needs no more)."""
+    if len(curve) <= points:
+        return curve
+    keep = np.unique(np.r_[np.linspace(0, len(curve) - 1, points).round().astype(np.int64), len(curve) - 1])
+    return curve.iloc[keep]
 
 
 def _channel_mix(evaluation: CampaignEvaluation) -> tuple[dict, dict]:
@@ -1250,25 +1268,18 @@ def evaluate_run(run: CampaignRun, data, *, as_of=None, progress: bool = False, 
         simulated, else today.
     progress : bool, default False
     **options
-        Passed to :func:`evaluate_campaign` (e.g. ``covariates=``).
+        Passed to :func:`evaluate_campaign` (e.g. ``covariates=``, or ``features=`` already built).
 
     Returns
     -------
     CampaignEvaluation
         With the features of the campaign snapshot (:func:`~workbench.features.build_features`).
     """
-    from workbench.features import build_features
-    from workbench.store import SYSTEM_USER
-
     sim = run.simulation
     day = as_of or (sim.followup_end if sim is not None else dt.date.today())
-    terms = campaign_terms(run.store.spec(SYSTEM_USER, run.campaign_id, run.version))
-    features = options.pop("features", None)
-    if features is None:
-        features = build_features(data, terms.snapshot)
     extra = {"orders": sim.orders, "arpu": sim.arpu} if sim is not None else {}
-    return evaluate_campaign(run.store, run.campaign_id, data, as_of=day, version=run.version, features=features,
-                             progress=progress, **extra, **options)
+    return evaluate_campaign(run.store, run.campaign_id, data, as_of=day, version=run.version, progress=progress,
+                             **extra, **options)
 
 
 def next_round_candidates(run_dir, evaluation: CampaignEvaluation, *, score_col: str = "score") -> pd.DataFrame:
