@@ -1585,10 +1585,12 @@ def lessons(evaluation: CampaignEvaluation, *, uplift: UpliftResult | None = Non
     if comparison is not None:
         c = comparison.set_index("strategy")
         ratio = float(c.loc["uplift", "vs_propensity"])
+        per = {"propensity": float(c.loc["propensity", "incremental_per_10k"]),
+               "uplift": float(c.loc["uplift", "incremental_per_10k"])}
         if uplift is not None and uplift.qini_low > 0 and ratio > 1.05:
-            out.append(("target_uplift", {"ratio": ratio}))
+            out.append(("target_uplift", {"ratio": ratio, **per}))
         else:
-            out.append(("keep_propensity", {"control": control}))
+            out.append(("keep_propensity", {"control": control, **per}))
     elif uplift is None:
         out.append(("no_uplift", {"control": control}))
     return out
