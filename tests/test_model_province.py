@@ -13,7 +13,8 @@ from workbench.data.tables import CONTENT_CATEGORIES
 from workbench.errors import DataValidationError, ParameterError
 from workbench.models.preference import PREFERENCE_PREFIX
 from workbench.models.province import (
-    MODEL_NAMES, PROVINCE_FILE, SCORE_COLUMNS, ProvincePipeline, benchmark_against_truth, benchmark_display,
+    MODEL_NAMES, PROVINCE_FILE, SCORE_COLUMNS, ProvincePipeline, align_to_horizon, benchmark_against_truth,
+    benchmark_display,
     build_snapshot, composition_table, example_reasons, exclusion_table, feature_labels, gains_display,
     load_province_model, registry_table, rules_display, score_province, story, truth_benchmark, validation_table,
 )
@@ -117,7 +118,7 @@ def test_registry_round_trip_gives_identical_scores(pipe, province):
     again = score_province(province, folder, "2026-10")
     pd.testing.assert_frame_equal(again, pipe.scores, check_exact=True)
     model = load_model(folder)
-    X = pipe.snapshot_data().frame.loc[pipe.scores["subscriber_id"].to_numpy()].reset_index()
+    X = align_to_horizon(pipe.snapshot_data().frame.loc[pipe.scores["subscriber_id"].to_numpy()], 3).reset_index()
     direct = score(model, X, "subscriber_id", reasons=0)
     assert direct["score"].tolist() == pipe.scores["score"].tolist()
     card = load_card(folder)
@@ -221,3 +222,32 @@ def test_pipeline_parameter_errors(province):
             fresh.score()
         with pytest.raises(ParameterError, match="run validate"):
             validation_table(fresh)
+
+
+# ------------------------------------------------------------------ pure helpers
+def test_align_to_horizon_moves_the_clock_and_keeps_behaviour():
+    frame = pd.DataFrame({"tenure_months": [1, 40], "handset_months_since_change": [0.0, np.nan],
+                          "vas_fam_fetion_months_since_order": [2.0, np.nan], "handset_changed_1m": [True, False],
+                          "handset_changed_2m": [True, True], "gprs_mb_mean": [5.0, 7.0]}, index=[3, 4])
+    out = align_to_horizon(frame, 3)
+    assert out["tenure_months"].tolist() == [4, 43]
+    assert out["handset_months_since_change"].iloc[0] == 3.0 and np.isnan(out["handset_months_since_change"].iloc[1])
+    assert out["vas_fam_fetion_months_since_order"].iloc[0] == 5.0
+    assert not out["handset_changed_1m"].any() and not out["handset_changed_2m"].any()
+    assert out["gprs_mb_mean"].tolist() == [5.0, 7.0]
+    assert frame["tenure_months"].tolist() == [1, 40]            # the input is not modified
+    pd.testing.assert_frame_equal(align_to_horizon(frame, 0), frame)
+    with pytest.raises(ParameterError, match="'months' parameter must be an integer >= 0"):
+        align_to_horizon(frame, -1)
+
+
+def test_model_frame_derives_the_bill_without_vas():
+    from workbench.models.province import model_frame
+
+    feats = pd.DataFrame({"arpu_mean": [50.0, 80.0], "vas_spend_mean": [5.0, 0.0], "arpu_last": [40.0, 90.0],
+                          "vas_spend_last": [8.0, 1.0], "brand": ["gotone", "mzone"]}, index=[1, 2])
+    out = model_frame(feats, ["brand", "bill_excl_vas_mean", "bill_excl_vas_last"])
+    assert out.columns.tolist() == ["brand", "bill_excl_vas_mean", "bill_excl_vas_last"]
+    assert out["bill_excl_vas_mean"].tolist() == [45.0, 80.0] and out["bill_excl_vas_last"].tolist() == [32.0, 89.0]
+    with pytest.raises(DataValidationError, match=r"inputs \['age'\] cannot be built"):
+        model_frame(feats, ["brand", "age"])

@@ -12,12 +12,14 @@ step so that template 03 can narrate each step, or all at once with
    plus the smoothed content preferences of
    :class:`~workbench.models.preference.PreferenceModel` fitted on the same
    window (``content_pref_<category>`` and ``content_pref_edition_top``, the
-   preference for the best-fitting edition); and the model sample
-   (potential customers + stable subscribers).
+   preference for the best-fitting edition) and the monthly bill without VAS
+   spend (:data:`DERIVED`); and the model sample (potential customers + stable
+   subscribers).
 2. **out-of-time validation** (:meth:`~ProvincePipeline.validate`) - the
    headline figures: the model and the two baselines
    (:class:`~workbench.models.LogisticBaseline`, :class:`~workbench.models.RulesBaseline`)
-   are trained on the sample of ``T - k`` and scored on its potential customers,
+   are trained on the sample of ``T - k`` and scored on its potential customers
+   (as they will look ``stable_months`` on, :func:`align_to_horizon`),
    labelled by whether they are stable subscribers at ``T``
    (:func:`workbench.models.sample.out_of_time_plan`).  Baselines are trained on
    at most ``baseline_rows`` rows (a stratified random subset) to keep the run short.
@@ -27,7 +29,8 @@ step so that template 03 can narrate each step, or all at once with
    grown on the final model's score over at most ``rule_rows`` sampled rows,
    whose statistics are then recomputed on the whole model sample of ``T``.
 5. **scores** (:meth:`~ProvincePipeline.score`) - every potential customer of
-   ``T``: score, rank, decile, top-3 reasons in words, best edition and runner-up.
+   ``T`` (aligned to the horizon): score, rank, decile, top-3 reasons in words,
+   best edition and runner-up.
 6. **preference model** (:meth:`~ProvincePipeline.preference`) - held-out-month
    evaluation and the agreement of the matched edition with the edition current
    subscribers chose.
@@ -73,7 +76,12 @@ __all__ = [
     "PROVINCE_FILE",
     "MODEL_NAMES",
     "SnapshotData",
+    "DERIVED",
+    "CLOCK_FEATURES",
+    "RECENT_FLAGS",
     "input_columns",
+    "model_frame",
+    "align_to_horizon",
     "build_snapshot",
     "Validation",
     "Explanation",
@@ -113,6 +121,8 @@ def feature_labels(lang: str | None = None):
         f = FEATURE_INDEX.get(name)
         if f is not None:
             return f.meaning_zh if language == "zh" else f.meaning
+        if name in DERIVED:
+            return t(f"t03.feature.{name}", language)
         if name.startswith(PREFERENCE_PREFIX):
             rest = name[len(PREFERENCE_PREFIX):]
             if rest == "edition_top":
@@ -273,14 +283,75 @@ def _subsample(index: pd.Index, y: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ inputs at one snapshot
+#: Derived inputs: name -> (minuend, subtrahend) of the feature table.  The monthly bill without any VAS
+#: spend keeps what ARPU says about spending power once the product's own fee (and all VAS) is taken out.
+DERIVED: dict[str, tuple[str, str]] = {
+    "bill_excl_vas_mean": ("arpu_mean", "vas_spend_mean"),
+    "bill_excl_vas_last": ("arpu_last", "vas_spend_last"),
+}
+#: Clock-like inputs moved forward by :func:`align_to_horizon` (months added), and flags of a change
+#: "in the last month(s)" that are false by then.
+CLOCK_FEATURES: tuple[str, ...] = ("tenure_months", "handset_months_since_change")
+RECENT_FLAGS: tuple[str, ...] = ("handset_changed_1m", "handset_changed_2m")
+
+
 def input_columns(product: str, categories, use_preference: bool = True) -> list[str]:
     """The model's input columns: catalogue features minus :func:`~workbench.models.sample.excluded_features`,
-    then (``use_preference``) ``content_pref_<category>`` for every content category and ``content_pref_edition_top``."""
+    the :data:`DERIVED` columns, then (``use_preference``) ``content_pref_<category>`` for every content
+    category and ``content_pref_edition_top``."""
     from workbench.data.tables import CONTENT_CATEGORIES
 
-    extra = ([f"{PREFERENCE_PREFIX}{c}" for c in CONTENT_CATEGORIES] + [f"{PREFERENCE_PREFIX}edition_top"]
-             if use_preference else [])
+    extra = list(DERIVED)
+    if use_preference:
+        extra += [f"{PREFERENCE_PREFIX}{c}" for c in CONTENT_CATEGORIES] + [f"{PREFERENCE_PREFIX}edition_top"]
     return model_columns(product, categories, extra=extra)
+
+
+def model_frame(features: pd.DataFrame, columns: list[str], preferences: pd.DataFrame | None = None,
+                editions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The model's input frame from a feature table (and preferences): ``columns`` in order.
+
+    Catalogue columns are taken as they are, :data:`DERIVED` columns computed,
+    preference columns from :func:`~workbench.models.preference.preference_features`.
+    """
+    parts = [features[[c for c in columns if c in features.columns]]]
+    derived = {name: features[a] - features[b] for name, (a, b) in DERIVED.items() if name in columns}
+    if derived:
+        parts.append(pd.DataFrame(derived, index=features.index))
+    if preferences is not None and any(c.startswith(PREFERENCE_PREFIX) for c in columns):
+        parts.append(preference_features(preferences, editions).reindex(features.index))
+    frame = pd.concat(parts, axis=1)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataValidationError(f"the model's inputs {missing} cannot be built from the feature table "
+                                  f"(and preferences) given")
+    return frame[columns].copy()
+
+
+def align_to_horizon(frame: pd.DataFrame, months: int) -> pd.DataFrame:
+    """Potential customers as they will look ``months`` months on (the look-alike's scoring frame).
+
+    A stable subscriber has, by definition, held the product for ``stable_months``
+    month ends since ordering; a potential customer who orders now can be a stable
+    subscriber only that many months later.  So that the comparison is made at
+    the same point, the clock-like inputs (:data:`CLOCK_FEATURES`, and the
+    ``*_months_since_order`` of other products) are moved ``months`` forward and
+    the "changed in the last month(s)" flags (:data:`RECENT_FLAGS`) are false;
+    behaviour is left as observed.  Without this a look-alike systematically
+    under-scores people who only just became able to subscribe (recent joiners,
+    recent handset upgrades) - the very people a campaign can reach first.
+    """
+    months = check_positive_int(months, "months", minimum=0)
+    out = frame.copy()
+    if months == 0:
+        return out
+    clocks = [c for c in out.columns if c in CLOCK_FEATURES or c.endswith("_months_since_order")]
+    for c in clocks:
+        out[c] = out[c] + months
+    for c in RECENT_FLAGS:
+        if c in out.columns:
+            out[c] = False
+    return out
 
 
 def build_snapshot(source, product: str = "mobile_newspaper", snapshot="2026-10",
@@ -337,11 +408,8 @@ def build_snapshot(source, product: str = "mobile_newspaper", snapshot="2026-10"
                          random_state=random_state).fit(counts, groups)
     prefs = pm.transform(counts, groups)
     columns = input_columns(fam, cats, use_preference)
-    frame = feats[[c for c in columns if c in feats.columns]]
+    frame = model_frame(feats, columns, prefs, eds)
     del feats
-    if use_preference:
-        frame = frame.join(preference_features(prefs, eds))
-    frame = frame[columns].copy()
     return SnapshotData(snapshot=snap, status=status, sample=sample, frame=frame, preferences=prefs,
                         preference_model=pm, seconds=time.perf_counter() - t0)
 
@@ -374,6 +442,9 @@ class ProvincePipeline:
         Mix the preference model smooths toward.
     use_preference : bool
         Add the ``content_pref_*`` columns to the model's inputs.
+    align : bool
+        Score potential customers as they will look ``stable_months`` months on
+        (:func:`align_to_horizon`), in the validation and for the list.
     baseline_rows, explain_rows, rule_rows : int
         Most rows used to train the baselines, average SHAP values and grow the rules.
     model_params : dict, optional
@@ -395,7 +466,8 @@ class ProvincePipeline:
     def __init__(self, source, product: str = "mobile_newspaper", snapshot=None,
                  stable_months: int = DEFAULT_STABLE_MONTHS, *, window: int = DEFAULT_WINDOW,
                  list_size=DEFAULT_LIST_SIZE, horizon: int | None = None, preference_strength="auto",
-                 preference_prior: str = "province", use_preference: bool = True, baseline_rows: int = 200_000,
+                 preference_prior: str = "province", use_preference: bool = True, align: bool = True,
+                 baseline_rows: int = 200_000,
                  explain_rows: int = 5_000, rule_rows: int = 200_000, model_params: dict | None = None,
                  random_state: int = 0, n_jobs: int | None = None, progress: bool = True):
         from workbench.data.source import connect
@@ -416,6 +488,7 @@ class ProvincePipeline:
         self.preference_prior = preference_prior
         PreferenceModel(strength=preference_strength, prior=preference_prior)._check_params()
         self.use_preference = bool(use_preference)
+        self.align_months = self.stable_months if align else 0
         self.random_state = int(random_state)
         self.n_jobs = n_jobs
         self.progress = bool(progress)
@@ -510,7 +583,7 @@ class ProvincePipeline:
                 f"none (or all) of the {len(labels):,} potential customers of {self.plan.train_snapshot} became stable "
                 f"subscribers by {self.plan.eval_snapshot}: the out-of-time validation has no positives to measure")
         X, y = self.training_frame(self.plan.train_snapshot)
-        X_eval = train.frame.loc[labels.index]
+        X_eval = align_to_horizon(train.frame.loc[labels.index], self.align_months)
         y_eval = labels["target"].to_numpy()
         share = _share(self.list_size, len(labels), len(self.snapshot_data().sample.potential_ids))
         results = {}
@@ -580,7 +653,7 @@ class ProvincePipeline:
         t0 = time.perf_counter()
         data = self.snapshot_data()
         pot = data.sample.potential_ids
-        frame = data.frame.loc[pot].reset_index()
+        frame = align_to_horizon(data.frame.loc[pot], self.align_months).reset_index()
         scored = registry_score(model, frame, _ID, reasons=reasons, lang=lang, feature_labels=feature_labels(lang),
                                 value_labels=value_labels(lang), scope="province", progress=self.progress)
         matches = match_editions(data.preferences.loc[scored[_ID].to_numpy()], self.editions)
@@ -666,6 +739,7 @@ class ProvincePipeline:
             "product": self.product, "snapshot": self.snapshot, "stable_months": self.stable_months,
             "window": self.window, "categories": list(self.categories), "columns": self.columns,
             "excluded_features": self.excluded, "use_preference": self.use_preference,
+            "align_months": self.align_months,
             "editions": self.editions.to_dict(orient="records"),
             "preference_model": self.snapshot_data().preference_model.to_dict(),
             "out_of_time_plan": self.plan.to_dict(),
@@ -762,11 +836,9 @@ def score_province(source, folder, snapshot=None, *, reasons: int = 3, lang: str
     prefs = pm.transform(counts_from_features(feats, pm.categories_))
     editions = pd.DataFrame(spec["editions"]).astype("str")
     columns = list(spec["columns"])
-    frame = feats[[c for c in columns if c in feats.columns]]
-    if spec.get("use_preference", True):
-        frame = frame.join(preference_features(prefs, editions))
+    frame = model_frame(feats, columns, prefs, editions)
     pot = status.index[~status["active"].to_numpy(dtype=bool)]
-    frame = frame.loc[pot, columns].copy().reset_index()
+    frame = align_to_horizon(frame.loc[pot], int(spec.get("align_months", 0))).reset_index()
     scored = registry_score(model, frame, _ID, reasons=reasons, lang=lang, feature_labels=feature_labels(lang),
                             value_labels=value_labels(lang), scope="province", progress=progress)
     matches = match_editions(prefs.loc[scored[_ID].to_numpy()], editions)

@@ -1,0 +1,202 @@
+"""Benchmark of the province target model on a generated 1,039,229-subscriber province and its ground truth.
+
+Usage::
+
+    python benchmarks/model.py                          # /tmp/prov1m, generated with `workbench sample` if missing
+    python benchmarks/model.py --data DIR [--truth DIR] [--threads N] [--validate] [--json FILE]
+
+What is measured (one process, one run of each contender):
+
+1. **Accuracy against the truth.**  The final model is the province pipeline's:
+   the look-alike sample of the last month ``T`` (potential customers + stable
+   subscribers, features of :func:`workbench.models.province.build_snapshot`),
+   :class:`workbench.models.TargetModel` with its default settings.  It scores
+   every potential customer of ``T``; the truth's realised next-period label
+   ``next_stable_mobile_newspaper`` is the outcome and the truth's
+   ``p_stable_next_mobile_newspaper`` the oracle.  Targets: model AUC >= 0.98 x
+   oracle AUC and top-decile lift >= 0.95 x the oracle's.
+2. **Time of features -> train -> score the whole base**: ``build_snapshot``
+   (feature table, family status, model sample, preference model),
+   ``TargetModel.fit`` (early stopping included) and ``predict_proba`` of every
+   potential customer, against a **floor** measured in the same run: the bare
+   DuckDB aggregation of ``benchmarks/features.py`` (one hand-written
+   statement, fetched to pandas), ``lightgbm.train`` with the model's own
+   parameters for the same number of rounds on the same matrix, and
+   ``Booster.predict`` on the potential customers.  Target: <= 1.5 x.
+3. Reported beside it, not part of the comparison: the time of the top-3 reason
+   codes for the whole base (TreeSHAP), and with ``--validate`` the
+   out-of-time validation (train at ``T - 3``, evaluate at ``T``) of the model
+   and its two baselines.
+
+Figures are printed and written as JSON (``benchmarks/out/model.json`` by default).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+SUBSCRIBERS = 1_039_229
+DEFAULT_DATA = Path("/tmp/prov1m")
+PRODUCT = "mobile_newspaper"
+TABLES = ("branches", "handset_models", "vas_products", "subscribers", "monthly_usage", "vas_orders", "handset_events")
+TARGET_AUC, TARGET_LIFT, TARGET_TIME = 0.98, 0.95, 1.5
+
+
+def ensure_province(folder: Path, truth: Path) -> None:
+    """Generate the province with the CLI unless ``folder`` and ``truth`` already hold a complete one."""
+    complete = all((folder / f"{t}.parquet").is_file() for t in TABLES) and (truth / "subscriber_truth.parquet").is_file()
+    if complete:
+        print(f"reusing province {folder}", flush=True)
+        return
+    cmd = [sys.executable, "-m", "workbench", "sample", "--subscribers", str(SUBSCRIBERS), "--out", str(folder),
+           "--truth-out", str(truth), "--no-progress"]
+    print("generating:", " ".join(cmd[2:]), flush=True)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def run_pipeline(con, snapshot: str, n_jobs: int | None) -> dict:
+    """features -> train -> score, timed step by step."""
+    import numpy as np
+
+    from workbench.models.estimator import TargetModel
+    from workbench.models.province import build_snapshot
+
+    out = {}
+    t0 = time.perf_counter()
+    data = build_snapshot(con, PRODUCT, snapshot, 3)
+    t1 = time.perf_counter()
+    X = data.frame.loc[data.sample.rows.index]
+    y = data.sample.target
+    model = TargetModel(n_jobs=n_jobs).fit(X, y)
+    t2 = time.perf_counter()
+    pot = data.sample.potential_ids
+    base = data.frame.loc[pot]
+    score = model.predict_proba(base)[:, 1]
+    t3 = time.perf_counter()
+    out.update(features_s=t1 - t0, train_s=t2 - t1, score_s=t3 - t2, total_s=t3 - t0,
+               rows=int(len(X)), positives=int(y.sum()), base=int(len(pot)), inputs=int(X.shape[1]),
+               rounds=int(model.best_iteration_), params={k: model.params_[k] for k in (
+                   "learning_rate", "num_leaves", "min_child_samples", "reg_lambda", "validation")},
+               composition=data.sample.composition.to_dict())
+    return {"timing": out, "model": model, "X": X, "y": np.asarray(y), "base": base, "ids": pot.to_numpy(),
+            "score": score, "data": data}
+
+
+def run_floor(con, snapshot: str, model, X, y, base, threads: int | None) -> dict:
+    """Bare DuckDB aggregation + lightgbm.train (same params, same rounds, same matrix) + predict."""
+    import lightgbm as lgb
+
+    from features import bare_sql  # benchmarks/features.py
+
+    from workbench.models.schema import CATEGORICAL
+
+    train_matrix = model.encode(X)
+    base_matrix = model.encode(base)
+    cat_idx = [j for j, f in enumerate(model.features_) if f.kind == CATEGORICAL]
+    params = dict(model.booster_.params)
+    params.pop("early_stopping_round", None)
+    params.pop("num_iterations", None)
+    if threads:
+        params["num_threads"] = threads
+    t0 = time.perf_counter()
+    feats = con.execute(bare_sql(snapshot, 6)).df()
+    t1 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        ds = lgb.Dataset(train_matrix, label=y.astype(float), categorical_feature=cat_idx,
+                         params={"verbose": -1, "max_cat_threshold": params.get("max_cat_threshold", 32),
+                                 "min_data_per_group": params.get("min_data_per_group", 100)})
+        booster = lgb.train(params, ds, num_boost_round=model.best_iteration_)
+    t2 = time.perf_counter()
+    booster.predict(base_matrix)
+    t3 = time.perf_counter()
+    return {"features_s": t1 - t0, "train_s": t2 - t1, "score_s": t3 - t2, "total_s": t3 - t0,
+            "feature_rows": int(len(feats)), "feature_columns": int(feats.shape[1])}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="province folder (default /tmp/prov1m)")
+    parser.add_argument("--truth", type=Path, help="truth folder (default <data>_truth)")
+    parser.add_argument("--snapshot", help="snapshot month (default the last month of the data)")
+    parser.add_argument("--threads", type=int, help="DuckDB and LightGBM threads (default all cores)")
+    parser.add_argument("--validate", action="store_true", help="also run the out-of-time validation")
+    parser.add_argument("--no-reasons", action="store_true", help="skip timing the reason codes of the base")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "model.json")
+    args = parser.parse_args(argv)
+
+    import pandas as pd
+
+    from workbench.data.source import connect
+    from workbench.models.province import ProvincePipeline, truth_benchmark
+    from workbench.models.sample import last_data_month
+
+    truth_dir = args.truth or args.data.with_name(args.data.name + "_truth")
+    ensure_province(args.data, truth_dir)
+    con = connect(args.data, threads=args.threads)
+    snapshot = args.snapshot or last_data_month(con)
+    print(f"snapshot {snapshot}, {os.cpu_count()} cores, threads {args.threads or 'all'}", flush=True)
+
+    pipe = run_pipeline(con, snapshot, args.threads)
+    t = pipe["timing"]
+    print(f"pipeline: features {t['features_s']:.1f} s, train {t['train_s']:.1f} s ({t['rounds']} rounds), "
+          f"score {t['score_s']:.1f} s, total {t['total_s']:.1f} s", flush=True)
+    floor = run_floor(con, snapshot, pipe["model"], pipe["X"], pipe["y"], pipe["base"], args.threads)
+    print(f"floor:    features {floor['features_s']:.1f} s, train {floor['train_s']:.1f} s, "
+          f"score {floor['score_s']:.1f} s, total {floor['total_s']:.1f} s", flush=True)
+
+    scores = pd.DataFrame({"subscriber_id": pipe["ids"], "score": pipe["score"]})
+    bench = truth_benchmark(scores, truth_dir, PRODUCT, list_size=0.1)
+    m, o = bench.iloc[0], bench.iloc[1]
+    result = {
+        "data": str(args.data), "snapshot": snapshot, "cores": os.cpu_count(), "threads": args.threads,
+        "pipeline": t, "floor": floor, "time_ratio": t["total_s"] / floor["total_s"],
+        "truth": bench.to_dict(orient="records"),
+        "targets": {"auc_ratio": TARGET_AUC, "lift_ratio": TARGET_LIFT, "time_ratio": TARGET_TIME},
+    }
+    if not args.no_reasons:
+        from workbench.models.registry import score as registry_score
+
+        t0 = time.perf_counter()
+        registry_score(pipe["model"], pipe["base"].reset_index(), "subscriber_id", reasons=3)
+        result["reasons_s"] = time.perf_counter() - t0
+        print(f"score with top-3 reasons of {len(pipe['base']):,} users: {result['reasons_s']:.1f} s", flush=True)
+    if args.validate:
+        t0 = time.perf_counter()
+        with ProvincePipeline(con, PRODUCT, snapshot, 3, n_jobs=args.threads, progress=False) as p:
+            p._data[snapshot] = pipe["data"]
+            v = p.validate()
+        result["out_of_time"] = {"plan": v.plan.to_dict(), "outcomes": v.outcomes,
+                                 "summary": v.summary().to_dict(orient="records"),
+                                 "seconds": time.perf_counter() - t0}
+        print("out-of-time validation:\n" + v.summary().to_string(index=False), flush=True)
+    con.close()
+
+    print()
+    print(f"sample at {snapshot}: {t['rows']:,} = {t['composition']['potential']:,} + {t['positives']:,} "
+          f"({t['composition']['target_share']:.3%}); base scored: {t['base']:,}; inputs {t['inputs']}")
+    print(f"truth ({int(m['positives']):,} new stable subscribers among {int(m['users']):,}):")
+    print(f"  AUC   model {m['auc']:.4f}  oracle {o['auc']:.4f}  ratio {m['auc_ratio']:.3f}  (target >= {TARGET_AUC})")
+    print(f"  lift10 model {m['lift']:.3f}  oracle {o['lift']:.3f}  ratio {m['lift_ratio']:.3f}  (target >= {TARGET_LIFT})")
+    print(f"time: pipeline {t['total_s']:.1f} s vs floor {floor['total_s']:.1f} s = {result['time_ratio']:.2f} x "
+          f"(target <= {TARGET_TIME})")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2, default=float) + "\n", encoding="utf-8")
+    print(f"written {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
