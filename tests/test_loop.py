@@ -393,3 +393,15 @@ def test_the_simulate_command(campaign, tmp_path, capsys):
     assert "run template 04_campaign_design" in capsys.readouterr().err
     assert main(["simulate", "--campaign", str(cid), "--store", url, "--truth", str(tmp_path)]) == 1
     assert "holds no ground truth" in capsys.readouterr().err
+
+
+def test_an_uplift_model_that_cannot_be_measured_is_said_so(campaign, uplift):
+    import dataclasses
+
+    blind = dataclasses.replace(uplift, qini_low=float("nan"), qini_high=float("nan"))
+    key, values = evaluation_story(campaign.ev, "uplift", "en", uplift=blind)
+    assert key == "t06.uplift.unmeasured" and "cannot be used yet" in narrative(key, "en", **values)
+    shown = dataclasses.replace(uplift, qini_low=0.01, qini_high=0.2)
+    assert evaluation_story(campaign.ev, "uplift", "en", uplift=shown)[0] == "t06.uplift.useful"
+    weak = dataclasses.replace(uplift, qini_low=-0.01, qini_high=0.2)
+    assert evaluation_story(campaign.ev, "uplift", "en", uplift=weak)[0] == "t06.uplift.weak"

@@ -1444,14 +1444,11 @@ def evaluation_story(evaluation: CampaignEvaluation, section: str, lang: str | N
         row = evaluation.effect_row("responded")
         if not evaluation.covariates or "cuped_lift" not in row.index or pd.isna(row.get("cuped_lift")):
             return "t06.adjusted.none", {}
-        plain_width = float(row["abs_ci_high"] - row["abs_ci_low"])
-        cuped_width = float(row["cuped_ci_high"] - row["cuped_ci_low"])
         return "t06.adjusted.story", {
             "covariates": ", ".join(evaluation.covariates), "lift": h["lift"], "cuped": float(row["cuped_lift"]),
             "cuped_low": float(row["cuped_ci_low"]), "cuped_high": float(row["cuped_ci_high"]),
             "reg": float(row["reg_lift"]), "reg_low": float(row["reg_ci_low"]), "reg_high": float(row["reg_ci_high"]),
             "variance_reduction": float(row["cuped_variance_reduction"]),
-            "narrower": 1 - cuped_width / plain_width if plain_width > 0 else float("nan"),
         }
     if section == "srm":
         if evaluation.srm.empty:
@@ -1519,10 +1516,12 @@ def evaluation_story(evaluation: CampaignEvaluation, section: str, lang: str | N
             m = evaluation.members
             return "t06.uplift.none", {"responders": int(m.loc[m["group"] == TARGET, "responded"].sum()),
                                        "control_responders": int(m.loc[m["group"] != TARGET, "responded"].sum())}
+        values = {"method": t(f"t06.method.{uplift.method}", lang=lang), "n_train": uplift.n_train,
+                  "n_test": uplift.n_test, "qini": uplift.qini, "auuc": uplift.auuc}
+        if not np.isfinite(uplift.qini_low):
+            return "t06.uplift.unmeasured", values
         key = "t06.uplift.useful" if uplift.qini_low > 0 else "t06.uplift.weak"
-        return key, {"method": t(f"t06.method.{uplift.method}", lang=lang), "n_train": uplift.n_train,
-                     "n_test": uplift.n_test, "qini": uplift.qini, "qini_low": uplift.qini_low,
-                     "qini_high": uplift.qini_high, "auuc": uplift.auuc}
+        return key, {**values, "qini_low": uplift.qini_low, "qini_high": uplift.qini_high}
     if section == "comparison":
         if comparison is None:
             return "t06.comparison.none", {}
