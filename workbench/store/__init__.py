@@ -21,13 +21,13 @@ from workbench.store.models import (
 )
 from workbench.store.passwords import MIN_PASSWORD_LENGTH, PasswordPolicy
 from workbench.store.repository import (
-    MAX_NOTE_LENGTH, PROGRESS_COLUMNS, WORKLIST_COLUMNS, RecordedResult, Release, Store, spec_hash,
+    MAX_NOTE_LENGTH, PROGRESS_COLUMNS, RECORDED_BATCH_COLUMNS, RESULT_BATCH_COLUMNS, WORKLIST_COLUMNS, RecordedResult, Release, Store, spec_hash,
     validate_members,
 )
 
 __all__ = [
     "Store", "Release", "RecordedResult", "spec_hash", "validate_members",
-    "WORKLIST_COLUMNS", "PROGRESS_COLUMNS", "MAX_NOTE_LENGTH",
+    "WORKLIST_COLUMNS", "PROGRESS_COLUMNS", "MAX_NOTE_LENGTH", "RESULT_BATCH_COLUMNS", "RECORDED_BATCH_COLUMNS",
     "User", "SYSTEM_USER", "BRANCH_ROLES", "PROVINCE_ROLES", "DESIGN_ROLES", "RESULT_WRITERS",
     "can_read_member", "can_write_member", "require_role", "sees_all_members",
     "engine_for", "upgrade", "current_revision", "head_revision", "default_url", "STORE_URL_ENV",
