@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from browser import *  # noqa: F401,F403 (fixtures and helpers)
 from browser import TestUser, cookie_header, sign_in, start_server, stop_server
 
@@ -35,6 +36,8 @@ USERS = [EX_U, EX_H, BM_U, PM, ANALYST]
 #: Longest wait for an app to render (kernel start + execution on a busy 2-core machine).
 # A bound on waiting, not a measure: a loaded 2-core CI machine can take well over a minute to start a kernel.
 RENDER_TIMEOUT_MS = 240_000
+#: How long the first render is awaited before the page is reloaded once (see _open_app).
+FIRST_RENDER_WAIT_MS = 120_000
 GRID_ROW = ".wb-worklist table tbody tr"
 SPEC = {"name": "Mobile newspaper trial", "product": "mnp_news", "channels": ["outbound_call", "sms"]}
 
@@ -233,7 +236,13 @@ def _open_app(browser, server, user: TestUser, app: str, query: str = ""):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     sign_in_to_app(page, server.url, user, f"/voila/render/{app}" + (f"?{query}" if query else ""))
-    page.wait_for_selector(GRID_ROW, state="visible", timeout=RENDER_TIMEOUT_MS)
+    try:
+        page.wait_for_selector(GRID_ROW, state="visible", timeout=FIRST_RENDER_WAIT_MS)
+    except PlaywrightTimeoutError:
+        # KNOWN BUG (issue 8, open): now and then the ITable grid's view never renders on a loaded
+        # machine although the kernel built it; a user reloads the page, and so does the test - once.
+        page.reload()
+        page.wait_for_selector(GRID_ROW, state="visible", timeout=RENDER_TIMEOUT_MS)
     page.wait_for_selector(".wb-progress", state="attached", timeout=RENDER_TIMEOUT_MS)
     return context, page
 
