@@ -140,8 +140,8 @@ def local_cluster(n_workers: int = 2, *, memory_limit="4GiB", threads_per_worker
             raise ParameterError.invalid(name, "an integer >= 1", value)
     return LocalCluster(
         n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True, host=LOCAL_HOST,
-        dashboard_address=f"{LOCAL_HOST}:0" if dashboard else None, worker_dashboard_address=None, memory_limit=memory_limit, local_directory=local_directory,
-        silence_logs=40,
+        dashboard_address=f"{LOCAL_HOST}:0" if dashboard else None, worker_dashboard_address=None,
+        memory_limit=memory_limit, local_directory=local_directory, silence_logs=40,
     )
 
 
