@@ -320,6 +320,24 @@ def test_fit_errors(tmp_path):
         fit_target_model(folder, "y", exclude=["x"])
 
 
+def test_fit_in_process_on_any_table(tmp_path):
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"uid": np.arange(600), "x": rng.normal(size=600),
+                       "brand": pd.array(rng.choice(["a", "b"], 600), dtype="str")})
+    df["bought"] = (df["x"] + rng.normal(size=600) > 1.0).astype(int)
+    folder = write_parts(tmp_path / "any", [df.iloc[:300], df.iloc[300:]])
+    model = fit_target_model(folder, "bought", id_col="uid", model=TargetModel(n_jobs=1, max_rounds=50))
+    assert model.params_["engine"] == "in-process" and model.feature_names_ == ["x", "brand"]
+    assert model.params_["n_rows"] == 600
+
+
+def test_fit_on_dask_needs_two_classes(client, tmp_path):
+    df = pd.DataFrame({"subscriber_id": np.arange(40), "x": np.linspace(0, 1, 40), "y": np.zeros(40, dtype=int)})
+    folder = write_parts(tmp_path / "one", [df.iloc[:20], df.iloc[20:]])
+    with pytest.raises(DataValidationError, match="exactly two classes"):
+        fit_target_model(folder, "y", scheduler=client)  # fails in the summary pass, before LightGBM listens
+
+
 # ------------------------------------------------------------------ training on Dask (network namespace)
 _TRAIN_CHECK = r"""
 import json, sys, warnings

@@ -321,7 +321,8 @@ def fit_target_model(data, target: str, *, id_col: str = ID, features=None, excl
     ParameterError
         A column is missing or a parameter is malformed.
     DataValidationError
-        The label does not have exactly two classes, or has missing values.
+        On a cluster: the label does not have exactly two classes, or has missing
+        values (in-process, :meth:`TargetModel.fit` raises its ``ValueError``).
     """
     template = TargetModel() if model is None else model
     if not isinstance(template, TargetModel):
@@ -336,8 +337,11 @@ def fit_target_model(data, target: str, *, id_col: str = ID, features=None, excl
     features = _check_data(columns, target, id_col, features, tuple(exclude))
     client = get_client(scheduler)
     if client is None:
-        df = read_parts(data, columns=None if query else [id_col, target, *features])
-        df = df.reset_index() if id_col not in df.columns else df
+        cols = None if query else list(dict.fromkeys([id_col, target, *features]))
+        if ID in columns:  # a feature table: the catalogue's dtypes, as the in-process builder gives them
+            df = read_parts(data, columns=cols).reset_index()
+        else:
+            df = pd.concat([pd.read_parquet(f, columns=cols) for f in files], ignore_index=True)
         if query:
             df = df.query(query)
         fitted = template.__class__(**template.get_params()).fit(df[features], df[target])
