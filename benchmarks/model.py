@@ -11,16 +11,19 @@ What is measured (one process, one run of each contender):
    the look-alike sample of the last month ``T`` (potential customers + stable
    subscribers, features of :func:`workbench.models.province.build_snapshot`),
    :class:`workbench.models.TargetModel` with its default settings.  It scores
-   every potential customer of ``T``; the truth's realised next-period label
+   every potential customer of ``T`` (as they will look 3 months on, as the
+   pipeline does: :func:`~workbench.models.province.align_to_horizon`); the
+   truth's realised next-period label
    ``next_stable_mobile_newspaper`` is the outcome and the truth's
    ``p_stable_next_mobile_newspaper`` the oracle.  Targets: model AUC >= 0.98 x
    oracle AUC and top-decile lift >= 0.95 x the oracle's.
 2. **Time of features -> train -> score the whole base**: ``build_snapshot``
    (feature table, family status, model sample, preference model),
    ``TargetModel.fit`` (early stopping included) and ``predict_proba`` of every
-   potential customer, against a **floor** measured in the same run: the bare
+   potential customer (alignment included), against a **floor** measured in the same run: the bare
    DuckDB aggregation of ``benchmarks/features.py`` (one hand-written
-   statement, fetched to pandas), ``lightgbm.train`` with the model's own
+   statement, fetched to pandas) and a bare statement of the label (active and
+   stable flags, :func:`bare_status_sql`), ``lightgbm.train`` with the model's own
    parameters for the same number of rounds on the same matrix, and
    ``Booster.predict`` on the potential customers.  Target: <= 1.5 x.
 3. Reported beside it, not part of the comparison: the time of the top-3 reason
@@ -71,7 +74,7 @@ def run_pipeline(con, snapshot: str, n_jobs: int | None) -> dict:
     import numpy as np
 
     from workbench.models.estimator import TargetModel
-    from workbench.models.province import build_snapshot
+    from workbench.models.province import align_to_horizon, build_snapshot
 
     out = {}
     t0 = time.perf_counter()
@@ -82,7 +85,7 @@ def run_pipeline(con, snapshot: str, n_jobs: int | None) -> dict:
     model = TargetModel(n_jobs=n_jobs).fit(X, y)
     t2 = time.perf_counter()
     pot = data.sample.potential_ids
-    base = data.frame.loc[pot]
+    base = align_to_horizon(data.frame.loc[pot], 3)
     score = model.predict_proba(base)[:, 1]
     t3 = time.perf_counter()
     out.update(features_s=t1 - t0, train_s=t2 - t1, score_s=t3 - t2, total_s=t3 - t0,
@@ -94,8 +97,51 @@ def run_pipeline(con, snapshot: str, n_jobs: int | None) -> dict:
             "score": score, "data": data}
 
 
+def bare_status_sql(snapshot: str, family: str = PRODUCT, stable_months: int = 3) -> str:
+    """Active and stable flags of the family at the snapshot, as one hand-written DuckDB statement.
+
+    Spells run from an order to the next unsubscribe of the same product; spells of
+    the family that overlap or touch form one stay; stable = a stay that started on
+    or before the last day of the month ``stable_months - 1`` before the snapshot and
+    is open after the snapshot month's last day.
+    """
+    import pandas as pd
+
+    s = pd.Timestamp(snapshot + "-01")
+    e = s + pd.offsets.MonthEnd(0)
+    since = (s - pd.DateOffset(months=stable_months - 1)) + pd.offsets.MonthEnd(0)
+    E, L = f"DATE '{e:%Y-%m-%d}'", f"DATE '{since:%Y-%m-%d}'"
+    return f"""
+WITH ev AS (
+  SELECT o.subscriber_id, o.product_id, o.event_date::DATE AS d, o.event_type,
+         lag(o.event_type) OVER w AS prev_type,
+         min(CASE WHEN o.event_type = 'unsubscribe' THEN o.event_date::DATE END)
+             OVER (w ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_unsub
+  FROM vas_orders o JOIN vas_products p USING (product_id)
+  WHERE p.family = '{family}' AND o.event_date::DATE <= {E}
+  WINDOW w AS (PARTITION BY o.subscriber_id, o.product_id ORDER BY o.event_date::DATE, o.event_type = 'unsubscribe',
+               o.event_id)
+), sp AS (
+  SELECT subscriber_id, d AS start_date, coalesce(next_unsub, DATE '9999-12-31') AS end_date FROM ev
+  WHERE event_type = 'order' AND (prev_type IS NULL OR prev_type = 'unsubscribe')
+), g AS (
+  SELECT *, sum(CASE WHEN start_date > prev_end THEN 1 ELSE 0 END) OVER (PARTITION BY subscriber_id
+            ORDER BY start_date, end_date ROWS UNBOUNDED PRECEDING) AS island
+  FROM (SELECT *, coalesce(max(end_date) OVER (PARTITION BY subscriber_id ORDER BY start_date, end_date
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), DATE '0001-01-01') AS prev_end FROM sp)
+), st AS (
+  SELECT subscriber_id, min(start_date) AS since, max(end_date) AS until FROM g GROUP BY subscriber_id, island
+)
+SELECT s.subscriber_id, coalesce(bool_or(st.until > {E}), false) AS active,
+       coalesce(bool_or(st.until > {E} AND st.since <= {L}), false) AS stable
+FROM subscribers s LEFT JOIN st USING (subscriber_id)
+WHERE s.join_date::DATE <= {E}
+GROUP BY s.subscriber_id ORDER BY s.subscriber_id"""
+
+
 def run_floor(con, snapshot: str, model, X, y, base, threads: int | None) -> dict:
-    """Bare DuckDB aggregation + lightgbm.train (same params, same rounds, same matrix) + predict."""
+    """Bare DuckDB aggregation (features and the label) + lightgbm.train (same params, same rounds, same matrix)
+    + predict."""
     import lightgbm as lgb
 
     from features import bare_sql  # benchmarks/features.py
@@ -112,6 +158,7 @@ def run_floor(con, snapshot: str, model, X, y, base, threads: int | None) -> dic
         params["num_threads"] = threads
     t0 = time.perf_counter()
     feats = con.execute(bare_sql(snapshot, 6)).df()
+    status = con.execute(bare_status_sql(snapshot)).df()
     t1 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
@@ -123,7 +170,8 @@ def run_floor(con, snapshot: str, model, X, y, base, threads: int | None) -> dic
     booster.predict(base_matrix)
     t3 = time.perf_counter()
     return {"features_s": t1 - t0, "train_s": t2 - t1, "score_s": t3 - t2, "total_s": t3 - t0,
-            "feature_rows": int(len(feats)), "feature_columns": int(feats.shape[1])}
+            "feature_rows": int(len(feats)), "feature_columns": int(feats.shape[1]),
+            "stable": int(status["stable"].sum()), "active": int(status["active"].sum())}
 
 
 def main(argv: list[str] | None = None) -> int:

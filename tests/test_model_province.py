@@ -251,3 +251,15 @@ def test_model_frame_derives_the_bill_without_vas():
     assert out["bill_excl_vas_mean"].tolist() == [45.0, 80.0] and out["bill_excl_vas_last"].tolist() == [32.0, 89.0]
     with pytest.raises(DataValidationError, match=r"inputs \['age'\] cannot be built"):
         model_frame(feats, ["brand", "age"])
+
+
+def test_reasons_can_be_limited_to_the_best_users(pipe):
+    from workbench.models.province import score_base
+
+    data = pipe.snapshot_data()
+    frame = align_to_horizon(data.frame.loc[data.sample.potential_ids], 3)
+    part = score_base(pipe.model, frame, data.preferences, pipe.editions, reason_rows=50)
+    assert part["reason_1"].iloc[:50].notna().all() and part["reason_1"].iloc[50:].isna().all()
+    # the best users' reasons are the same words: values are still placed among all scored users
+    pd.testing.assert_frame_equal(part.iloc[:50], pipe.scores.iloc[:50], check_exact=True)
+    pd.testing.assert_series_equal(part["score"], pipe.scores["score"], check_exact=True)

@@ -76,6 +76,8 @@ __all__ = [
     "PROVINCE_FILE",
     "MODEL_NAMES",
     "SnapshotData",
+    "DEFAULT_REASON_ROWS",
+    "score_base",
     "DERIVED",
     "CLOCK_FEATURES",
     "RECENT_FLAGS",
@@ -414,6 +416,68 @@ def build_snapshot(source, product: str = "mobile_newspaper", snapshot="2026-10"
                         preference_model=pm, seconds=time.perf_counter() - t0)
 
 
+# ------------------------------------------------------------------ scoring
+#: Users (best first) whose top-3 reasons are written; below them reasons are left missing.
+DEFAULT_REASON_ROWS = 200_000
+
+
+def score_base(model, frame: pd.DataFrame, preferences: pd.DataFrame, editions: pd.DataFrame, *, reasons: int = 3,
+               reason_rows: int = DEFAULT_REASON_ROWS, lang: str | None = None,
+               progress: bool = False) -> pd.DataFrame:
+    """Score a base: :data:`SCORE_COLUMNS`, best first.
+
+    Parameters
+    ----------
+    model : TargetModel
+        Fitted or loaded.
+    frame : DataFrame
+        The model's inputs indexed by ``subscriber_id`` (aligned to the horizon when the model expects it).
+    preferences : DataFrame
+        Content preferences of (at least) the same users.
+    editions : DataFrame
+        The family's editions (``edition``, ``content_category``).
+    reasons : int
+        Reasons per user (0 = none).
+    reason_rows : int
+        Reasons are computed for the ``reason_rows`` best-scored users only (TreeSHAP
+        costs far more than a score: on a million users it takes many minutes); the
+        value of a reason is still described by its position among ALL scored users.
+    lang : {"zh", "en"}, optional
+    progress : bool
+
+    Returns
+    -------
+    DataFrame
+        ``subscriber_id, score, rank, decile, reason_1..3, edition, edition_2``.
+    """
+    from workbench.models.explain import contributions, reason_codes
+    from workbench.models.registry import score as registry_score
+
+    reason_rows = check_positive_int(reason_rows, "reason_rows")
+    scored = registry_score(model, frame.reset_index(), _ID, reasons=0)
+    ids = scored[_ID].to_numpy()
+    if reasons:
+        top = ids[:reason_rows]
+        shap_top = contributions(model, frame.loc[top], progress=progress)
+        if len(top) == len(ids):
+            shap = shap_top.reindex(frame.index)
+        else:
+            shap = pd.DataFrame(np.zeros((len(frame), shap_top.shape[1])), index=frame.index,
+                                columns=shap_top.columns)
+            shap.loc[top] = shap_top.to_numpy()
+        codes = reason_codes(model, frame, top=reasons, feature_labels=feature_labels(lang),
+                             value_labels=value_labels(lang), lang=lang, scope="province", shap=shap)
+        for i in range(1, reasons + 1):
+            scored[f"reason_{i}"] = codes.loc[ids, f"reason_{i}"].to_numpy()
+    for i in range(1, 4):
+        if f"reason_{i}" not in scored.columns:
+            scored[f"reason_{i}"] = pd.array([None] * len(scored), dtype="str")
+    matches = match_editions(preferences.loc[ids], editions)
+    scored["edition"] = matches["edition"].to_numpy()
+    scored["edition_2"] = matches["edition_2"].to_numpy()
+    return scored[list(SCORE_COLUMNS)]
+
+
 # ------------------------------------------------------------------ the pipeline
 class ProvincePipeline:
     """The look-alike model of one product family on a province's data.
@@ -494,6 +558,22 @@ class ProvincePipeline:
         self.progress = bool(progress)
         self._own = not isinstance(source, duckdb.DuckDBPyConnection)
         self.con = connect(source) if self._own else source
+        try:
+            self._locate(snapshot, horizon)
+        except Exception:
+            self.close()
+            raise
+        self._data: dict[str, SnapshotData] = {}
+        self.validation: Validation | None = None
+        self.model = None
+        self.explanation: Explanation | None = None
+        self.scores: pd.DataFrame | None = None
+        self.preference_result: dict | None = None
+        self.paths: dict[str, Path] = {}
+        self.timings: dict[str, float] = {}
+
+    def _locate(self, snapshot, horizon) -> None:
+        """Resolve the snapshot and the out-of-time plan against the data; read the family's catalogue."""
         last = last_data_month(self.con)
         first = self.con.execute("SELECT min(CAST(month AS DATE)) FROM monthly_usage").fetchall()[0][0]
         self.first_month = f"{pd.Timestamp(first):%Y-%m}"
@@ -509,14 +589,6 @@ class ProvincePipeline:
         self.categories = family_categories(self.con, self.product)
         self.editions = edition_catalogue(self.con, self.product)
         self.excluded = excluded_features(self.product, self.categories)
-        self._data: dict[str, SnapshotData] = {}
-        self.validation: Validation | None = None
-        self.model = None
-        self.explanation: Explanation | None = None
-        self.scores: pd.DataFrame | None = None
-        self.preference_result: dict | None = None
-        self.paths: dict[str, Path] = {}
-        self.timings: dict[str, float] = {}
 
     # -------------------------------------------------------------- plumbing
     def close(self) -> None:
@@ -645,24 +717,16 @@ class ProvincePipeline:
         return self.explanation
 
     # -------------------------------------------------------------- step 5: scores
-    def score(self, *, reasons: int = 3, lang: str | None = None) -> pd.DataFrame:
-        """Score every potential customer of ``T``: :data:`SCORE_COLUMNS`, best first."""
-        from workbench.models.registry import score as registry_score
-
+    def score(self, *, reasons: int = 3, reason_rows: int = DEFAULT_REASON_ROWS,
+              lang: str | None = None) -> pd.DataFrame:
+        """Score every potential customer of ``T``: :data:`SCORE_COLUMNS`, best first (see :func:`score_base`)."""
         model = self._need_model()
         t0 = time.perf_counter()
         data = self.snapshot_data()
         pot = data.sample.potential_ids
-        frame = align_to_horizon(data.frame.loc[pot], self.align_months).reset_index()
-        scored = registry_score(model, frame, _ID, reasons=reasons, lang=lang, feature_labels=feature_labels(lang),
-                                value_labels=value_labels(lang), scope="province", progress=self.progress)
-        matches = match_editions(data.preferences.loc[scored[_ID].to_numpy()], self.editions)
-        scored["edition"] = matches["edition"].to_numpy()
-        scored["edition_2"] = matches["edition_2"].to_numpy()
-        for i in range(1, 4):
-            if f"reason_{i}" not in scored.columns:
-                scored[f"reason_{i}"] = pd.array([None] * len(scored), dtype="str")
-        self.scores = scored[list(SCORE_COLUMNS)]
+        frame = align_to_horizon(data.frame.loc[pot], self.align_months)
+        self.scores = score_base(model, frame, data.preferences, self.editions, reasons=reasons,
+                                 reason_rows=reason_rows, lang=lang, progress=self.progress)
         self.timings["score"] = time.perf_counter() - t0
         return self.scores
 
@@ -799,8 +863,8 @@ def load_province_model(folder):
     return load_model(folder), spec
 
 
-def score_province(source, folder, snapshot=None, *, reasons: int = 3, lang: str | None = None,
-                   progress: bool = False) -> pd.DataFrame:
+def score_province(source, folder, snapshot=None, *, reasons: int = 3, reason_rows: int = DEFAULT_REASON_ROWS,
+                   lang: str | None = None, progress: bool = False) -> pd.DataFrame:
     """Score the potential customers of ``snapshot`` with a saved province model.
 
     The inputs are rebuilt exactly as at training: the catalogue features of
@@ -814,8 +878,8 @@ def score_province(source, folder, snapshot=None, *, reasons: int = 3, lang: str
         ``<run_dir>/model`` written by :meth:`ProvincePipeline.save`.
     snapshot : "YYYY-MM", optional
         Default: the last month of the data.
-    reasons : int
-        Reason codes per user.
+    reasons, reason_rows : int
+        Reason codes per user, and for how many of the best-scored users (:func:`score_base`).
     lang : {"zh", "en"}, optional
     progress : bool
 
@@ -825,7 +889,6 @@ def score_province(source, folder, snapshot=None, *, reasons: int = 3, lang: str
         :data:`SCORE_COLUMNS`, best first.
     """
     from workbench.features._db import connection
-    from workbench.models.registry import score as registry_score
 
     model, spec = load_province_model(folder)
     with connection(source) as con:
@@ -838,16 +901,9 @@ def score_province(source, folder, snapshot=None, *, reasons: int = 3, lang: str
     columns = list(spec["columns"])
     frame = model_frame(feats, columns, prefs, editions)
     pot = status.index[~status["active"].to_numpy(dtype=bool)]
-    frame = align_to_horizon(frame.loc[pot], int(spec.get("align_months", 0))).reset_index()
-    scored = registry_score(model, frame, _ID, reasons=reasons, lang=lang, feature_labels=feature_labels(lang),
-                            value_labels=value_labels(lang), scope="province", progress=progress)
-    matches = match_editions(prefs.loc[scored[_ID].to_numpy()], editions)
-    scored["edition"] = matches["edition"].to_numpy()
-    scored["edition_2"] = matches["edition_2"].to_numpy()
-    for i in range(1, 4):
-        if f"reason_{i}" not in scored.columns:
-            scored[f"reason_{i}"] = pd.array([None] * len(scored), dtype="str")
-    return scored[list(SCORE_COLUMNS)]
+    frame = align_to_horizon(frame.loc[pot], int(spec.get("align_months", 0)))
+    return score_base(model, frame, prefs, editions, reasons=reasons, reason_rows=reason_rows, lang=lang,
+                      progress=progress)
 
 
 # ------------------------------------------------------------------ oracle benchmark
