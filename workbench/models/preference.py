@@ -175,7 +175,8 @@ class PreferenceModel(BaseEstimator):
         Content categories (columns of the counts).
     max_users : int
         Users (with items) used to learn ``strength="auto"``: a seeded random
-        subset above this number (the estimate is an average; 200,000 users pin it down).
+        subset above this number (one number is estimated; 50,000 users pin it
+        down to about 1 %).
     max_iter, tol : int, float
         Fixed-point iterations and relative tolerance for ``strength="auto"``.
     random_state : int
@@ -204,7 +205,7 @@ class PreferenceModel(BaseEstimator):
     """
 
     def __init__(self, *, strength="auto", prior: str = "province", categories=CONTENT_CATEGORIES,
-                 max_users: int = 200_000, max_iter: int = 200, tol: float = 1e-6, random_state: int = 0):
+                 max_users: int = 50_000, max_iter: int = 200, tol: float = 1e-6, random_state: int = 0):
         self.strength = strength
         self.prior = prior
         self.categories = categories

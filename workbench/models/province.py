@@ -316,18 +316,16 @@ def model_frame(features: pd.DataFrame, columns: list[str], preferences: pd.Data
     Catalogue columns are taken as they are, :data:`DERIVED` columns computed,
     preference columns from :func:`~workbench.models.preference.preference_features`.
     """
-    parts = [features[[c for c in columns if c in features.columns]]]
-    derived = {name: features[a] - features[b] for name, (a, b) in DERIVED.items() if name in columns}
-    if derived:
-        parts.append(pd.DataFrame(derived, index=features.index))
+    data = {c: features[c] for c in columns if c in features.columns}
+    data.update({name: features[a] - features[b] for name, (a, b) in DERIVED.items() if name in columns})
     if preferences is not None and any(c.startswith(PREFERENCE_PREFIX) for c in columns):
-        parts.append(preference_features(preferences, editions).reindex(features.index))
-    frame = pd.concat(parts, axis=1)
-    missing = [c for c in columns if c not in frame.columns]
+        prefs = preference_features(preferences, editions).reindex(features.index)
+        data.update({c: prefs[c] for c in prefs.columns if c in columns})
+    missing = [c for c in columns if c not in data]
     if missing:
         raise DataValidationError(f"the model's inputs {missing} cannot be built from the feature table "
                                   f"(and preferences) given")
-    return frame[columns].copy()
+    return pd.DataFrame({c: data[c] for c in columns}, index=features.index)
 
 
 def align_to_horizon(frame: pd.DataFrame, months: int) -> pd.DataFrame:
