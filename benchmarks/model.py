@@ -10,7 +10,8 @@ What is measured (one process, one run of each contender):
 1. **Accuracy against the truth.**  The final model is the province pipeline's:
    the look-alike sample of the last month ``T`` (potential customers + stable
    subscribers, features of :func:`workbench.models.province.build_snapshot`),
-   :class:`workbench.models.TargetModel` with its default settings.  It scores
+   :func:`workbench.models.province.province_model` (the estimator's defaults, early-stopping
+   patience 20 on a sample this size).  It scores
    every potential customer of ``T`` (as they will look 3 months on, as the
    pipeline does: :func:`~workbench.models.province.align_to_horizon`); the
    truth's realised next-period label
@@ -27,7 +28,7 @@ What is measured (one process, one run of each contender):
    parameters for the same number of rounds on the same matrix, and
    ``Booster.predict`` on the potential customers.  Target: <= 1.5 x.
 3. Reported beside it, not part of the comparison: the time of the rows of
-   ``scores.parquet`` (top-3 reasons by TreeSHAP for the best 200,000 users, best
+   ``scores.parquet`` (top-3 reasons by TreeSHAP for the best 100,000 users, best
    and runner-up edition for everyone), and with ``--validate`` the
    out-of-time validation (train at ``T - 3``, evaluate at ``T``) of the model
    and its two baselines.
@@ -74,8 +75,7 @@ def run_pipeline(con, snapshot: str, n_jobs: int | None) -> dict:
     """features -> train -> score, timed step by step."""
     import numpy as np
 
-    from workbench.models.estimator import TargetModel
-    from workbench.models.province import align_to_horizon, build_snapshot
+    from workbench.models.province import align_to_horizon, build_snapshot, province_model
 
     out = {}
     t0 = time.perf_counter()
@@ -83,7 +83,7 @@ def run_pipeline(con, snapshot: str, n_jobs: int | None) -> dict:
     t1 = time.perf_counter()
     X = data.frame.loc[data.sample.rows.index]
     y = data.sample.target
-    model = TargetModel(n_jobs=n_jobs).fit(X, y)
+    model = province_model(len(X), n_jobs=n_jobs).fit(X, y)
     t2 = time.perf_counter()
     pot = data.sample.potential_ids
     base = align_to_horizon(data.frame.loc[pot], 3)
@@ -92,7 +92,8 @@ def run_pipeline(con, snapshot: str, n_jobs: int | None) -> dict:
     out.update(features_s=t1 - t0, train_s=t2 - t1, score_s=t3 - t2, total_s=t3 - t0,
                rows=int(len(X)), positives=int(y.sum()), base=int(len(pot)), inputs=int(X.shape[1]),
                rounds=int(model.best_iteration_), params={k: model.params_[k] for k in (
-                   "learning_rate", "num_leaves", "min_child_samples", "reg_lambda", "validation")},
+                   "learning_rate", "num_leaves", "min_child_samples", "reg_lambda", "validation",
+                   "early_stopping_rounds")},
                composition=data.sample.composition.to_dict())
     return {"timing": out, "model": model, "X": X, "y": np.asarray(y), "base": base, "ids": pot.to_numpy(),
             "score": score, "data": data}

@@ -263,3 +263,12 @@ def test_reasons_can_be_limited_to_the_best_users(pipe):
     # the best users' reasons are the same words: values are still placed among all scored users
     pd.testing.assert_frame_equal(part.iloc[:50], pipe.scores.iloc[:50], check_exact=True)
     pd.testing.assert_series_equal(part["score"], pipe.scores["score"], check_exact=True)
+
+
+def test_province_model_shortens_the_patience_on_large_samples_only():
+    from workbench.models.province import LARGE_PATIENCE, LARGE_SAMPLE, province_model
+
+    assert province_model(LARGE_SAMPLE).early_stopping_rounds == LARGE_PATIENCE
+    assert province_model(LARGE_SAMPLE - 1).early_stopping_rounds is None        # the estimator's own rule
+    assert province_model(10**6, early_stopping_rounds=80).early_stopping_rounds == 80
+    assert province_model(10**6, n_jobs=1).n_jobs == 1
