@@ -32,6 +32,14 @@ What is measured (one process, one run of each contender):
    and runner-up edition for everyone), and with ``--validate`` the
    out-of-time validation (train at ``T - 3``, evaluate at ``T``) of the model
    and its two baselines.
+4. **The observable ceiling** (``--no-ceiling`` skips it): the oracle knows what no
+   data shows - each person's awareness and an idiosyncratic uptake term
+   (``docs/synthetic-province.md``) - so part of its AUC is out of reach of any
+   model of the observed data.  A LightGBM with the final model's parameters is
+   taught the true probabilities themselves (cross-entropy on soft labels) on the
+   potential customers with an odd ``subscriber_id``; model, ceiling and oracle are
+   compared on the realised labels of the even half.  The ceiling's ratio to the
+   oracle is the most any model of these inputs can reach.
 
 Figures are printed and written as JSON (``benchmarks/out/model.json`` by default).
 """
@@ -176,6 +184,64 @@ def run_floor(con, snapshot: str, model, X, y, base, threads: int | None) -> dic
             "stable": int(status["stable"].sum()), "active": int(status["active"].sum())}
 
 
+def observable_ceiling(model, frame, ids, truth_dir: Path, threads: int | None, *, list_size: float = 0.1) -> dict:
+    """How close any model of these inputs can come to the oracle: LightGBM taught the oracle itself.
+
+    The oracle knows what no data shows (each person's awareness and an idiosyncratic
+    uptake term, ``docs/synthetic-province.md``), so its AUC is out of reach of
+    every model of the observed data.  To measure how far out of reach, a
+    LightGBM with the final model's parameters is trained on the *true
+    probabilities* (cross-entropy on soft labels) of the potential customers with
+    an odd ``subscriber_id`` - the best function of the model's inputs that
+    boosting can find, given the answer - and all three are compared on the
+    realised labels of the even half.
+    """
+    import lightgbm as lgb
+    import numpy as np
+
+    from workbench.data.synth import load_truth
+    from workbench.metrics.classification import auc, lift_at
+    from workbench.models.schema import take_rows
+
+    fam = PRODUCT
+    truth, _ = load_truth(truth_dir, columns=["subscriber_id", f"next_stable_{fam}", f"p_stable_next_{fam}"])
+    truth = truth.set_index("subscriber_id").loc[ids]
+    y = truth[f"next_stable_{fam}"].to_numpy(dtype=np.int8)
+    p = truth[f"p_stable_next_{fam}"].to_numpy(dtype=np.float64)
+    learn = ids % 2 == 1
+    matrix = model.encode(frame)
+    cat_idx = [j for j, f in enumerate(model.features_) if f.kind == "categorical"]
+    params = {k: v for k, v in model.booster_.params.items() if k not in ("early_stopping_round", "num_iterations",
+                                                                          "scale_pos_weight", "metric")}
+    params.update(objective="cross_entropy", metric="cross_entropy", verbose=-1)
+    if threads:
+        params["num_threads"] = threads
+    rng = np.random.default_rng(0)
+    rows = np.flatnonzero(learn)
+    stop = rng.random(len(rows)) < 0.1
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        dtrain = lgb.Dataset(take_rows(matrix, rows[~stop]), label=p[rows[~stop]], categorical_feature=cat_idx)
+        dval = lgb.Dataset(take_rows(matrix, rows[stop]), label=p[rows[stop]], categorical_feature=cat_idx, reference=dtrain)
+        booster = lgb.train(params, dtrain, num_boost_round=2000, valid_sets=[dval],
+                            callbacks=[lgb.early_stopping(50, verbose=False)])
+    test = ~learn
+    out = {"users": int(test.sum()), "positives": int(y[test].sum()), "rounds": int(booster.best_iteration),
+           "seconds": time.perf_counter() - t0}
+    contenders = {"model": model.predict_proba(frame.iloc[np.flatnonzero(test)])[:, 1],
+                  "ceiling": booster.predict(take_rows(matrix, np.flatnonzero(test)), num_iteration=booster.best_iteration),
+                  "oracle": p[test]}
+    for name, s in contenders.items():
+        at = lift_at(y[test], s, list_size)
+        out[name] = {"auc": auc(y[test], s), "lift": at["lift"]}
+    for name in ("model", "ceiling"):
+        for k in ("auc", "lift"):
+            out[name][f"{k}_vs_oracle"] = out[name][k] / out["oracle"][k]
+            out[name][f"{k}_vs_ceiling"] = out[name][k] / out["ceiling"][k]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="province folder (default /tmp/prov1m)")
@@ -183,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snapshot", help="snapshot month (default the last month of the data)")
     parser.add_argument("--threads", type=int, help="DuckDB and LightGBM threads (default all cores)")
     parser.add_argument("--validate", action="store_true", help="also run the out-of-time validation")
+    parser.add_argument("--no-ceiling", action="store_true",
+                        help="skip the observable ceiling (a LightGBM taught the true probabilities)")
     parser.add_argument("--no-reasons", action="store_true", help="skip timing the reason codes of the base")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "model.json")
     args = parser.parse_args(argv)
@@ -216,6 +284,12 @@ def main(argv: list[str] | None = None) -> int:
         "truth": bench.to_dict(orient="records"),
         "targets": {"auc_ratio": TARGET_AUC, "lift_ratio": TARGET_LIFT, "time_ratio": TARGET_TIME},
     }
+    if not args.no_ceiling:
+        c = result["ceiling"] = observable_ceiling(pipe["model"], pipe["base"], pipe["ids"], truth_dir, args.threads)
+        print(f"observable ceiling ({c['rounds']} rounds, {c['seconds']:.0f} s), on {c['users']:,} held-out users "
+              f"({c['positives']:,} positives):", flush=True)
+        for name in ("model", "ceiling", "oracle"):
+            print(f"  {name:8s} AUC {c[name]['auc']:.4f}  lift10 {c[name]['lift']:.3f}", flush=True)
     if not args.no_reasons:
         from workbench.models.preference import edition_catalogue
         from workbench.models.province import DEFAULT_REASON_ROWS, score_base
@@ -244,6 +318,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"truth ({int(m['positives']):,} new stable subscribers among {int(m['users']):,}):")
     print(f"  AUC   model {m['auc']:.4f}  oracle {o['auc']:.4f}  ratio {m['auc_ratio']:.3f}  (target >= {TARGET_AUC})")
     print(f"  lift10 model {m['lift']:.3f}  oracle {o['lift']:.3f}  ratio {m['lift_ratio']:.3f}  (target >= {TARGET_LIFT})")
+    if "ceiling" in result:
+        c = result["ceiling"]
+        print(f"  observable ceiling (LightGBM taught the true probabilities, held-out half): AUC "
+              f"{c['ceiling']['auc_vs_oracle']:.3f} x oracle, lift10 {c['ceiling']['lift_vs_oracle']:.3f} x oracle; "
+              f"the model reaches {c['model']['auc_vs_ceiling']:.3f} x / {c['model']['lift_vs_ceiling']:.3f} x "
+              "the ceiling")
     print(f"time: pipeline {t['total_s']:.1f} s vs floor {floor['total_s']:.1f} s = {result['time_ratio']:.2f} x "
           f"(target <= {TARGET_TIME})")
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -89,7 +89,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from workbench.errors import ParameterError
-from workbench.models.schema import CATEGORICAL, FeatureSpec, encode_frame, infer_features
+from workbench.models.schema import CATEGORICAL, FeatureSpec, encode_frame, infer_features, take_rows
 
 __all__ = ["TargetModel", "resolve_params"]
 
@@ -509,7 +509,8 @@ class TargetModel(ClassifierMixin, BaseEstimator):
                     if validation == "holdout":
                         idx_tr, idx_val = train_test_split(np.arange(len(X)), test_size=self.validation_fraction,
                                                            stratify=y_enc, random_state=seed)
-                        m_tr, y_tr, m_val, y_val = matrix[idx_tr], y_enc[idx_tr], matrix[idx_val], y_enc[idx_val]
+                        m_tr, y_tr = take_rows(matrix, idx_tr), y_enc[idx_tr]
+                        m_val, y_val = take_rows(matrix, idx_val), y_enc[idx_val]
                     else:
                         X_val, yv = eval_set
                         yv = column_or_1d(yv)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from workbench.errors import ParameterError, SchemaMismatchError
 
-__all__ = ["FeatureSpec", "NUMERIC", "CATEGORICAL", "infer_features", "encode_frame", "check_columns", "as_text"]
+__all__ = ["FeatureSpec", "NUMERIC", "CATEGORICAL", "infer_features", "encode_frame", "check_columns", "as_text", "level_codes", "take_rows"]
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
@@ -207,6 +207,7 @@ def encode_frame(X: pd.DataFrame, features: list[FeatureSpec], *, strict: bool =
     Returns
     -------
     ndarray of shape (n_rows, n_features)
+        Column-major (Fortran order).
 
     Raises
     ------
@@ -214,7 +215,9 @@ def encode_frame(X: pd.DataFrame, features: list[FeatureSpec], *, strict: bool =
         See :func:`check_columns`.
     """
     check_columns(X, features, strict=strict, table=table)
-    out = np.empty((len(X), len(features)), dtype=np.float64)
+    # column-major: each feature is written contiguously (a row-major fill of a million rows by 100+
+    # columns is ~20x slower), and LightGBM reads either layout without a copy
+    out = np.empty((len(X), len(features)), dtype=np.float64, order="F")
     for j, f in enumerate(features):
         s = X[f.name]
         if s.isna().all():
@@ -224,6 +227,38 @@ def encode_frame(X: pd.DataFrame, features: list[FeatureSpec], *, strict: bool =
                 s = pd.to_numeric(s)
             out[:, j] = s.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
-            codes = pd.Index(list(f.levels), dtype=object).get_indexer(as_text(s).to_numpy(dtype=object))
+            codes = level_codes(s, f.levels)
             out[:, j] = np.where(codes < 0, np.nan, codes)
+    return out
+
+
+def level_codes(s: pd.Series, levels) -> np.ndarray:
+    """Code of each value of ``s`` in ``levels`` (its position), -1 for missing and unseen values.
+
+    Values are compared as text (:func:`as_text`).  A category column is looked up
+    once per category, not once per row; a text column is first factorised
+    (vectorised hashing) - both ~10x faster than a per-row lookup of Python
+    objects on a million rows.
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes, present = s.cat.codes.to_numpy(), s.cat.categories
+    else:
+        codes, present = pd.factorize(as_text(s))      # vectorised hashing; missing -> -1
+    if len(present) == 0:
+        return np.full(len(s), -1, dtype=np.int64)
+    lookup = pd.Index(list(levels), dtype=object).get_indexer(pd.Index([str(v) for v in present], dtype=object))
+    return np.where(codes < 0, -1, lookup[np.maximum(codes, 0)]).astype(np.int64)
+
+
+def take_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``matrix[rows]`` keeping the column-major layout of :func:`encode_frame`'s matrices.
+
+    Fancy indexing of a Fortran-ordered matrix returns a row-major copy, gathered
+    row by row (~3 s for 900,000 x 115); gathering column by column is ~10x faster.
+    """
+    if not matrix.flags["F_CONTIGUOUS"]:
+        return matrix[rows]
+    out = np.empty((len(rows), matrix.shape[1]), dtype=matrix.dtype, order="F")
+    for j in range(matrix.shape[1]):
+        np.take(matrix[:, j], rows, out=out[:, j])
     return out
