@@ -91,7 +91,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 from workbench.errors import ParameterError
 from workbench.models.schema import CATEGORICAL, FeatureSpec, encode_frame, infer_features, take_rows
 
-__all__ = ["TargetModel", "resolve_params"]
+__all__ = ["TargetModel", "resolve_params", "lightgbm_params", "EXPLICIT_PARAMS"]
 
 #: Training rows up to which rounds are chosen by cross-validation (above: one holdout split).
 CV_MAX_ROWS = 50_000
@@ -381,14 +381,7 @@ class TargetModel(ClassifierMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- params
     def _resolve(self, n_rows: int, n_minority: int) -> dict:
-        auto = resolve_params(n_rows, n_minority)
-        for key in ("learning_rate", "num_leaves", "min_child_samples", "reg_lambda", "colsample", "subsample",
-                    "early_stopping_rounds"):
-            value = getattr(self, key)
-            if value is not None:
-                auto[key] = value
-        auto["scale_pos_weight"] = float(self.scale_pos_weight)
-        return auto
+        return lightgbm_params(self, n_rows, n_minority, 0)[0]
 
     def _threads(self, n_rows: int) -> int:
         if self.n_jobs:
@@ -396,30 +389,7 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         return 1 if n_rows <= CV_MAX_ROWS else (os.cpu_count() or 1)
 
     def _lgb_params(self, p: dict, seed: int, n_rows: int) -> dict:
-        params = {
-            "objective": "binary",
-            "metric": "binary_logloss",
-            "learning_rate": p["learning_rate"],
-            "num_leaves": int(p["num_leaves"]),
-            "min_child_samples": int(p["min_child_samples"]),
-            "reg_lambda": float(p["reg_lambda"]),
-            "feature_fraction": float(p["colsample"]),
-            "bagging_fraction": float(p["subsample"]),
-            "bagging_freq": 1 if p["subsample"] < 1 else 0,
-            "cat_smooth": p["cat_smooth"],
-            "cat_l2": p["cat_smooth"],
-            "min_data_per_group": int(p["min_data_per_group"]),
-            "max_cat_threshold": int(p["max_cat_threshold"]),
-            "scale_pos_weight": p["scale_pos_weight"],
-            "seed": seed,
-            "deterministic": True,
-            "force_col_wise": True,
-            "num_threads": self._threads(n_rows),
-            "verbose": -1,
-            "feature_pre_filter": False,
-        }
-        params.update(self.lgb_params or {})
-        return params
+        return _booster_params(self, p, seed, self._threads(n_rows))
 
     def _dataset(self, X: np.ndarray, y: np.ndarray, cat_idx: list[int], params: dict, reference=None):
         return lgb.Dataset(X, label=y, categorical_feature=cat_idx,
@@ -612,3 +582,73 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         if named:
             self.feature_names_in_ = np.asarray([f.name for f in self.features_], dtype=object)
         return self
+
+
+#: Hyper-parameters a :class:`TargetModel` may fix explicitly (``None`` = adapt to the data size).
+EXPLICIT_PARAMS: tuple[str, ...] = ("learning_rate", "num_leaves", "min_child_samples", "reg_lambda", "colsample",
+                                    "subsample", "early_stopping_rounds")
+
+
+def lightgbm_params(model: "TargetModel", n_rows: int, n_minority: int, seed: int, *,
+                    num_threads: int | None = None) -> tuple[dict, dict]:
+    """The resolved hyper-parameters and the LightGBM parameters ``model`` trains with on this sample size.
+
+    The one mapping from :class:`TargetModel`'s settings to LightGBM's, used by
+    :meth:`TargetModel.fit` and by the Dask path (:mod:`workbench.scale.train`).
+
+    Parameters
+    ----------
+    model : TargetModel
+        Its explicit hyper-parameters (:data:`EXPLICIT_PARAMS`) override the adaptive ones, its
+        ``scale_pos_weight`` and ``lgb_params`` are applied.
+    n_rows, n_minority : int
+        Training rows and rows of the rarer class.
+    seed : int
+        Seed of LightGBM's sampling.
+    num_threads : int, optional
+        LightGBM threads; ``None`` leaves them out (e.g. each Dask worker uses its own).
+
+    Returns
+    -------
+    resolved : dict
+        :func:`resolve_params` with the explicit values applied and ``scale_pos_weight``.
+    params : dict
+        LightGBM parameters.
+    """
+    resolved = resolve_params(n_rows, n_minority)
+    for key in EXPLICIT_PARAMS:
+        value = getattr(model, key)
+        if value is not None:
+            resolved[key] = value
+    resolved["scale_pos_weight"] = float(model.scale_pos_weight)
+    return resolved, _booster_params(model, resolved, seed, num_threads)
+
+
+def _booster_params(model: "TargetModel", p: dict, seed: int, num_threads: int | None) -> dict:
+    params = {
+        "objective": "binary",
+        "metric": "binary_logloss",
+        "learning_rate": p["learning_rate"],
+        "num_leaves": int(p["num_leaves"]),
+        "min_child_samples": int(p["min_child_samples"]),
+        "reg_lambda": float(p["reg_lambda"]),
+        "feature_fraction": float(p["colsample"]),
+        "bagging_fraction": float(p["subsample"]),
+        "bagging_freq": 1 if p["subsample"] < 1 else 0,
+        "cat_smooth": p["cat_smooth"],
+        "cat_l2": p["cat_smooth"],
+        "min_data_per_group": int(p["min_data_per_group"]),
+        "max_cat_threshold": int(p["max_cat_threshold"]),
+        "scale_pos_weight": p["scale_pos_weight"],
+        "seed": int(seed),
+        "deterministic": True,
+        "force_col_wise": True,
+        "verbose": -1,
+        "feature_pre_filter": False,
+    }
+    if num_threads is not None:
+        params["num_threads"] = int(num_threads)
+    params.update(model.lgb_params or {})
+    if num_threads is None:
+        params.pop("num_threads", None)
+    return params

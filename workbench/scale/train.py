@@ -11,9 +11,9 @@ What is the same as in-process
   whose levels are ordered by frequency over **all** partitions (the rule of
   :func:`workbench.models.schema.infer_features`), encoded per partition by
   :func:`workbench.models.schema.encode_frame`;
-* the hyper-parameters: :func:`workbench.models.resolve_params` on the
-  training rows and minority count, mapped to LightGBM exactly as
-  :class:`TargetModel` does (a test compares the boosters' parameter blocks);
+* the hyper-parameters: :func:`workbench.models.estimator.lightgbm_params` on the
+  training rows and minority count - the one mapping :class:`TargetModel` itself
+  uses (a test compares the boosters' parameter blocks);
 * the number of rounds: early stopping on the binary log-loss of a held-out
   validation set with the same patience.
 
@@ -57,7 +57,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import DataValidationError, ParameterError
-from workbench.models import TargetModel, resolve_params
+from workbench.models import TargetModel
+from workbench.models.estimator import lightgbm_params
 from workbench.models.schema import CATEGORICAL, FeatureSpec, as_text, encode_frame, infer_features
 from workbench.scale.cluster import get_client
 from workbench.scale.features import ID, part_files, read_parts
@@ -75,55 +76,10 @@ _EPS = 1e-15
 def lgb_params(model: TargetModel, n_rows: int, n_minority: int, seed: int) -> tuple[dict, dict]:
     """The resolved hyper-parameters and the LightGBM parameters of ``model`` for this training size.
 
-    Parameters
-    ----------
-    model : TargetModel
-        Unfitted template: its explicit hyper-parameters override the adaptive ones.
-    n_rows, n_minority : int
-        Training rows and rows of the rarer class.
-    seed : int
-        Seed of LightGBM's sampling.
-
-    Returns
-    -------
-    resolved : dict
-        As :func:`workbench.models.resolve_params` (with explicit values applied
-        and ``scale_pos_weight``).
-    params : dict
-        LightGBM parameters, named as :class:`TargetModel` names them (no
-        ``num_threads``: each Dask worker uses its own threads).
+    :func:`workbench.models.estimator.lightgbm_params` - the mapping :meth:`TargetModel.fit`
+    uses - without ``num_threads`` (each Dask worker uses its own threads).
     """
-    p = resolve_params(n_rows, n_minority)
-    for key in ("learning_rate", "num_leaves", "min_child_samples", "reg_lambda", "colsample", "subsample",
-                "early_stopping_rounds"):
-        value = getattr(model, key)
-        if value is not None:
-            p[key] = value
-    p["scale_pos_weight"] = float(model.scale_pos_weight)
-    params = {
-        "objective": "binary",
-        "metric": "binary_logloss",
-        "learning_rate": p["learning_rate"],
-        "num_leaves": int(p["num_leaves"]),
-        "min_child_samples": int(p["min_child_samples"]),
-        "reg_lambda": float(p["reg_lambda"]),
-        "feature_fraction": float(p["colsample"]),
-        "bagging_fraction": float(p["subsample"]),
-        "bagging_freq": 1 if p["subsample"] < 1 else 0,
-        "cat_smooth": p["cat_smooth"],
-        "cat_l2": p["cat_smooth"],
-        "min_data_per_group": int(p["min_data_per_group"]),
-        "max_cat_threshold": int(p["max_cat_threshold"]),
-        "scale_pos_weight": p["scale_pos_weight"],
-        "seed": int(seed),
-        "deterministic": True,
-        "force_col_wise": True,
-        "verbose": -1,
-        "feature_pre_filter": False,
-    }
-    params.update(model.lgb_params or {})
-    params.pop("num_threads", None)
-    return p, params
+    return lightgbm_params(model, n_rows, n_minority, seed)
 
 
 def _logloss(y: np.ndarray, raw: np.ndarray) -> float:
