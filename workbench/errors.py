@@ -6,12 +6,17 @@ received.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 __all__ = [
     "WorkbenchError",
     "ParameterError",
     "DataValidationError",
     "SchemaMismatchError",
     "AccessDenied",
+    "TemplateError",
+    "DestinationExistsError",
+    "ImmutableVersionError",
 ]
 
 
@@ -45,3 +50,38 @@ class SchemaMismatchError(WorkbenchError, ValueError):
 
 class AccessDenied(WorkbenchError, PermissionError):
     """The signed-in user's role or branch does not permit this action."""
+
+
+class TemplateError(WorkbenchError, RuntimeError):
+    """A template is malformed, or one of its cells failed while it ran.
+
+    Attributes
+    ----------
+    notebook : pathlib.Path or None
+        The executed notebook kept for inspection (when the failure happened while running).
+    cell_index : int or None
+        Index of the failed cell in that notebook.
+    ename, evalue : str or None
+        Name and message of the exception the cell raised.
+    """
+
+    def __init__(self, message: str, *, notebook: Path | None = None, cell_index: int | None = None,
+                 ename: str | None = None, evalue: str | None = None):
+        super().__init__(message)
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.ename = ename
+        self.evalue = evalue
+
+
+class DestinationExistsError(WorkbenchError, FileExistsError):
+    """A copy of a template would overwrite an existing file."""
+
+
+class ImmutableVersionError(WorkbenchError, RuntimeError):
+    """A released campaign version, or one of its members, was about to change.
+
+    Released plans are history: change the plan by releasing a new version
+    (:meth:`workbench.store.Store.new_version`).  The database triggers of the
+    migrations enforce the same rule for SQL that bypasses the ORM.
+    """

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.errors import ParameterError, WorkbenchError
+from workbench.errors import DestinationExistsError, ParameterError, TemplateError  # noqa: F401 (errors re-exported)
 from workbench.i18n import LANGUAGES, catalogue, get_language
 
 __all__ = [
@@ -71,32 +71,6 @@ _OFFLINE_REPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 """
-
-
-class TemplateError(WorkbenchError, RuntimeError):
-    """A template is malformed, or one of its cells failed while it ran.
-
-    Attributes
-    ----------
-    notebook : pathlib.Path or None
-        The executed notebook kept for inspection (when the failure happened while running).
-    cell_index : int or None
-        Index of the failed cell in that notebook.
-    ename, evalue : str or None
-        Name and message of the exception the cell raised.
-    """
-
-    def __init__(self, message: str, *, notebook: Path | None = None, cell_index: int | None = None,
-                 ename: str | None = None, evalue: str | None = None):
-        super().__init__(message)
-        self.notebook = notebook
-        self.cell_index = cell_index
-        self.ename = ename
-        self.evalue = evalue
-
-
-class DestinationExistsError(WorkbenchError, FileExistsError):
-    """A copy of a template would overwrite an existing file."""
 
 
 @dataclass(frozen=True)

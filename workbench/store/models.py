@@ -31,7 +31,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from workbench.data.tables import table
-from workbench.errors import WorkbenchError
+from workbench.errors import ImmutableVersionError  # noqa: F401 (re-exported)
 
 __all__ = [
     "Base",
@@ -271,15 +271,6 @@ class AuditEntry(Base):
 
 
 # ---------------------------------------------------------------- immutability
-class ImmutableVersionError(WorkbenchError, RuntimeError):
-    """A released campaign version, or one of its members, was about to change.
-
-    Released plans are history: change the plan by releasing a new version
-    (:meth:`workbench.store.Store.new_version`).  The database triggers of the
-    migrations enforce the same rule for SQL that bypasses the ORM.
-    """
-
-
 class StoreSession(Session):
     """The ORM session of the store: refuses to flush changes to released versions."""
 
