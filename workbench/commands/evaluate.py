@@ -51,47 +51,11 @@ def register(subparsers) -> None:
 
 
 # ------------------------------------------------------------------ reading
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".txt", ".tsv")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
-
-
-def _file(path):
-    from pathlib import Path
-
-    from workbench.errors import ParameterError
-
-    path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"The '--data' file {str(path)!r} does not exist.")
-    name = path.name.lower()
-    if name.endswith(_PARQUET_SUFFIXES):
-        return path, "parquet"
-    if name.endswith(_CSV_SUFFIXES):
-        return path, "csv"
-    raise ParameterError.invalid("--data", f"a CSV ({', '.join(_CSV_SUFFIXES)}) or Parquet "
-                                 f"({', '.join(_PARQUET_SUFFIXES)}) file", str(path))
-
-
-def _sep(path) -> str:
-    return "\t" if path.name.lower().endswith(".tsv") else ","
-
-
 def table_columns(path) -> list[str]:
-    """The column names of a CSV or Parquet file (reads only the header / schema).
+    """The column names of the ``--data`` file: :func:`workbench.data.files.table_columns`."""
+    from workbench.data.files import table_columns as columns
 
-    Raises
-    ------
-    ParameterError
-        The file does not exist or has an unknown suffix.
-    """
-    import pandas as pd
-
-    path, kind = _file(path)
-    if kind == "parquet":
-        import pyarrow.parquet as pq
-
-        return list(pq.read_schema(path).names)
-    return list(pd.read_csv(path, nrows=0, sep=_sep(path)).columns)
+    return columns(path, parameter="--data")
 
 
 def expand_columns(names: list[str], available: list[str]) -> list[str]:
@@ -113,39 +77,11 @@ def expand_columns(names: list[str], available: list[str]) -> list[str]:
 
 
 def read_table(path, columns: list[str]):
-    """Read ``columns`` of a CSV or Parquet file, naming the available columns when one is missing.
+    """Read ``columns`` of the ``--data`` file, naming the available columns when one is missing
+    (:func:`workbench.data.files.read_table`)."""
+    from workbench.data.files import read_table as read
 
-    Parameters
-    ----------
-    path : str or Path
-        The file: ``.csv`` (also compressed), ``.txt``, ``.tsv``, ``.parquet`` or ``.pq``.
-    columns : list of str
-        Columns to read (duplicates are ignored).
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Raises
-    ------
-    ParameterError
-        The file does not exist, has an unknown suffix, or lacks a column.
-    """
-    import pandas as pd
-
-    from workbench.errors import ParameterError
-
-    available = table_columns(path)
-    path, kind = _file(path)
-    wanted = list(dict.fromkeys(columns))
-    missing = [c for c in wanted if c not in available]
-    if missing:
-        raise ParameterError(
-            f"Column {missing[0]!r} is not in {path.name}; available columns are {available}."
-        )
-    if kind == "parquet":
-        return pd.read_parquet(path, columns=wanted)[wanted]
-    return pd.read_csv(path, usecols=wanted, sep=_sep(path), low_memory=False)[wanted]
+    return read(path, columns, parameter="--data")
 
 
 # ------------------------------------------------------------------ formatting

@@ -23,43 +23,18 @@ from workbench.i18n import LANGUAGES
 
 __all__ = ["register", "read_table", "write_table"]
 
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".txt", ".tsv")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
-
-
-def _format(path: Path) -> str:
-    name = path.name.lower()
-    if name.endswith(_PARQUET_SUFFIXES):
-        return "parquet"
-    if name.endswith(_CSV_SUFFIXES):
-        return "csv"
-    raise ParameterError(f"file {str(path)!r} must be CSV ({', '.join(_CSV_SUFFIXES)}) or Parquet "
-                         f"({', '.join(_PARQUET_SUFFIXES)}).")
-
-
 def read_table(path) -> "pandas.DataFrame":  # noqa: F821
-    """Read a CSV (tab-separated for ``.tsv``) or Parquet file, by suffix, into a DataFrame."""
-    import pandas as pd
+    """Read the ``--data`` file (CSV or Parquet, by suffix): :func:`workbench.data.files.read_table`."""
+    from workbench.data.files import read_table as read
 
-    path = Path(path)
-    fmt = _format(path)
-    if not path.is_file():
-        raise ParameterError(f"data file {str(path)!r} does not exist.")
-    if fmt == "parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path, sep="\t" if path.name.lower().endswith(".tsv") else ",")
+    return read(path, parameter="--data")
 
 
 def write_table(df, path) -> Path:
-    """Write a DataFrame to CSV or Parquet (by suffix); creates the parent folder."""
-    path = Path(path)
-    fmt = _format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        df.to_csv(path, index=False, sep="\t" if path.name.lower().endswith(".tsv") else ",")
-    else:
-        df.to_parquet(path, index=False)
-    return path
+    """Write the ``--out`` file (CSV or Parquet, by suffix): :func:`workbench.data.files.write_table`."""
+    from workbench.data.files import write_table as write
+
+    return write(df, path, parameter="--out")
 
 
 def register(subparsers) -> None:
