@@ -40,6 +40,9 @@ What is measured (one process, one run of each contender):
    potential customers with an odd ``subscriber_id``; model, ceiling and oracle are
    compared on the realised labels of the even half.  The ceiling's ratio to the
    oracle is the most any model of these inputs can reach.
+5. With ``--conversion``, a model of observed conversions (potential customers
+   of ``T - 3`` labelled by holding the product at ``T``) beside the look-alike,
+   on the truth and against the ceiling.
 
 Figures are printed and written as JSON (``benchmarks/out/model.json`` by default).
 """
@@ -184,7 +187,8 @@ def run_floor(con, snapshot: str, model, X, y, base, threads: int | None) -> dic
             "stable": int(status["stable"].sum()), "active": int(status["active"].sum())}
 
 
-def observable_ceiling(model, frame, ids, truth_dir: Path, threads: int | None, *, list_size: float = 0.1) -> dict:
+def observable_ceiling(model, frame, ids, truth_dir: Path, threads: int | None, *, list_size: float = 0.1,
+                       others: dict | None = None) -> dict:
     """How close any model of these inputs can come to the oracle: LightGBM taught the oracle itself.
 
     The oracle knows what no data shows (each person's awareness and an idiosyncratic
@@ -232,14 +236,36 @@ def observable_ceiling(model, frame, ids, truth_dir: Path, threads: int | None, 
     contenders = {"model": model.predict_proba(frame.iloc[np.flatnonzero(test)])[:, 1],
                   "ceiling": booster.predict(take_rows(matrix, np.flatnonzero(test)), num_iteration=booster.best_iteration),
                   "oracle": p[test]}
+    for name, scores in (others or {}).items():       # other contenders' scores of the same users, in ids order
+        contenders[name] = scores[test]
     for name, s in contenders.items():
         at = lift_at(y[test], s, list_size)
         out[name] = {"auc": auc(y[test], s), "lift": at["lift"]}
-    for name in ("model", "ceiling"):
+    for name in (n for n in contenders if n != "oracle"):
         for k in ("auc", "lift"):
             out[name][f"{k}_vs_oracle"] = out[name][k] / out["oracle"][k]
             out[name][f"{k}_vs_ceiling"] = out[name][k] / out["ceiling"][k]
     return out
+
+
+def conversion_contender(con, snapshot: str, data, threads: int | None) -> dict:
+    """The pipeline's other method, ``ProvincePipeline(method="conversion")``, on the same province.
+
+    Potential customers of ``T - 3`` with their features then, labelled 1 when they
+    hold the product at ``T``; it scores the potential customers of ``T`` as they are.
+    Its out-of-time validation needs 6 months before ``T``, so it is not run here.
+    """
+    from workbench.models.province import ProvincePipeline
+
+    t0 = time.perf_counter()
+    with ProvincePipeline(con, PRODUCT, snapshot, 3, method="conversion", n_jobs=threads, progress=False) as pipe:
+        pipe._data[snapshot] = data                  # the snapshot of T is already built
+        model = pipe.train()
+        pot = data.sample.potential_ids
+        score = model.predict_proba(data.frame.loc[pot])[:, 1]
+        rows = dict(pipe.training_rows)
+    return {"score": score, "ids": pot.to_numpy(), "rows": rows["rows"], "positives": rows["positives"],
+            "rounds": int(model.best_iteration_), "seconds": time.perf_counter() - t0}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validate", action="store_true", help="also run the out-of-time validation")
     parser.add_argument("--no-ceiling", action="store_true",
                         help="skip the observable ceiling (a LightGBM taught the true probabilities)")
+    parser.add_argument("--conversion", action="store_true",
+                        help="also train a model of observed conversions (T-3 -> T) and compare it")
     parser.add_argument("--no-reasons", action="store_true", help="skip timing the reason codes of the base")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "model.json")
     args = parser.parse_args(argv)
@@ -284,12 +312,26 @@ def main(argv: list[str] | None = None) -> int:
         "truth": bench.to_dict(orient="records"),
         "targets": {"auc_ratio": TARGET_AUC, "lift_ratio": TARGET_LIFT, "time_ratio": TARGET_TIME},
     }
+    others = {}
+    if args.conversion:
+        conv = conversion_contender(con, snapshot, pipe["data"], args.threads)
+        assert (conv["ids"] == pipe["ids"]).all()
+        others["conversion"] = conv["score"]
+        cb = truth_benchmark(pd.DataFrame({"subscriber_id": conv["ids"], "score": conv["score"]}), truth_dir, PRODUCT,
+                             list_size=0.1)
+        result["conversion"] = {k: v for k, v in conv.items() if k not in ("score", "ids")}
+        result["conversion"]["truth"] = cb.iloc[0].to_dict()
+        print(f"conversion model ({conv['rows']:,} potential customers of T-3, {conv['positives']:,} converted, "
+              f"{conv['rounds']} rounds, {conv['seconds']:.0f} s): AUC {cb.iloc[0]['auc']:.4f} "
+              f"({cb.iloc[0]['auc_ratio']:.3f} x oracle), lift10 {cb.iloc[0]['lift']:.3f} "
+              f"({cb.iloc[0]['lift_ratio']:.3f} x oracle)", flush=True)
     if not args.no_ceiling:
-        c = result["ceiling"] = observable_ceiling(pipe["model"], pipe["base"], pipe["ids"], truth_dir, args.threads)
+        c = result["ceiling"] = observable_ceiling(pipe["model"], pipe["base"], pipe["ids"], truth_dir, args.threads,
+                                                           others=others)
         print(f"observable ceiling ({c['rounds']} rounds, {c['seconds']:.0f} s), on {c['users']:,} held-out users "
               f"({c['positives']:,} positives):", flush=True)
-        for name in ("model", "ceiling", "oracle"):
-            print(f"  {name:8s} AUC {c[name]['auc']:.4f}  lift10 {c[name]['lift']:.3f}", flush=True)
+        for name in ("model", *others, "ceiling", "oracle"):
+            print(f"  {name:10s} AUC {c[name]['auc']:.4f}  lift10 {c[name]['lift']:.3f}", flush=True)
     if not args.no_reasons:
         from workbench.models.preference import edition_catalogue
         from workbench.models.province import DEFAULT_REASON_ROWS, score_base
@@ -324,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{c['ceiling']['auc_vs_oracle']:.3f} x oracle, lift10 {c['ceiling']['lift_vs_oracle']:.3f} x oracle; "
               f"the model reaches {c['model']['auc_vs_ceiling']:.3f} x / {c['model']['lift_vs_ceiling']:.3f} x "
               "the ceiling")
+        for name in others:
+            print(f"  {name}: {c[name]['auc_vs_ceiling']:.3f} x / {c[name]['lift_vs_ceiling']:.3f} x the ceiling "
+                  f"({c[name]['auc_vs_oracle']:.3f} x / {c[name]['lift_vs_oracle']:.3f} x the oracle)")
     print(f"time: pipeline {t['total_s']:.1f} s vs floor {floor['total_s']:.1f} s = {result['time_ratio']:.2f} x "
           f"(target <= {TARGET_TIME})")
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -272,3 +272,76 @@ def test_province_model_shortens_the_patience_on_large_samples_only():
     assert province_model(LARGE_SAMPLE - 1).early_stopping_rounds is None        # the estimator's own rule
     assert province_model(10**6, early_stopping_rounds=80).early_stopping_rounds == 80
     assert province_model(10**6, n_jobs=1).n_jobs == 1
+
+
+# ------------------------------------------------------------------ the conversion method
+@pytest.fixture(scope="module")
+def long_province(tmp_path_factory):
+    """Nine months (2026-02 .. 2026-10): enough history to validate a conversion model out of time."""
+    folder = tmp_path_factory.mktemp("prov9") / "province"
+    generate_province(4000, 9, seed=12, out=folder, progress=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def conversion(long_province, tmp_path_factory):
+    run = tmp_path_factory.mktemp("run_conv")
+    p = ProvincePipeline(long_province, "mobile_newspaper", "2026-10", 3, method="conversion", model_params=FAST,
+                         n_jobs=1, progress=False)
+    p.run(run)
+    yield p
+    p.close()
+
+
+def test_conversion_learns_from_the_potential_customers_of_t_minus_k(conversion, long_province):
+    from workbench.features import subscriber_status
+    from workbench.features._db import connection
+
+    X, y = conversion.training_frame()
+    with connection(long_province) as con:
+        before = subscriber_status(con, "mobile_newspaper", "2026-07", 3)
+        after = subscriber_status(con, "mobile_newspaper", "2026-10", 3)
+    potential = before.index[~before["active"].to_numpy(dtype=bool)]
+    assert X.index.equals(potential)
+    held = after["active"].reindex(potential).fillna(False).to_numpy(dtype=bool)
+    assert y.tolist() == held.astype(int).tolist() and 0 < y.sum() < len(y)
+    # inputs as they were at 2026-07, not at the snapshot
+    np.testing.assert_array_equal(X["tenure_months"].to_numpy(),
+                                  conversion.snapshot_data("2026-07").frame.loc[potential, "tenure_months"].to_numpy())
+    assert conversion.metrics()["final_model"]["rows"] == len(X)
+
+
+def test_conversion_validation_is_out_of_time_on_the_lookalikes_users(conversion, long_province):
+    v = conversion.validation
+    assert (v.plan.train_snapshot, v.plan.eval_snapshot) == ("2026-07", "2026-10")
+    with ProvincePipeline(long_province, "mobile_newspaper", "2026-10", 3, model_params=FAST, n_jobs=1,
+                          progress=False) as look:
+        lv = look.validate()
+    # same evaluation users and labels for both methods: like-for-like comparison
+    assert v.outcomes == lv.outcomes
+    assert v.results["model"]["positives"] == lv.results["model"]["positives"]
+    assert set(v.results) == set(MODEL_NAMES)
+
+
+def test_conversion_scores_unaligned_and_round_trips(conversion, long_province):
+    assert conversion.align_months == 0
+    folder = conversion.paths["model"]
+    model, spec = load_province_model(folder)
+    assert spec["method"] == "conversion" and spec["align_months"] == 0
+    label = load_card(folder)["label"]
+    assert label["method"] == "conversion" and label["features_at"] == "2026-07", label
+    again = score_province(long_province, folder, "2026-10", reasons=0)
+    mine = conversion.scores.set_index("subscriber_id")["score"]
+    np.testing.assert_allclose(again.set_index("subscriber_id")["score"].loc[mine.index].to_numpy(), mine.to_numpy())
+
+
+def test_conversion_needs_the_history_its_validation_uses(province):
+    with ProvincePipeline(province, "mobile_newspaper", "2026-10", 3, method="conversion", model_params=FAST,
+                          n_jobs=1, progress=False) as p:
+        with pytest.raises(ParameterError,
+                           match=r"data start in 2026-05\. Its out-of-time validation needs 6 months of history"):
+            p.validate()
+        p.train()                         # the final model alone needs only T - 3
+        assert p.training_rows["rows"] > 0
+    with pytest.raises(ParameterError, match=r"'method' parameter must be one of \('lookalike', 'conversion'\)"):
+        ProvincePipeline(province, method="uplift")
