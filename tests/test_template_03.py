@@ -67,3 +67,39 @@ def test_template_runs_on_the_sample_province_and_writes_the_model_and_the_list(
     assert (out / "model" / "model.txt").is_file() and (out / "model" / PROVINCE_FILE).is_file()
     html = result.html.read_text(encoding="utf-8")
     assert "Cumulative gains" in html and "ProvincePipeline(" not in html
+
+
+def test_report_draws_its_charts_offline_in_a_real_browser(run):
+    """The HTML report opened from disk in Chromium: every plotly chart drawn, nothing fetched from the network."""
+    import os
+
+    from browser import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    result, _ = run
+    html = result.html.read_text(encoding="utf-8")
+    expected = html.count('class="plotly-graph-div"')
+    assert expected >= 5                          # gains, calibration, importance, content mix, editions, ...
+    fetched, errors = [], []
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = chromium.new_page(viewport={"width": 1280, "height": 900})
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.route("**/*", lambda route: (fetched.append(route.request.url), route.abort())
+                       if not route.request.url.startswith(("file:", "data:", "blob:")) else route.continue_())
+            page.goto(result.html.resolve().as_uri())
+            page.wait_for_function(f"document.querySelectorAll('.plotly-graph-div .main-svg').length >= {expected}",
+                                   timeout=60_000)
+            drawn = page.evaluate("document.querySelectorAll('.plotly-graph-div .main-svg').length")
+            gains = page.locator(".plotly-graph-div", has_text="Cumulative gains").first
+            gains.scroll_into_view_if_needed()
+            folder = os.environ.get("WORKBENCH_SCREENSHOTS")
+            if folder:
+                Path(folder).mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(Path(folder) / "report-target-model.png"))
+        finally:
+            chromium.close()
+    assert drawn >= expected
+    assert not fetched, f"the report fetched {fetched[:3]} (it must work offline)"
+    assert not errors, errors
