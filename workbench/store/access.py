@@ -14,6 +14,10 @@ analyst             all                               none (designs and evaluate
 admin               all                               all
 ==================  ================================  ===============================
 
+Branch totals (:meth:`Store.branch_totals`: counts of one branch, no rows and
+no executor's figures) are for the caller's own branch (branch roles) or any
+branch (province roles); :func:`totals_branch` decides which.
+
 Releasing a campaign or a new version, closing it, and recording responses
 are for ``analyst`` and ``admin``; adding users is for ``admin``; reading the
 audit log is for the province roles.
@@ -38,6 +42,7 @@ __all__ = [
     "can_read_member",
     "can_write_member",
     "require_role",
+    "totals_branch",
 ]
 
 #: Roles tied to one branch (``branch_id`` required).
@@ -132,3 +137,32 @@ def require_role(user: User, roles: tuple[str, ...], action: str) -> None:
         raise AccessDenied(
             f"{action} is allowed for roles {list(roles)}; user {user.name!r} has role {user.role!r}"
         )
+
+
+def totals_branch(user: User, branch_id: str | None = None) -> str:
+    """The branch whose totals ``user`` may read when asking for ``branch_id``.
+
+    Branch roles get their own branch (``branch_id`` None or equal to it);
+    province roles must name a branch.
+
+    Raises
+    ------
+    AccessDenied
+        A branch role asking for another branch.
+    ParameterError
+        ``branch_id`` is not a branch code, or a province role gave none.
+    """
+    if branch_id is not None and branch_id not in BRANCH_IDS:
+        raise ParameterError.invalid("branch_id", f"one of {list(BRANCH_IDS)}", branch_id)
+    if user.role in BRANCH_ROLES:
+        if branch_id is not None and branch_id != user.branch_id:
+            raise AccessDenied(
+                f"branch totals of {branch_id!r} are not for user {user.name!r} "
+                f"(role {user.role!r}, branch {user.branch_id!r}): only the own branch's"
+            )
+        return str(user.branch_id)
+    if branch_id is None:
+        raise ParameterError(
+            f"The 'branch_id' parameter is required for role {user.role!r} (one of {list(BRANCH_IDS)}). Got None."
+        )
+    return branch_id

@@ -35,7 +35,7 @@ from workbench.data.tables import ORDER_CHANNELS
 from workbench.errors import AccessDenied, DataValidationError, ParameterError
 from workbench.store.access import (
     BRANCH_IDS, DESIGN_ROLES, PROVINCE_ROLES, RESULT_WRITERS, SYSTEM_USER, User, can_write_member,
-    require_role, sees_all_members,
+    require_role, sees_all_members, totals_branch,
 )
 from workbench.store.db import engine_for, upgrade
 from workbench.store.models import (
@@ -47,7 +47,7 @@ from workbench.store.passwords import PasswordPolicy
 
 __all__ = [
     "Store", "Release", "RecordedResult", "spec_hash", "validate_members", "WORKLIST_COLUMNS", "PROGRESS_COLUMNS",
-    "MAX_NOTE_LENGTH", "RESULT_BATCH_COLUMNS", "RECORDED_BATCH_COLUMNS",
+    "BRANCH_TOTALS_COLUMNS", "MAX_NOTE_LENGTH", "RESULT_BATCH_COLUMNS", "RECORDED_BATCH_COLUMNS",
 ]
 
 #: Columns of :meth:`Store.worklist` and :meth:`Store.export_list`.
@@ -58,6 +58,10 @@ WORKLIST_COLUMNS: tuple[str, ...] = (
 PROGRESS_COLUMNS: tuple[str, ...] = (
     "dimension", "key", "members", "contacted", "reached", "accepted",
     "contacted_rate", "reached_rate", "accepted_rate",
+)
+#: Columns of :meth:`Store.branch_totals` (one row: counts of one branch, never an executor's).
+BRANCH_TOTALS_COLUMNS: tuple[str, ...] = (
+    "branch", "members", "contacted", "reached", "accepted", "contacted_rate", "reached_rate", "accepted_rate",
 )
 #: Longest note an executor may write with a result.
 MAX_NOTE_LENGTH = 2000
@@ -1232,6 +1236,72 @@ class Store:
         for c in ("contacted", "reached", "accepted"):
             out[f"{c}_rate"] = (out[c] / members).astype("float64").fillna(0.0)
         return out[list(PROGRESS_COLUMNS)]
+
+    def branch_totals(self, user: User, campaign_id: int, *, branch_id: str | None = None,
+                      version: int | None = None) -> pd.DataFrame:
+        """Totals of one branch's target group: members, contacted, reached, accepted and their shares.
+
+        Aggregates only - no member rows and no executor's figures - so an
+        executor may compare their own progress with the branch's.  Branch
+        roles get their own branch whatever ``branch_id`` says (another branch
+        is refused and the refusal is written to the audit log); province roles
+        name the branch.  Counted like :meth:`progress` (contacts under earlier
+        versions count for the same subscriber).
+
+        Parameters
+        ----------
+        user : User
+            The signed-in user.
+        campaign_id : int
+            The campaign; branch roles must have rows in it.
+        branch_id : str, optional
+            The branch (default: the user's own; required for province roles).
+        version : int, optional
+            Released version (default: the newest).
+
+        Returns
+        -------
+        DataFrame
+            One row, columns :data:`BRANCH_TOTALS_COLUMNS`.
+
+        Raises
+        ------
+        AccessDenied
+            Another branch asked for by a branch role (audit action
+            ``branch_totals_refused``), or a campaign without rows in the user's scope.
+        ParameterError
+            Unknown campaign, version or branch code; no branch named by a province role.
+        """
+        denied: AccessDenied | None = None
+        with self._session() as session:
+            actor = self._actor(session, user)
+            self._campaign(session, campaign_id)
+            found = self._version(session, campaign_id, version)
+            try:
+                branch = totals_branch(actor, branch_id)
+            except AccessDenied as exc:
+                denied = exc
+            else:
+                m = CampaignMember
+                if not sees_all_members(actor) and session.execute(select(m.id).where(
+                        m.campaign_version_id == found.id, self._member_scope(actor)).limit(1)).first() is None:
+                    raise AccessDenied(f"campaign {campaign_id} has no rows for user {actor.name!r}")
+                summary = self._contact_summary(campaign_id)
+                row = session.execute(
+                    select(func.count(m.id).label("members"), func.count(summary.c.subscriber_id).label("contacted"),
+                           func.coalesce(func.sum(summary.c.reached), 0).label("reached"),
+                           func.coalesce(func.sum(summary.c.accepted), 0).label("accepted"))
+                    .outerjoin(summary, summary.c.subscriber_id == m.subscriber_id)
+                    .where(m.campaign_version_id == found.id, m.group == "target", m.branch_id == branch)
+                ).one()
+        if denied is not None:
+            with self._session(write=True) as session:
+                self._audit(session, actor, "branch_totals_refused", campaign_id, branch_id=branch_id)
+            raise denied
+        counts = {c: int(getattr(row, c)) for c in ("members", "contacted", "reached", "accepted")}
+        rates = {f"{c}_rate": (counts[c] / counts["members"] if counts["members"] else 0.0)
+                 for c in ("contacted", "reached", "accepted")}
+        return pd.DataFrame([{"branch": branch, **counts, **rates}], columns=list(BRANCH_TOTALS_COLUMNS))
 
     # --------------------------------------------------------------- responses
     def record_responses(self, user: User, campaign_id: int, responses: pd.DataFrame, *,
