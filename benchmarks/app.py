@@ -70,11 +70,18 @@ def setup(root: Path, rows: int) -> tuple[str, int]:
 
 
 def first_render(served, campaign_id: int, rows: int, runs: int, pooled: bool, timeout_ms: int = 120_000
-                 ) -> list[float]:
+                 ) -> tuple[list[float], list[float], int]:
+    """Times of ``runs`` first renders: (to the grid's rows, to the end of the streamed page, failed renders).
+
+    The page ends streaming when the server has run the notebook; the rest is the browser's
+    (scripts, widget state, drawing).  A render whose grid never shows within ``timeout_ms``
+    counts as failed and is left out of the times.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import sync_playwright
 
     app = f"/voila/render/campaign_{campaign_id}_executor.ipynb"
-    times = []
+    times, streamed, failed = [], [], 0
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -88,17 +95,26 @@ def first_render(served, campaign_id: int, rows: int, runs: int, pooled: bool, t
                 page.goto(f"{served.url}login?next={app}")
                 page.fill("#username_input", EXECUTOR)
                 page.fill("#password_input", PASSWORD)
+                done: list[float] = []
+                page.on("requestfinished", lambda r: done.append(time.perf_counter()) if app in r.url else None)
                 start = time.perf_counter()
                 page.click("#login_submit")
-                page.wait_for_selector(GRID_ROW, state="visible", timeout=timeout_ms)
+                try:
+                    page.wait_for_selector(GRID_ROW, state="visible", timeout=timeout_ms)
+                except PlaywrightTimeoutError:
+                    failed += 1
+                    print(f"run {run}: the grid did not render within {timeout_ms / 1000:.0f} s", flush=True)
+                    context.close()
+                    continue
                 times.append(time.perf_counter() - start)
+                streamed.append((done[0] - start) if done else float("nan"))
                 listed = page.get_attribute(".wb-list-heading", "data-rows")
                 context.close()
                 if listed != str(rows):
                     raise RuntimeError(f"the app listed {listed} rows, expected {rows}")
         finally:
             chromium.close()
-    return times
+    return times, streamed, failed
 
 
 def record_times(store_url: str, campaign_id: int, writes: int) -> list[float]:
@@ -128,20 +144,25 @@ def main(argv: list[str] | None = None) -> int:
         store_url, campaign_id = setup(root, args.rows)
         served = start_server(root, store_url, args=("--kernel-pool", str(args.kernel_pool)))
         try:
-            renders = first_render(served, campaign_id, args.rows, args.runs, args.kernel_pool > 0)
+            renders, streamed, failed = first_render(served, campaign_id, args.rows, args.runs,
+                                                     args.kernel_pool > 0)
         finally:
             stop_server(served)
         records = record_times(store_url, campaign_id, args.writes)
 
+    median = round(statistics.median(renders), 2) if renders else None
     figures = {
         "rows": args.rows, "kernel_pool": args.kernel_pool,
         "first_render_s": [round(t, 2) for t in renders],
-        "first_render_median_s": round(statistics.median(renders), 2),
+        "first_render_median_s": median,
+        "page_streamed_s": [round(t, 2) for t in streamed],
+        "failed_renders": failed,
         "record_ms": [round(t * 1000, 1) for t in records],
         "record_median_ms": round(statistics.median(records) * 1000, 1),
     }
     print(f"first render with {args.rows:,} rows (sign-in click -> grid rows visible), {args.runs} runs: "
-          f"median {figures['first_render_median_s']:.2f} s  {figures['first_render_s']}  (target <= 6 s)")
+          f"median {median} s  {figures['first_render_s']}  (target <= 6 s); failed renders: {failed}")
+    print(f"  of which the server streaming the executed page: {figures['page_streamed_s']} s")
     print(f"record a result (server side, ResultForm.submit on SQLite), {args.writes} writes: "
           f"median {figures['record_median_ms']:.1f} ms  (target <= 300 ms)")
     if args.json:
