@@ -217,7 +217,7 @@ def guide_html(key: str, lang: str | None = None) -> str:
     return (
         '<div class="wb-guide" style="border-left:4px solid #2f80c2;background:#eef5fb;'
         'padding:8px 14px;margin:8px 0;border-radius:4px;color:#1f2328">'
-        f'<div style="font-weight:600;margin-bottom:4px">&#128161; {heading}</div>{body}</div>'
+        f'<div style="font-weight:600;margin-bottom:4px">{heading}</div>{body}</div>'
     )
 
 
