@@ -21,7 +21,7 @@ from browser import TestUser, cookie_header, sign_in, start_server, stop_server
 
 from workbench.apps.worklist import (
     GRID_COLUMNS, GRID_LAYOUT, GRID_OPTIONS, ResultForm, branch_summary_html, grid_rows_json, make_grid,
-    parse_contacted_at, plain_message, progress_figure, progress_summary, set_grid_rows, worklist_grid_frame,
+    parse_contacted_at, plain_message, progress_figure, progress_summary, worklist_grid_frame,
 )
 from workbench.errors import AccessDenied, ParameterError
 from workbench.store import SYSTEM_USER, PasswordPolicy, Store, User
@@ -207,18 +207,27 @@ def test_grid_rows_are_the_json_itables_makes():
         grid_rows_json(pd.DataFrame({"score": [0.5]}))
 
 
-def test_make_grid_sends_every_row_with_its_controls_and_set_grid_rows_replaces_them():
+def test_a_grid_opens_with_every_row_and_its_controls_in_one_message(monkeypatch):
+    import ipywidgets
+
+    later = []  # state messages after the comm opened: anywidget's front-end may drop them
+    monkeypatch.setattr(ipywidgets.Widget, "send_state",
+                        lambda self, key=None: later.append(key) if self.comm is not None else None)
+    opened = []
+    original_open = ipywidgets.Widget.open
+    monkeypatch.setattr(ipywidgets.Widget, "open",
+                        lambda self: (opened.append(self.get_state()), original_open(self)))
     frame = pd.DataFrame({"No.": list(range(12)), "Number": [f"138****{i:04d}" for i in range(12)]})
-    grid = make_grid(frame.iloc[:3])
-    args = grid._dt_args
-    assert args["layout"] == GRID_LAYOUT  # search and pager even for three rows
-    assert args["data_json"] == grid_rows_json(frame.iloc[:3]) and args["pageLength"] == 10
-    assert "<th>Number</th>" in args["table_html"] and grid.selected_rows == []
-    set_grid_rows(grid, frame, [4])
-    assert grid._dt_args["data_json"] == grid_rows_json(frame) and grid.selected_rows == [4]
-    assert grid.df is frame
-    with pytest.raises(ParameterError, match=r"The grid shows the columns \['No.', 'Number'\]; got \['No.'\]"):
-        set_grid_rows(grid, frame[["No."]])
+    grid = make_grid(frame.iloc[:3], [1])
+    states = [state for state in opened if "_dt_args" in state]  # the grid's (its layout opens too)
+    assert later == [] and len(states) == 1
+    state = states[0]
+    assert state["_dt_args"]["layout"] == GRID_LAYOUT  # search and pager even for three rows
+    assert state["_dt_args"]["data_json"] == grid_rows_json(frame.iloc[:3]) and state["_dt_args"]["pageLength"] == 10
+    assert "<th>Number</th>" in state["_dt_args"]["table_html"] and state["selected_rows"] == [1]
+    assert state["classes"] == "display compact wb-grid" and list(state["_dom_classes"]) == ["wb-worklist"]
+    assert grid.df is not None and len(grid.df) == 3
+    grid.close()
 
 
 def test_branch_totals_are_shown_beside_the_own_progress(local_store):

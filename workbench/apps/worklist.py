@@ -15,9 +15,9 @@ last expression displays it):
 
 The grid is itables' ``ITable`` widget (``maxBytes=0``: every row is sent;
 rows are real DOM elements with sorting, search and paging).  Its rows are
-encoded by :func:`grid_rows_json` (the JSON itables makes, ~20x faster on a
-20,000-row list than itables' own per-cell formatting) and set by
-:func:`make_grid` / :func:`set_grid_rows` in one state message.
+encoded by :func:`grid_rows_json` (the JSON itables makes, several times faster
+on a 20,000-row list than itables' own per-cell formatting).  A grid is made
+whole by :func:`make_grid` and never changed: a new list replaces the widget.
 """
 from __future__ import annotations
 
@@ -41,7 +41,6 @@ __all__ = [
     "GRID_LAYOUT",
     "grid_rows_json",
     "make_grid",
-    "set_grid_rows",
     "campaign_options",
     "parse_contacted_at",
     "ResultForm",
@@ -133,35 +132,74 @@ def grid_rows_json(frame: pd.DataFrame) -> str:
     return json.dumps([list(row) for row in zip(*columns)] if columns else [])
 
 
-def make_grid(frame: pd.DataFrame):
-    """An itables ``ITable`` (:data:`GRID_OPTIONS`) showing ``frame``, its rows encoded by :func:`grid_rows_json`.
+def make_grid(frame: pd.DataFrame, selected_rows: list[int] | None = None,
+              dom_classes: tuple[str, ...] = ("wb-worklist",)):
+    """A new grid (itables ``ITable``, :data:`GRID_OPTIONS`, :data:`GRID_LAYOUT`) showing ``frame``.
 
-    The widget is built with the header only and then given every row at once,
-    before anything displays it: the front-end receives one complete state.
-    Its controls are :data:`GRID_LAYOUT` whatever the number of rows.
+    The widget's first message to the browser already holds every row and the
+    selection: itables' own constructor opens the widget empty and fills it with
+    later messages, and anywidget's front-end drops every message to a widget
+    whose script took over 2 s to load (a loaded machine), leaving a grid that
+    never draws.  A grid is therefore never changed afterwards: a new list is
+    a new grid (:func:`executor_app` swaps it in).  Rows are encoded by
+    :func:`grid_rows_json`.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The grid's table (:func:`worklist_grid_frame`).
+    selected_rows : list of int, optional
+        Positions of the selected rows.
+    dom_classes : tuple of str
+        CSS classes of the widget's element (set at creation, like everything else).
+
+    Returns
+    -------
+    itables.widget.ITable
     """
+    return _grid_class()(frame, selected_rows, dom_classes)
+
+
+_GRID_CLASS: list[type] = []
+
+
+def _grid_class() -> type:
+    if _GRID_CLASS:
+        return _GRID_CLASS[0]
+    from anywidget import AnyWidget
+    from itables.javascript import get_itables_extension_arguments
     from itables.widget import ITable
 
-    grid = ITable(frame.iloc[:0], **GRID_OPTIONS)
-    grid._dt_args = {**grid._dt_args, "layout": dict(GRID_LAYOUT)}
-    set_grid_rows(grid, frame)
-    return grid
+    class WorklistGrid(ITable):
+        """An ``ITable`` whose comm opens with its whole state (see :func:`make_grid`)."""
+
+        def __init__(self, frame: pd.DataFrame, selected_rows: list[int] | None = None,
+                     dom_classes: tuple[str, ...] = ()):
+            dt_args, other = get_itables_extension_arguments(frame.iloc[:0], None, **GRID_OPTIONS)
+            dt_args = {**dt_args, "layout": dict(GRID_LAYOUT), "data_json": grid_rows_json(frame)}
+            AnyWidget.__init__(self, caption=other.get("caption") or "", classes=other.get("classes") or "",
+                               _style=other.get("style") or "", selected_rows=list(selected_rows or []),
+                               _dt_args=dt_args, _dom_classes=list(dom_classes))
+            self._df = frame
+
+    WorklistGrid._esm = _grid_script(str(ITable._esm))  # after class creation: a text, not a file name
+    _GRID_CLASS.append(WorklistGrid)
+    return WorklistGrid
 
 
-def set_grid_rows(grid, frame: pd.DataFrame, selected_rows: list[int] | None = None) -> None:
-    """Show ``frame`` (same columns as before) in ``grid``: one ``_dt_args`` change, then the selection.
+#: itables' view re-applies the selection on every draw, deselecting all rows first: 0.7 s on 20,000 rows
+#: of a first paint that selects nothing.  The view's script is given a guard; an itables release whose
+#: script does not contain this exact text keeps its own script (slower, same behaviour).
+_SELECTION_APPLY = 'function c(){u=!0,o.selected_rows=t.get("selected_rows"),u=!1}'
+_SELECTION_GUARDED = ('function c(){let s=t.get("selected_rows");'
+                      'if(!s.length&&!o.dt.rows({selected:!0}).any())return;u=!0,o.selected_rows=s,u=!1}')
 
-    Raises
-    ------
-    ParameterError
-        When ``frame``'s columns differ from the grid's.
-    """
-    shown = getattr(grid, "_df", None)
-    if shown is not None and list(shown.columns) != list(frame.columns):
-        raise ParameterError(f"The grid shows the columns {list(shown.columns)}; got {list(frame.columns)}.")
-    grid._df = frame
-    grid._dt_args = {**grid._dt_args, "data_json": grid_rows_json(frame)}
-    grid.selected_rows = list(selected_rows or [])
+
+def _grid_script(script: str) -> str:
+    """itables' widget script with :data:`_SELECTION_GUARDED` in place of :data:`_SELECTION_APPLY` (if found once)."""
+    if script.count(_SELECTION_APPLY) != 1:
+        return script
+    return script.replace(_SELECTION_APPLY, _SELECTION_GUARDED)
 
 
 def parse_contacted_at(text: str) -> dt.datetime:
@@ -384,8 +422,7 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
     except WorkbenchError as exc:
         message.value = _html_message(t(f"{_PREFIX}.load_failed", lang=lang, reason=str(exc)), "error")
         return widgets.VBox([header, chooser, message])
-    grid = make_grid(worklist_grid_frame(first, lang))
-    grid.add_class("wb-worklist")
+    grid_box = widgets.Box(layout=widgets.Layout(display="block"))  # holds the current grid (see make_grid)
     selected = widgets.HTML()
     result = widgets.Dropdown(options=[(labels[f"result.{r}"], r) for r in CONTACT_RESULTS], value="reached",
                               description=labels["result"])
@@ -399,10 +436,19 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
     progress_text = widgets.HTML()
     chart = widgets.Output()
     chart.add_class("wb-progress-chart")
-    state = {"worklist": pd.DataFrame(), "form": ResultForm(store, user)}
+    state = {"worklist": pd.DataFrame(), "form": ResultForm(store, user), "grid": None}
+
+    def show_grid(worklist: pd.DataFrame, keep: list[int]) -> None:
+        old = state["grid"]
+        grid = make_grid(worklist_grid_frame(worklist, lang), keep, ("wb-worklist",))
+        grid.observe(lambda change: show_selected(), names="selected_rows")
+        state["grid"] = grid
+        grid_box.children = (grid,)
+        if old is not None:
+            old.close()
 
     def show_selected() -> None:
-        rows = grid.selected_rows
+        rows = state["grid"].selected_rows
         if not rows or state["worklist"].empty or rows[0] >= len(state["worklist"]):
             selected.value = f'<div class="wb-selected" data-member-id="">{html.escape(labels["nothing_selected"])}</div>'
             submit.disabled = True
@@ -433,10 +479,10 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
             display_figure(progress_figure(progress, user, lang, branch))
 
     def load(keep_selection: bool = False, worklist: pd.DataFrame | None = None) -> None:
+        keep = list(state["grid"].selected_rows) if keep_selection and state["grid"] is not None else []
         if worklist is None:
             worklist = store.worklist(user, chooser.value)
-            keep = list(grid.selected_rows) if keep_selection else []
-            set_grid_rows(grid, worklist_grid_frame(worklist, lang), keep)
+        show_grid(worklist, keep)
         state["worklist"] = worklist
         list_heading.value = (f'<h3 class="wb-list-heading" data-rows="{len(worklist)}">'
                               f'{html.escape(t(f"{_PREFIX}.list_heading", lang=lang, rows=len(worklist)))}</h3>'
@@ -452,7 +498,7 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
                                             if str(exc) else type(exc).__name__), "error")
 
     def on_submit(_button) -> None:
-        rows = grid.selected_rows
+        rows = state["grid"].selected_rows
         if not rows:
             message.value = _html_message(labels["select_first"], "error")
             return
@@ -480,8 +526,7 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
         guarded(lambda: load(keep_selection=True))
 
     chooser.observe(lambda change: guarded(load), names="value")
-    grid.observe(lambda change: show_selected(), names="selected_rows")
     submit.on_click(on_submit)
     guarded(lambda: load(worklist=first))
     form = widgets.VBox([selected, widgets.HBox([result, contacted_at]), note, submit, message])
-    return widgets.VBox([header, chooser, list_heading, grid, form, progress_text, chart])
+    return widgets.VBox([header, chooser, list_heading, grid_box, form, progress_text, chart])
