@@ -286,3 +286,53 @@ def test_passwords_are_stored_only_as_argon2_hashes(apps_server):
     assert b"$argon2id$" in raw
     for user in (ANA, BO, PM):
         assert user.password.encode() not in raw
+
+
+# ---------------------------------------------------------------- the server's kernel clients
+class _Socket:
+    """A socket whose poll reports a message only at the third look (a missed wake-up before)."""
+
+    def __init__(self, ready_at: int | None):
+        self.polls: list[int | None] = []
+        self.ready_at = ready_at
+
+    async def poll(self, timeout_ms=None):
+        self.polls.append(timeout_ms)
+        return 1 if self.ready_at is not None and len(self.polls) >= self.ready_at else 0
+
+
+class _Channel:
+    def __init__(self, socket):
+        self.socket = socket
+
+    async def _recv(self):
+        return {"msg_type": "execute_reply"}
+
+
+def _run(coro):
+    """Run a coroutine on its own loop in a thread (Playwright's loop may be running in this one)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def test_kernel_client_waits_are_sliced_so_a_missed_wake_up_recovers():
+    from queue import Empty
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    from workbench.apps.server import POLL_SLICE_S, slice_kernel_client_polls
+
+    slice_kernel_client_polls()
+    slice_kernel_client_polls()  # applied once
+    assert AsyncZMQSocketChannel.get_msg._workbench_sliced is True
+    socket = _Socket(ready_at=3)
+    msg = _run(AsyncZMQSocketChannel.get_msg(_Channel(socket), timeout=None))
+    assert msg == {"msg_type": "execute_reply"}
+    assert socket.polls == [int(POLL_SLICE_S * 1000)] * 3  # never one endless poll
+    never = _Socket(ready_at=None)
+    with pytest.raises(Empty):
+        _run(AsyncZMQSocketChannel.get_msg(_Channel(never), timeout=0.01))
+    assert all(p is not None and p <= 10 for p in never.polls)

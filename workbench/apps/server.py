@@ -16,8 +16,10 @@ can only be given there), then runs the Voila application of :func:`voila_app_cl
 
 Voila strips sources and hides tracebacks; idle kernels are culled
 (``cull_idle_timeout`` / ``cull_interval``).  Voila 0.5 refuses
-``preheat_kernel`` together with a prelaunch hook, so kernels are not
-preheated: the first render of an app includes the kernel start.
+``preheat_kernel`` together with a prelaunch hook, so pages take warmed-up
+kernels from the kernel manager's own pool (``kernel_pool``,
+:mod:`~workbench.apps.kernels`).  The server's kernel clients wait for
+messages in slices (:func:`slice_kernel_client_polls`).
 """
 from __future__ import annotations
 
@@ -39,6 +41,8 @@ __all__ = [
     "prepare_state",
     "serve",
     "voila_app_class",
+    "POLL_SLICE_S",
+    "slice_kernel_client_polls",
 ]
 
 #: The only address the server listens on.
@@ -51,6 +55,8 @@ DEFAULT_STATE_DIR = Path("runs") / "serve"
 CONFIG_FILE = "voila.py"
 #: The cookie secret's file in the state folder.
 SECRET_FILE = "cookie_secret"
+#: Longest single wait (seconds) of the server's kernel clients before they look at their socket again.
+POLL_SLICE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -198,6 +204,43 @@ def prepare_state(settings: ServeSettings) -> Path:
     return write_config(settings)
 
 
+def slice_kernel_client_polls(slice_s: float = POLL_SLICE_S) -> None:
+    """Make the server's asyncio kernel clients re-check their socket at least every ``slice_s`` seconds.
+
+    Voila runs an app's notebook through an asyncio kernel client whose
+    ``get_msg(timeout=None)`` is a single ``await socket.poll()``.  Now and
+    then (about one first render in ten on a loaded 2-core machine) that poll
+    never wakes although the kernel has answered: the page then waits for ever
+    ("voila is still executing"), the kernel idle, the reply queued on the
+    client's socket (found by interrupting the kernel of a stuck page: it was
+    not executing anything).  A poll with a timeout reads the socket's state
+    when it expires, so waiting in slices of ``slice_s`` recovers from a missed
+    wake-up within that time; a finite ``timeout`` is kept as it was.  Applied
+    once, in the server's process only (``workbench serve``).
+    """
+    import time
+    from queue import Empty
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    if getattr(AsyncZMQSocketChannel.get_msg, "_workbench_sliced", False):
+        return
+
+    async def get_msg(self, timeout: float | None = None) -> dict:
+        assert self.socket is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = slice_s if deadline is None else min(slice_s, max(0.0, deadline - time.monotonic()))
+            if await self.socket.poll(int(wait * 1000)):
+                return await self._recv()
+            if deadline is not None and time.monotonic() >= deadline:
+                raise Empty
+
+    get_msg._workbench_sliced = True
+    get_msg.__doc__ = AsyncZMQSocketChannel.get_msg.__doc__
+    AsyncZMQSocketChannel.get_msg = get_msg
+
+
 _APP_CLASS: list[type] = []
 
 
@@ -210,6 +253,7 @@ def voila_app_class() -> type:
     """
     if _APP_CLASS:
         return _APP_CLASS[0]
+    slice_kernel_client_polls()
 
     from jupyter_server.base.handlers import JupyterHandler
     from jupyter_server.utils import url_path_join
