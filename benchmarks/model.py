@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/model.py                          # /tmp/prov1m, generated with `workbench sample` if missing
     python benchmarks/model.py --data DIR [--truth DIR] [--threads N] [--validate] [--json FILE]
+    python benchmarks/model.py --data /tmp/prov1m9 --months 9 --conversion --validate   # both methods, validated
 
 What is measured (one process, one run of each contender):
 
@@ -68,14 +69,14 @@ TABLES = ("branches", "handset_models", "vas_products", "subscribers", "monthly_
 TARGET_AUC, TARGET_LIFT, TARGET_TIME = 0.98, 0.95, 1.5
 
 
-def ensure_province(folder: Path, truth: Path) -> None:
+def ensure_province(folder: Path, truth: Path, months: int = 6) -> None:
     """Generate the province with the CLI unless ``folder`` and ``truth`` already hold a complete one."""
     complete = all((folder / f"{t}.parquet").is_file() for t in TABLES) and (truth / "subscriber_truth.parquet").is_file()
     if complete:
         print(f"reusing province {folder}", flush=True)
         return
     cmd = [sys.executable, "-m", "workbench", "sample", "--subscribers", str(SUBSCRIBERS), "--out", str(folder),
-           "--truth-out", str(truth), "--no-progress"]
+           "--truth-out", str(truth), "--months", str(months), "--no-progress"]
     print("generating:", " ".join(cmd[2:]), flush=True)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=ROOT)
@@ -271,6 +272,9 @@ def conversion_contender(con, snapshot: str, data, threads: int | None) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="province folder (default /tmp/prov1m)")
+    parser.add_argument("--months", type=int, default=6,
+                        help="months of a province generated when --data is missing (9 lets the conversion model "
+                             "be validated out of time), default 6")
     parser.add_argument("--truth", type=Path, help="truth folder (default <data>_truth)")
     parser.add_argument("--snapshot", help="snapshot month (default the last month of the data)")
     parser.add_argument("--threads", type=int, help="DuckDB and LightGBM threads (default all cores)")
@@ -290,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     from workbench.models.sample import last_data_month
 
     truth_dir = args.truth or args.data.with_name(args.data.name + "_truth")
-    ensure_province(args.data, truth_dir)
+    ensure_province(args.data, truth_dir, args.months)
     con = connect(args.data, threads=args.threads)
     snapshot = args.snapshot or last_data_month(con)
     print(f"snapshot {snapshot}, {os.cpu_count()} cores, threads {args.threads or 'all'}", flush=True)
@@ -344,14 +348,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"scores.parquet rows (top-3 reasons for the best {DEFAULT_REASON_ROWS:,}, editions for all "
               f"{len(pipe['base']):,}): {result['reasons_s']:.1f} s", flush=True)
     if args.validate:
-        t0 = time.perf_counter()
-        with ProvincePipeline(con, PRODUCT, snapshot, 3, n_jobs=args.threads, progress=False) as p:
-            p._data[snapshot] = pipe["data"]
-            v = p.validate()
-        result["out_of_time"] = {"plan": v.plan.to_dict(), "outcomes": v.outcomes,
-                                 "summary": v.summary().to_dict(orient="records"),
-                                 "seconds": time.perf_counter() - t0}
-        print("out-of-time validation:\n" + v.summary().to_string(index=False), flush=True)
+        from workbench.errors import ParameterError
+
+        methods = ("lookalike", "conversion") if args.conversion else ("lookalike",)
+        for method in methods:
+            t0 = time.perf_counter()
+            with ProvincePipeline(con, PRODUCT, snapshot, 3, method=method, n_jobs=args.threads,
+                                  progress=False) as p:
+                p._data[snapshot] = pipe["data"]
+                try:
+                    v = p.validate()
+                except ParameterError as exc:          # conversion: not enough history for its validation
+                    result.setdefault("out_of_time_skipped", {})[method] = str(exc)
+                    print(f"out-of-time validation of {method}: not run - {exc}", flush=True)
+                    continue
+            key = "out_of_time" if method == "lookalike" else f"out_of_time_{method}"
+            result[key] = {"plan": v.plan.to_dict(), "outcomes": v.outcomes,
+                           "summary": v.summary().to_dict(orient="records"), "seconds": time.perf_counter() - t0}
+            print(f"out-of-time validation of {method}:\n" + v.summary().to_string(index=False), flush=True)
     con.close()
 
     print()
