@@ -51,10 +51,11 @@ __all__ = [
 
 #: Debian's Chromium (apt package ``chromium``).
 CHROMIUM = "/usr/bin/chromium"
-#: Flags: no sandbox (root in CI), no GPU, no network beyond the page's own requests.
+#: Flags: no sandbox (root in CI), no GPU, no network beyond the page's own requests, no host name resolved.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # no name but the loopback resolves
 ]
 #: Seconds the server may take to answer its sign-in page (Voila's imports take a few seconds).
 SERVER_START_TIMEOUT_S = 120.0

@@ -276,6 +276,27 @@ def test_unknown_path_gives_a_plain_error_page(apps_server, browser):
 
 
 @browser_test
+def test_served_pages_ask_for_nothing_off_the_server(apps_server, browser):
+    # An operator's intranet has no Internet: a page that links a CDN waits on it (Voila's own
+    # pages link Font Awesome from cdn.jsdelivr.net; the workbench's page templates drop it).
+    context = browser.new_context()
+    requested: list[str] = []
+    context.on("request", lambda request: requested.append(request.url))
+    page = context.new_page()
+    sign_in(page, apps_server.url, ANA.name, ANA.password, "/voila/render/whoami.ipynb")
+    assert _whoami(page)["name"] == "ana"
+    page.goto(apps_server.url + "voila/tree")             # the list of apps
+    page.wait_for_load_state("load")
+    page.goto(apps_server.url + "no/such/page")           # the error page
+    page.goto(apps_server.url + "logout")                 # the signed-out page
+    context.close()
+    assert any("whoami.ipynb" in url for url in requested) and any("voila/tree" in url for url in requested)
+    off_server = sorted({url for url in requested
+                         if not url.startswith((apps_server.url, "data:", "blob:", "about:"))})
+    assert off_server == []
+
+
+@browser_test
 def test_passwords_are_stored_only_as_argon2_hashes(apps_server):
     path = apps_server.store_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:

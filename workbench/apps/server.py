@@ -12,7 +12,10 @@ can only be given there), then runs the Voila application of :func:`voila_app_cl
   :mod:`~workbench.apps.kernels`) and it listens on the loopback address;
 - starts each page's kernel as the signed-in user, asks the authorizer before
   Voila's shutdown call, requires sign-in for ``/voila/files/``, enables XSRF
-  checks and answers unknown paths with a plain 404 page.
+  checks and answers unknown paths with a plain 404 page;
+- renders its pages from :data:`PAGE_TEMPLATES` first (Voila's lab pages
+  without the Font Awesome stylesheets they link from a CDN: nothing is
+  fetched from off the server, which an intranet without Internet needs).
 
 Voila strips sources and hides tracebacks; idle kernels are culled
 (``cull_idle_timeout`` / ``cull_interval``).  Voila 0.5 refuses
@@ -42,6 +45,7 @@ __all__ = [
     "serve",
     "voila_app_class",
     "POLL_SLICE_S",
+    "PAGE_TEMPLATES",
     "slice_kernel_client_polls",
 ]
 
@@ -57,6 +61,9 @@ CONFIG_FILE = "voila.py"
 SECRET_FILE = "cookie_secret"
 #: Longest single wait (seconds) of the server's kernel clients before they look at their socket again.
 POLL_SLICE_S = 1.0
+#: The workbench's page templates, looked up before Voila's own: Voila's lab pages without their
+#: remote (CDN) stylesheets, so a served page asks for nothing but the server's own addresses.
+PAGE_TEMPLATES = Path(__file__).with_name("page_templates")
 
 
 @dataclass(frozen=True)
@@ -292,6 +299,10 @@ def voila_app_class() -> type:
         """Voila with the workbench's sign-in, kernel ownership and configuration folder."""
 
         name = "voila"  # configuration is read from voila.py
+
+        def setup_template_dirs(self):
+            super().setup_template_dirs()
+            self.template_paths.insert(0, str(PAGE_TEMPLATES))
 
         def init_settings(self):
             self._check_security()
