@@ -424,12 +424,14 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
         return widgets.VBox([header, chooser, message])
     grid_box = widgets.Box(layout=widgets.Layout(display="block"))  # holds the current grid (see make_grid)
     selected = widgets.HTML()
+    form_style = {"description_width": "7em"}  # "Contacted at" whole, the three labels aligned
     result = widgets.Dropdown(options=[(labels[f"result.{r}"], r) for r in CONTACT_RESULTS], value="reached",
-                              description=labels["result"])
+                              description=labels["result"], style=form_style)
     result.add_class("wb-result")
-    note = widgets.Textarea(description=labels["note"], layout=widgets.Layout(width="32em", height="4em"))
+    note = widgets.Textarea(description=labels["note"], layout=widgets.Layout(width="36em", height="4em"),
+                            style=form_style)
     note.add_class("wb-note")
-    contacted_at = widgets.Text(value=now_text(), description=labels["contacted_at"])
+    contacted_at = widgets.Text(value=now_text(), description=labels["contacted_at"], style=form_style)
     contacted_at.add_class("wb-contacted-at")
     submit = widgets.Button(description=labels["submit"], button_style="primary", disabled=True)
     submit.add_class("wb-submit")
