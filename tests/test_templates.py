@@ -207,6 +207,18 @@ def test_run_template_rejects_bad_parameters_before_starting_a_kernel(tmp_path, 
 
 
 # ----------------------------------------------------------------- copying
+def test_template_kernel_talks_over_private_sockets_that_are_removed_after_the_run(tmp_path, own_templates, capfd):
+    probe = new_code_cell("from ipykernel.kernelapp import IPKernelApp\n"
+                          "app = IPKernelApp.instance()\nprint(app.transport, app.connection_file)")
+    _notebook(own_templates / "11_probe.ipynb", "n = 1", probe)
+    result = wt.run_template("11_probe", out_dir=tmp_path / "out", progress=False)
+    transport, connection_file = _outputs(result.notebook)[0]["text"].split()
+    assert transport == "ipc"
+    folder = Path(connection_file).parent
+    assert folder.name.startswith("wb-kernel-") and not folder.exists()
+    assert "without encryption" not in capfd.readouterr().err
+
+
 def test_new_template_copies_and_never_overwrites(tmp_path):
     copy = wt.new_template(HELLO, tmp_path / "mine")
     assert copy == tmp_path / "mine" / f"{HELLO}.ipynb"

@@ -27,6 +27,7 @@ import json
 import numbers
 import os
 import shutil
+import tempfile
 import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -480,6 +481,29 @@ def _failure(exc, name: str, out_nb: Path) -> TemplateError:
     )
 
 
+def _private_kernel_manager(folder: str) -> type:
+    """A kernel manager class whose kernels talk over Unix sockets in ``folder`` (a private temporary folder).
+
+    The template's kernel is reachable by nobody else on the machine (the folder
+    is the user's own, mode 0700) instead of listening on loopback TCP ports -
+    and ipykernel no longer warns at every run that its TCP channels are
+    unencrypted.  nbclient creates, owns and shuts down the kernel as usual.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class PrivateKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+        @default("connection_file")
+        def _default_connection_file(self):
+            return os.path.join(folder, "kernel.json")
+
+    return PrivateKernelManager
+
+
 def run_template(name_or_path: str | os.PathLike, parameters: Mapping[str, object] | None = None,
                  out_dir: str | os.PathLike = "runs", *, kernel_name: str | None = None,
                  language: str | None = None, progress: bool = True) -> RunResult:
@@ -537,8 +561,10 @@ def run_template(name_or_path: str | os.PathLike, parameters: Mapping[str, objec
     if out_nb.resolve() == path.resolve():
         raise ParameterError.invalid("out_dir", "a folder other than the template's own", str(out_dir))
     try:
-        pm.execute_notebook(str(path), str(out_nb), parameters=values, kernel_name=kernel,
-                            progress_bar=progress, log_output=False)
+        with tempfile.TemporaryDirectory(prefix="wb-kernel-") as private:
+            pm.execute_notebook(str(path), str(out_nb), parameters=values, kernel_name=kernel,
+                                progress_bar=progress, log_output=False,
+                                kernel_manager_class=_private_kernel_manager(private))
     except PapermillExecutionError as exc:
         raise _failure(exc, name, out_nb) from None
     except Exception as exc:  # the kernel died or timed out: nbclient's own exception types
