@@ -451,9 +451,11 @@ def test_run_folder_files(tmp_path, store):
         read_scores(tmp_path)
     tiny_scores().to_parquet(tmp_path / SCORES_FILE)
     assert len(read_scores(tmp_path)) == 12
-    (tmp_path / "s.txt").write_text("x")
-    with pytest.raises(ParameterError, match=r"The 'scores' parameter must be a .parquet or .csv file"):
-        read_scores(tmp_path / "s.txt")
+    (tmp_path / "s.json").write_text("x")
+    with pytest.raises(ParameterError, match=r"The 'scores' parameter must be a CSV \(.*\) or Parquet"):
+        read_scores(tmp_path / "s.json")
+    tiny_scores().to_csv(tmp_path / "scores.csv", index=False, encoding="utf-8-sig")  # as Excel saves it
+    assert read_scores(tmp_path / "scores.csv").columns.tolist() == tiny_scores().columns.tolist()
     assert model_reference(tmp_path).startswith("scores@")
     with pytest.raises(FileNotFoundError, match="holds no campaign.json: run template 04_campaign_design"):
         read_campaign_file(tmp_path)

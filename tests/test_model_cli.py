@@ -72,6 +72,26 @@ def test_train_prints_the_comparison(tmp_path, capsys):
     assert 0 <= printed["summary"][0]["auc"] <= 1
 
 
+def test_train_and_score_a_chinese_excel_export_in_gbk_with_semicolons(tmp_path, capsys):
+    table = _csv_table(800, seed=3)
+    table["brand"] = table["brand"].map({"gotone": "全球通", "mzone": "动感地带", "easyown": "神州行"})
+    table["bought"] = np.where(table["bought"] == "yes", "是", "否")
+    data = tmp_path / "导出.csv"
+    table.to_csv(data, index=False, sep=";", encoding="gbk")
+    rc = main(["model", "train", "--data", str(data), "--target", "bought", "--positive", "是", "--id", "customer",
+               "--out", str(tmp_path / "m"), "--no-progress", "--json"])
+    assert rc == 0
+    assert json.loads(capsys.readouterr().out)["summary"][0]["auc"] > 0.6
+    features = json.loads((tmp_path / "m" / "features.json").read_text(encoding="utf-8"))["features"]
+    brand = next(f for f in features if f["name"] == "brand")
+    assert sorted(brand["levels"]) == sorted(["全球通", "动感地带", "神州行"])
+    rc = main(["model", "score", "--model", str(tmp_path / "m"), "--data", str(data), "--out",
+               str(tmp_path / "scored.csv"), "--no-progress"])
+    assert rc == 0
+    scored = pd.read_csv(tmp_path / "scored.csv", encoding="utf-8-sig")
+    assert len(scored) == 800 and scored["customer"].is_unique
+
+
 def test_score_writes_csv_and_parquet_with_reasons(trained, capsys):
     root, _, out = trained
     new = _csv_table(400, seed=2).drop(columns="bought")
@@ -82,7 +102,7 @@ def test_score_writes_csv_and_parquet_with_reasons(trained, capsys):
                    "--lang", "en", "--no-progress"])
         assert rc == 0
     assert "Scored 400 users" in capsys.readouterr().out
-    csv = pd.read_csv(root / "scored.csv")
+    csv = pd.read_csv(root / "scored.csv", encoding="utf-8-sig")  # written with Excel's byte-order mark
     pq = pd.read_parquet(root / "scored.parquet")
     assert list(csv.columns) == ["customer", "score", "rank", "decile", "reason_1", "reason_2", "reason_3"]
     assert len(csv) == 400 and csv["rank"].tolist() == list(range(1, 401))

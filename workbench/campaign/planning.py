@@ -1160,7 +1160,7 @@ def read_scores(path) -> pd.DataFrame:
     FileNotFoundError
         When the file does not exist (names template 03, which writes it).
     ParameterError
-        When the suffix is neither ``.parquet`` nor ``.csv``.
+        When the suffix is neither CSV nor Parquet (:func:`workbench.data.files.read_table`).
     """
     path = Path(path)
     if path.is_dir():
@@ -1168,12 +1168,9 @@ def read_scores(path) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"The scores file {str(path)!r} does not exist: run template 03_target_model with "
                                 f"this run_dir first (it writes {SCORES_FILE}).")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    raise ParameterError.invalid("scores", "a .parquet or .csv file", str(path))
+    from workbench.data.files import read_table
+
+    return read_table(path, parameter="scores")
 
 
 def model_reference(run_dir, scores_path=None) -> str:

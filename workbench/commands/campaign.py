@@ -146,16 +146,9 @@ def _read_spec(path: Path):
 
 
 def _read_ids(path: Path):
-    import pandas as pd
+    from workbench.data.files import read_table
 
-    from workbench.errors import ParameterError
-
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    raise ParameterError.invalid("--dnd", "a .csv or .parquet file with subscriber_id", str(path))
+    return read_table(path, parameter="--dnd")
 
 
 def _plan(args) -> int:

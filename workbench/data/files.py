@@ -1,22 +1,50 @@
 """Reading and writing the single tables users bring: one CSV or Parquet file, chosen by suffix.
 
 The province's data model is read by :mod:`workbench.data.io`; this module serves
-the generic paths (``workbench model``, ``workbench evaluate``) that take any
-table.  Every error names the parameter that gave the file, what is accepted and
-what was found.
+the generic paths (``workbench model``, ``workbench evaluate``, score files) that
+take any table.  Every error names the parameter that gave the file, what is
+accepted and what was found.
+
+CSV files come as people export them, so reading them settles, from the file itself:
+
+* the **delimiter** - ``,`` ``;`` tab or ``|`` (sniffed from the first lines;
+  ``.tsv`` is always tab): the UCI bank-marketing files use ``;``;
+* the **encoding** - UTF-8 (with or without Excel's byte-order mark), else
+  GB18030 (a superset of GBK, what Chinese Excel writes); anything else is an
+  error naming the file and the byte that could not be read;
+* spaces after a delimiter are skipped (``39, State-gov``) and ``?`` is a
+  missing value besides pandas' usual ``""``, ``NA``, ``null`` ... - so a
+  numeric column with blanks (``" "``) is read as numbers, not text.
+
+CSV is written as UTF-8 with a byte-order mark, so Excel shows Chinese text as
+it is (and :func:`read_table` reads it back unchanged).
 """
 from __future__ import annotations
 
+import bz2
+import codecs
+import csv
+import gzip
+import zipfile
 from pathlib import Path
 
 from workbench.errors import ParameterError
 
-__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "file_format", "table_columns", "read_table", "write_table"]
+__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "CSV_DELIMITERS", "CSV_ENCODINGS", "CSV_MISSING", "file_format",
+           "csv_options", "table_columns", "read_table", "write_table"]
 
 #: Suffixes read as CSV (``.tsv`` is tab-separated; compressed CSV is read by pandas).
 CSV_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".txt", ".tsv")
 #: Suffixes read as Parquet.
 PARQUET_SUFFIXES: tuple[str, ...] = (".parquet", ".pq")
+#: Delimiters a CSV file may use (sniffed; the first is the fallback).
+CSV_DELIMITERS = ",;\t|"
+#: Encodings tried, in order: UTF-8 (a byte-order mark is dropped), then GB18030 (GBK's superset).
+CSV_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "gb18030")
+#: Cells read as missing besides pandas' defaults ("", "NA", "null", "NaN", ...).
+CSV_MISSING: tuple[str, ...] = ("?",)
+#: Bytes looked at to settle the delimiter and the encoding.
+_SAMPLE_BYTES = 1 << 20
 
 
 def file_format(path, *, parameter: str = "--data", must_exist: bool = True) -> tuple[Path, str]:
@@ -44,8 +72,87 @@ def file_format(path, *, parameter: str = "--data", must_exist: bool = True) -> 
                                             f"({', '.join(PARQUET_SUFFIXES)}) file", str(path))
 
 
-def _sep(path: Path) -> str:
-    return "\t" if path.name.lower().endswith(".tsv") else ","
+def _sample(path: Path) -> bytes:
+    """The first bytes of a CSV file, decompressed (``.gz``, ``.bz2``, ``.zip``)."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        with gzip.open(path, "rb") as f:
+            return f.read(_SAMPLE_BYTES)
+    if name.endswith(".bz2"):
+        with bz2.open(path, "rb") as f:
+            return f.read(_SAMPLE_BYTES)
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(path) as z:
+            members = [m for m in z.namelist() if not m.endswith("/")]
+            if len(members) != 1:
+                raise ParameterError(f"{path.name} must hold exactly one CSV file; it holds {members[:10]}.")
+            with z.open(members[0]) as f:
+                return f.read(_SAMPLE_BYTES)
+    with open(path, "rb") as f:
+        return f.read(_SAMPLE_BYTES)
+
+
+def _encoding(sample: bytes) -> str:
+    for encoding in CSV_ENCODINGS:
+        try:  # an incremental decoder accepts a character cut at the sample's end
+            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return CSV_ENCODINGS[0]  # the full read names the byte that cannot be decoded
+
+
+def _delimiter(text: str) -> str:
+    lines = text.splitlines()[:50]
+    if len(lines) > 2 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may end inside a line
+    header = lines[0] if lines else ""
+    try:
+        sniffed = csv.Sniffer().sniff("\n".join(lines), delimiters=CSV_DELIMITERS).delimiter
+        if sniffed in header:
+            return sniffed
+    except csv.Error:  # one column, or nothing to tell
+        pass
+    counts = {d: header.count(d) for d in CSV_DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else CSV_DELIMITERS[0]
+
+
+def csv_options(path) -> dict:
+    """The ``pandas.read_csv`` options of a CSV file: delimiter, encoding, missing values (see the module docstring).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "bank.csv"
+    >>> _ = p.write_text('"age";"job";"y"\\n58;"management";"no"\\n', encoding="utf-8")
+    >>> {k: csv_options(p)[k] for k in ("sep", "encoding")}
+    {'sep': ';', 'encoding': 'utf-8-sig'}
+    """
+    path = Path(path)
+    sample = _sample(path)
+    encoding = _encoding(sample)
+    if path.name.lower().endswith(".tsv"):
+        sep = "\t"
+    else:
+        sep = _delimiter(codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False))
+    return {"sep": sep, "encoding": encoding, "skipinitialspace": True, "na_values": list(CSV_MISSING)}
+
+
+def _read_csv(path: Path, parameter: str, **kwargs):
+    import pandas as pd
+
+    options = csv_options(path)
+    while True:
+        try:
+            return pd.read_csv(path, **options, **kwargs)
+        except UnicodeDecodeError as exc:
+            if options["encoding"] == CSV_ENCODINGS[-1]:
+                raise ParameterError(
+                    f"The {parameter!r} file {path.name} is neither UTF-8 nor GB18030/GBK text: byte "
+                    f"{exc.object[exc.start:exc.start + 1]!r} at position {exc.start} of a block cannot be read. "
+                    "Save it as UTF-8 CSV.") from None
+            options["encoding"] = CSV_ENCODINGS[-1]  # UTF-8 at the start but not further on
 
 
 def table_columns(path, *, parameter: str = "--data") -> list[str]:
@@ -57,7 +164,7 @@ def table_columns(path, *, parameter: str = "--data") -> list[str]:
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names)
-    return list(pd.read_csv(path, nrows=0, sep=_sep(path)).columns)
+    return list(_read_csv(path, parameter, nrows=0).columns)
 
 
 def read_table(path, columns: list[str] | None = None, *, parameter: str = "--data"):
@@ -73,7 +180,7 @@ def read_table(path, columns: list[str] | None = None, *, parameter: str = "--da
 
     path, kind = file_format(path, parameter=parameter)
     if columns is None:
-        return pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path, sep=_sep(path), low_memory=False)
+        return pd.read_parquet(path) if kind == "parquet" else _read_csv(path, parameter, low_memory=False)
     available = table_columns(path, parameter=parameter)
     wanted = list(dict.fromkeys(columns))
     missing = [c for c in wanted if c not in available]
@@ -81,15 +188,16 @@ def read_table(path, columns: list[str] | None = None, *, parameter: str = "--da
         raise ParameterError(f"Column {missing[0]!r} is not in {path.name}; available columns are {available}.")
     if kind == "parquet":
         return pd.read_parquet(path, columns=wanted)[wanted]
-    return pd.read_csv(path, usecols=wanted, sep=_sep(path), low_memory=False)[wanted]
+    return _read_csv(path, parameter, usecols=wanted, low_memory=False)[wanted]
 
 
 def write_table(df, path, *, parameter: str = "--out") -> Path:
-    """Write a DataFrame to CSV (tab-separated for ``.tsv``) or Parquet, by suffix; creates the parent folder."""
+    """Write a DataFrame to CSV (UTF-8 with a byte-order mark; tab-separated for ``.tsv``) or Parquet, by
+    suffix; creates the parent folder."""
     path, kind = file_format(path, parameter=parameter, must_exist=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "csv":
-        df.to_csv(path, index=False, sep=_sep(path))
+        df.to_csv(path, index=False, sep="\t" if path.name.lower().endswith(".tsv") else ",", encoding="utf-8-sig")
     else:
         df.to_parquet(path, index=False)
     return path
