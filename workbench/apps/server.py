@@ -223,7 +223,10 @@ def slice_kernel_client_polls(slice_s: float = POLL_SLICE_S) -> None:
     not executing anything).  A poll with a timeout reads the socket's state
     when it expires, so waiting in slices of ``slice_s`` recovers from a missed
     wake-up within that time; a finite ``timeout`` is kept as it was.  Applied
-    once, in the server's process only (``workbench serve``).
+    once, in the server's process only (``workbench serve``).  The same
+    symptom - an asyncio poll on zmq's edge-triggered file descriptor that
+    misses a wake-up and returns the waiting message only once a timeout
+    expires - is reported in pyzmq issues #1558 and #2173.
     """
     import time
     from queue import Empty
