@@ -17,7 +17,8 @@ from test_app_executor import (
 )
 
 from workbench.apps.monitor import (
-    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, branch_status, daily_progress, dimension_figure, provisional_numbers,
+    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, branch_status, branch_status_figure, daily_progress, dimension_figure,
+    provisional_numbers,
 )
 from workbench.errors import ParameterError
 from workbench.store import SYSTEM_USER, Store, User
@@ -68,6 +69,20 @@ def test_branch_status_marks_the_branch_behind_plan():
     assert status["planned_rate"].tolist() == pytest.approx([0.3, 0.3])
     assert status.loc[1, "capacity_days"] == pytest.approx(0.8)  # 4 left / (1 executor x 5 a day)
     assert pd.isna(status.loc[0, "capacity_days"])  # nobody has worked Hami's list yet
+
+
+def test_branch_figure_legend_colours_are_the_bars_colours():
+    daily = daily_progress(RESULTS, PROGRESS, plan_days=10, capacity_per_day=5)
+    status = branch_status(PROGRESS, daily, plan_days=10, capacity_per_day=5, lag_ratio=0.8)
+    fig = branch_status_figure(status, lang="en")
+    bars = {t.name: t for t in fig.data if t.type == "bar"}
+    on_plan, lagging = bars["Contacted %"], bars["Contacted % (lagging)"]
+    assert on_plan.marker.color != lagging.marker.color and on_plan.offsetgroup == lagging.offsetgroup
+    assert list(on_plan.x) == list(lagging.x) == ["Hami", "Urumqi"]
+    assert pd.isna(on_plan.y[0]) and on_plan.y[1] == pytest.approx(60)        # Urumqi on plan
+    assert lagging.y[0] == pytest.approx(0) and pd.isna(lagging.y[1])          # Hami behind
+    all_on_plan = branch_status_figure(status.assign(lagging=False), lang="en")
+    assert [t.name for t in all_on_plan.data if t.type == "bar"] == ["Contacted %", "Accepted %"]
 
 
 @pytest.mark.parametrize("name, value, message", [

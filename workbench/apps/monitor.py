@@ -193,11 +193,19 @@ def branch_status_figure(status: pd.DataFrame, lang: str | None = None):
     lang = lang or get_language()
     labels = labels_for(_PREFIX, lang)
     names = [branch_label(b, lang) for b in status["branch"]]
-    colours = ["#c0392b" if lag else "#3e7cb1" for lag in status["lagging"]]
     fig = go.Figure()
-    fig.add_bar(x=names, y=status["contacted_rate"] * 100, marker_color=colours, name=labels["contacted_rate"],
-                text=[f"{v:.0%}" for v in status["contacted_rate"]], textposition="outside")
-    fig.add_bar(x=names, y=status["accepted_rate"] * 100, marker_color="#2e933c", name=labels["accepted_rate"])
+    # one trace per state in the same slot, so the legend's colours are the bars' (red = lagging)
+    for lagging, colour, name in ((False, "#3e7cb1", labels["contacted_rate"]),
+                                  (True, "#c0392b", labels["contacted_rate_lagging"])):
+        rows = status["lagging"].to_numpy(bool) == lagging
+        if not rows.any():
+            continue
+        rate = status["contacted_rate"].where(rows)
+        fig.add_bar(x=names, y=rate * 100, marker_color=colour, name=name, offsetgroup="contacted",
+                    text=[f"{v:.0%}" if r else "" for v, r in zip(status["contacted_rate"], rows)],
+                    textposition="outside")
+    fig.add_bar(x=names, y=status["accepted_rate"] * 100, marker_color="#2e933c", name=labels["accepted_rate"],
+                offsetgroup="accepted")
     fig.add_scatter(x=names, y=status["planned_rate"] * 100, mode="lines+markers", name=labels["plan"],
                     line=dict(dash="dash", color="#7b8794"))
     fig.update_layout(title=labels["branch_title"], barmode="group", yaxis_ticksuffix="%", yaxis_range=[0, 110],
