@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -79,10 +80,11 @@ def install_widget_frontends(root: Path) -> None:
         shutil.copytree(source, dest)
 
 
-def serve_with_campaign(tmp_path_factory, users, apps=("executor",), prepare=None):
+def serve_with_campaign(tmp_path_factory, users, apps=("executor",), prepare=None, server_args=()):
     """A served instance with ``users`` and the released test campaign, its apps published.
 
-    ``prepare(store, campaign_id)`` may add results or responses before the server starts.
+    ``prepare(store, campaign_id)`` may add results or responses before the server starts;
+    ``server_args`` are extra ``workbench serve`` options.
     """
     from workbench.apps.publish import publish_app
 
@@ -98,7 +100,7 @@ def serve_with_campaign(tmp_path_factory, users, apps=("executor",), prepare=Non
         published = {Path(app).stem: publish_app(campaign_id, app=app, apps_dir=root / "apps", store=store).name
                      for app in apps}
     install_widget_frontends(root)
-    served = start_server(root, store_url)
+    served = start_server(root, store_url, args=tuple(server_args))
     return served, campaign_id, published
 
 
@@ -397,3 +399,28 @@ def test_another_branch_cannot_reach_the_first_branchs_rows(served, browser):
         assert (store.contact_results(SYSTEM_USER, campaign_id)["executor"] != "ex_h").all()
     other.close()
     context.close()
+
+
+@browser_test
+def test_an_open_page_outlives_the_idle_timeout_and_a_closed_one_is_culled(tmp_path_factory, browser):
+    served, campaign_id, published = serve_with_campaign(
+        tmp_path_factory, USERS, server_args=("--cull-idle-timeout", "2", "--cull-interval", "1"))
+    try:
+        context, page = _open_app(browser, served, EX_U, published["executor"])
+        page.wait_for_timeout(6000)  # three idle timeouts with the page open (an executor's lunch break)
+        page.click(f"{GRID_ROW} >> nth=0")
+        page.wait_for_selector(".wb-selected[data-member-id]:not([data-member-id=''])")
+        page.select_option(".wb-result select", label="Accepted")
+        page.click(".wb-submit")
+        page.wait_for_selector(".wb-message[data-kind=ok]", timeout=RENDER_TIMEOUT_MS)
+        assert page.query_selector("#wb-connection-lost") is None
+        with Store(served.store_url, migrate=False, progress=False) as store:
+            assert store.contact_results(SYSTEM_USER, campaign_id)["result"].tolist() == ["accepted"]
+        page.close()  # the tab is gone without saying so (no unload handler runs): its kernel must not linger
+        context.close()
+        deadline = time.monotonic() + 60
+        while "Culling 'idle' kernel" not in served.log() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "Culling 'idle' kernel" in served.log()
+    finally:
+        stop_server(served)

@@ -266,6 +266,28 @@ def test_logout_ends_the_session_and_the_old_cookie_is_refused(apps_server, brow
 
 
 @browser_test
+def test_signing_out_ends_the_users_open_pages_and_they_say_so(apps_server, browser):
+    context, page = _signed_in_context(browser, apps_server, ANA, "/voila/render/whoami.ipynb")
+    assert _whoami(page)["name"] == "ana"
+    kernel_url = apps_server.url + "api/kernels/" + page.evaluate(
+        "JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+    assert context.request.get(kernel_url).status == 200
+    page.click("body")                                  # a click on a live page checks its kernel: no banner
+    page.wait_for_timeout(1000)
+    assert page.query_selector("#wb-connection-lost") is None
+    other = context.new_page()
+    other.goto(apps_server.url + "logout")             # signing out in another tab
+    page.bring_to_front()
+    page.click("body")                                  # the user comes back and clicks
+    banner = page.wait_for_selector("#wb-connection-lost", state="visible", timeout=30_000)
+    assert "connection to the server was lost" in banner.inner_text()
+    assert f"Kernel shutdown: {kernel_url.rsplit('/', 1)[1]}" in apps_server.log()  # the kernel, not only the session
+    page.click("#wb-connection-lost a")                 # reload: back to the sign-in page
+    page.wait_for_url("**/login?next=**")
+    context.close()
+
+
+@browser_test
 def test_unknown_path_gives_a_plain_error_page(apps_server, browser):
     context, page = _signed_in_context(browser, apps_server, BO)
     response = page.goto(apps_server.url + "no/such/page")

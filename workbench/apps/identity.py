@@ -360,15 +360,33 @@ class LoginHandler(ErrorPageMixin, JupyterHandler):
 
 
 class LogoutHandler(ErrorPageMixin, JupyterHandler):
-    """``/logout``: end the session (cookie cleared, its id refused) and say so."""
+    """``/logout``: end the session (cookie cleared, its id refused), shut down the user's app kernels, say so.
+
+    Ending the kernels ends every page the user still has open (in other tabs,
+    or left on a shared branch PC): such a page then shows its connection-lost
+    banner instead of accepting clicks that nobody signed in could make.
+    """
+
+    async def _end_kernels_of(self, name: str) -> None:
+        from jupyter_core.utils import ensure_async
+
+        from workbench.apps.kernels import OwnedKernelManager
+
+        manager = self.settings.get("kernel_manager")
+        if not isinstance(manager, OwnedKernelManager):
+            return
+        for kernel_id in manager.kernels_of(name):
+            await ensure_async(manager.shutdown_kernel(kernel_id))
+            self.log.info("kernel %s of %s shut down at sign-out", kernel_id, name)
 
     @allow_unauthenticated
-    def get(self) -> None:
+    async def get(self) -> None:
         provider = self.identity_provider
         session = provider.read_session(self) if isinstance(provider, StoreIdentityProvider) else None
         if session is not None:
             provider.revoke(session)
             self.log.info("signed out: %s", session.name)
+            await self._end_kernels_of(session.name)
         provider.clear_login_cookie(self)
         self.set_header("Cache-Control", "no-store")
         self.finish(render_logout(base_url=self.base_url))

@@ -17,8 +17,10 @@ can only be given there), then runs the Voila application of :func:`voila_app_cl
   without the Font Awesome stylesheets they link from a CDN: nothing is
   fetched from off the server, which an intranet without Internet needs).
 
-Voila strips sources and hides tracebacks; idle kernels are culled
-(``cull_idle_timeout`` / ``cull_interval``).  Voila 0.5 refuses
+Voila strips sources and hides tracebacks; kernels of closed pages are culled
+once idle (``cull_idle_timeout`` / ``cull_interval``) while an open page keeps
+its kernel (a page whose kernel is gone says so and asks for a reload, see
+:func:`page_texts`).  Voila 0.5 refuses
 ``preheat_kernel`` together with a prelaunch hook, so pages take warmed-up
 kernels from the kernel manager's own pool (``kernel_pool``,
 :mod:`~workbench.apps.kernels`).  The server's kernel clients wait for
@@ -46,6 +48,7 @@ __all__ = [
     "voila_app_class",
     "POLL_SLICE_S",
     "PAGE_TEMPLATES",
+    "page_texts",
     "slice_kernel_client_polls",
 ]
 
@@ -83,7 +86,8 @@ class ServeSettings:
     cookie_hours : float
         How long a sign-in lasts.
     cull_idle_timeout : int
-        Seconds of inactivity after which a kernel is shut down (0 = never).
+        Seconds of inactivity after which the kernel of a closed page is shut down (0 = never);
+        an open page keeps its kernel.
     cull_interval : int
         Seconds between checks for idle kernels.
     kernel_pool : int
@@ -169,12 +173,25 @@ c.VoilaConfiguration.strip_sources = True
 c.VoilaConfiguration.show_tracebacks = False
 c.VoilaConfiguration.allow_template_override = "NO"
 c.VoilaConfiguration.allow_theme_override = "NO"
+c.VoilaConfiguration.resources = {page_texts!r}  # the pages' own words (resources.workbench in the templates)
 
 c.MappingKernelManager.cull_idle_timeout = {cull_idle_timeout!r}
 c.MappingKernelManager.cull_interval = {cull_interval!r}
-c.MappingKernelManager.cull_connected = True  # a page left open but unused for that long is culled too
+c.MappingKernelManager.cull_connected = False  # an open page keeps its kernel; closed tabs' kernels are culled
 c.OwnedKernelManager.pool_size = {kernel_pool!r}  # warmed-up kernels (Voila's preheat is off, see above)
 '''
+
+
+def page_texts(language: str | None = None) -> dict[str, str]:
+    """The words the page templates show themselves (not the apps' notebooks), from the label catalogue.
+
+    ``connection_lost`` / ``reload``: the banner of a page whose kernel is gone
+    (signed out elsewhere, culled after its tab closed, server restarted) - what
+    was clicked since was not saved, and the page must be reloaded.
+    """
+    from workbench.i18n import t
+
+    return {key: t(f"apps.page.{key}", lang=language) for key in ("connection_lost", "reload")}
 
 
 def write_config(settings: ServeSettings) -> Path:
@@ -189,7 +206,7 @@ def write_config(settings: ServeSettings) -> Path:
         apps_dir=str(settings.apps_dir), state_dir=str(state), secret_path=str(state / SECRET_FILE),
         cookie_hours=float(settings.cookie_hours), fast_passwords=bool(settings.fast_passwords),
         cull_idle_timeout=settings.cull_idle_timeout, cull_interval=settings.cull_interval,
-        kernel_pool=settings.kernel_pool,
+        kernel_pool=settings.kernel_pool, page_texts={"workbench": page_texts(settings.language)},
     )
     path = state / CONFIG_FILE
     path.write_text(text, encoding="utf-8")
