@@ -280,7 +280,7 @@ def test_signing_out_ends_the_users_open_pages_and_they_say_so(apps_server, brow
     page.bring_to_front()
     page.click("body")                                  # the user comes back and clicks
     banner = page.wait_for_selector("#wb-connection-lost", state="visible", timeout=30_000)
-    assert "connection to the server was lost" in banner.inner_text()
+    assert "This page has expired" in banner.inner_text()
     assert f"Kernel shutdown: {kernel_url.rsplit('/', 1)[1]}" in apps_server.log()  # the kernel, not only the session
     page.click("#wb-connection-lost a")                 # reload: back to the sign-in page
     page.wait_for_url("**/login?next=**")

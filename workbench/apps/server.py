@@ -185,9 +185,9 @@ c.OwnedKernelManager.pool_size = {kernel_pool!r}  # warmed-up kernels (Voila's p
 def page_texts(language: str | None = None) -> dict[str, str]:
     """The words the page templates show themselves (not the apps' notebooks), from the label catalogue.
 
-    ``connection_lost`` / ``reload``: the banner of a page whose kernel is gone
-    (signed out elsewhere, culled after its tab closed, server restarted) - what
-    was clicked since was not saved, and the page must be reloaded.
+    ``connection_lost`` / ``reload``: the banner of a page whose kernel or
+    sign-in is gone (signed out elsewhere, sign-in expired, server restarted):
+    what is clicked there may not be saved, and the page must be reloaded.
     """
     from workbench.i18n import t
 
