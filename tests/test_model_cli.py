@@ -92,6 +92,24 @@ def test_train_and_score_a_chinese_excel_export_in_gbk_with_semicolons(tmp_path,
     assert len(scored) == 800 and scored["customer"].is_unique
 
 
+def test_a_table_without_an_id_column_is_scored_by_row_number(tmp_path, capsys):
+    table = _csv_table(600, seed=4).drop(columns=["customer", "imei"])   # like the UCI bank file: no id at all
+    data = tmp_path / "bank.csv"
+    table.to_csv(data, index=False, sep=";")
+    assert main(["model", "train", "--data", str(data), "--target", "bought", "--positive", "yes",
+                 "--out", str(tmp_path / "m"), "--no-progress", "--json"]) == 0
+    assert main(["model", "score", "--model", str(tmp_path / "m"), "--data", str(data), "--out",
+                 str(tmp_path / "s.parquet"), "--reasons", "1", "--no-progress"]) == 0
+    scored = pd.read_parquet(tmp_path / "s.parquet")
+    assert sorted(scored["row"]) == list(range(1, 601)) and scored["rank"].tolist() == list(range(1, 601))
+    # the best-ranked row's score is the model's score of that line of the file
+    from workbench.models.registry import load_model
+
+    best = scored.iloc[0]
+    direct = load_model(tmp_path / "m").predict_proba(table.iloc[[int(best["row"]) - 1]])[:, 1][0]
+    assert best["score"] == pytest.approx(direct)
+
+
 def test_score_writes_csv_and_parquet_with_reasons(trained, capsys):
     root, _, out = trained
     new = _csv_table(400, seed=2).drop(columns="bought")

@@ -2,7 +2,7 @@
 
 ::
 
-    workbench model train  --data FILE --target COL --positive VALUE --id COL [--exclude COL ...] --out DIR
+    workbench model train  --data FILE --target COL --positive VALUE [--id COL] [--exclude COL ...] --out DIR
     workbench model score  --model DIR --data FILE --out FILE
     workbench model report --model DIR [--data FILE --target COL --positive VALUE] [--json]
 
@@ -21,7 +21,10 @@ from pathlib import Path
 from workbench.errors import ParameterError
 from workbench.i18n import LANGUAGES
 
-__all__ = ["register", "read_table", "write_table"]
+__all__ = ["register", "read_table", "write_table", "ROW_COLUMN"]
+
+#: Name of the row-number column of scores whose model was trained without ``--id``.
+ROW_COLUMN = "row"
 
 def read_table(path) -> "pandas.DataFrame":  # noqa: F821
     """Read the ``--data`` file (CSV or Parquet, by suffix): :func:`workbench.data.files.read_table`."""
@@ -54,7 +57,9 @@ def register(subparsers) -> None:
     tr.add_argument("--target", required=True, metavar="COL", help="label column")
     tr.add_argument("--positive", required=True, metavar="VALUE",
                     help="value of the label column that means 'positive' (text, true/false or 0/1)")
-    tr.add_argument("--id", dest="id_col", required=True, metavar="COL", help="column identifying a user")
+    tr.add_argument("--id", dest="id_col", default=None, metavar="COL",
+                    help="column identifying a user (never a feature); without it, scores name rows by their "
+                         f"number in the file ('{ROW_COLUMN}', 1 = first data row)")
     tr.add_argument("--exclude", nargs="*", default=[], metavar="COL", help="columns never used as features")
     tr.add_argument("--out", required=True, type=Path, metavar="DIR", help="model folder to write")
     tr.add_argument("--holdout", type=float, default=0.2, metavar="SHARE",
@@ -76,7 +81,7 @@ def register(subparsers) -> None:
     sc.add_argument("--data", required=True, type=Path, metavar="FILE", help="CSV or Parquet file")
     sc.add_argument("--out", required=True, type=Path, metavar="FILE", help="output file (.csv or .parquet)")
     sc.add_argument("--id", dest="id_col", default=None, metavar="COL",
-                    help="id column (default: the one used in training)")
+                    help=f"id column (default: the one used in training, else the row number '{ROW_COLUMN}')")
     sc.add_argument("--reasons", type=int, default=3, help="reason codes per user (0 = none)")
     sc.add_argument("--reasons-top", type=float, default=None, metavar="N",
                     help="give reasons only to the best N users (N >= 1) or share (0 < N <= 1); default everyone")
@@ -195,9 +200,10 @@ def _score(args) -> int:
     model = load_model(args.model)
     card = load_card(args.model)
     id_col = args.id_col or card["model"].get("id_col")
-    if not id_col:
-        raise ParameterError("the model was saved without an id column; pass --id COL.")
     df = read_table(args.data)
+    if not id_col:  # no id column: rows are named by their number in the file (a free column name)
+        id_col = next(n for n in (ROW_COLUMN, f"{ROW_COLUMN}_number", f"_{ROW_COLUMN}") if n not in df.columns)
+        df.insert(0, id_col, range(1, len(df) + 1))
     top = args.reasons_top
     top = int(top) if top is not None and top >= 1 and float(top).is_integer() else top
     scored = score(model, df, id_col, reasons=args.reasons, reasons_top=top, strict=args.strict, lang=args.lang,
