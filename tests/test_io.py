@@ -487,3 +487,48 @@ def test_save_rejects_unknown_tables(tmp_path, frames):
     with pytest.raises(ParameterError, match=r"'table names' parameter .*\['scores'\]"):
         save({"scores": frames["branches"]}, tmp_path / "p")
     assert not (tmp_path / "p").exists()
+
+
+# ---------------------------------------------------------- CSV encodings
+def test_gbk_csv_tables_are_read_through_a_utf8_copy_beside_them(tmp_path, frames):
+    from workbench.data.source import UTF8_FOLDER, connect
+
+    folder = write_province(tmp_path / "csv", frames, fmt="csv")
+    frames["branches"].to_csv(folder / "branches.csv", index=False, encoding="gbk")  # as Chinese Excel saves it
+    expected = load(province_frames(), as_of=AS_OF)
+    pd.testing.assert_frame_equal(load(folder, as_of=AS_OF)["branches"], expected["branches"], check_exact=True)
+    copy = folder / UTF8_FOLDER / "branches.csv"
+    made = copy.stat().st_mtime_ns
+    con = connect(folder)                                 # the feature path reads the same copy
+    assert sorted(r[0] for r in con.sql("SELECT name_zh FROM branches").fetchall()) == sorted(frames["branches"]["name_zh"])
+    con.close()
+    assert copy.stat().st_mtime_ns == made                # converted once while the original is unchanged
+    changed = frames["branches"].assign(name_zh=frames["branches"]["name_zh"] + "分公司")
+    changed.to_csv(folder / "branches.csv", index=False, encoding="gbk")
+    assert load(folder, as_of=AS_OF)["branches"]["name_zh"].tolist() == changed["name_zh"].tolist()
+
+
+def test_gbk_csv_with_a_bad_byte_further_on_names_the_table_and_the_byte(tmp_path, frames):
+    folder = write_province(tmp_path / "csv", frames, fmt="csv")
+    row = "x,乌鲁木齐,Urumqi,true\n" * 80_000                 # > 1 MB of GBK before the bad byte
+    (folder / "branches.csv").write_bytes(("branch_id,name_zh,name_en,is_capital\n" + row).encode("gbk") + b"y,\xff\n")
+    with pytest.raises(ParameterError, match=r"Table 'branches' \(branches.csv\) is neither UTF-8 nor GB18030.*xff"):
+        load(folder, as_of=AS_OF)
+
+
+def test_gbk_csv_whose_copy_cannot_be_written_says_how_to_convert_it(tmp_path, frames):
+    from workbench.data.source import UTF8_FOLDER
+
+    folder = write_province(tmp_path / "csv", frames, fmt="csv")
+    frames["branches"].to_csv(folder / "branches.csv", index=False, encoding="gbk")
+    (folder / UTF8_FOLDER).write_text("in the way")       # no folder can be made there
+    with pytest.raises(ParameterError, match=r"UTF-8 copy cannot be written .*iconv -f GB18030 -t UTF-8 branches.csv"):
+        load(folder, as_of=AS_OF)
+
+
+def test_utf16_csv_is_unreadable_with_duckdbs_reason(province_dir, frames):
+    (province_dir / "branches.parquet").unlink()
+    frames["branches"].to_csv(province_dir / "branches.csv", index=False, encoding="utf-16")  # Excel "Unicode text"
+    problem = single_problem(province_dir)
+    assert (problem["table"], problem["check"]) == ("branches", "unreadable")
+    assert "not utf-8 encoded" in problem["expected"]

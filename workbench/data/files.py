@@ -31,7 +31,7 @@ from pathlib import Path
 from workbench.errors import ParameterError
 
 __all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "CSV_DELIMITERS", "CSV_ENCODINGS", "CSV_MISSING", "file_format",
-           "csv_options", "table_columns", "read_table", "write_table"]
+           "csv_encoding", "csv_options", "table_columns", "read_table", "write_table"]
 
 #: Suffixes read as CSV (``.tsv`` is tab-separated; compressed CSV is read by pandas).
 CSV_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".txt", ".tsv")
@@ -100,6 +100,14 @@ def _encoding(sample: bytes) -> str:
         except UnicodeDecodeError:
             continue
     return CSV_ENCODINGS[0]  # the full read names the byte that cannot be decoded
+
+
+def csv_encoding(path) -> str:
+    """The encoding a CSV file is read with: ``"utf-8-sig"`` (UTF-8, a byte-order mark or not) or ``"gb18030"``.
+
+    Judged from the first megabyte; a later byte that does not fit is found by the full read.
+    """
+    return _encoding(_sample(Path(path)))
 
 
 def _delimiter(text: str) -> str:

@@ -394,6 +394,16 @@ class _Reader:
         return arrow.to_pandas(types_mapper=_arrow_types_mapper(), date_as_object=False)
 
 
+def _error_summary(exc: BaseException) -> str:
+    """One line for a read error: its first line, plus DuckDB's reason when the first only says where."""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    if not lines:
+        return type(exc).__name__
+    reason = next((ln for ln in lines[1:] if not ln.startswith(("Original Line", "Possible Solution", "*", "LINE"))),
+                  None)
+    return f"{lines[0]} - {reason}" if reason and "CSV Error" in lines[0] else lines[0]
+
+
 # --------------------------------------------------------------- validation
 def _failure_frame(schema_error) -> pd.DataFrame:
     cases = schema_error.failure_cases
@@ -529,8 +539,7 @@ def _run(source: SourceLike, as_of, tables, progress: bool) -> tuple[Report, dic
             try:
                 raw = reader.read(name)
             except (duckdb.Error, pa.ArrowException, OSError) as exc:  # corrupt file, malformed CSV
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                problems.append(Problem(name, None, "unreadable", None, (), (), first))
+                problems.append(Problem(name, None, "unreadable", None, (), (), _error_summary(exc)))
                 continue
             raw.columns = [str(c) for c in raw.columns]
             duplicated = sorted(set(raw.columns[raw.columns.duplicated()]))

@@ -3,7 +3,8 @@
 A *source* is one of
 
 * a folder holding ``<table>.parquet`` files, ``<table>/`` folders of Parquet
-  parts (partitioned), or ``<table>.csv`` files;
+  parts (partitioned), or ``<table>.csv`` files (UTF-8, or GB18030/GBK read
+  through a UTF-8 copy beside them, see :func:`utf8_csv`);
 * a DuckDB database file (``*.duckdb`` / ``*.db``) with one table per name;
 * a mapping ``{table name: pandas.DataFrame}``.
 
@@ -24,10 +25,82 @@ import pandas as pd
 
 from workbench.data.tables import TABLE_ORDER
 
-__all__ = ["Source", "SourceLike", "as_source", "connect"]
+__all__ = ["Source", "SourceLike", "as_source", "connect", "utf8_csv", "UTF8_FOLDER"]
 
 SourceLike = Union[str, Path, Mapping[str, pd.DataFrame], "Source"]
 _DUCKDB_SUFFIXES = {".duckdb", ".db", ".ddb"}
+
+
+#: Folder beside GB18030/GBK CSV tables holding their UTF-8 copies (DuckDB reads only UTF-8).
+UTF8_FOLDER = ".workbench-utf8"
+
+
+def utf8_csv(path: Path, table: str | None = None) -> Path:
+    """A UTF-8 version of a CSV table file: ``path`` itself, or a converted copy beside it.
+
+    Province extracts from Chinese systems and Excel are often GB18030/GBK;
+    DuckDB reads UTF-8 only.  Such a file is converted once into
+    ``<folder>/.workbench-utf8/<name>`` (next to the original, so the personal data
+    it holds stays where the owner put it) and reconverted when the original
+    changes (size or modification time).
+
+    A file in neither encoding is returned as it is: DuckDB's read then fails
+    and the validator reports the table as unreadable with DuckDB's reason.
+
+    Raises
+    ------
+    ParameterError
+        The copy cannot be written (read-only folder), or a GB18030 file holds a
+        byte further on that is not GB18030 - the message names the table, the
+        file and the byte.
+    """
+    import codecs
+    import json
+    import os
+    import shutil
+
+    from workbench.data.files import CSV_ENCODINGS, csv_encoding
+    from workbench.errors import ParameterError
+
+    path = Path(path)
+    table = table or path.stem
+    if csv_encoding(path) == CSV_ENCODINGS[0]:
+        return path
+    folder = path.parent / UTF8_FOLDER
+    copy, stamp_file = folder / path.name, folder / (path.name + ".source.json")
+    stat = path.stat()
+    stamp = {"source": path.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "encoding": "gb18030"}
+    try:
+        if copy.is_file() and json.loads(stamp_file.read_text(encoding="utf-8")) == stamp:
+            return copy
+    except (OSError, ValueError):
+        pass
+    partial = folder / (path.name + ".partial")
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        with open(path, "rb") as raw, open(partial, "w", encoding="utf-8", newline="") as out:
+            shutil.copyfileobj(codecs.getreader("gb18030")(raw), out, 1 << 20)
+        os.replace(partial, copy)
+        stamp_file.write_text(json.dumps(stamp), encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        _remove(partial)
+        raise ParameterError(
+            f"Table {table!r} ({path.name}) is neither UTF-8 nor GB18030/GBK text: byte "
+            f"{exc.object[exc.start:exc.start + 1]!r} cannot be read. Save it as UTF-8 CSV.") from None
+    except OSError as exc:
+        _remove(partial)
+        raise ParameterError(
+            f"Table {table!r} ({path.name}) is GB18030/GBK text and its UTF-8 copy cannot be written to "
+            f"{str(folder)!r} ({exc.strerror or exc}). Convert it yourself, e.g. "
+            f"`iconv -f GB18030 -t UTF-8 {path.name} > utf8/{path.name}`, or make the folder writable.") from None
+    return copy
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _sql_str(path: Path) -> str:
@@ -72,7 +145,7 @@ class Source:
             elif (root / name).is_dir() and any((root / name).rglob("*.parquet")):
                 found[name] = ("parquet", root / name)
             elif (root / f"{name}.csv").is_file():
-                found[name] = ("csv", root / f"{name}.csv")
+                found[name] = ("csv", utf8_csv(root / f"{name}.csv", name))
         return found
 
     def scan_sql(self, name: str) -> str:
