@@ -6,6 +6,7 @@ One server for the module (see ``tests/browser.py``); Debian's Chromium via Play
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import sqlite3
 import stat
@@ -93,6 +94,25 @@ def test_prepared_state_keeps_the_secret_private_and_out_of_the_config(tmp_path)
         assert line in text, line
     assert (tmp_path / "apps" / "whoami.ipynb").is_file()
     assert prepare_state(settings) == config and (tmp_path / "state" / SECRET_FILE).read_bytes() == secret
+
+
+def test_kernel_sockets_go_to_a_private_short_folder_or_fall_back_to_tcp(tmp_path, monkeypatch):
+    import tempfile
+
+    from workbench.apps.server import kernel_socket_dir, write_config
+
+    settings = ServeSettings(apps_dir=tmp_path / "apps", state_dir=tmp_path / "state")
+    folder = kernel_socket_dir()
+    try:
+        assert folder.name.startswith("wb-serve-") and stat.S_IMODE(folder.stat().st_mode) == 0o700
+        text = write_config(settings, folder).read_text()
+        assert f"c.Voila.connection_dir_root = {str(folder)!r}" in text and "c.KernelManager.transport = 'ipc'" in text
+    finally:
+        folder.rmdir()
+    text = write_config(settings).read_text()
+    assert f"connection_dir_root = {str(settings.state_dir)!r}" in text and "transport = 'tcp'" in text
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: "/tmp/" + "x" * 60)  # a socket path there would be too long
+    assert kernel_socket_dir() is None
 
 
 def _app(state_dir, extra: str = ""):
@@ -284,6 +304,19 @@ def test_signing_out_ends_the_users_open_pages_and_they_say_so(apps_server, brow
     assert f"Kernel shutdown: {kernel_url.rsplit('/', 1)[1]}" in apps_server.log()  # the kernel, not only the session
     page.click("#wb-connection-lost a")                 # reload: back to the sign-in page
     page.wait_for_url("**/login?next=**")
+    context.close()
+
+
+@browser_test
+def test_app_kernels_talk_over_private_unix_sockets(apps_server, browser):
+    context, page = _signed_in_context(browser, apps_server, ANA, "/voila/render/whoami.ipynb")
+    assert _whoami(page)["name"] == "ana"
+    config = (apps_server.state_dir / CONFIG_FILE).read_text()
+    root = Path(re.search(r"c.Voila.connection_dir_root = '([^']+)'", config).group(1))
+    connections = [json.loads(p.read_text()) for p in root.glob("voila_*/kernel-*.json")]
+    assert connections and {c["transport"] for c in connections} == {"ipc"}
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert "without encryption" not in apps_server.log()  # ipykernel's warning about TCP
     context.close()
 
 

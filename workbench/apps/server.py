@@ -13,6 +13,8 @@ can only be given there), then runs the Voila application of :func:`voila_app_cl
 - starts each page's kernel as the signed-in user, asks the authorizer before
   Voila's shutdown call, requires sign-in for ``/voila/files/``, enables XSRF
   checks and answers unknown paths with a plain 404 page;
+- runs the app kernels on Unix sockets in a private temporary folder
+  (:func:`kernel_socket_dir`, removed at exit) rather than loopback TCP ports;
 - renders its pages from :data:`PAGE_TEMPLATES` first (Voila's lab pages
   without the Font Awesome stylesheets they link from a CDN: nothing is
   fetched from off the server, which an intranet without Internet needs).
@@ -49,6 +51,7 @@ __all__ = [
     "POLL_SLICE_S",
     "PAGE_TEMPLATES",
     "page_texts",
+    "kernel_socket_dir",
     "slice_kernel_client_polls",
 ]
 
@@ -64,6 +67,10 @@ CONFIG_FILE = "voila.py"
 SECRET_FILE = "cookie_secret"
 #: Longest single wait (seconds) of the server's kernel clients before they look at their socket again.
 POLL_SLICE_S = 1.0
+#: Longest Unix socket path on Linux (``sun_path`` less its terminating byte).
+_SOCKET_PATH_MAX = 107
+#: What Voila and jupyter_client add to the kernels' folder: ``/voila_XXXXXXXX/kernel-<uuid>-ipc-N``.
+_KERNEL_SOCKET_SUFFIX = len("/voila_xxxxxxxx/kernel-") + 36 + len("-ipc-99")
 #: The workbench's page templates, looked up before Voila's own: Voila's lab pages without their
 #: remote (CDN) stylesheets, so a served page asks for nothing but the server's own addresses.
 PAGE_TEMPLATES = Path(__file__).with_name("page_templates")
@@ -156,7 +163,8 @@ c.Voila.port = {port!r}
 c.Voila.port_retries = 0
 c.Voila.open_browser = False
 c.Voila.root_dir = {apps_dir!r}
-c.Voila.connection_dir_root = {state_dir!r}  # kernels' connection files (with their keys) stay private
+c.Voila.connection_dir_root = {kernel_dir!r}  # private: kernels' connection files (with their keys), sockets
+c.KernelManager.transport = {transport!r}  # "ipc": Unix sockets in that folder, reachable by nobody else
 c.Voila.identity_provider_class = "workbench.apps.identity.StoreIdentityProvider"
 c.Voila.authorizer_class = "workbench.apps.kernels.KernelOwnerAuthorizer"
 c.Voila.cookie_secret = Path({secret_path!r}).read_bytes().strip()
@@ -194,13 +202,33 @@ def page_texts(language: str | None = None) -> dict[str, str]:
     return {key: t(f"apps.page.{key}", lang=language) for key in ("connection_lost", "reload")}
 
 
-def write_config(settings: ServeSettings) -> Path:
-    """Write the Voila configuration file into ``settings.state_dir``; returns its path."""
+def kernel_socket_dir() -> Path | None:
+    """A new private folder (mode 0700) for the app kernels' connection files and Unix sockets.
+
+    None when the temporary folder's path is so long that a socket path in it
+    would pass the 107-byte limit: the kernels then talk over loopback TCP as
+    Jupyter's do by default (and ipykernel warns about it in the server log).
+    The caller removes the folder when the server stops.
+    """
+    import tempfile
+
+    if len(tempfile.gettempdir()) + len("/wb-serve-xxxxxxxx") + _KERNEL_SOCKET_SUFFIX > _SOCKET_PATH_MAX:
+        return None
+    return Path(tempfile.mkdtemp(prefix="wb-serve-"))
+
+
+def write_config(settings: ServeSettings, kernel_dir: Path | None = None) -> Path:
+    """Write the Voila configuration file into ``settings.state_dir``; returns its path.
+
+    ``kernel_dir`` (from :func:`kernel_socket_dir`) puts the kernels on Unix sockets there;
+    without it their connection files go to the state folder and they use loopback TCP.
+    """
     from workbench.store.db import STORE_URL_ENV
 
     state = settings.state_dir
     state.mkdir(parents=True, exist_ok=True)
     text = _CONFIG_TEMPLATE.format(
+        kernel_dir=str(kernel_dir or state), transport="ipc" if kernel_dir else "tcp",
         generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         secret_file=SECRET_FILE, store_env=STORE_URL_ENV, host=HOST, port=settings.port,
         apps_dir=str(settings.apps_dir), state_dir=str(state), secret_path=str(state / SECRET_FILE),
@@ -213,10 +241,10 @@ def write_config(settings: ServeSettings) -> Path:
     return path
 
 
-def prepare_state(settings: ServeSettings) -> Path:
+def prepare_state(settings: ServeSettings, kernel_dir: Path | None = None) -> Path:
     """Make the folders, the cookie secret (kept across restarts), the built-in apps and the config file.
 
-    Returns the configuration file's path.
+    Returns the configuration file's path (``kernel_dir``: see :func:`write_config`).
     """
     from workbench.apps.identity import load_or_create_secret
     from workbench.apps.publish import install_builtin_apps
@@ -225,7 +253,7 @@ def prepare_state(settings: ServeSettings) -> Path:
     os.chmod(settings.state_dir, 0o700)
     load_or_create_secret(settings.state_dir / SECRET_FILE)
     install_builtin_apps(settings.apps_dir)
-    return write_config(settings)
+    return write_config(settings, kernel_dir)
 
 
 def slice_kernel_client_polls(slice_s: float = POLL_SLICE_S) -> None:
@@ -398,11 +426,10 @@ def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> No
     ParameterError
         Bad settings, an unsafe configuration, or a store that cannot be opened.
     """
-    import tornado.ioloop
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
-    from workbench.i18n import set_language, t
+    from workbench.i18n import set_language
     from workbench.store import SYSTEM_USER, Store
     from workbench.store.db import STORE_URL_ENV, default_url
 
@@ -419,11 +446,24 @@ def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> No
         shown = make_url(url).render_as_string(hide_password=True)
         raise ParameterError(f"The campaign store {shown!r} cannot be opened: {exc.__class__.__name__}: "
                              f"{str(exc).splitlines()[0]}") from exc
-    config = prepare_state(settings)
+    kernel_dir = kernel_socket_dir()
+    try:
+        config = prepare_state(settings, kernel_dir)
+        app_class = voila_app_class()
+        app = app_class(config_file_paths=[str(config.parent)])
+        app.initialize([])
+        _run(app, settings, has_users, announce)
+    finally:
+        if kernel_dir is not None:
+            import shutil
 
-    app_class = voila_app_class()
-    app = app_class(config_file_paths=[str(config.parent)])
-    app.initialize([])
+            shutil.rmtree(kernel_dir, ignore_errors=True)
+
+
+def _run(app, settings: ServeSettings, has_users: bool, announce: bool) -> None:
+    import tornado.ioloop
+
+    from workbench.i18n import t
 
     def _announce():
         print(t("apps.serve.running", url=settings.url), flush=True)
