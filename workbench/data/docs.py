@@ -46,8 +46,12 @@ columns the model does not know are kept and reported as a note.
 
 * **Parquet** is preferred for large extracts: types travel with the data and
   DuckDB reads it without loading it into memory.
-* **CSV** must be UTF-8 with a header row (the delimiter is detected). It is read as text and converted by
-  the schemas: integers as `35` (or `35.0`), decimals with a point, booleans as
+* **CSV** needs a header row (the delimiter is detected). UTF-8 (with or without a byte-order
+  mark) is read directly; GB18030/GBK (what Chinese Excel and many billing systems export) is
+  converted once into a UTF-8 copy in `.workbench-utf8/` beside the file - it holds the same
+  personal data as the original, so it stays in the same folder - and converted again when the
+  original changes. Other encodings (e.g. Excel's "Unicode text", UTF-16) are reported as
+  unreadable. It is read as text and converted by the schemas: integers as `35` (or `35.0`), decimals with a point, booleans as
   {bool_words} (any case), dates in ISO 8601 (`2024-05-01`,
   `2024-05-01 00:00:00`). An empty field is a missing value. Text columns are
   kept as text, so codes keep their leading zeros.
