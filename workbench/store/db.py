@@ -52,6 +52,31 @@ def default_url() -> str:
     return os.environ.get(STORE_URL_ENV) or f"sqlite:///{DEFAULT_STORE_PATH.as_posix()}"
 
 
+def _set_wal(cur) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another connection holds the file.
+
+    Switching a new database to WAL needs it to itself, and SQLite answers
+    "database is locked" at once rather than waiting on the busy timeout: app
+    kernels opening a new store together failed so (8 in 60 runs of four at
+    once).  A database already in WAL mode is left as it is.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """WAL, busy timeout, foreign keys; writes start with ``BEGIN IMMEDIATE``.
 
@@ -71,7 +96,7 @@ def _configure_sqlite(engine: Engine) -> None:
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # index pages of big lists stay in memory
             if engine.url.database not in (None, "", ":memory:"):
-                cur.execute("PRAGMA journal_mode = WAL")
+                _set_wal(cur)
                 cur.execute("PRAGMA synchronous = NORMAL")
         finally:
             cur.close()
