@@ -128,3 +128,28 @@ def test_simultaneous_new_versions_are_numbered_without_gaps_or_clashes(store, s
     assert sorted(r.version for r in releases) == [2, 3, 4, 5, 6]
     assert all(r.member_count == WRITERS for r in releases)
     assert store.versions(SYSTEM_USER, campaign_id)["member_count"].tolist() == [WRITERS] * 6
+
+
+def test_a_new_sqlite_file_opened_by_four_at_once_never_reports_locked(tmp_path):
+    """Switching a new file to WAL raced ("database is locked" in about one start in eight): twenty starts."""
+    from workbench.store import head_revision, upgrade
+
+    for attempt in range(20):
+        url = f"sqlite:///{tmp_path / f'store{attempt}.sqlite'}"
+        barrier = threading.Barrier(4)
+        revisions, errors = [], []
+
+        def start(url=url, barrier=barrier, revisions=revisions, errors=errors) -> None:
+            try:
+                barrier.wait(timeout=60)
+                revisions.append(upgrade(url))
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not errors, (attempt, errors)
+        assert revisions == [head_revision()] * 4
