@@ -137,6 +137,8 @@ def test_grid_frame_shows_the_listed_columns_with_labels(local_store):
     assert len(frame) == 12 and frame["Number"].str.startswith("138****").all()
     assert set(frame["Channel"]) == {"Outbound call", "SMS"} or set(frame["Channel"]) >= {"Outbound call"}
     assert (frame["Last result"] == "").all()
+    assert set(frame["Edition"]) == {"News", "Sports"}                       # labels, not the codes
+    assert set(worklist_grid_frame(worklist, lang="zh")["推荐版本"]) == {"新闻", "体育"}
 
 
 def test_grid_frame_names_missing_columns():
@@ -220,7 +222,7 @@ def test_a_grid_opens_with_every_row_and_its_controls_in_one_message(monkeypatch
     monkeypatch.setattr(ipywidgets.Widget, "open",
                         lambda self: (opened.append(self.get_state()), original_open(self)))
     frame = pd.DataFrame({"No.": list(range(12)), "Number": [f"138****{i:04d}" for i in range(12)]})
-    grid = make_grid(frame.iloc[:3], [1])
+    grid = make_grid(frame.iloc[:3], [1], lang="zh")
     states = [state for state in opened if "_dt_args" in state]  # the grid's (its layout opens too)
     assert later == [] and len(states) == 1
     state = states[0]
@@ -228,6 +230,7 @@ def test_a_grid_opens_with_every_row_and_its_controls_in_one_message(monkeypatch
     assert state["_dt_args"]["data_json"] == grid_rows_json(frame.iloc[:3]) and state["_dt_args"]["pageLength"] == 10
     assert "<th>Number</th>" in state["_dt_args"]["table_html"] and state["selected_rows"] == [1]
     assert state["classes"] == "display compact wb-grid" and list(state["_dom_classes"]) == ["wb-worklist"]
+    assert state["_dt_args"]["language"]["search"] == "搜索：" and "_TOTAL_" in state["_dt_args"]["language"]["info"]
     assert grid.df is not None and len(grid.df) == 3
     grid.close()
 
@@ -316,6 +319,8 @@ def test_executor_filters_records_an_accepted_result_and_sees_progress(served, b
     context, page = _open_app(browser, server, EX_U, app)
     assert page.get_attribute(".wb-list-heading", "data-rows") == "12"
     assert page.get_attribute(".wb-progress", "data-contacted") == "0"
+    assert "customers per page" in page.inner_text(".wb-worklist")            # DataTables' words from the catalogue
+    assert "Customers 1 to 10 of 12" in page.inner_text(".wb-worklist")
     page.wait_for_selector(".wb-progress-chart .js-plotly-plot", timeout=RENDER_TIMEOUT_MS)
     screenshot(page, "executor-app.png")
 
@@ -324,6 +329,7 @@ def test_executor_filters_records_an_accepted_result_and_sees_progress(served, b
     assert "138****1003" in _grid_numbers(page)[0]
     page.click(f"{GRID_ROW} >> nth=0")
     page.wait_for_selector(".wb-selected[data-member-id]:not([data-member-id=''])")
+    assert "row selected" not in page.inner_text(".wb-worklist")              # English-only words hidden
     member_id = int(page.get_attribute(".wb-selected", "data-member-id"))
     assert "138****1003" in page.inner_text(".wb-selected")
 

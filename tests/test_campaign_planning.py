@@ -154,6 +154,20 @@ def test_handset_at_as_of_and_current_subscribers():
     assert capable_subscribers(src, TINY_AS_OF, "mobile_newspaper") is None   # needs nothing: rule off
 
 
+def test_default_campaign_name_is_the_products_name_in_the_current_language_and_the_period():
+    from workbench.i18n import get_language, set_language
+
+    before = get_language()
+    try:
+        set_language("zh")
+        assert tiny_spec().name == "手机报 2026-11-20..2026-11-21"
+        set_language("en")
+        assert tiny_spec().name == "Mobile newspaper 2026-11-20..2026-11-21"
+    finally:
+        set_language(before)
+    assert tiny_spec(name="Spring push").name == "Spring push"
+
+
 def test_segment_branches_and_brands_of_the_target_group():
     goal = tiny_goal(branches=[])
     spec = spec_from_goal(goal, channels={"sms": {"unit_cost": 0.01, "response_multiplier": 1.5}}, list_size=5,

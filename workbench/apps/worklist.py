@@ -38,6 +38,8 @@ __all__ = [
     "TIME_FORMAT",
     "worklist_grid_frame",
     "GRID_OPTIONS",
+    "edition_label",
+    "grid_language",
     "GRID_LAYOUT",
     "grid_rows_json",
     "make_grid",
@@ -78,10 +80,30 @@ def campaign_options(store: Store, user: User, lang: str | None = None) -> list[
     return [(f"{name} (#{int(cid)})", int(cid)) for cid, name in zip(campaigns["campaign_id"], campaigns["name"])]
 
 
+def edition_label(edition, lang: str | None = None) -> str:
+    """An edition's name in ``lang`` (its content category's label, e.g. ``sports`` -> 体育); ``""`` for none.
+
+    An edition the catalogue does not name is shown as it is.
+    """
+    if not isinstance(edition, str) or not edition:
+        return ""
+    return labels_for("category", _lang(lang)).get(edition, edition)
+
+
+def grid_language(lang: str | None = None) -> dict:
+    """DataTables' own words around the grid (page length, search, "showing ... of ...")."""
+    words = labels_for(f"{_PREFIX}.grid", _lang(lang))
+    return {
+        "lengthMenu": words["lengthMenu"], "search": words["search"], "info": words["info"],
+        "infoEmpty": words["infoEmpty"], "infoFiltered": words["infoFiltered"],
+        "zeroRecords": words["zeroRecords"], "emptyTable": words["emptyTable"],
+    }
+
+
 def worklist_grid_frame(worklist: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """The grid's table: :data:`GRID_COLUMNS` of a :meth:`Store.worklist` frame, headers from the catalogue.
 
-    Contact results and channels are shown by their labels; the row order is kept.
+    Contact results, channels and editions are shown by their labels; the row order is kept.
 
     Raises
     ------
@@ -98,6 +120,7 @@ def worklist_grid_frame(worklist: pd.DataFrame, lang: str | None = None) -> pd.D
     channels = labels_for("channel", lang)
     frame["last_result"] = frame["last_result"].map(lambda r: results.get(r, "") if isinstance(r, str) else "")
     frame["channel"] = frame["channel"].map(lambda c: channels.get(c, c) if isinstance(c, str) else "")
+    frame["edition"] = frame["edition"].map(lambda e: edition_label(e, lang))
     for col in ("msisdn_masked", "score_band", "reasons", "edition", "talking_points"):
         frame[col] = frame[col].astype("object").where(frame[col].notna(), "").astype(str)
     frame["member_id"] = frame["member_id"].astype("int64")
@@ -133,7 +156,7 @@ def grid_rows_json(frame: pd.DataFrame) -> str:
 
 
 def make_grid(frame: pd.DataFrame, selected_rows: list[int] | None = None,
-              dom_classes: tuple[str, ...] = ("wb-worklist",)):
+              dom_classes: tuple[str, ...] = ("wb-worklist",), lang: str | None = None):
     """A new grid (itables ``ITable``, :data:`GRID_OPTIONS`, :data:`GRID_LAYOUT`) showing ``frame``.
 
     The widget's first message to the browser already holds every row and the
@@ -152,12 +175,14 @@ def make_grid(frame: pd.DataFrame, selected_rows: list[int] | None = None,
         Positions of the selected rows.
     dom_classes : tuple of str
         CSS classes of the widget's element (set at creation, like everything else).
+    lang : {"zh", "en"}, optional
+        Language of DataTables' own words (:func:`grid_language`).
 
     Returns
     -------
     itables.widget.ITable
     """
-    return _grid_class()(frame, selected_rows, dom_classes)
+    return _grid_class()(frame, selected_rows, dom_classes, lang)
 
 
 _GRID_CLASS: list[type] = []
@@ -174,8 +199,9 @@ def _grid_class() -> type:
         """An ``ITable`` whose comm opens with its whole state (see :func:`make_grid`)."""
 
         def __init__(self, frame: pd.DataFrame, selected_rows: list[int] | None = None,
-                     dom_classes: tuple[str, ...] = ()):
-            dt_args, other = get_itables_extension_arguments(frame.iloc[:0], None, **GRID_OPTIONS)
+                     dom_classes: tuple[str, ...] = (), lang: str | None = None):
+            dt_args, other = get_itables_extension_arguments(frame.iloc[:0], None, **GRID_OPTIONS,
+                                                             language=grid_language(lang))
             dt_args = {**dt_args, "layout": dict(GRID_LAYOUT), "data_json": grid_rows_json(frame)}
             AnyWidget.__init__(self, caption=other.get("caption") or "", classes=other.get("classes") or "",
                                _style=other.get("style") or "", selected_rows=list(selected_rows or []),
@@ -400,6 +426,8 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
     who = t(f"{_PREFIX}.signed_in_as", lang=lang, name=user.display_name or user.name,
             role=role_label(user.role, lang), branch=branch_label(user.branch_id, lang))
     header = widgets.HTML(
+        # DataTables' "1 row selected" (English only: itables passes no nested words): the form names the row
+        '<style>.wb-worklist .select-info{display:none}</style>'
         f'<h2 style="margin:0 0 .2em 0">{html.escape(labels["title"])}</h2>'
         f'<div class="wb-signed-in">{html.escape(who)} · {sign_out_link(lang)}</div>'
     )
@@ -442,7 +470,7 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
 
     def show_grid(worklist: pd.DataFrame, keep: list[int]) -> None:
         old = state["grid"]
-        grid = make_grid(worklist_grid_frame(worklist, lang), keep, ("wb-worklist",))
+        grid = make_grid(worklist_grid_frame(worklist, lang), keep, ("wb-worklist",), lang)
         grid.observe(lambda change: show_selected(), names="selected_rows")
         state["grid"] = grid
         grid_box.children = (grid,)
@@ -457,7 +485,7 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
             return
         row = state["worklist"].iloc[rows[0]]
         text = t(f"{_PREFIX}.selected", lang=lang, msisdn=row["msisdn_masked"] or "-", band=row["score_band"] or "-",
-                 edition=row["edition"] or "-")
+                 edition=edition_label(row["edition"], lang) or "-")
         selected.value = (f'<div class="wb-selected" data-member-id="{int(row["member_id"])}">'
                           f"<b>{html.escape(text)}</b><br>{html.escape(str(row['talking_points'] or ''))}</div>")
         submit.disabled = False

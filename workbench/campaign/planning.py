@@ -458,7 +458,8 @@ def spec_from_goal(goal: Mapping, *, channels, list_size: int | None = None, sco
         Share of the province in the universal control group (0 = none);
         ``universal_period_key`` names its period (default: the start's year and half, e.g. ``"2026H2"``).
     name : str
-        Campaign name (default: the family's name and the period).
+        Campaign name (default: the family's name in the current language and the period,
+        e.g. ``手机报 2026-11-01..2027-01-31``).
 
     Other parameters are the fields of :class:`CampaignSpec` and its sections.
 
@@ -479,8 +480,10 @@ def spec_from_goal(goal: Mapping, *, channels, list_size: int | None = None, sco
     key = universal_period_key or f"{g.period_start.year}H{1 if g.period_start.month <= 6 else 2}"
     uc = UniversalControl(enabled=universal_control_share > 0, share=universal_control_share,
                           period_key=key if universal_control_share > 0 else "")
-    if not name:
-        name = f"{family} {g.period_start.isoformat()}..{g.period_end.isoformat()}"
+    if not name:  # the product's name in the current language, as people call it
+        from workbench.i18n import t
+
+        name = f"{t(f'family.{family}')} {g.period_start.isoformat()}..{g.period_end.isoformat()}"
     return CampaignSpec(
         name=name, owner=owner, goal=g,
         offer=Offer(family, edition=edition, product_id=product_id, tariff=tariff, monthly_fee=monthly_fee,
