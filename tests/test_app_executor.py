@@ -319,6 +319,9 @@ def test_executor_filters_records_an_accepted_result_and_sees_progress(served, b
     context, page = _open_app(browser, server, EX_U, app)
     assert page.get_attribute(".wb-list-heading", "data-rows") == "12"
     assert page.get_attribute(".wb-progress", "data-contacted") == "0"
+    widths = page.evaluate("[document.querySelector('.wb-worklist table').getBoundingClientRect().width,"
+                           " document.querySelector('.wb-worklist').getBoundingClientRect().width]")
+    assert widths[0] >= 0.95 * widths[1]                                       # the list spans the page
     assert "customers per page" in page.inner_text(".wb-worklist")            # DataTables' words from the catalogue
     assert "Customers 1 to 10 of 12" in page.inner_text(".wb-worklist")
     page.wait_for_selector(".wb-progress-chart .js-plotly-plot", timeout=RENDER_TIMEOUT_MS)

@@ -59,9 +59,13 @@ GRID_COLUMNS: tuple[str, ...] = (
     "member_id", "msisdn_masked", "score_band", "reasons", "edition", "talking_points", "channel", "contacts",
     "last_result",
 )
-#: Options of the worklist grid (itables / DataTables): every row sent, rows drawn per page, one row selectable.
+#: Options of the worklist grid (itables / DataTables): every row sent, rows drawn per page, one row selectable,
+#: the table as wide as the page.
 GRID_OPTIONS: dict = {"maxBytes": 0, "deferRender": True, "select": {"style": "single"}, "pageLength": 10,
-                      "classes": "display compact wb-grid"}
+                      "classes": "display compact wb-grid",
+                      # the browser lays the columns out, across the page: DataTables' own widths, measured
+                      # while the widget may not be on screen yet, squeezed the table to a third of the page
+                      "autoWidth": False, "style": "width:100%"}
 #: DataTables controls around the grid, shown even when the list fits one page (itables would hide them then).
 GRID_LAYOUT: dict = {"topStart": "pageLength", "topEnd": "search", "bottomStart": "info", "bottomEnd": "paging"}
 #: How the contact time is typed in the form.
