@@ -80,25 +80,33 @@ def test_twenty_simultaneous_writers_lose_nothing_and_duplicate_nothing(store, s
     assert progress.iloc[0][["members", "contacted", "reached"]].tolist() == [WRITERS, WRITERS, WRITERS]
 
 
-def test_apps_starting_together_migrate_once(empty_store_url):
-    """Several kernels opening a new store at once: one migrates, the others find it done."""
-    from workbench.store import head_revision, upgrade
+def _upgrade_together(url: str, n: int = 4) -> tuple[list, list]:
+    """``n`` threads upgrading the store at ``url`` at the same moment: their revisions and errors."""
+    from workbench.store import upgrade
 
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(n)
     revisions, errors = [], []
 
     def start() -> None:
         try:
             barrier.wait(timeout=60)
-            revisions.append(upgrade(empty_store_url))
-        except BaseException as exc:  # reported below
+            revisions.append(upgrade(url))
+        except BaseException as exc:  # reported by the caller
             errors.append(exc)
 
-    threads = [threading.Thread(target=start) for _ in range(4)]
+    threads = [threading.Thread(target=start) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
+    return revisions, errors
+
+
+def test_apps_starting_together_migrate_once(empty_store_url):
+    """Several kernels opening a new store at once: one migrates, the others find it done."""
+    from workbench.store import head_revision
+
+    revisions, errors = _upgrade_together(empty_store_url)
     assert not errors, errors
     assert revisions == [head_revision()] * 4
 
@@ -132,24 +140,9 @@ def test_simultaneous_new_versions_are_numbered_without_gaps_or_clashes(store, s
 
 def test_a_new_sqlite_file_opened_by_four_at_once_never_reports_locked(tmp_path):
     """Switching a new file to WAL raced ("database is locked" in about one start in eight): twenty starts."""
-    from workbench.store import head_revision, upgrade
+    from workbench.store import head_revision
 
     for attempt in range(20):
-        url = f"sqlite:///{tmp_path / f'store{attempt}.sqlite'}"
-        barrier = threading.Barrier(4)
-        revisions, errors = [], []
-
-        def start(url=url, barrier=barrier, revisions=revisions, errors=errors) -> None:
-            try:
-                barrier.wait(timeout=60)
-                revisions.append(upgrade(url))
-            except BaseException as exc:  # reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=start) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        revisions, errors = _upgrade_together(f"sqlite:///{tmp_path / f'store{attempt}.sqlite'}")
         assert not errors, (attempt, errors)
         assert revisions == [head_revision()] * 4
