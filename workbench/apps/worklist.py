@@ -124,8 +124,7 @@ def worklist_grid_frame(worklist: pd.DataFrame, lang: str | None = None) -> pd.D
     channels = labels_for("channel", lang)
     frame["last_result"] = frame["last_result"].map(lambda r: results.get(r, "") if isinstance(r, str) else "")
     frame["channel"] = frame["channel"].map(lambda c: channels.get(c, c) if isinstance(c, str) else "")
-    editions = labels_for("category", lang)  # once: the catalogue is scanned per call
-    frame["edition"] = frame["edition"].map(lambda e: editions.get(e, e) if isinstance(e, str) else "")
+    frame["edition"] = frame["edition"].map(lambda e: edition_label(e, lang))
     for col in ("msisdn_masked", "score_band", "reasons", "edition", "talking_points"):
         frame[col] = frame[col].astype("object").where(frame[col].notna(), "").astype(str)
     frame["member_id"] = frame["member_id"].astype("int64")

@@ -75,7 +75,12 @@ def t(key: str, lang: str | None = None, **fmt) -> str:
 
 
 def labels_for(prefix: str, lang: str | None = None) -> dict[str, str]:
-    """All labels whose key starts with ``prefix + '.'``, keyed by the rest of the key."""
-    lang = _check_lang(lang) if lang else get_language()
+    """All labels whose key starts with ``prefix + '.'``, keyed by the rest of the key (a new dict each call)."""
+    return dict(_labels_for(prefix, _check_lang(lang) if lang else get_language()))
+
+
+@lru_cache(maxsize=512)
+def _labels_for(prefix: str, lang: str) -> tuple[tuple[str, str], ...]:
+    # the catalogue is scanned once per prefix and language, not per call (apps look labels up per row)
     p = prefix + "."
-    return {k[len(p):]: v[lang] for k, v in catalogue().items() if k.startswith(p)}
+    return tuple((k[len(p):], v[lang]) for k, v in catalogue().items() if k.startswith(p))
