@@ -51,8 +51,8 @@ columns the model does not know are kept and reported as a note.
   converted once into a UTF-8 copy in `.workbench-utf8/` beside the file - it holds the same
   personal data as the original, so it stays in the same folder - and converted again when the
   original changes. Other encodings (e.g. Excel's "Unicode text", UTF-16) are reported as
-  unreadable. It is read as text and converted by the schemas: integers as `35` (or `35.0`), decimals with a point, booleans as
-  {bool_words} (any case), dates in ISO 8601 (`2024-05-01`,
+  unreadable. It is read as text and converted by the schemas: integers as `35` (or `35.0`),
+  decimals with a point, booleans as {bool_words} (any case), dates in ISO 8601 (`2024-05-01`,
   `2024-05-01 00:00:00`). An empty field is a missing value. Text columns are
   kept as text, so codes keep their leading zeros.
 * A month is stored as its first day (`2024-05-01`).
