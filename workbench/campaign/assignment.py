@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from workbench.campaign._checks import check_int, require_columns, require_unique
+from workbench.checks import check_int, require_columns, require_unique
 from workbench.campaign.control import _score_order, score_deciles
 from workbench.data.tables import table
 from workbench.errors import DataValidationError, ParameterError

@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from workbench.campaign._checks import check_int, check_num, require_columns, require_complete, require_unique
+from workbench.checks import check_int, check_num, require_columns, require_complete, require_unique
 from workbench.campaign.spec import CAMPAIGN_CHANNELS, CampaignSpec
 from workbench.data.tables import table
 from workbench.errors import ParameterError

@@ -24,7 +24,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from workbench.campaign._checks import check_int, check_num, check_seed, require_columns, require_complete, \
+from workbench.checks import check_int, check_num, check_seed, require_columns, require_complete, \
     require_unique
 from workbench.data.tables import table
 from workbench.errors import ParameterError

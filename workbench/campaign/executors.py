@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from workbench.campaign._checks import check_int
+from workbench.checks import check_int
 from workbench.campaign.assignment import EXECUTOR
 from workbench.data.tables import BRANCHES, table
 from workbench.errors import ParameterError

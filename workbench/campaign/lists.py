@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.campaign._checks import require_columns
+from workbench.checks import require_columns
 from workbench.campaign.spec import BY_PREFERENCE
 from workbench.data.tables import table
 from workbench.errors import DataValidationError, ParameterError

@@ -60,7 +60,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.campaign._checks import check_int, check_num, require_columns, require_complete, require_unique
+from workbench.checks import check_int, check_num, require_columns, require_complete, require_unique
 from workbench.campaign.assignment import EXECUTOR, SCORE_BAND, assign_executors, score_bands, workload
 from workbench.campaign.channel_plan import ChannelPlan, build_problem, channel_inputs, plan_channels
 from workbench.campaign.control import GROUP_CONTROL, GROUP_TARGET, assign_control, control_balance, \

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.campaign._checks import check_int, require_columns, require_unique
+from workbench.checks import check_int, require_columns, require_unique
 from workbench.data.tables import table
 from workbench.errors import DataValidationError, ParameterError
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from scipy import optimize, stats
 
-from workbench.campaign._checks import check_int
+from workbench.checks import check_int
 from workbench.errors import ParameterError
 from workbench.i18n import t
 

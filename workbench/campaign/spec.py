@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from workbench.campaign._checks import MAX_SEED, check_int, check_num
+from workbench.checks import MAX_SEED, check_int, check_num
 from workbench.data.tables import BRANCHES, BRANDS, PRODUCT_FAMILIES
 from workbench.errors import ParameterError
 

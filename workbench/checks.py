@@ -1,4 +1,4 @@
-"""Input checks shared by the campaign modules.
+"""Parameter and frame checks shared by every package (one toolkit, not a validator per module).
 
 Every failure names the parameter (or table and column), what is allowed and
 what was given: :class:`~workbench.errors.ParameterError` for a parameter,
@@ -17,6 +17,11 @@ from workbench.errors import DataValidationError, ParameterError
 
 #: Largest seed accepted (seeds are hashed as 64-bit integers).
 MAX_SEED = 2**63 - 1
+
+__all__ = [
+    "MAX_SEED", "range_text", "check_int", "check_num", "check_seed", "check_choice", "require_columns",
+    "require_unique", "require_complete", "jsonable",
+]
 
 
 def range_text(kind: str, lo=None, hi=None, lo_open: bool = False) -> str:
@@ -88,3 +93,39 @@ def require_complete(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> 
     if problems:
         text = "; ".join(f"column {p['column']!r} has {p['count']} missing value(s)" for p in problems)
         raise DataValidationError(f"{name}: {text}", problems)
+
+
+def check_choice(name: str, value, allowed: Sequence):
+    """``value`` is one of ``allowed`` (the message lists them)."""
+    if value not in allowed:
+        raise ParameterError.invalid(name, f"one of {list(allowed)}", value)
+    return value
+
+
+def jsonable(obj):
+    """``obj`` as plain JSON values: numpy scalars to Python, non-finite floats to ``None``,
+    dates to ISO text, tuples to lists, mapping keys to text; DataFrames are dropped.
+
+    The one converter for everything the workbench writes as JSON (run folders, audit details,
+    model folders).
+    """
+    import datetime as dt
+    from collections.abc import Mapping
+
+    if isinstance(obj, pd.DataFrame):
+        return None
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items() if not isinstance(v, pd.DataFrame)}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, (pd.Timestamp, dt.date, dt.datetime)):
+        return obj.isoformat()
+    if obj is None or isinstance(obj, (str, int)):
+        return obj
+    return str(obj)
