@@ -10,11 +10,11 @@ What is measured (one process, one run of each contender):
 
 1. **Accuracy against the truth.**  The final model is the province pipeline's:
    the look-alike sample of the last month ``T`` (potential customers + stable
-   subscribers, features of :func:`workbench.models.province.build_snapshot`),
+   subscribers, features of :func:`workbench.models.province_inputs.build_snapshot`),
    :func:`workbench.models.province.province_model` (the estimator's defaults, early-stopping
    patience 20 on a sample this size).  It scores
    every potential customer of ``T`` (as they will look 3 months on, as the
-   pipeline does: :func:`~workbench.models.province.align_to_horizon`); the
+   pipeline does: :func:`~workbench.models.province_inputs.align_to_horizon`); the
    truth's realised next-period label
    ``next_stable_mobile_newspaper`` is the outcome and the truth's
    ``p_stable_next_mobile_newspaper`` the oracle.  Targets: model AUC >= 0.98 x
@@ -87,7 +87,8 @@ def run_pipeline(con, snapshot: str, n_jobs: int | None) -> dict:
     """features -> train -> score, timed step by step."""
     import numpy as np
 
-    from workbench.models.province import align_to_horizon, build_snapshot, province_model
+    from workbench.models.province import province_model
+    from workbench.models.province_inputs import align_to_horizon, build_snapshot
 
     out = {}
     t0 = time.perf_counter()
@@ -290,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     from workbench.data.source import connect
-    from workbench.models.province import ProvincePipeline, truth_benchmark
+    from workbench.demo.benchmark import truth_benchmark
+    from workbench.models.province import ProvincePipeline
     from workbench.models.sample import last_data_month
 
     truth_dir = args.truth or args.data.with_name(args.data.name + "_truth")

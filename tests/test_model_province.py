@@ -12,14 +12,17 @@ from workbench.data.synth import generate_province
 from workbench.data.tables import CONTENT_CATEGORIES
 from workbench.errors import DataValidationError, ParameterError
 from workbench.models.preference import PREFERENCE_PREFIX
+from workbench.demo.benchmark import benchmark_against_truth, truth_benchmark
 from workbench.models.province import (
-    MODEL_NAMES, PROVINCE_FILE, SCORE_COLUMNS, ProvincePipeline, align_to_horizon, benchmark_against_truth,
-    benchmark_display,
-    build_snapshot, composition_table, example_reasons, exclusion_table, feature_labels, gains_display,
-    load_province_model, registry_table, rules_display, score_province, story, truth_benchmark, validation_table,
+    MODEL_NAMES, PROVINCE_FILE, SCORE_COLUMNS, ProvincePipeline, load_province_model, score_province,
 )
+from workbench.models.province_inputs import align_to_horizon, build_snapshot, feature_labels
 from workbench.models.registry import load_card, load_model, score
 from workbench.notebook import narrative
+from workbench.report.t03 import (
+    benchmark_display, composition_table, example_reasons, exclusion_table, gains_display, registry_table,
+    rules_display, sample_cards, story, validation_table,
+)
 
 # Holdout early stopping keeps the module fast; the defaults (cross-validation below 50,000 rows) are
 # exercised by template 03's test.
@@ -175,18 +178,37 @@ def test_every_story_fills_its_narrative(pipe, province, lang):
 
 
 def test_tables_for_the_template(pipe):
-    assert composition_table(pipe, "en").columns.tolist() == ["Item", "Users", "Share"]
+    comp = composition_table(pipe, "en")
+    assert comp.index.name == "Item" and comp.columns.tolist() == ["Users", "Share"]
+    assert comp.iloc[0].tolist() == [f"{pipe.composition.sample_size:,}", "100.00%"]     # text, not 4000.0 / 1.0
     ex = exclusion_table(pipe, "en")
-    assert len(ex) == len(pipe.excluded) and ex.columns.tolist() == ["Feature", "Meaning", "Why excluded"]
-    assert validation_table(pipe, "en").iloc[:, 0].tolist() == ["Target model", "Logistic baseline", "Rules baseline"]
-    assert len(gains_display(pipe, lang="en")) == 10
-    assert len(rules_display(pipe, "en")) == len(pipe.explanation.rules)
+    assert len(ex) == len(pipe.excluded) and ex.index.name == "Feature"
+    assert ex.columns.tolist() == ["Meaning", "Why excluded"] and ex.index.tolist() == list(pipe.excluded)
+    val = validation_table(pipe, "en")
+    assert val.index.tolist() == ["Target model", "Logistic baseline", "Rules baseline"]
+    assert val.columns.tolist() == ["AUC", "PR-AUC (average precision)", "KS", "Lift at top 10%", "Capture at top 10%"]
+    summary = pipe.validation.summary().set_index("model")
+    assert val.loc["Target model", "AUC"] == f"{summary.loc['model', 'auc']:.3f}"
+    assert val.loc["Target model", "Capture at top 10%"] == f"{100 * summary.loc['model', 'capture']:.2f}%"
+    gains = gains_display(pipe, lang="en")
+    raw = pipe.validation.results["model"]["gains"]
+    assert gains.index.tolist() == raw["bin"].tolist() and gains.index.name == "Bin"
+    assert gains["Users"].iloc[0] == f"{int(raw['size'].iloc[0]):,}" and gains["Positive rate"].iloc[0].endswith("%")
+    rules = rules_display(pipe, "en")
+    assert len(rules) == len(pipe.explanation.rules) and rules.index.name == "Rule"
+    assert rules["Stable subscribers"].tolist() == [f"{round(r.positives):,}" for r in pipe.explanation.rules]
     ex5 = example_reasons(pipe, 5, "en")
     assert len(ex5) == 5 and ex5["Edition"].iloc[0] in {"News", "Sports", "Finance", "Entertainment"}
+    assert ex5.index.tolist() == pipe.scores["subscriber_id"].head(5).tolist() and ex5["Rank"].tolist()[0] == "1"
     reg = registry_table(pipe.paths["model"], "en")
-    assert reg["Item"].tolist()[0] == "Model folder"
+    assert reg.index.tolist()[0] == "Model folder" and reg.columns.tolist() == ["Value"]
+    assert reg.loc["Training rows", "Value"] == f"{pipe.composition.sample_size:,}"
+    values, formats = sample_cards(pipe)
+    assert values["t03.kpi.sample"] == pipe.composition.sample_size and formats == {"t03.kpi.share": "{:.3%}"}
     with pytest.raises(ParameterError, match="'name' parameter must be one of"):
         gains_display(pipe, "forest")
+    with pytest.raises(ParameterError, match="'n' parameter must be an integer >= 1"):
+        example_reasons(pipe, 0)
 
 
 # ------------------------------------------------------------------ oracle benchmark
@@ -196,7 +218,9 @@ def test_truth_benchmark_against_the_oracle(pipe, province):
     assert bench["users"].tolist() == [len(pipe.scores)] * 2
     assert bench.loc[1, "auc_ratio"] == 1.0 and bench.loc[1, "lift_ratio"] == 1.0
     assert 0.5 < bench.loc[0, "auc"] < 1
-    assert benchmark_display(bench, "en").columns[0] == "Contender"
+    shown = benchmark_display(bench, "en")
+    assert shown.index.name == "Contender" and shown.index.tolist() == ["Target model", "Oracle (true probability)"]
+    assert shown["AUC ratio (model / oracle)"].iloc[1] == "100.0%"
     assert benchmark_display(None) is None
     assert benchmark_against_truth(pipe, truth_folder=province) is None        # no truth there
     with pytest.raises(DataValidationError, match="not in the truth"):
@@ -242,7 +266,7 @@ def test_align_to_horizon_moves_the_clock_and_keeps_behaviour():
 
 
 def test_model_frame_derives_the_bill_without_vas():
-    from workbench.models.province import model_frame
+    from workbench.models.province_inputs import model_frame
 
     feats = pd.DataFrame({"arpu_mean": [50.0, 80.0], "vas_spend_mean": [5.0, 0.0], "arpu_last": [40.0, 90.0],
                           "vas_spend_last": [8.0, 1.0], "brand": ["gotone", "mzone"]}, index=[1, 2])

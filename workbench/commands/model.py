@@ -104,7 +104,9 @@ def register(subparsers) -> None:
 
 # ------------------------------------------------------------------ helpers
 def _share(x: float) -> str:
-    return f"{x:.0%}" if float(x).is_integer() or x * 100 == int(x * 100) else f"{x:.1%}"
+    from workbench.report.format import pct_text
+
+    return pct_text(x, 0) if float(x).is_integer() or x * 100 == int(x * 100) else pct_text(x, 1)
 
 
 def _summary_text(summary, lang: str | None) -> str:
@@ -123,16 +125,17 @@ def _gains_text(gains, lang: str | None) -> str:
     import pandas as pd
 
     from workbench.i18n import t
+    from workbench.report.format import count_text, number_text, pct_text
 
     g = pd.DataFrame(gains)
     formats = {
         "bin": lambda v: f"{int(v)}",
-        "size": lambda v: f"{v:,.0f}",
-        "positives": lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}",
-        "rate": lambda v: f"{v:.1%}",
-        "lift": lambda v: f"{v:.2f}",
-        "cum_capture": lambda v: f"{v:.1%}",
-        "cum_lift": lambda v: f"{v:.2f}",
+        "size": count_text,
+        "positives": lambda v: count_text(v) if float(v).is_integer() else number_text(v, 1),
+        "rate": lambda v: pct_text(v, 1),
+        "lift": number_text,
+        "cum_capture": lambda v: pct_text(v, 1),
+        "cum_lift": number_text,
     }
     g = g[list(formats)]
     labels = {c: t(f"model.gains.{c}", lang) for c in formats}
@@ -142,12 +145,14 @@ def _gains_text(gains, lang: str | None) -> str:
 def _rules_text(rules: list[dict], lang: str | None) -> str:
     from workbench.i18n import t
     from workbench.models.rules import Rule
+    from workbench.report.format import number_text, pct_text
 
     lines = []
     for i, d in enumerate(rules, 1):
         r = Rule.from_dict(d)
         lines.append(f"{i}. {r.render(lang)}  [{t('model.gains.size', lang)} {r.size}, "
-                     f"{t('model.gains.rate', lang)} {r.target_share:.1%}, {t('model.gains.lift', lang)} {r.lift:.2f}]")
+                     f"{t('model.gains.rate', lang)} {pct_text(r.target_share, 1)}, "
+                     f"{t('model.gains.lift', lang)} {number_text(r.lift)}]")
     return "\n".join(lines)
 
 

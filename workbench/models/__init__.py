@@ -43,11 +43,11 @@ __all__ = [
 ]
 
 # Modules of this subpackage written for other parts of the closed loop (the province's model
-# sample, the content-preference model, uplift models, the province pipeline): their public names
-# are re-exported here when the module exists, so notebooks import everything from workbench.models.
+# sample, the content-preference model, uplift models, the province model's inputs and pipeline): their
+# public names are re-exported here when the module exists, so notebooks import everything from workbench.models.
 import importlib as _importlib
 
-for _area in ("sample", "preference", "uplift", "province"):
+for _area in ("sample", "preference", "uplift", "province_inputs", "province"):
     try:
         _module = _importlib.import_module(f"workbench.models.{_area}")
     except ModuleNotFoundError as _exc:  # an area not built yet

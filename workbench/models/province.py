@@ -42,10 +42,10 @@ step so that template 03 can narrate each step, or all at once with
    fitted preference model, so :func:`score_province` can score a later month
    without pickle) and ``<run_dir>/scores.parquet`` for the campaign design.
 
-On the synthetic province :func:`truth_benchmark` compares the scores with the
-ground truth: AUC and top-decile lift of the model and of the oracle
-(``p_stable_next_<family>``) on the realised next-period labels
-(``next_stable_<family>``) of the same potential customers.
+The inputs themselves (columns, frame, horizon alignment, one snapshot's data and
+the display names of the inputs) live in :mod:`workbench.models.province_inputs`;
+what template 03 says about a pipeline in :mod:`workbench.report.t03`; the
+comparison with the synthetic province's ground truth in :mod:`workbench.demo.benchmark`.
 """
 from __future__ import annotations
 
@@ -59,55 +59,43 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import DataValidationError, ParameterError
-from workbench.features import FEATURE_INDEX, build_features, subscriber_status
+from workbench.features import build_features, subscriber_status
 from workbench.features._db import check_family, check_positive_int, parse_month
-from workbench.i18n import get_language, t
 from workbench.models.preference import (
-    PREFERENCE_PREFIX, PreferenceModel, counts_from_features, edition_agreement, edition_catalogue,
-    evaluate_preference, match_editions, preference_features, subscriber_groups,
+    PreferenceModel, counts_from_features, edition_agreement, edition_catalogue, evaluate_preference,
+    match_editions,
+)
+from workbench.models.province_inputs import (
+    DEFAULT_WINDOW, SnapshotData, align_to_horizon, build_snapshot, feature_labels, input_columns, model_frame,
+    value_labels,
 )
 from workbench.models.sample import (
-    DEFAULT_STABLE_MONTHS, ModelSample, OutOfTimePlan, excluded_features, family_categories, last_data_month,
-    model_columns, out_of_time_labels, out_of_time_plan, sample_from_status,
+    DEFAULT_STABLE_MONTHS, OutOfTimePlan, excluded_features, family_categories, last_data_month,
+    out_of_time_labels, out_of_time_plan,
 )
 
 __all__ = [
     "TRAINING_METHODS",
-    "DEFAULT_WINDOW",
     "DEFAULT_LIST_SIZE",
     "SCORE_COLUMNS",
     "PROVINCE_FILE",
     "MODEL_NAMES",
-    "SnapshotData",
     "LARGE_SAMPLE",
     "LARGE_PATIENCE",
     "province_model",
     "DEFAULT_REASON_ROWS",
     "score_base",
-    "DERIVED",
-    "CLOCK_FEATURES",
-    "RECENT_FLAGS",
-    "input_columns",
-    "model_frame",
-    "align_to_horizon",
-    "build_snapshot",
     "Validation",
     "Explanation",
     "ProvincePipeline",
-    "feature_labels",
-    "value_labels",
     "load_province_model",
     "score_province",
-    "truth_benchmark",
-    "story",
 ]
 
 #: What the model learns from: ``"lookalike"`` (DOMAIN.md's method: stable subscribers against potential
 #: customers at ``T``) or ``"conversion"`` (potential customers of ``T - k`` against whether they held the
 #: product at ``T``: who *became* a subscriber, from how they looked before).
 TRAINING_METHODS: tuple[str, str] = ("lookalike", "conversion")
-#: Months of history the features read (ending with the snapshot month).
-DEFAULT_WINDOW = 6
 #: Campaign list size used for lift and capture: a share of the potential customers (or a count).
 DEFAULT_LIST_SIZE = 0.1
 #: Columns of ``scores.parquet``.
@@ -121,77 +109,7 @@ _STEPS = ("validate", "train", "explain", "score", "preference", "save")
 _ID = "subscriber_id"
 
 
-# ------------------------------------------------------------------ labels
-def feature_labels(lang: str | None = None):
-    """A callable giving the display name of a model input in ``lang`` (default: the current language).
-
-    Catalogue features use their meaning (:data:`workbench.features.FEATURES`),
-    preference columns the ``preference.feature.*`` labels.
-    """
-    def label(name: str) -> str:
-        language = lang or get_language()
-        f = FEATURE_INDEX.get(name)
-        if f is not None:
-            return f.meaning_zh if language == "zh" else f.meaning
-        if name in DERIVED:
-            return t(f"t03.feature.{name}", language)
-        if name.startswith(PREFERENCE_PREFIX):
-            rest = name[len(PREFERENCE_PREFIX):]
-            if rest == "edition_top":
-                return t("preference.feature.edition_top", language)
-            return t("preference.feature.category", language, category=t(f"category.{rest}", language))
-        return name
-
-    return label
-
-
-def value_labels(lang: str | None = None):
-    """A callable giving the display text of a category level (branch names; else the catalogue's)."""
-    from workbench.data.tables import BRANCHES
-
-    names = {b: (zh, en) for b, zh, en in BRANCHES}
-
-    def label(feature: str, level: str):
-        if feature == "branch_id" and level in names:
-            zh, en = names[level]
-            return zh if (lang or get_language()) == "zh" else en
-        return None
-
-    return label
-
-
 # ------------------------------------------------------------------ results
-@dataclass
-class SnapshotData:
-    """Everything the pipeline builds at one snapshot month.
-
-    Attributes
-    ----------
-    snapshot : str
-        ``YYYY-MM``.
-    status : DataFrame
-        :func:`workbench.features.subscriber_status` of the family.
-    sample : ModelSample
-        The model sample.
-    frame : DataFrame
-        Model inputs of every subscriber on the network, indexed by ``subscriber_id``.
-    preferences : DataFrame
-        Smoothed content preferences of every subscriber.
-    preference_model : PreferenceModel
-        Fitted on the snapshot's window.
-    seconds : float
-        Time taken to build it.
-    """
-
-    snapshot: str
-    status: pd.DataFrame
-    sample: ModelSample
-    frame: pd.DataFrame
-    preferences: pd.DataFrame
-    preference_model: PreferenceModel
-    seconds: float = 0.0
-
-
 @dataclass
 class Validation:
     """Out-of-time validation: the model and the baselines on the same potential customers.
@@ -293,130 +211,6 @@ def _subsample(index: pd.Index, y: np.ndarray, n: int, seed: int) -> np.ndarray:
     pos, _ = train_test_split(np.arange(len(index)), train_size=n, stratify=y, random_state=seed)
     return np.sort(pos)
 
-
-# ------------------------------------------------------------------ inputs at one snapshot
-#: Derived inputs: name -> (minuend, subtrahend) of the feature table.  The monthly bill without any VAS
-#: spend keeps what ARPU says about spending power once the product's own fee (and all VAS) is taken out.
-DERIVED: dict[str, tuple[str, str]] = {
-    "bill_excl_vas_mean": ("arpu_mean", "vas_spend_mean"),
-    "bill_excl_vas_last": ("arpu_last", "vas_spend_last"),
-}
-#: Clock-like inputs moved forward by :func:`align_to_horizon` (months added), and flags of a change
-#: "in the last month(s)" that are false by then.
-CLOCK_FEATURES: tuple[str, ...] = ("tenure_months", "handset_months_since_change")
-RECENT_FLAGS: tuple[str, ...] = ("handset_changed_1m", "handset_changed_2m")
-
-
-def input_columns(product: str, categories, use_preference: bool = True) -> list[str]:
-    """The model's input columns: catalogue features minus :func:`~workbench.models.sample.excluded_features`,
-    the :data:`DERIVED` columns, then (``use_preference``) ``content_pref_<category>`` for every content
-    category and ``content_pref_edition_top``."""
-    from workbench.data.tables import CONTENT_CATEGORIES
-
-    extra = list(DERIVED)
-    if use_preference:
-        extra += [f"{PREFERENCE_PREFIX}{c}" for c in CONTENT_CATEGORIES] + [f"{PREFERENCE_PREFIX}edition_top"]
-    return model_columns(product, categories, extra=extra)
-
-
-def model_frame(features: pd.DataFrame, columns: list[str], preferences: pd.DataFrame | None = None,
-                editions: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The model's input frame from a feature table (and preferences): ``columns`` in order.
-
-    Catalogue columns are taken as they are, :data:`DERIVED` columns computed,
-    preference columns from :func:`~workbench.models.preference.preference_features`.
-    """
-    data = {c: features[c] for c in columns if c in features.columns}
-    data.update({name: features[a] - features[b] for name, (a, b) in DERIVED.items() if name in columns})
-    if preferences is not None and any(c.startswith(PREFERENCE_PREFIX) for c in columns):
-        prefs = preference_features(preferences, editions).reindex(features.index)
-        data.update({c: prefs[c] for c in prefs.columns if c in columns})
-    missing = [c for c in columns if c not in data]
-    if missing:
-        raise DataValidationError(f"the model's inputs {missing} cannot be built from the feature table "
-                                  f"(and preferences) given")
-    return pd.DataFrame({c: data[c] for c in columns}, index=features.index)
-
-
-def align_to_horizon(frame: pd.DataFrame, months: int) -> pd.DataFrame:
-    """Potential customers as they will look ``months`` months on (the look-alike's scoring frame).
-
-    A stable subscriber has, by definition, held the product for ``stable_months``
-    month ends since ordering; a potential customer who orders now can be a stable
-    subscriber only that many months later.  So that the comparison is made at
-    the same point, the clock-like inputs (:data:`CLOCK_FEATURES`, and the
-    ``*_months_since_order`` of other products) are moved ``months`` forward and
-    the "changed in the last month(s)" flags (:data:`RECENT_FLAGS`) are false;
-    behaviour is left as observed.  Without this a look-alike systematically
-    under-scores people who only just became able to subscribe (recent joiners,
-    recent handset upgrades) - the very people a campaign can reach first.
-    """
-    months = check_positive_int(months, "months", minimum=0)
-    if months == 0:
-        return frame.copy()
-    moved = {c: frame[c] + months for c in frame.columns if c in CLOCK_FEATURES or c.endswith("_months_since_order")}
-    moved.update({c: pd.Series(False, index=frame.index) for c in RECENT_FLAGS if c in frame.columns})
-    return frame.assign(**moved)          # copy-on-write: the other columns are not copied
-
-
-def build_snapshot(source, product: str = "mobile_newspaper", snapshot="2026-10",
-                   stable_months: int = DEFAULT_STABLE_MONTHS, *, window: int = DEFAULT_WINDOW, categories=None,
-                   editions: pd.DataFrame | None = None, use_preference: bool = True, preference_strength="auto",
-                   preference_prior: str = "province", random_state: int = 0) -> SnapshotData:
-    """The model's inputs and sample at one snapshot month.
-
-    Reads only data dated on or before the snapshot month's last day: the
-    feature table (:func:`workbench.features.build_features` over ``window``
-    months), the family status and model sample, and the preference model
-    fitted on the same window's content counts.
-
-    Parameters
-    ----------
-    source : path, mapping, Source or duckdb connection
-    product, snapshot, stable_months, window
-        As for :class:`ProvincePipeline`.
-    categories : sequence of str, optional
-        Content categories of the family's products (default from ``vas_products``).
-    editions : DataFrame, optional
-        The family's editions (default from ``vas_products``).
-    use_preference, preference_strength, preference_prior, random_state
-        As for :class:`ProvincePipeline`.
-
-    Returns
-    -------
-    SnapshotData
-
-    Raises
-    ------
-    DataValidationError
-        No stable subscriber at the snapshot (nothing to learn from).
-    """
-    from workbench.data.tables import CONTENT_CATEGORIES
-    from workbench.features._db import connection
-
-    fam = check_family(product, "product")
-    snap = f"{parse_month(snapshot):%Y-%m}"
-    t0 = time.perf_counter()
-    with connection(source) as con:
-        cats = family_categories(con, fam) if categories is None else tuple(categories)
-        eds = edition_catalogue(con, fam) if editions is None else editions
-        feats = build_features(con, snap, window)
-        status = subscriber_status(con, fam, snap, stable_months)
-        groups = subscriber_groups(con) if preference_prior == "branch" else None
-    sample = sample_from_status(status, product=fam, snapshot=snap, stable_months=stable_months)
-    if sample.composition.stable == 0:
-        raise DataValidationError(
-            f"there is no stable subscriber of {fam!r} at {snap} ({stable_months} month ends): "
-            "the look-alike model has nothing to learn from; choose another snapshot or fewer stable_months")
-    counts = counts_from_features(feats, list(CONTENT_CATEGORIES))
-    pm = PreferenceModel(strength=preference_strength, prior=preference_prior,
-                         random_state=random_state).fit(counts, groups)
-    prefs = pm.transform(counts, groups)
-    columns = input_columns(fam, cats, use_preference)
-    frame = model_frame(feats, columns, prefs, eds)
-    del feats
-    return SnapshotData(snapshot=snap, status=status, sample=sample, frame=frame, preferences=prefs,
-                        preference_model=pm, seconds=time.perf_counter() - t0)
 
 
 # ------------------------------------------------------------------ the model
@@ -998,294 +792,3 @@ def score_province(source, folder, snapshot=None, *, reasons: int = 3, reason_ro
     frame = align_to_horizon(frame.loc[pot], int(spec.get("align_months", 0)))
     return score_base(model, frame, prefs, editions, reasons=reasons, reason_rows=reason_rows, lang=lang,
                       progress=progress)
-
-
-# ------------------------------------------------------------------ oracle benchmark
-def truth_benchmark(scores: pd.DataFrame, truth, product: str = "mobile_newspaper", *,
-                    list_size=0.1) -> pd.DataFrame:
-    """The model against the oracle on the synthetic province's realised next-period labels.
-
-    Parameters
-    ----------
-    scores : DataFrame
-        ``subscriber_id`` and ``score`` of the potential customers at the last
-        month of the window (:meth:`ProvincePipeline.score`).
-    truth : DataFrame or path
-        The ground truth (:func:`workbench.data.synth.load_truth`) or its folder.
-    product : str
-        Product family.
-    list_size : float or int
-        List for the lift (default the top decile).
-
-    Returns
-    -------
-    DataFrame
-        One row per contender (``model``, ``oracle``): ``users``, ``positives``,
-        ``auc``, ``lift`` (at ``list_size``), ``capture``, and ``auc_ratio`` /
-        ``lift_ratio`` (model over oracle; 1 for the oracle).
-
-    Raises
-    ------
-    DataValidationError
-        The truth lacks the family's columns or a scored user.
-    """
-    from workbench.metrics.classification import auc, lift_at
-
-    fam = check_family(product, "product")
-    if not isinstance(truth, pd.DataFrame):
-        from workbench.data.synth import load_truth
-
-        truth, _ = load_truth(truth, columns=["subscriber_id", f"next_stable_{fam}", f"p_stable_next_{fam}"])
-    if _ID in truth.columns:
-        truth = truth.set_index(_ID)
-    need = [f"next_stable_{fam}", f"p_stable_next_{fam}"]
-    missing = [c for c in need if c not in truth.columns]
-    if missing:
-        raise DataValidationError(f"the truth lacks {missing}; expected the columns of subscriber_truth.parquet")
-    ids = scores[_ID].to_numpy()
-    absent = ~np.isin(ids, truth.index.to_numpy())
-    if absent.any():
-        raise DataValidationError(f"{int(absent.sum())} scored subscriber(s) are not in the truth, e.g. "
-                                  f"{ids[absent][:5].tolist()}: the truth belongs to another province")
-    t_ = truth.loc[ids]
-    y = t_[need[0]].to_numpy(dtype=np.int8)
-    rows = []
-    for name, s in (("model", scores["score"].to_numpy(dtype=np.float64)),
-                    ("oracle", t_[need[1]].to_numpy(dtype=np.float64))):
-        at = lift_at(y, s, list_size)
-        rows.append({"contender": name, "users": int(len(y)), "positives": int(y.sum()), "auc": auc(y, s),
-                     "lift": at["lift"], "capture": at["capture"]})
-    out = pd.DataFrame(rows)
-    out["auc_ratio"] = out["auc"] / out["auc"].iloc[1]
-    out["lift_ratio"] = out["lift"] / out["lift"].iloc[1]
-    out["contender"] = out["contender"].astype("str")
-    return out
-
-
-# ------------------------------------------------------------------ narrative numbers
-def story(pipe: ProvincePipeline, section: str, **extra) -> tuple[str, dict]:
-    """The catalogue key and values of template 03's narrative for ``section``.
-
-    Sections: ``sample``, ``validation``, ``baselines``, ``gains``, ``importance``,
-    ``rules``, ``reasons``, ``preference``, ``editions``, ``saved``, ``truth``
-    (``truth=`` the :func:`truth_benchmark` table).
-    """
-    lang = get_language()
-    comp = pipe.composition
-    if section == "sample":
-        return "t03.sample.story", {
-            "product": t(f"family.{pipe.product}", lang), "snapshot": pipe.snapshot,
-            "equation": comp.equation(lang), "recent": comp.recent, "stable_months": pipe.stable_months,
-            "excluded": len(pipe.excluded), "inputs": len(pipe.columns)}
-    if section in ("validation", "baselines", "gains"):
-        v = pipe.validation
-        if v is None:
-            raise ParameterError("run validate() before the validation narrative")
-        m = v.results["model"]
-        if section == "validation":
-            return "t03.validation.story", {
-                "train": v.plan.train_snapshot, "eval": v.plan.eval_snapshot, "horizon": v.plan.horizon,
-                "potential": v.composition.potential, "converted": v.outcomes.get("stable", 0),
-                "recent": v.outcomes.get("recent", 0), "rate": m["base_rate"]}
-        if section == "baselines":
-            s = v.summary().set_index("model")
-            return "t03.baselines.story", {
-                "auc": s.loc["model", "auc"], "auc_logistic": s.loc["logistic", "auc"],
-                "auc_rules": s.loc["rules", "auc"], "lift": s.loc["model", "lift"],
-                "lift_logistic": s.loc["logistic", "lift"], "share": s.loc["model", "list_share"]}
-        g = m["gains"]
-        return "t03.gains.story", {
-            "capture": float(g["cum_capture"].iloc[0]), "lift": float(g["lift"].iloc[0]),
-            "capture_3": float(g["cum_capture"].iloc[min(2, len(g) - 1)]), "rate": float(g["rate"].iloc[0]),
-            "base_rate": m["base_rate"]}
-    if section == "importance":
-        imp = pipe.explanation.importance
-        names = feature_labels(lang)
-        return "t03.importance.story", {"snapshot": pipe.snapshot, "first": names(imp["feature"].iloc[0]),
-                                        "second": names(imp["feature"].iloc[1]),
-                                        "third": names(imp["feature"].iloc[2])}
-    if section == "rules":
-        best = pipe.explanation.rules[0]
-        return "t03.rules.story", {"rule": best.render(lang, feature_labels(lang), value_labels(lang)),
-                                   "size": best.size, "share": best.target_share, "lift": best.lift,
-                                   "base_rate": comp.target_share}
-    if section == "reasons":
-        return "t03.reasons.story", {"users": len(pipe.scores)}
-    if section == "preference":
-        ev = pipe.preference_result["evaluation"]
-        return "t03.preference.story", {
-            "fit_months": ev.fit_months, "test_month": ev.test_month, "strength": pipe.preference_result["strength"],
-            "top1": ev.value("model", "top1"), "top1_pop": ev.value("popularity", "top1"),
-            "ndcg": ev.value("model", "ndcg"), "ndcg_pop": ev.value("popularity", "ndcg"), "k": ev.k,
-            "loss": ev.value("model", "loss", "sparse"), "loss_raw": ev.value("raw", "loss", "sparse"),
-            "sparse_items": ev.sparse_items}
-    if section == "editions":
-        ag = pipe.preference_result["agreement"]
-        top = pipe.target_list()
-        counts = top["edition"].value_counts()
-        return "t03.editions.story", {
-            "listed": len(top), "edition": t(f"category.{_edition_category(pipe, counts.index[0])}", lang),
-            "edition_share": float(counts.iloc[0] / len(top)), "subscribers": ag["subscribers"],
-            "agree": ag["top1"], "agree_2": ag["top2"], "chance": ag["chance"]}
-    if section == "saved":
-        return "t03.saved", {"model": str(pipe.paths.get("model", "")), "scores": str(pipe.paths.get("scores", "")),
-                             "users": 0 if pipe.scores is None else len(pipe.scores)}
-    if section == "truth":
-        if "truth" not in extra:
-            raise ParameterError("the truth section needs truth=<truth_benchmark() table or None>")
-        bench = extra["truth"]
-        if bench is None:
-            return "t03.truth.none", {}
-        b = bench.set_index("contender")
-        return "t03.truth.story", {
-            "auc": b.loc["model", "auc"], "auc_oracle": b.loc["oracle", "auc"], "auc_ratio": b.loc["model", "auc_ratio"],
-            "lift": b.loc["model", "lift"], "lift_oracle": b.loc["oracle", "lift"],
-            "lift_ratio": b.loc["model", "lift_ratio"], "positives": int(b.loc["model", "positives"]),
-            "users": int(b.loc["model", "users"])}
-    raise ParameterError.invalid("section", "one of sample, validation, baselines, gains, importance, rules, "
-                                 "reasons, preference, editions, saved, truth", section)
-
-
-def _edition_category(pipe: ProvincePipeline, edition: str) -> str:
-    row = pipe.editions[pipe.editions["edition"] == edition]
-    return str(row["content_category"].iloc[0]) if len(row) else str(edition)
-
-
-# ------------------------------------------------------------------ tables for the template (labels from the catalogue)
-def composition_table(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
-    """The sample composition at ``T`` with translated headers."""
-    table = pipe.composition.table(lang)
-    return table.rename(columns={c: t(f"t03.col.{c}", lang) for c in table.columns})
-
-
-def exclusion_table(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
-    """The excluded features, their meaning and why they are excluded."""
-    names = feature_labels(lang)
-    return pd.DataFrame({
-        t("t03.col.feature", lang): pd.array(list(pipe.excluded), dtype="str"),
-        t("t03.col.meaning", lang): pd.array([names(f) for f in pipe.excluded], dtype="str"),
-        t("t03.col.reason", lang): pd.array([t(f"t03.exclusion.{r}", lang) for r in pipe.excluded.values()],
-                                            dtype="str"),
-    })
-
-
-def validation_table(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
-    """Out-of-time figures of the model and the baselines with translated names and headers."""
-    if pipe.validation is None:
-        raise ParameterError("run validate() before asking for the validation table")
-    s = pipe.validation.summary()
-    share = float(s["list_share"].iloc[0])
-    share_text = f"{share:.0%}" if share >= 0.01 else f"{share:.2%}"
-    out = pd.DataFrame({
-        t("t03.col.model", lang): pd.array([t(f"model.name.{m}", lang) for m in s["model"]], dtype="str"),
-        t("model.metric.auc", lang): s["auc"].to_numpy(),
-        t("model.metric.pr_auc", lang): s["pr_auc"].to_numpy(),
-        t("model.metric.ks", lang): s["ks"].to_numpy(),
-        t("model.metric.lift_at", lang, share=share_text): s["lift"].to_numpy(),
-        t("model.metric.capture_at", lang, share=share_text): s["capture"].to_numpy(),
-    })
-    return out
-
-
-def gains_display(pipe: ProvincePipeline, name: str = "model", lang: str | None = None) -> pd.DataFrame:
-    """The out-of-time gains table by decile of one model with translated headers."""
-    if pipe.validation is None:
-        raise ParameterError("run validate() before asking for the gains table")
-    if name not in pipe.validation.results:
-        raise ParameterError.invalid("name", f"one of {list(pipe.validation.results)}", name)
-    g = pipe.validation.results[name]["gains"]
-    cols = ["bin", "size", "positives", "rate", "lift", "cum_capture", "cum_lift"]
-    return g[cols].rename(columns={c: t(f"model.gains.{c}", lang) for c in cols})
-
-
-def rules_display(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
-    """The rule examples in words with size, stable subscribers, stable share and lift."""
-    if pipe.explanation is None:
-        raise ParameterError("run explain() before asking for the rule examples")
-    rules = pipe.explanation.rules
-    return pd.DataFrame({
-        t("t03.col.rule", lang): pd.array([r.render(lang, feature_labels(lang), value_labels(lang)) for r in rules],
-                                          dtype="str"),
-        t("t03.col.size", lang): np.asarray([r.size for r in rules], dtype=np.int64),
-        t("t03.col.positives", lang): np.asarray([r.positives for r in rules], dtype=np.float64).round().astype(np.int64),
-        t("t03.col.target_share", lang): np.asarray([r.target_share for r in rules], dtype=np.float64),
-        t("t03.col.lift", lang): np.asarray([r.lift for r in rules], dtype=np.float64),
-    })
-
-
-def example_reasons(pipe: ProvincePipeline, n: int = 5, lang: str | None = None) -> pd.DataFrame:
-    """The ``n`` best-scored users with their reasons and editions (translated headers and edition names)."""
-    if pipe.scores is None:
-        raise ParameterError("run score() before asking for example users")
-    n = check_positive_int(n, "n")
-    top = pipe.scores.head(n)
-    cat = dict(zip(pipe.editions["edition"], pipe.editions["content_category"]))
-    out = {}
-    for c in ("subscriber_id", "score", "rank", "reason_1", "reason_2", "reason_3", "edition", "edition_2"):
-        col = top[c]
-        if c in ("edition", "edition_2"):
-            col = col.map(lambda e: t(f"category.{cat.get(e, e)}", lang) if isinstance(e, str) else e)
-        out[t("t03.col.subscriber" if c == "subscriber_id" else f"t03.col.{c}", lang)] = col.to_numpy()
-    return pd.DataFrame(out)
-
-
-def benchmark_against_truth(pipe: ProvincePipeline, truth_folder=None, source=None) -> pd.DataFrame | None:
-    """:func:`truth_benchmark` of the pipeline's scores when a ground truth exists, else ``None``.
-
-    Parameters
-    ----------
-    pipe : ProvincePipeline
-        With :meth:`~ProvincePipeline.score` done.
-    truth_folder : path, optional
-        The truth folder; default the sibling ``<data>_truth`` of ``source``.
-    source : path, optional
-        The province folder (to find the default truth folder).
-    """
-    from workbench.data.synth import default_truth_folder
-    from workbench.data.synth.generate import TRUTH_FILE
-
-    if pipe.scores is None:
-        raise ParameterError("run score() before comparing with the truth")
-    folder = Path(truth_folder) if truth_folder is not None else (
-        default_truth_folder(source) if isinstance(source, (str, Path)) else None)
-    if folder is None or not (folder / TRUTH_FILE).is_file():
-        return None
-    return truth_benchmark(pipe.scores, folder, pipe.product)
-
-
-def benchmark_display(bench: pd.DataFrame | None, lang: str | None = None) -> pd.DataFrame | None:
-    """The :func:`truth_benchmark` table with translated names and headers (``None`` without a truth)."""
-    if bench is None:
-        return None
-    cols = {"contender": "t03.col.contender", "users": "t03.col.users", "positives": "t03.col.positives",
-            "auc": "model.metric.auc", "lift": "t03.col.lift", "auc_ratio": "t03.col.auc_ratio",
-            "lift_ratio": "t03.col.lift_ratio"}
-    out = bench[list(cols)].copy()
-    out["contender"] = pd.array([t(f"t03.contender.{c}", lang) for c in out["contender"]], dtype="str")
-    return out.rename(columns={c: t(k, lang) for c, k in cols.items()})
-
-
-def registry_table(folder, lang: str | None = None) -> pd.DataFrame:
-    """What the registry folder records, one line per item (read back from the files)."""
-    from workbench.models.registry import load_card
-
-    card = load_card(folder)
-    meta = card["model"]
-    win = meta.get("training_window") or {}
-    versions = ", ".join(f"{k} {v}" for k, v in (meta.get("versions") or {}).items() if v)
-    rows = [
-        ("folder", str(folder)),
-        ("trained", str(card["label"].get("snapshot", ""))),
-        ("window", f"{win.get('from', '')} .. {win.get('to', '')}"),
-        ("rows", f"{meta['fingerprint']['rows']:,}"),
-        ("features", str(len(card["features"]["features"]))),
-        ("rounds", str(meta.get("best_iteration"))),
-        ("fingerprint", meta["fingerprint"]["sha256"][:16]),
-        ("versions", versions),
-    ]
-    return pd.DataFrame({t("t03.col.key", lang): pd.array([t(f"t03.registry.{k}", lang) for k, _ in rows], dtype="str"),
-                         t("t03.col.value", lang): pd.array([v for _, v in rows], dtype="str")})
-
-
-__all__ += ["composition_table", "exclusion_table", "validation_table", "gains_display", "rules_display",
-            "example_reasons", "benchmark_against_truth", "benchmark_display", "registry_table"]

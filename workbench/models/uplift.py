@@ -501,20 +501,9 @@ class TransformedOutcomeUplift(_UpliftBase):
             raise ParameterError.invalid("reg_lambda", "a non-negative number", self.reg_lambda)
 
     def fit(self, X, y, treatment):
-        """Fit the regression of the transformed outcome on ``X``.
+        """Fit the regression of the transformed outcome on ``X``; returns ``self``.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Features (text / category columns of a DataFrame are categorical).
-        y : array-like of bool or 0/1
-            Outcome.
-        treatment : array-like of bool or 0/1
-            True (1) for the contacted group.
-
-        Returns
-        -------
-        self
+        ``X``, ``y`` and ``treatment`` are as for :meth:`TwoModelUplift.fit`.
 
         Raises
         ------
