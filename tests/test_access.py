@@ -64,6 +64,22 @@ def test_campaign_lists_use_the_store_rules():
     assert campaign.KNOWN_ROLES == ROLES
 
 
+def test_roles_are_decided_only_in_store_access():
+    """No module but store/access.py compares a user's role (demo.py picks its own demo accounts by role)."""
+    import re
+    from pathlib import Path
+
+    import workbench
+
+    package = Path(workbench.__file__).parent
+    allowed = {package / "store" / "access.py", package / "apps" / "demo.py"}
+    compare = re.compile(r"\.role\s*(==|!=|in\s|not\s+in\s)")
+    found = [f"{path.relative_to(package)}:{number}: {line.strip()}"
+             for path in sorted(package.rglob("*.py")) if path not in allowed
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if compare.search(line)]
+    assert found == []
+
+
 def test_require_role_names_action_roles_and_role():
     require_role(ANA, ("analyst", "admin"), "releasing")
     with pytest.raises(AccessDenied, match=r"releasing is allowed for roles \['analyst', 'admin'\]; "
