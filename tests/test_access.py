@@ -6,7 +6,10 @@ import pytest
 from store_fixtures import *  # noqa: F401,F403 - fixtures
 from store_fixtures import PASSWORD, SPEC, SQLITE_ONLY, members_frame
 from workbench.errors import AccessDenied, ParameterError
-from workbench.store import SYSTEM_USER, User, can_read_member, can_write_member, require_role
+from workbench.store import (
+    ROLES, SYSTEM_USER, User, can_read_member, can_read_responses, can_see_numbers, can_write_member,
+    may_record_for_others, require_role, sees_all_members, sees_drafts, sees_missing_members,
+)
 
 EX_U1 = User("ex_u1", "executor", "urumqi")
 BM_U = User("bm_u", "branch_manager", "urumqi")
@@ -31,6 +34,50 @@ ADM = User("adm", "admin")
 def test_read_and_write_rules(user, branch, executor, read, write):
     assert can_read_member(user, branch, executor) is read
     assert can_write_member(user, branch, executor) is write
+
+
+@pytest.mark.parametrize("user, province, drafts, responses, missing, for_others", [
+    (EX_U1, False, False, False, False, False),
+    (BM_U, False, False, False, False, True),
+    (PM, True, False, True, False, True),
+    (ANA, True, True, True, False, True),
+    (ADM, True, True, True, True, True),
+])
+def test_role_decisions(user, province, drafts, responses, missing, for_others):
+    assert sees_all_members(user) is province
+    assert sees_drafts(user) is drafts
+    assert can_read_responses(user) is responses
+    assert sees_missing_members(user) is missing
+    assert may_record_for_others(user) is for_others
+
+
+def test_only_executors_see_full_phone_numbers():
+    assert [role for role in ROLES if can_see_numbers(role)] == ["executor"]
+    with pytest.raises(ParameterError, match=r"'role' parameter must be one of \['executor', .*Got 'guest'"):
+        can_see_numbers("guest")
+
+
+def test_campaign_lists_use_the_store_rules():
+    from workbench import campaign
+
+    assert campaign.can_see_numbers is can_see_numbers
+    assert campaign.KNOWN_ROLES == ROLES
+
+
+def test_roles_are_decided_only_in_store_access():
+    """No module but store/access.py compares a user's role (demo.py picks its own demo accounts by role)."""
+    import re
+    from pathlib import Path
+
+    import workbench
+
+    package = Path(workbench.__file__).parent
+    allowed = {package / "store" / "access.py", package / "apps" / "demo.py"}
+    compare = re.compile(r"\.role\s*(==|!=|in\s|not\s+in\s)")
+    found = [f"{path.relative_to(package)}:{number}: {line.strip()}"
+             for path in sorted(package.rglob("*.py")) if path not in allowed
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if compare.search(line)]
+    assert found == []
 
 
 def test_require_role_names_action_roles_and_role():

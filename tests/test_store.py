@@ -18,7 +18,7 @@ from workbench.store import (
     MEMBER_COLUMNS, PROGRESS_COLUMNS, SYSTEM_USER, WORKLIST_COLUMNS, ImmutableVersionError, PasswordPolicy,
     Store, current_revision, default_url, engine_for, head_revision, spec_hash, upgrade,
 )
-from workbench.store import repository as repository_module
+from workbench.store import campaigns as campaigns_module
 from workbench.store.models import AuditEntry, Base, CampaignMember, CampaignVersion, ContactResult, StoreSession
 from workbench.store.db import SQLITE_BUSY_TIMEOUT_MS
 
@@ -116,7 +116,7 @@ def test_spec_hash_ignores_key_order_but_not_values():
 def test_release_is_all_or_nothing(store, monkeypatch):
     ana = store.add_user(SYSTEM_USER, "ana", "analyst", password=PASSWORD)
     store.chunk_size = 2
-    real = repository_module._member_rows
+    real = campaigns_module._member_rows
     calls = []
 
     def failing(frame, version_id, start, stop):
@@ -125,7 +125,7 @@ def test_release_is_all_or_nothing(store, monkeypatch):
             raise RuntimeError("disk full while writing chunk 3")
         return real(frame, version_id, start, stop)
 
-    monkeypatch.setattr(repository_module, "_member_rows", failing)
+    monkeypatch.setattr(campaigns_module, "_member_rows", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         store.release_campaign(ana, SPEC, members_frame())
     assert calls == [0, 2, 4]  # two chunks were written before the failure

@@ -15,7 +15,7 @@ from store_fixtures import *  # noqa: F401,F403 - fixtures
 from store_fixtures import SQLITE_ONLY
 from workbench.errors import AccessDenied, DataValidationError, ParameterError
 from workbench.store import SYSTEM_USER, MAX_NOTE_LENGTH, PasswordPolicy, Store, engine_for
-from workbench.store import repository as repository_module
+from workbench.store import results as results_module
 from workbench.store.repository import RECORDED_BATCH_COLUMNS
 
 PAST = pd.Timestamp("2026-11-03 02:00")   # naive = UTC
@@ -158,7 +158,7 @@ def test_aware_times_are_kept_in_utc(seeded):
 
 def test_large_batches_are_read_and_written_in_chunks(seeded, monkeypatch):
     s, adm = seeded.store, seeded.users["adm"]
-    monkeypatch.setattr(repository_module, "_IN_CHUNK", 2)
+    monkeypatch.setattr(results_module, "_IN_CHUNK", 2)
     s.chunk_size = 3
     targets = [101, 102, 103, 104, 105]
     rows = [(sid, "not_reachable" if k == 0 else "reached", 10 * k + i, f"b-{sid}-{k}", None)

@@ -22,7 +22,7 @@ import pandas as pd
 from workbench.apps.widgets import branch_label
 from workbench.errors import AccessDenied, ParameterError
 from workbench.i18n import get_language, labels_for
-from workbench.store import PROVINCE_ROLES, Store, User
+from workbench.store import Store, User, can_read_responses
 
 __all__ = [
     "DAILY_COLUMNS",
@@ -148,7 +148,7 @@ def early_response(store: Store, user: User, campaign_id: int) -> pd.DataFrame |
     """
     from workbench.tracking import effect_table
 
-    if user.role not in PROVINCE_ROLES:
+    if not can_read_responses(user):
         return None
     try:
         responses = store.responses(user, campaign_id)

@@ -7,7 +7,8 @@ talking points - in the columns of the campaign store's released list
 
 Phone numbers are personal data.  Rows always carry the *masked* number
 (``138****1234``); an export shows full numbers only to a role in
-:data:`NUMBER_VISIBLE_ROLES` and only when the caller passes the numbers.
+:data:`NUMBER_VISIBLE_ROLES` and only when the caller passes the numbers (who
+may see them is decided in :mod:`workbench.store.access`, re-exported here).
 :func:`export_list` returns what it wrote (:class:`ExportResult`) so the caller
 can put it in the audit log.
 """
@@ -24,6 +25,8 @@ from workbench.campaign.spec import BY_PREFERENCE
 from workbench.data.tables import table
 from workbench.errors import DataValidationError, ParameterError
 from workbench.i18n import catalogue, t
+from workbench.store.access import NUMBER_VISIBLE_ROLES, can_see_numbers
+from workbench.store.models import ROLES
 
 __all__ = [
     "LIST_COLUMNS",
@@ -49,25 +52,10 @@ LIST_COLUMNS: tuple[str, ...] = (
     SUBSCRIBER_ID, BRANCH_ID, "group", "score", "score_band", "channel", "executor",
     "reasons", "edition", "talking_points", "msisdn_masked",
 )
-#: Roles of the workbench (as the campaign store's ``ROLES``).
-KNOWN_ROLES: tuple[str, ...] = ("executor", "branch_manager", "province_manager", "analyst", "admin")
-#: Roles that see full phone numbers: only the executor, who has to dial them.
-NUMBER_VISIBLE_ROLES: frozenset[str] = frozenset({"executor"})
+#: Roles of the workbench (the campaign store's ``ROLES``).
+KNOWN_ROLES: tuple[str, ...] = ROLES
 #: Export formats by file suffix.
 EXPORT_FORMATS: dict[str, str] = {".csv": "csv", ".xlsx": "xlsx"}
-
-
-def can_see_numbers(role: str) -> bool:
-    """Whether ``role`` may see full phone numbers.
-
-    Raises
-    ------
-    ParameterError
-        An unknown role.
-    """
-    if role not in KNOWN_ROLES:
-        raise ParameterError.invalid("role", f"one of {list(KNOWN_ROLES)}", role)
-    return role in NUMBER_VISIBLE_ROLES
 
 
 def mask_msisdn(numbers: pd.Series) -> pd.Series:

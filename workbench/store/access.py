@@ -20,15 +20,22 @@ branch (province roles); :func:`totals_branch` decides which.
 
 Releasing a campaign or a new version, closing it, and recording responses
 are for ``analyst`` and ``admin``; adding users is for ``admin``; reading the
-audit log is for the province roles.
+audit log is for the province roles.  Full phone numbers in an exported file
+are for executors only (:func:`can_see_numbers`).
+
+Every decision that depends on a role is made in this module: the store's
+concern modules and the rest of the workbench call these functions and
+constants instead of comparing role names themselves.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import true
+
 from workbench.data.tables import BRANCHES
 from workbench.errors import AccessDenied, ParameterError
-from workbench.store.models import ROLES
+from workbench.store.models import ROLES, CampaignMember, UserRecord
 
 __all__ = [
     "User",
@@ -38,7 +45,17 @@ __all__ = [
     "DESIGN_ROLES",
     "RESULT_WRITERS",
     "BRANCH_IDS",
+    "USER_ADMINS",
+    "USER_READERS",
+    "NUMBER_VISIBLE_ROLES",
     "sees_all_members",
+    "sees_drafts",
+    "sees_missing_members",
+    "may_record_for_others",
+    "can_read_responses",
+    "can_see_numbers",
+    "member_scope",
+    "user_scope",
     "can_read_member",
     "can_write_member",
     "require_role",
@@ -53,6 +70,12 @@ PROVINCE_ROLES: tuple[str, ...] = ("province_manager", "analyst", "admin")
 DESIGN_ROLES: tuple[str, ...] = ("analyst", "admin")
 #: Roles that may record contact results (each within its scope).
 RESULT_WRITERS: tuple[str, ...] = ("executor", "branch_manager", "admin")
+#: Roles that add users, (de)activate them and set other users' passwords.
+USER_ADMINS: tuple[str, ...] = ("admin",)
+#: Roles that may list users (a branch manager those of the own branch).
+USER_READERS: tuple[str, ...] = ("admin", "province_manager", "branch_manager")
+#: Roles that see full phone numbers in an exported list: only the executor, who has to dial them.
+NUMBER_VISIBLE_ROLES: frozenset[str] = frozenset({"executor"})
 #: Valid branch codes (from the data model).
 BRANCH_IDS: tuple[str, ...] = tuple(b[0] for b in BRANCHES)
 
@@ -112,6 +135,59 @@ def can_read_member(user: User, branch_id: str, executor: str | None) -> bool:
     if user.role == "branch_manager":
         return branch_id == user.branch_id
     return executor == user.name
+
+
+def member_scope(user: User):
+    """SQL condition on ``campaign_members`` limiting rows to what ``user`` may read (:func:`can_read_member`)."""
+    if sees_all_members(user):
+        return true()
+    if user.role == "branch_manager":
+        return CampaignMember.branch_id == user.branch_id
+    return CampaignMember.executor == user.name
+
+
+def user_scope(user: User):
+    """SQL condition on ``users`` limiting the users ``user`` may list (a branch manager: the own branch)."""
+    if user.role == "branch_manager":
+        return UserRecord.branch_id == user.branch_id
+    return true()
+
+
+def sees_drafts(user: User) -> bool:
+    """True for the roles that design campaigns (:data:`DESIGN_ROLES`), who see unreleased drafts."""
+    return user.role in DESIGN_ROLES
+
+
+def can_read_responses(user: User) -> bool:
+    """True for the province roles, which read the responses (orders) recorded after a campaign."""
+    return user.role in PROVINCE_ROLES
+
+
+def sees_missing_members(user: User) -> bool:
+    """Whether ``user`` is told that a member id names no member (admins).
+
+    Other roles are refused as for a row outside their scope, so a member id
+    does not reveal whether another branch's row exists.
+    """
+    return user.role == "admin"
+
+
+def may_record_for_others(user: User) -> bool:
+    """Whether ``user`` may record results on another executor's behalf (all but executors)."""
+    return user.role != "executor"
+
+
+def can_see_numbers(role: str) -> bool:
+    """Whether ``role`` may see full phone numbers.
+
+    Raises
+    ------
+    ParameterError
+        An unknown role.
+    """
+    if role not in ROLES:
+        raise ParameterError.invalid("role", f"one of {list(ROLES)}", role)
+    return role in NUMBER_VISIBLE_ROLES
 
 
 def can_write_member(user: User, branch_id: str, executor: str | None) -> bool:
