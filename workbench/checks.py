@@ -20,7 +20,7 @@ MAX_SEED = 2**63 - 1
 
 __all__ = [
     "MAX_SEED", "range_text", "check_int", "check_num", "check_seed", "check_choice", "require_columns",
-    "require_unique", "require_complete", "jsonable",
+    "require_unique", "require_complete", "jsonable", "check_date",
 ]
 
 
@@ -129,3 +129,14 @@ def jsonable(obj):
     if obj is None or isinstance(obj, (str, int)):
         return obj
     return str(obj)
+
+
+def check_date(name: str, value) -> pd.Timestamp:
+    """A calendar day (``datetime.date``, ``Timestamp`` or ``'YYYY-MM-DD'``) as a midnight ``Timestamp``."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        ts = pd.NaT
+    if value is None or pd.isna(ts):
+        raise ParameterError.invalid(name, "a date (datetime.date, Timestamp or 'YYYY-MM-DD')", value)
+    return ts.normalize()
