@@ -69,7 +69,7 @@ from workbench.campaign.channel_plan import ChannelPlan, build_problem, channel_
 from workbench.campaign.control import GROUP_CONTROL, GROUP_TARGET, assign_control, control_balance, \
     universal_control
 from workbench.campaign.inputs import (
-    BRANCH_ID, BRAND, PLAN_TABLES, SUBSCRIBER_ID, PlanInputs, candidate_frame, capable_subscribers, phone_numbers,
+    BRANCH_ID, PLAN_TABLES, SUBSCRIBER_ID, PlanInputs, candidate_frame, capable_subscribers, phone_numbers,
     require_tables,
 )
 from workbench.campaign.lists import build_list
@@ -357,6 +357,7 @@ def plan_from_inputs(spec: CampaignSpec, inputs: PlanInputs, *, executors, dnd=N
     Returns
     -------
     CampaignPlan
+        The same plan :func:`plan_campaign` makes from the data ``inputs`` were read from.
 
     Raises
     ------
@@ -513,8 +514,9 @@ def plan_from_inputs(spec: CampaignSpec, inputs: PlanInputs, *, executors, dnd=N
 
 
 def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, executors, store=None, user=None,
-                  dnd=None, contacts: pd.DataFrame | None = None, baseline_rate: float | None = None, baseline_size: int | None = None,
-                  score_col: str = "score", lang: str | None = None, progress: bool = True) -> CampaignPlan:
+                  dnd=None, contacts: pd.DataFrame | None = None, baseline_rate: float | None = None,
+                  baseline_size: int | None = None, score_col: str = "score", lang: str | None = None,
+                  progress: bool = True) -> CampaignPlan:
     """Plan a campaign: eligibility, target group, control, channel plan, executors and list rows.
 
     See the module docstring for the steps and their rules: :func:`gather_plan_inputs` (the
