@@ -265,7 +265,8 @@ def test_scores_are_recalibrated_to_the_baseline_rate_of_a_reference_group():
     ref = calibrate_scores([0.6, 0.2], 0.05, reference=[0.1, 0.2, 0.6])
     assert ref == pytest.approx(p[[2, 1]])
     assert calibrate_scores([0.0, 1.0], 0.5).tolist() == pytest.approx([0.5 - 0.5, 0.5 + 0.5], abs=1e-6)
-    with pytest.raises(ParameterError, match=r"The 'scores' parameter must be a 1-d array of numbers in \[0, 1\]"):
+    with pytest.raises(ParameterError, match=r"'scores' parameter must be a 1-d array of probabilities in \[0, 1\]. "
+                                             r"Got \[1.2\]"):
         calibrate_scores([0.1, 1.2], 0.05)
     with pytest.raises(ParameterError, match=r"The 'baseline_rate' parameter must be a number in \(0, 1\)"):
         calibrate_scores([0.1], 1.0)

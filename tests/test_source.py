@@ -39,3 +39,15 @@ def test_a_missing_source_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere"):
         with connection(tmp_path / "nowhere"):
             pass
+
+
+def test_missing_tables_are_named_with_who_needs_them():
+    from workbench.data.source import require_tables
+    from workbench.errors import DataValidationError
+
+    with connection(FRAMES) as con:
+        require_tables(con, ["subscribers"], "x")
+        with pytest.raises(DataValidationError, match=r"plan needs the tables \['subscribers', 'vas_orders'\]; "
+                                                      r"the source lacks \['vas_orders'\]") as info:
+            require_tables(con, ["subscribers", "vas_orders"], "plan")
+    assert [p["table"] for p in info.value.problems] == ["vas_orders"]

@@ -9,19 +9,20 @@ DataFrames; :class:`PlanInputs` holds all of them for
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from workbench.campaign.lists import MSISDN
-from workbench.checks import check_date, require_columns, require_complete, require_unique
-from workbench.data.source import connection
+from workbench.checks import (
+    check_date, require_columns, require_complete, require_integers, require_unique, require_within,
+)
+from workbench.data.source import connection, require_tables
 from workbench.data.tables import BRANCHES, BRANDS, CAPABILITIES, table
 from workbench.errors import DataValidationError, ParameterError
 
-__all__ = ["PlanInputs", "PLAN_TABLES", "candidate_frame", "capable_subscribers", "phone_numbers", "require_tables"]
+__all__ = ["PlanInputs", "PLAN_TABLES", "candidate_frame", "capable_subscribers", "phone_numbers"]
 
 # ----------------------------------------------------------- names of the data model
 _SUBS = table("subscribers")
@@ -80,38 +81,13 @@ def _sql_date(day: pd.Timestamp) -> str:
     return f"DATE '{day.date().isoformat()}'"
 
 
-def require_tables(con, names: Sequence[str], what: str) -> None:
-    """Raise :class:`DataValidationError` naming every table of ``names`` the connection lacks (``what`` needs them)."""
-    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    missing = [n for n in names if n not in present]
-    if missing:
-        raise DataValidationError(
-            f"{what} needs the tables {list(names)}; the source lacks {missing}",
-            [{"table": n, "column": None, "check": "table present", "count": 1, "examples": []} for n in missing])
-
-
 def _scores_frame(scores, score_col: str) -> pd.DataFrame:
     require_columns(scores, "scores", [SUBSCRIBER_ID, score_col])
     require_complete(scores, "scores", [SUBSCRIBER_ID, score_col])
     require_unique(scores, "scores", SUBSCRIBER_ID)
+    require_integers(scores, "scores", SUBSCRIBER_ID, "subscriber ids")
+    s = require_within(scores, "scores", score_col, 0, 1, "probabilities")
     ids = scores[SUBSCRIBER_ID]
-    if not pd.api.types.is_integer_dtype(ids.dtype):
-        as_num = pd.to_numeric(ids, errors="coerce")
-        bad = as_num.isna() | (as_num != np.round(as_num))
-        if bad.any():
-            raise DataValidationError(
-                f"scores: column {SUBSCRIBER_ID!r} must hold integer subscriber ids; found "
-                f"{ids[bad].head(5).tolist()}",
-                [{"table": "scores", "column": SUBSCRIBER_ID, "check": "integer", "count": int(bad.sum()),
-                  "examples": ids[bad].head(5).tolist()}])
-    s = pd.to_numeric(scores[score_col], errors="coerce")
-    bad = s.isna() | (s < 0) | (s > 1)
-    if bad.any():
-        raise DataValidationError(
-            f"scores: column {score_col!r} must hold probabilities in [0, 1]; {int(bad.sum())} value(s) are not, "
-            f"e.g. {scores.loc[bad, score_col].head(5).tolist()}",
-            [{"table": "scores", "column": score_col, "check": "in [0, 1]", "count": int(bad.sum()),
-              "examples": scores.loc[bad, score_col].head(5).tolist()}])
     return pd.DataFrame({SUBSCRIBER_ID: pd.to_numeric(ids).astype("int64").to_numpy(),
                          "score": s.astype(float).to_numpy()})
 

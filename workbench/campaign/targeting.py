@@ -13,7 +13,7 @@ import pandas as pd
 
 from workbench.campaign.channel_plan import ChannelPlan, build_problem
 from workbench.campaign.spec import CampaignSpec, TargetGroup
-from workbench.checks import check_num, require_columns
+from workbench.checks import check_num, check_probabilities, require_columns
 from workbench.data.tables import table
 from workbench.errors import ParameterError
 
@@ -84,14 +84,11 @@ def calibrate_scores(scores, baseline_rate: float, *, reference=None, tol: float
     from scipy.optimize import brentq
     from scipy.special import expit, logit
 
-    def _check(name, values):
-        a = np.asarray(values, dtype=float)
-        if a.ndim != 1 or not np.all(np.isfinite(a)) or (a.size and (a.min() < 0 or a.max() > 1)):
-            raise ParameterError.invalid(name, "a 1-d array of numbers in [0, 1]", getattr(a, "shape", a))
-        return logit(np.clip(a, 1e-12, 1 - 1e-12))
+    def _logit(name, values):
+        return logit(np.clip(check_probabilities(name, values), 1e-12, 1 - 1e-12))
 
-    z = _check("scores", scores)
-    ref = z if reference is None else _check("reference", reference)
+    z = _logit("scores", scores)
+    ref = z if reference is None else _logit("reference", reference)
     rate = check_num("baseline_rate", baseline_rate, 0, 1, lo_open=True)
     if rate >= 1:
         raise ParameterError.invalid("baseline_rate", "a number in (0, 1)", baseline_rate)

@@ -16,7 +16,7 @@ manager every reader uses (it also takes a connection already open).  Only this 
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,7 @@ import pandas as pd
 
 from workbench.data.tables import TABLE_ORDER
 
-__all__ = ["Source", "SourceLike", "as_source", "connect", "connection", "utf8_csv", "UTF8_FOLDER"]
+__all__ = ["Source", "SourceLike", "as_source", "connect", "connection", "require_tables", "utf8_csv", "UTF8_FOLDER"]
 
 SourceLike = Union[str, Path, Mapping[str, pd.DataFrame], "Source"]
 _DUCKDB_SUFFIXES = {".duckdb", ".db", ".ddb"}
@@ -257,3 +257,19 @@ def connection(source, *, progress: bool | None = None, memory_limit: str | None
         yield con
     finally:
         con.close()
+
+
+def require_tables(con: duckdb.DuckDBPyConnection, names: Sequence[str], what: str) -> None:
+    """Raise :class:`~workbench.errors.DataValidationError` naming every table of ``names`` the connection lacks.
+
+    ``what`` names who needs them (e.g. ``"plan_campaign"``): ``"plan_campaign needs the tables [...];
+    the source lacks ['handset_events']"``.
+    """
+    from workbench.errors import DataValidationError
+
+    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    missing = [n for n in names if n not in present]
+    if missing:
+        raise DataValidationError(
+            f"{what} needs the tables {list(names)}; the source lacks {missing}",
+            [{"table": n, "column": None, "check": "table present", "count": 1, "examples": []} for n in missing])
