@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from workbench import cli
-from workbench.campaign.planning import CampaignPlan, spec_from_goal
+from workbench.campaign.from_goal import spec_from_goal
+from workbench.campaign.planning import CampaignPlan
 from workbench.store import SYSTEM_USER, PasswordPolicy, Store
 
 PASSWORD = "s3cret-pass-123"

@@ -17,13 +17,16 @@ import sqlalchemy as sa
 from workbench.campaign import LIST_COLUMNS, ChannelSpec, evaluate_plan, universal_control
 from workbench.campaign.channel_plan import build_problem, channel_inputs
 from workbench.campaign.executors import ROSTER_COLUMNS, default_executors, executor_roster, roster_mapping
+from workbench.campaign.from_goal import baseline_from_goal, channel_specs, spec_from_goal
+from workbench.campaign.inputs import PlanInputs, candidate_frame, capable_subscribers
 from workbench.campaign.planning import (
-    CAMPAIGN_FILE, FUNNEL_STEPS, MEMBER_FRAME_COLUMNS, SCORES_FILE, CampaignPlan, baseline_from_goal,
-    calibrate_scores, candidate_frame, capable_subscribers, channel_specs, channel_totals, contact_history,
-    default_store_url, inputs_story, join_reasons, list_preview, model_reference, model_rules, plan_campaign,
-    plan_cards,
-    plan_story, read_campaign_file, read_scores, release, release_for_run, release_story, select_target,
-    shadow_channels, spec_from_goal, spec_table, store_user, write_campaign_file,
+    CAMPAIGN_FILE, FUNNEL_STEPS, MEMBER_FRAME_COLUMNS, PLAN_STEPS, SCORES_FILE, CampaignPlan, contact_history,
+    default_store_url, gather_plan_inputs, model_reference, model_rules, plan_campaign, plan_from_inputs,
+    read_campaign_file, read_scores, release, release_for_run, store_user, write_campaign_file,
+)
+from workbench.campaign.targeting import calibrate_scores, join_reasons, select_target, shadow_channels
+from workbench.report.t04 import (
+    channel_totals, inputs_story, list_preview, plan_cards, plan_story, release_story, spec_table,
 )
 from workbench.campaign.spec import TargetGroup
 from workbench.errors import AccessDenied, DataValidationError, ParameterError
@@ -262,7 +265,8 @@ def test_scores_are_recalibrated_to_the_baseline_rate_of_a_reference_group():
     ref = calibrate_scores([0.6, 0.2], 0.05, reference=[0.1, 0.2, 0.6])
     assert ref == pytest.approx(p[[2, 1]])
     assert calibrate_scores([0.0, 1.0], 0.5).tolist() == pytest.approx([0.5 - 0.5, 0.5 + 0.5], abs=1e-6)
-    with pytest.raises(ParameterError, match=r"The 'scores' parameter must be a 1-d array of numbers in \[0, 1\]"):
+    with pytest.raises(ParameterError, match=r"'scores' parameter must be a 1-d array of probabilities in \[0, 1\]. "
+                                             r"Got \[1.2\]"):
         calibrate_scores([0.1, 1.2], 0.05)
     with pytest.raises(ParameterError, match=r"The 'baseline_rate' parameter must be a number in \(0, 1\)"):
         calibrate_scores([0.1], 1.0)
@@ -423,6 +427,49 @@ def test_recorded_contacts_of_any_campaign_exclude_users_recently_contacted(stor
     again = tiny_plan(dnd=None, contacts=None, spec=tiny_spec(list_size=8), store=store, as_of=today)
     assert 9 in listed and 9 not in set(again.members["subscriber_id"])
     assert again.funnel.set_index("step").loc["recent_contact", "excluded"] == 1
+
+
+_PLAN_FRAMES = ("funnel", "members", "groups", "balance", "workload", "rows")
+
+
+def _assert_same_plan(got: CampaignPlan, want: CampaignPlan) -> None:
+    for name in _PLAN_FRAMES:
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), obj=name)
+    pd.testing.assert_frame_equal(got.channel_plan.plan, want.channel_plan.plan)
+    assert got.summary == want.summary and got.power == want.power
+
+
+def test_gathered_inputs_then_the_computation_is_plan_campaign(store):
+    """Every kind of input: the store's recorded contact, further contacts, a do-not-disturb list."""
+    first = release(tiny_plan(dnd=None, contacts=None, spec=tiny_spec(list_size=8)), store, SYSTEM_USER)
+    worklist = store.worklist(SYSTEM_USER, first.campaign_id)
+    member = worklist[worklist["subscriber_id"] == 9]["member_id"].iloc[0]
+    store.record_result(SYSTEM_USER, int(member), "refused",
+                        contacted_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1))
+    today = pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None).normalize()
+    spec = tiny_spec(list_size=8, control_share=0.3)
+    inputs = gather_plan_inputs(spec, tiny_scores(), tiny_province(), as_of=today, store=store)
+    assert isinstance(inputs, PlanInputs) and inputs.as_of == today
+    assert inputs.contact_history["subscriber_id"].tolist() == [9]
+    # numbers are read for the segment only: 11 (kashgar) is outside the campaign's branches
+    assert sorted(inputs.msisdn.index) == [*range(1, 11), 12] and inputs.msisdn.loc[3] == "13800000003"
+    candidates, msisdn = inputs.candidates.copy(), inputs.msisdn.copy()
+    args = dict(executors={"hami": ["ha"], "urumqi": ["ua", "ub"]}, dnd=[2], contacts=TINY_CONTACTS, progress=False)
+    pure = plan_from_inputs(spec, inputs, **args)
+    again = plan_from_inputs(spec, inputs, **args)
+    whole = plan_campaign(spec, tiny_scores(), tiny_province(), as_of=today, store=store, **args)
+    _assert_same_plan(pure, whole)
+    _assert_same_plan(again, whole)
+    assert 9 not in set(pure.members["subscriber_id"])
+    # the computation leaves its inputs as they were and times every step
+    pd.testing.assert_frame_equal(inputs.candidates, candidates)
+    pd.testing.assert_series_equal(inputs.msisdn, msisdn)
+    assert set(pure.info["seconds"]) == set(PLAN_STEPS)
+    assert pure.info["contact_history_rows"] == 1 + len(TINY_CONTACTS)
+    with pytest.raises(ParameterError, match="The 'inputs' parameter must be a PlanInputs"):
+        plan_from_inputs(spec, {"candidates": candidates}, **args)
+    with pytest.raises(ParameterError, match="The 'spec' parameter must be a CampaignSpec"):
+        gather_plan_inputs({"name": "x"}, tiny_scores(), tiny_province(), as_of=today)
 
 
 def test_plan_folder_round_trip_and_its_errors(tmp_path):
@@ -626,7 +673,7 @@ def test_sample_power_and_story(sample_plan):
     assert len(channel_totals(plan, "branch", "zh")) == 14
     assert len(list_preview(plan, 5, "en")) == 5
     table = spec_table(plan.spec, "en")
-    assert table["Channel"].tolist() == ["SMS", "WAP Push", "Outbound call"]
+    assert table.index.tolist() == ["SMS", "WAP Push", "Outbound call"] and table.index.name == "Channel"
     assert table["Capacity over the period"].tolist() == [f"{20 * 14 * 92:,}", f"{10 * 14 * 92:,}",
                                                          f"{(3 + 13) * 92:,}"]
     key, values = inputs_story(SAMPLE_GOAL, pd.DataFrame({"subscriber_id": [1]}), "m1", lang="en")
@@ -650,3 +697,14 @@ def test_sample_plan_is_reproducible_from_the_seed(sample_plan, model_scores):
     b = set(other.members.loc[other.members["group"] == "control", "subscriber_id"])
     assert a != b and len(a) == len(b)
     assert json.dumps(plan.summary)   # JSON-ready
+
+
+def test_sample_plan_from_gathered_inputs_is_the_same_plan(sample_plan, model_scores):
+    plan, roster = sample_plan
+    rate, size = baseline_from_goal(SAMPLE_GOAL, plan.spec.response_window_days)
+    inputs = gather_plan_inputs(plan.spec, model_scores, SAMPLE, as_of=plan.spec.goal.period_start)
+    assert len(inputs.candidates) == len(model_scores) and inputs.contact_history is None
+    assert set(plan.rows["subscriber_id"]) <= set(inputs.msisdn.index)
+    again = plan_from_inputs(plan.spec, inputs, executors=roster, baseline_rate=rate, baseline_size=size,
+                             progress=False)
+    _assert_same_plan(again, plan)

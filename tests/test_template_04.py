@@ -18,10 +18,11 @@ import workbench.i18n as i18n
 from workbench import templates as wt
 from workbench.campaign import hash_uniform
 from workbench.campaign.executors import executor_roster
+from workbench.campaign.from_goal import baseline_from_goal, spec_from_goal
 from workbench.campaign.planning import (
-    CAMPAIGN_FILE, SCORES_FILE, baseline_from_goal, default_store_url, inputs_story, model_reference, plan_campaign,
-    plan_story, read_scores, release_story, spec_from_goal,
+    CAMPAIGN_FILE, SCORES_FILE, default_store_url, model_reference, plan_campaign, read_scores,
 )
+from workbench.report.t04 import inputs_story, plan_story, release_story
 from workbench.commands import demo
 from workbench.features import subscriber_status
 from workbench.notebook import narrative

@@ -19,9 +19,8 @@ import pytest
 import workbench.i18n as i18n
 from workbench import templates as wt
 from workbench.campaign.executors import executor_roster
-from workbench.campaign.planning import (
-    SCORES_FILE, default_store_url, plan_campaign, release_for_run, spec_from_goal,
-)
+from workbench.campaign.from_goal import spec_from_goal
+from workbench.campaign.planning import SCORES_FILE, default_store_url, plan_campaign, release_for_run
 from workbench.commands import demo
 from workbench.features import build_features
 from workbench.notebook import narrative

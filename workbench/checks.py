@@ -20,7 +20,8 @@ MAX_SEED = 2**63 - 1
 
 __all__ = [
     "MAX_SEED", "range_text", "check_int", "check_num", "check_seed", "check_choice", "require_columns",
-    "require_unique", "require_complete", "jsonable",
+    "require_unique", "require_complete", "jsonable", "check_date", "check_probabilities",
+    "require_integers", "require_within",
 ]
 
 
@@ -129,3 +130,56 @@ def jsonable(obj):
     if obj is None or isinstance(obj, (str, int)):
         return obj
     return str(obj)
+
+
+def check_date(name: str, value) -> pd.Timestamp:
+    """A calendar day (``datetime.date``, ``Timestamp`` or ``'YYYY-MM-DD'``) as a midnight ``Timestamp``."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        ts = pd.NaT
+    if value is None or pd.isna(ts):
+        raise ParameterError.invalid(name, "a date (datetime.date, Timestamp or 'YYYY-MM-DD')", value)
+    return ts.normalize()
+
+
+def check_probabilities(name: str, values) -> np.ndarray:
+    """A 1-d array of probabilities: finite numbers in ``[0, 1]`` (the message shows up to five bad values)."""
+    a = np.asarray(values, dtype=float)
+    if a.ndim != 1 or not np.all(np.isfinite(a)) or (a.size and (a.min() < 0 or a.max() > 1)):
+        bad = a[~np.isfinite(a) | (a < 0) | (a > 1)][:5].tolist() if a.ndim == 1 else a.shape
+        raise ParameterError.invalid(name, "a 1-d array of probabilities in [0, 1]", bad)
+    return a
+
+
+def require_integers(frame: pd.DataFrame, name: str, column: str, what: str = "values") -> None:
+    """``frame[column]`` holds whole numbers (an integer dtype, or numbers without a fraction); ``what``
+    names them in the message (e.g. ``"subscriber ids"``)."""
+    values = frame[column]
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return
+    as_num = pd.to_numeric(values, errors="coerce")
+    bad = as_num.isna() | (as_num != np.round(as_num))
+    if bad.any():
+        examples = values[bad].head(5).tolist()
+        raise DataValidationError(
+            f"{name}: column {column!r} must hold integer {what}; found {examples}",
+            [{"table": name, "column": column, "check": "integer", "count": int(bad.sum()), "examples": examples}],
+        )
+
+
+def require_within(frame: pd.DataFrame, name: str, column: str, lo: float, hi: float,
+                   what: str = "numbers") -> pd.Series:
+    """``frame[column]`` holds numbers in ``[lo, hi]`` (``what`` names them, e.g. ``"probabilities"``);
+    returns the column as floats."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() | (values < lo) | (values > hi)
+    if bad.any():
+        examples = frame.loc[bad, column].head(5).tolist()
+        raise DataValidationError(
+            f"{name}: column {column!r} must hold {what} in [{lo}, {hi}]; {int(bad.sum())} value(s) are not, "
+            f"e.g. {examples}",
+            [{"table": name, "column": column, "check": f"in [{lo}, {hi}]", "count": int(bad.sum()),
+              "examples": examples}],
+        )
+    return values.astype(float)

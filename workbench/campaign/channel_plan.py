@@ -57,7 +57,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from workbench.checks import check_int, check_num, require_columns, require_complete, require_unique
+from workbench.checks import (
+    check_int, check_num, check_probabilities, require_columns, require_complete, require_unique,
+)
 from workbench.campaign.spec import CAMPAIGN_CHANNELS, CampaignSpec
 from workbench.data.tables import table
 from workbench.errors import ParameterError
@@ -206,11 +208,8 @@ def expected_incremental(scores, multipliers, *, organic_multiplier: float = 1.0
     >>> expected_incremental([0.1, 0.5], [1.5, 3.0]).round(2).tolist()
     [[0.05, 0.2], [0.25, 0.5]]
     """
-    p0 = np.asarray(scores, dtype=float)
+    p0 = check_probabilities("scores", scores)
     m = np.asarray(multipliers, dtype=float)
-    if p0.ndim != 1 or not np.all(np.isfinite(p0)) or (p0.size and (p0.min() < 0 or p0.max() > 1)):
-        bad = p0[~np.isfinite(p0) | (p0 < 0) | (p0 > 1)][:5].tolist() if p0.ndim == 1 else p0.shape
-        raise ParameterError.invalid("scores", "a 1-d array of probabilities in [0, 1]", bad)
     if m.ndim != 1 or not np.all(np.isfinite(m)) or (m < 0).any():
         raise ParameterError.invalid("multipliers", "a 1-d array of finite numbers >= 0", m.tolist())
     return np.minimum(p0[:, None] * m[None, :], 1.0) - organic_multiplier * p0[:, None]

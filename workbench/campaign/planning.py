@@ -38,41 +38,50 @@ counted so that the numbers add up:
    (:func:`~workbench.campaign.build_list`).
 
 :func:`release` writes the plan's spec and rows to the campaign store in one
-transaction (a new campaign, or the next version of one).  Everything here is
-pure except the reads of the source and the store, :meth:`CampaignPlan.save` /
-:meth:`CampaignPlan.load` and the run-folder files (:func:`read_scores`,
-:func:`write_campaign_file`).
+
+The reads are gathered first (:func:`gather_plan_inputs`: the source through one DuckDB
+connection, the store's contact history) into a :class:`~workbench.campaign.PlanInputs`;
+:func:`plan_from_inputs` computes the plan from those DataFrames alone, and
+:func:`plan_campaign` is the two in a row.  :func:`release` writes the plan's spec and rows
+to the campaign store in one transaction (a new campaign, or the next version of one).
+Everything here is pure except :func:`gather_plan_inputs`, :func:`contact_history`, the
+release, :meth:`CampaignPlan.save` / :meth:`CampaignPlan.load` and the run-folder files
+(:func:`read_scores`, :func:`write_campaign_file`).  The plan in words and tables is
+:mod:`workbench.report.t04`.
 """
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 import json
 import math
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from workbench.checks import check_int, check_num, require_columns, require_complete, require_unique
 from workbench.campaign.assignment import EXECUTOR, SCORE_BAND, assign_executors, score_bands, workload
 from workbench.campaign.channel_plan import ChannelPlan, build_problem, channel_inputs, plan_channels
 from workbench.campaign.control import GROUP_CONTROL, GROUP_TARGET, assign_control, control_balance, \
     universal_control
-from workbench.campaign.lists import LIST_COLUMNS, MSISDN, build_list
+from workbench.campaign.inputs import (
+    BRANCH_ID, PLAN_TABLES, SUBSCRIBER_ID, PlanInputs, candidate_frame, capable_subscribers, phone_numbers,
+    require_tables,
+)
+from workbench.campaign.lists import build_list
 from workbench.campaign.policy import CONTACT_DATE, POLICY_STEPS, apply_contact_policy
 from workbench.campaign.power import DetectableLift, PowerCheck, check_control_power
-from workbench.campaign.spec import (
-    BY_PREFERENCE, CampaignSpec, ChannelSpec, ContactPolicy, Goal, Offer, TargetGroup, UniversalControl,
-)
-from workbench.data.tables import BRANCHES, BRANDS, CAPABILITIES, table
-from workbench.errors import DataValidationError, ParameterError
+from workbench.campaign.spec import CampaignSpec
+from workbench.campaign.targeting import calibrate_scores, in_segment, join_reasons, reason_columns, select_target, \
+    shadow_channels
+from workbench.checks import check_date, check_int, check_num, require_columns
+from workbench.checks import jsonable as _json_safe  # CampaignPlan.save's converter: the one of workbench.checks
+from workbench.data.source import connection
+from workbench.errors import ParameterError
 
 __all__ = [
     "SCORES_FILE",
@@ -81,17 +90,9 @@ __all__ = [
     "FUNNEL_STEPS",
     "MEMBER_FRAME_COLUMNS",
     "CampaignPlan",
-    "calibrate_scores",
-    "channel_specs",
-    "spec_from_goal",
-    "baseline_from_goal",
-    "candidate_frame",
-    "join_reasons",
-    "phone_numbers",
-    "capable_subscribers",
     "contact_history",
-    "select_target",
-    "shadow_channels",
+    "gather_plan_inputs",
+    "plan_from_inputs",
     "plan_campaign",
     "release",
     "store_user",
@@ -102,29 +103,7 @@ __all__ = [
     "write_campaign_file",
     "read_campaign_file",
     "release_for_run",
-    "inputs_story",
-    "release_story",
-    "spec_table",
-    "plan_story",
-    "plan_cards",
-    "channel_totals",
-    "list_preview",
 ]
-
-# ----------------------------------------------------------- names of the data model
-_SUBS = table("subscribers")
-SUBSCRIBER_ID: str = _SUBS.column("subscriber_id").name
-BRANCH_ID: str = _SUBS.column("branch_id").name
-BRAND: str = _SUBS.column("brand").name
-_HE = table("handset_events")
-_HE_ID, _HE_DATE, _HE_MODEL = (_HE.column(c).name for c in ("subscriber_id", "event_date", "handset_model"))
-_HM = table("handset_models")
-_HM_MODEL = _HM.column("handset_model").name
-_CAP_COLUMNS: dict[str, str] = {c: _HM.column(f"cap_{c}").name for c in CAPABILITIES}
-_VP = table("vas_products")
-_VP_ID, _VP_FAMILY, _VP_CAP = (_VP.column(c).name for c in ("product_id", "family", "required_capability"))
-_BRANCH_IDS: tuple[str, ...] = tuple(b[0] for b in BRANCHES)
-_TABLES_NEEDED: tuple[str, ...] = ("subscribers", "vas_orders", "vas_products", "handset_events", "handset_models")
 
 #: Scores file a run folder holds (written by template 03).
 SCORES_FILE: str = "scores.parquet"
@@ -139,7 +118,6 @@ MEMBER_FRAME_COLUMNS: tuple[str, ...] = (
     SUBSCRIBER_ID, BRANCH_ID, "score", "response_rate", "score_decile", "group", "channel", "expected_orders",
     "released",
 )
-_REASON_PREFIX = "reason_"
 _EDITION = "edition"
 _PLAN_FILES = ("spec.json", "plan.json", "funnel.parquet", "members.parquet", "groups.parquet",
                "balance.parquet", "channel_rows.parquet", "channel_summary.parquet", "lambda.parquet",
@@ -282,535 +260,6 @@ def _num(value) -> float:
     return float("nan") if value is None else float(value)
 
 
-def _json_safe(obj):
-    if isinstance(obj, pd.DataFrame):
-        return None
-    if isinstance(obj, Mapping):
-        return {str(k): _json_safe(v) for k, v in obj.items() if not isinstance(v, pd.DataFrame)}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, (pd.Timestamp, dt.date)):
-        return obj.isoformat()
-    return obj
-
-
-# ------------------------------------------------------------------ small pure helpers
-def calibrate_scores(scores, baseline_rate: float, *, reference=None, tol: float = 1e-12) -> np.ndarray:
-    """Response rates from model scores: the log-odds shifted so that a reference group's mean is ``baseline_rate``.
-
-    A look-alike score ranks users but is not the probability to order
-    without contact.  Adding one constant ``delta`` to every score's log-odds,
-    ``p_i = expit(logit(s_i) + delta)``, keeps the ranking, keeps every rate in
-    (0, 1) and is the classical prior correction of a model trained at another
-    base rate; ``delta`` is solved so that the mean rate of the ``reference``
-    scores (default: ``scores`` themselves) is ``baseline_rate``.
-
-    Parameters
-    ----------
-    scores : array-like
-        Scores in [0, 1] (0 and 1 are moved 1e-12 inside).
-    baseline_rate : float
-        Mean response rate without contact of the reference group, in (0, 1).
-    reference : array-like, optional
-        Scores of the group ``baseline_rate`` is known for (e.g. the goal's
-        look-alikes: the best-scored users); the shift found there is applied to ``scores``.
-    tol : float
-        Tolerance of the shift.
-
-    Returns
-    -------
-    numpy.ndarray
-
-    Examples
-    --------
-    >>> p = calibrate_scores([0.1, 0.2, 0.6], 0.05)
-    >>> round(float(p.mean()), 6), bool((p[0] < p[1]) and (p[1] < p[2]))
-    (0.05, True)
-    >>> round(float(calibrate_scores([0.6], 0.05, reference=[0.1, 0.2, 0.6])[0]), 4) == round(float(p[2]), 4)
-    True
-    """
-    from scipy.optimize import brentq
-    from scipy.special import expit, logit
-
-    def _check(name, values):
-        a = np.asarray(values, dtype=float)
-        if a.ndim != 1 or not np.all(np.isfinite(a)) or (a.size and (a.min() < 0 or a.max() > 1)):
-            raise ParameterError.invalid(name, "a 1-d array of numbers in [0, 1]", getattr(a, "shape", a))
-        return logit(np.clip(a, 1e-12, 1 - 1e-12))
-
-    z = _check("scores", scores)
-    ref = z if reference is None else _check("reference", reference)
-    rate = check_num("baseline_rate", baseline_rate, 0, 1, lo_open=True)
-    if rate >= 1:
-        raise ParameterError.invalid("baseline_rate", "a number in (0, 1)", baseline_rate)
-    if ref.size == 0:
-        if z.size:
-            raise ParameterError.invalid("reference", "at least one score", 0)
-        return expit(z)
-    lo, hi = -60.0 - ref.max(), 60.0 - ref.min()
-    delta = brentq(lambda d: float(expit(ref + d).mean()) - rate, lo, hi, xtol=tol, maxiter=200)
-    return expit(z + delta)
-
-
-def channel_specs(channels: Mapping) -> tuple[ChannelSpec, ...]:
-    """Channel specs from a plain mapping (a template parameter or a YAML file).
-
-    Parameters
-    ----------
-    channels : mapping
-        ``{channel: {"unit_cost": yuan, "response_multiplier": m,
-        "daily_capacity": contacts per day of every branch, or {branch: contacts per day},
-        "default_daily_capacity": for branches not in that mapping}}``.
-        ``daily_capacity`` missing or ``None`` means unlimited.
-
-    Returns
-    -------
-    tuple of ChannelSpec
-
-    Examples
-    --------
-    >>> specs = channel_specs({"sms": {"unit_cost": 0.05, "response_multiplier": 2, "daily_capacity": 300}})
-    >>> specs[0].capacity_for("hami")
-    300
-    """
-    if not isinstance(channels, Mapping) or not channels:
-        raise ParameterError.invalid(
-            "channels", "a non-empty mapping {channel: {unit_cost, response_multiplier, daily_capacity}}", channels)
-    out = []
-    allowed = {"unit_cost", "response_multiplier", "daily_capacity", "default_daily_capacity"}
-    for name, entry in channels.items():
-        if not isinstance(entry, Mapping):
-            raise ParameterError.invalid(f"channels[{name}]", f"a mapping with keys from {sorted(allowed)}", entry)
-        unknown = sorted(set(entry) - allowed)
-        if unknown:
-            raise ParameterError.invalid(f"channels[{name}]", f"a mapping with keys from {sorted(allowed)}",
-                                         f"unknown key(s) {unknown}")
-        if "unit_cost" not in entry:
-            raise ParameterError.invalid(f"channels[{name}].unit_cost", "a cost per contact in yuan", None)
-        daily = entry.get("daily_capacity")
-        default = entry.get("default_daily_capacity")
-        per_branch: Mapping = {}
-        if isinstance(daily, Mapping):
-            per_branch = daily
-        elif daily is not None:
-            if default is not None:
-                raise ParameterError.invalid(f"channels[{name}]", "daily_capacity as a number or "
-                                             "default_daily_capacity, not both", entry)
-            default = daily
-        out.append(ChannelSpec(str(name), entry["unit_cost"], entry.get("response_multiplier", 1.0),
-                               dict(per_branch), default))
-    return tuple(out)
-
-
-def _goal_period(goal: Mapping, period) -> tuple[dt.date, dt.date]:
-    if period in (None, "", [], ()):
-        return goal["period_start"], goal["period_end"]
-    if isinstance(period, str) or not isinstance(period, (list, tuple)) or len(period) != 2:
-        raise ParameterError.invalid("period", "[] (the goal's period) or ['YYYY-MM-DD', 'YYYY-MM-DD']", period)
-    return period[0], period[1]
-
-
-def _check_goal_dict(goal) -> Mapping:
-    need = ("product", "target_stable_subscribers", "period_start", "period_end")
-    if not isinstance(goal, Mapping) or not set(need) <= set(goal):
-        raise ParameterError.invalid("goal", f"the goal of template 02 (goal.json) with {list(need)}",
-                                     sorted(goal) if isinstance(goal, Mapping) else type(goal).__name__)
-    return goal
-
-
-def _reason_text(goal: Mapping) -> str:
-    reason = goal.get("reason", "")
-    if isinstance(reason, Mapping):
-        reason = reason.get("text") or ""
-    return str(reason or "")
-
-
-def spec_from_goal(goal: Mapping, *, channels, list_size: int | None = None, score_threshold: float | None = None,
-                   product: str | None = None, edition: str = BY_PREFERENCE, product_id: str | None = None,
-                   tariff: str = "", monthly_fee: float | None = None, free_months: int = 0, promotion: str = "",
-                   control_share: float = 0.1, budget: float | None = None, response_window_days: int = 30,
-                   period=None, seed: int = 0, value_per_order: float = 30.0, recent_days: int = 7,
-                   max_contacts_month: int = 4, universal_control_share: float = 0.0, universal_period_key: str = "",
-                   name: str = "", owner: str = "system", model_id: str = "scores", rules: Sequence[str] = (),
-                   brands: Sequence[str] = ()) -> CampaignSpec:
-    """A validated :class:`CampaignSpec` from the goal of template 02 and the planner's choices.
-
-    Parameters
-    ----------
-    goal : mapping
-        The goal (``goal.json``): ``product``, ``target_stable_subscribers``,
-        ``period_start``, ``period_end``, ``reason`` and ``branches``.
-    channels : mapping or sequence of ChannelSpec
-        See :func:`channel_specs`.
-    list_size, score_threshold
-        The target group: exactly one of the two.
-    product : str, optional
-        Product family; must be the goal's (default: the goal's).
-    period : [start, end], optional
-        The campaign period (default: the goal's).
-    universal_control_share : float
-        Share of the province in the universal control group (0 = none);
-        ``universal_period_key`` names its period (default: the start's year and half, e.g. ``"2026H2"``).
-    name : str
-        Campaign name (default: the family's name in the current language and the period,
-        e.g. ``手机报 2026-11-01..2027-01-31``).
-
-    Other parameters are the fields of :class:`CampaignSpec` and its sections.
-
-    Raises
-    ------
-    ParameterError
-        A product other than the goal's, a malformed goal or period, or any
-        invalid field (named as in :class:`CampaignSpec`).
-    """
-    goal = _check_goal_dict(goal)
-    family = product or goal["product"]
-    if family != goal["product"]:
-        raise ParameterError.invalid("product", f"the goal's product {goal['product']!r} (or run template 02 for "
-                                                f"{family!r})", family)
-    start, end = _goal_period(goal, period)
-    chans = tuple(channels) if isinstance(channels, (list, tuple)) else channel_specs(channels)
-    g = Goal(goal["target_stable_subscribers"], start, end, _reason_text(goal))
-    key = universal_period_key or f"{g.period_start.year}H{1 if g.period_start.month <= 6 else 2}"
-    uc = UniversalControl(enabled=universal_control_share > 0, share=universal_control_share,
-                          period_key=key if universal_control_share > 0 else "")
-    if not name:  # the product's name in the current language, as people call it
-        from workbench.i18n import t
-
-        name = f"{t(f'family.{family}')} {g.period_start.isoformat()}..{g.period_end.isoformat()}"
-    return CampaignSpec(
-        name=name, owner=owner, goal=g,
-        offer=Offer(family, edition=edition, product_id=product_id, tariff=tariff, monthly_fee=monthly_fee,
-                    free_months=free_months, promotion=promotion),
-        target=TargetGroup(model_id, list_size=list_size or None, score_threshold=score_threshold,
-                           rules=tuple(rules), brands=tuple(brands)),
-        channels=chans, branches=tuple(goal.get("branches") or ()), response_window_days=response_window_days,
-        control_share=control_share, universal_control=uc,
-        contact_policy=ContactPolicy(recent_days=recent_days, max_contacts_month=max_contacts_month),
-        value_per_order=value_per_order, budget=budget, seed=seed,
-    )
-
-
-def baseline_from_goal(goal: Mapping, response_window_days: int) -> tuple[float, int | None]:
-    """Organic response rate of the goal's look-alikes over the response window, and how many they are.
-
-    The goal's check holds the look-alikes' expected conversion over the goal
-    period (``check.conversion_rate``) and their number (``check.lookalikes``,
-    the best-scored potential customers); over a window of ``w`` days of a
-    period of ``P`` days the rate is ``conversion_rate x min(1, w / P)``.
-
-    Returns
-    -------
-    (rate, size)
-        ``baseline_rate`` and ``baseline_size`` for :func:`plan_campaign`
-        (``size`` is ``None`` when the check gives no look-alikes).
-
-    Raises
-    ------
-    ParameterError
-        When the goal has no conversion rate in (0, 1) (then give ``baseline_rate`` yourself).
-    """
-    goal = _check_goal_dict(goal)
-    window = check_int("response_window_days", response_window_days, 1, 365)
-    check = goal.get("check") if isinstance(goal.get("check"), Mapping) else {}
-    rate = check.get("conversion_rate")
-    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 < rate < 1:
-        raise ParameterError.invalid("goal.check.conversion_rate", "a conversion rate in (0, 1) (template 02's "
-                                     "check); otherwise give baseline_rate", rate)
-    start, end = pd.Timestamp(goal["period_start"]), pd.Timestamp(goal["period_end"])
-    days = max(1, (end - start).days + 1)
-    size = check.get("lookalikes")
-    size = int(size) if isinstance(size, (int, np.integer)) and not isinstance(size, bool) and size > 0 else None
-    return float(rate) * min(1.0, window / days), size
-
-
-# ------------------------------------------------------------------ reads of the data
-def _as_of(value) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        ts = pd.NaT
-    if value is None or pd.isna(ts):
-        raise ParameterError.invalid("as_of", "a date (datetime.date, Timestamp or 'YYYY-MM-DD')", value)
-    return ts.normalize()
-
-
-@contextmanager
-def _connection(source) -> Iterator:
-    """A DuckDB connection over ``source``; an open connection is used as is (and not closed)."""
-    import duckdb
-
-    from workbench.data.source import connect
-
-    if isinstance(source, duckdb.DuckDBPyConnection):
-        yield source
-        return
-    con = connect(source)
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def _sql_date(day: pd.Timestamp) -> str:
-    return f"DATE '{day.date().isoformat()}'"
-
-
-def _require_tables(con, names: Sequence[str], what: str) -> None:
-    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    missing = [n for n in names if n not in present]
-    if missing:
-        raise DataValidationError(
-            f"{what} needs the tables {list(names)}; the source lacks {missing}",
-            [{"table": n, "column": None, "check": "table present", "count": 1, "examples": []} for n in missing])
-
-
-def _reason_columns(frame: pd.DataFrame) -> list[str]:
-    """``reason_1``, ``reason_2``, ... of a scores frame, in number order."""
-    cols = [c for c in frame.columns if str(c).startswith(_REASON_PREFIX) and str(c)[len(_REASON_PREFIX):].isdigit()]
-    return sorted(cols, key=lambda c: int(str(c)[len(_REASON_PREFIX):]))
-
-
-def join_reasons(frame: pd.DataFrame) -> pd.Series:
-    """The reason columns of each row (``reason_1`` ...) as one text, joined with ``"; "`` (missing when none).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> join_reasons(pd.DataFrame({"reason_1": ["a", None], "reason_2": ["b", None]})).tolist()
-    ['a; b', nan]
-    """
-    text = pd.Series("", index=frame.index, dtype="str")
-    for c in _reason_columns(frame):
-        part = frame[c].astype("str").fillna("")
-        glue = pd.Series(np.where((text != "") & (part != ""), "; ", ""), index=frame.index, dtype="str")
-        text = text + glue + part
-    return text.where(text != "")
-
-
-def _scores_frame(scores, score_col: str) -> pd.DataFrame:
-    require_columns(scores, "scores", [SUBSCRIBER_ID, score_col])
-    require_complete(scores, "scores", [SUBSCRIBER_ID, score_col])
-    require_unique(scores, "scores", SUBSCRIBER_ID)
-    ids = scores[SUBSCRIBER_ID]
-    if not pd.api.types.is_integer_dtype(ids.dtype):
-        as_num = pd.to_numeric(ids, errors="coerce")
-        bad = as_num.isna() | (as_num != np.round(as_num))
-        if bad.any():
-            raise DataValidationError(
-                f"scores: column {SUBSCRIBER_ID!r} must hold integer subscriber ids; found "
-                f"{ids[bad].head(5).tolist()}",
-                [{"table": "scores", "column": SUBSCRIBER_ID, "check": "integer", "count": int(bad.sum()),
-                  "examples": ids[bad].head(5).tolist()}])
-    s = pd.to_numeric(scores[score_col], errors="coerce")
-    bad = s.isna() | (s < 0) | (s > 1)
-    if bad.any():
-        raise DataValidationError(
-            f"scores: column {score_col!r} must hold probabilities in [0, 1]; {int(bad.sum())} value(s) are not, "
-            f"e.g. {scores.loc[bad, score_col].head(5).tolist()}",
-            [{"table": "scores", "column": score_col, "check": "in [0, 1]", "count": int(bad.sum()),
-              "examples": scores.loc[bad, score_col].head(5).tolist()}])
-    return pd.DataFrame({SUBSCRIBER_ID: pd.to_numeric(ids).astype("int64").to_numpy(),
-                         "score": s.astype(float).to_numpy()})
-
-
-def candidate_frame(scores: pd.DataFrame, source, *, score_col: str = "score") -> pd.DataFrame:
-    """The scored users with their branch and brand from ``subscribers``.
-
-    Parameters
-    ----------
-    scores : DataFrame
-        ``subscriber_id`` and ``score_col`` (probabilities).
-    source : path, mapping, Source or duckdb connection
-        The province data (needs ``subscribers``).
-
-    Returns
-    -------
-    DataFrame
-        ``subscriber_id, score, branch_id, brand`` in the order of ``scores``.
-
-    Raises
-    ------
-    DataValidationError
-        Missing / repeated / non-integer ids, scores outside [0, 1], or ids the
-        data does not know (scores of another extract).
-    """
-    frame = _scores_frame(scores, score_col)
-    vocab = {BRANCH_ID: list(_BRANCH_IDS), BRAND: list(BRANDS)}
-    join = f'FROM subscribers s JOIN _wb_scored c ON c."{SUBSCRIBER_ID}" = s."{SUBSCRIBER_ID}"'
-    with _connection(source) as con:
-        _require_tables(con, ("subscribers",), "candidate_frame")
-        con.register("_wb_scored", frame[[SUBSCRIBER_ID]])
-        try:
-            # codes of the data model's vocabularies travel faster than a million strings ...
-            info = con.execute(
-                f'SELECT s."{SUBSCRIBER_ID}", '
-                + ", ".join(f'coalesce(list_position(${c}, CAST(s."{c}" AS VARCHAR)), 0) AS "{c}"' for c in vocab)
-                + f" {join}", vocab).df()
-            if all((info[c] > 0).all() for c in vocab):
-                for c, values in vocab.items():
-                    info[c] = np.asarray(values, dtype=object)[info[c].to_numpy() - 1]
-            else:   # ... a value outside them (the data was not validated) comes as text
-                info = con.execute(f'SELECT s."{SUBSCRIBER_ID}", '
-                                   + ", ".join(f'CAST(s."{c}" AS VARCHAR) AS "{c}"' for c in vocab)
-                                   + f" {join}").df()
-        finally:
-            con.unregister("_wb_scored")
-    pos = pd.Index(info[SUBSCRIBER_ID].to_numpy()).get_indexer(frame[SUBSCRIBER_ID].to_numpy())
-    unknown = pos < 0
-    if unknown.any():
-        examples = frame.loc[unknown, SUBSCRIBER_ID].head(5).tolist()
-        raise DataValidationError(
-            f"scores: {int(unknown.sum())} scored subscriber id(s) are not in the data's subscribers table, e.g. "
-            f"{examples}; the scores must come from the same extract as the data",
-            [{"table": "scores", "column": SUBSCRIBER_ID, "check": "in subscribers", "count": int(unknown.sum()),
-              "examples": examples}])
-    for col in (BRANCH_ID, BRAND):
-        frame[col] = pd.Series(info[col].to_numpy()[pos], dtype="str").to_numpy()
-    return frame
-
-
-def capable_subscribers(source, as_of, family: str, product_id: str | None = None) -> np.ndarray | None:
-    """Subscribers whose handset at ``as_of`` can use the product (``None``: the product needs nothing).
-
-    The handset at ``as_of`` is the latest ``handset_events`` row dated on or
-    before that day.  The product's needs are ``vas_products.required_capability``
-    of ``product_id``, or of every product of ``family`` (a handset capable of
-    any of them qualifies); a product needing nothing switches the rule off.
-
-    Raises
-    ------
-    ParameterError
-        When the catalogue has no such product, or no product of the family.
-    """
-    day = _as_of(as_of)
-    with _connection(source) as con:
-        _require_tables(con, ("vas_products", "handset_events", "handset_models"), "capable_subscribers")
-        where = f'"{_VP_ID}" = $p' if product_id else f'"{_VP_FAMILY}" = $p'
-        caps = con.execute(f'SELECT DISTINCT CAST("{_VP_CAP}" AS VARCHAR) FROM vas_products WHERE {where}',
-                           {"p": product_id or family}).fetchall()
-        if not caps:
-            what = f"product {product_id!r}" if product_id else f"a product of family {family!r}"
-            raise ParameterError(f"The product catalogue (vas_products) has no {what}; the offer cannot be checked "
-                                 "against handsets.")
-        needed = [c[0] for c in caps]
-        if any(c is None for c in needed):
-            return None
-        unknown = sorted(set(needed) - set(_CAP_COLUMNS))
-        if unknown:
-            raise DataValidationError(f"vas_products: required_capability {unknown} is not one of {list(CAPABILITIES)}")
-        cond = " OR ".join(f'coalesce(CAST(m."{_CAP_COLUMNS[c]}" AS BOOLEAN), false)' for c in sorted(set(needed)))
-        ids = con.execute(f"""
-            SELECT h.sid FROM (
-                SELECT "{_HE_ID}" AS sid, arg_max("{_HE_MODEL}", CAST("{_HE_DATE}" AS DATE)) AS model
-                FROM handset_events WHERE CAST("{_HE_DATE}" AS DATE) <= {_sql_date(day)} GROUP BY 1) h
-            JOIN handset_models m ON m."{_HM_MODEL}" = h.model
-            WHERE {cond}""").df()["sid"]
-    return ids.to_numpy()
-
-
-def contact_history(store, *, user=None, tz: str | None = None) -> pd.DataFrame:
-    """Every contact recorded in the campaign store, by any campaign: ``subscriber_id, contact_date``.
-
-    Parameters
-    ----------
-    store : workbench.store.Store
-    user : workbench.store.User, optional
-        Who reads (a province role); default :data:`workbench.store.SYSTEM_USER`.
-    tz : str, optional
-        Time zone of the contact day (default: the province's,
-        :data:`workbench.tracking.attribution.LOCAL_TIMEZONE`).
-
-    Returns
-    -------
-    DataFrame
-        One row per recorded contact; ``contact_date`` is the local calendar day.
-    """
-    from workbench.store import SYSTEM_USER
-    from workbench.tracking.attribution import LOCAL_TIMEZONE
-
-    user = user or SYSTEM_USER
-    campaigns = store.visible_campaigns(user)
-    parts = []
-    for cid in campaigns["campaign_id"].tolist() if len(campaigns) else []:
-        res = store.contact_results(user, int(cid))
-        if len(res):
-            parts.append(res[[SUBSCRIBER_ID, "contacted_at"]])
-    if not parts:
-        return pd.DataFrame({SUBSCRIBER_ID: pd.Series(dtype="int64"),
-                             CONTACT_DATE: pd.Series(dtype="datetime64[us]")})
-    both = pd.concat(parts, ignore_index=True)
-    when = pd.to_datetime(both["contacted_at"], utc=True).dt.tz_convert(tz or LOCAL_TIMEZONE)
-    return pd.DataFrame({SUBSCRIBER_ID: both[SUBSCRIBER_ID].astype("int64").to_numpy(),
-                         CONTACT_DATE: when.dt.tz_localize(None).dt.normalize().to_numpy()})
-
-
-def select_target(eligible: pd.DataFrame, target: TargetGroup, *, score_col: str = "score") -> pd.DataFrame:
-    """The target list: the ``list_size`` best-scored users, or all scoring at least ``score_threshold``.
-
-    Ties in the score are broken by subscriber id, so the list does not depend
-    on the row order.  Returns the selected rows, best first, index reset.
-    """
-    if not isinstance(target, TargetGroup):
-        raise ParameterError.invalid("target", "a TargetGroup", type(target).__name__)
-    require_columns(eligible, "eligible", [SUBSCRIBER_ID, score_col])
-    s = eligible[score_col].to_numpy(dtype=float)
-    order = np.lexsort((eligible[SUBSCRIBER_ID].to_numpy(), -s))
-    if target.list_size is not None:
-        keep = order[: target.list_size]
-    else:
-        keep = order[s[order] >= target.score_threshold]
-    return eligible.iloc[keep].reset_index(drop=True)
-
-
-def shadow_channels(users: pd.DataFrame, plan: ChannelPlan, channels: pd.DataFrame, *, value_per_order: float,
-                    rate_col: str = "response_rate") -> pd.Series:
-    """The channel each user would get at the plan's prices (for the control group).
-
-    A user takes ``argmax_c (Delta_ic v - k_c - lambda_bc - mu k_c)`` when that
-    is positive and the contact itself is worth its cost (``Delta_ic v > k_c``),
-    else no channel - exactly the rule the plan's Lagrangian prices give the
-    target users.  A branch the plan has no price for (no target user there)
-    gives no channel.
-
-    Parameters
-    ----------
-    users : DataFrame
-        ``subscriber_id``, ``branch_id`` and ``rate_col`` (response rate without contact).
-    plan : ChannelPlan
-        From :func:`~workbench.campaign.plan_channels` (``info["lambda"]``, ``info["mu"]``).
-    channels : DataFrame
-        The channel table of :func:`~workbench.campaign.channel_inputs`.
-
-    Returns
-    -------
-    Series of str
-        The channel per row of ``users`` (missing: none).
-    """
-    lam = plan.info.get("lambda")
-    if not isinstance(lam, pd.DataFrame) or "mu" not in plan.info:
-        raise ParameterError.invalid("plan", "a plan_channels() result with prices (info['lambda'], info['mu'])",
-                                     sorted(plan.info))
-    if len(users) == 0:
-        return pd.Series([], dtype="str")
-    problem = build_problem(users.rename(columns={rate_col: "score"}), channels, value_per_order=value_per_order)
-    V = problem.net_values()
-    L = lam.reindex(index=list(problem.branches), columns=list(problem.channels)).to_numpy(dtype=float)
-    L = np.where(np.isnan(L), np.inf, L)
-    mu = float(plan.info["mu"] or 0.0)
-    adjusted = V - L[problem.branch_codes] - mu * problem.unit_cost[None, :]
-    best = adjusted.argmax(axis=1)
-    rows = np.arange(len(best))
-    ok = (adjusted[rows, best] > 0) & (V[rows, best] > 0)
-    names = np.asarray(problem.channels, dtype=object)[best]
-    return pd.Series(np.where(ok, names, None), index=users.index, dtype="str")
-
 
 # ----------------------------------------------------------------------- the chain
 class _Clock:
@@ -832,76 +281,41 @@ class _Clock:
         self.bar.close()
 
 
-def phone_numbers(source, ids) -> pd.Series:
-    """Full phone numbers (personal data) of ``ids`` from ``subscribers``, as a Series indexed by subscriber id.
-
-    For an export to a role that may see numbers (:func:`workbench.campaign.can_see_numbers`); never store them.
-    """
-    with _connection(source) as con:
-        con.register("_wb_ids", pd.DataFrame({SUBSCRIBER_ID: np.asarray(ids, dtype=np.int64)}))
-        try:
-            got = con.execute(f'SELECT s."{SUBSCRIBER_ID}", CAST(s."{MSISDN}" AS VARCHAR) AS "{MSISDN}" '
-                              f'FROM subscribers s JOIN _wb_ids i ON i."{SUBSCRIBER_ID}" = s."{SUBSCRIBER_ID}"').df()
-        finally:
-            con.unregister("_wb_ids")
-    return pd.Series(got[MSISDN].astype("str").to_numpy(), index=got[SUBSCRIBER_ID].to_numpy())
+def _check_plan_args(spec, baseline_rate, baseline_size) -> None:
+    if not isinstance(spec, CampaignSpec):
+        raise ParameterError.invalid("spec", "a CampaignSpec", type(spec).__name__)
+    if baseline_rate is not None:
+        check_num("baseline_rate", baseline_rate, 0, 1, lo_open=True)
+    if baseline_size is not None:
+        check_int("baseline_size", baseline_size, 1)
 
 
-def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, executors, store=None, user=None,
-                  dnd=None, contacts: pd.DataFrame | None = None, baseline_rate: float | None = None, baseline_size: int | None = None,
-                  score_col: str = "score", lang: str | None = None, progress: bool = True) -> CampaignPlan:
-    """Plan a campaign: eligibility, target group, control, channel plan, executors and list rows.
+def gather_plan_inputs(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, store=None, user=None,
+                       score_col: str = "score") -> PlanInputs:
+    """Read everything a plan needs from the province data and the store (the plan's only reads).
 
-    See the module docstring for the steps and their rules.
+    One DuckDB connection over ``source`` (:func:`workbench.data.source.connection`) gives
+    the scored users' branch and brand (:func:`~workbench.campaign.candidate_frame`), the
+    current subscribers of the offer's family at ``as_of``
+    (:func:`workbench.features.active_subscribers`), the users whose handset can use the
+    product (:func:`~workbench.campaign.capable_subscribers`) and the phone numbers of the
+    candidates in the spec's segment (:func:`~workbench.campaign.phone_numbers`); the store
+    gives every campaign's recorded contacts (:func:`contact_history`).
 
     Parameters
     ----------
-    spec : CampaignSpec
-        The campaign.
-    scores : DataFrame
-        The target model's scores: ``subscriber_id`` and ``score_col``, and
-        optionally ``reason_1`` ... (reasons) and ``edition`` (preferred edition).
-    source : path, mapping, Source or duckdb connection
-        The province data: ``subscribers``, ``vas_orders``, ``vas_products``,
-        ``handset_events``, ``handset_models``.
-    as_of : date
-        The day eligibility is evaluated (the campaign's "today").
-    executors : DataFrame or mapping
-        Who works the lists, as :func:`~workbench.campaign.assign_executors`
-        takes it (e.g. :func:`~workbench.campaign.executors.executor_roster`).
-    store : workbench.store.Store, optional
-        Read every campaign's recorded contacts for the contact policy.
-    user : workbench.store.User, optional
-        Who reads the store (default :data:`workbench.store.SYSTEM_USER`).
-    dnd : ids, optional
-        Do-not-disturb users (anything :func:`~workbench.campaign.apply_contact_policy` takes).
-    contacts : DataFrame, optional
-        Further contact history (``subscriber_id``, ``contact_date``), e.g.
-        from the operator's other contact systems; added to the store's.
-    baseline_rate : float, optional
-        Mean response rate without contact of the ``baseline_size``
-        best-scored users (default: of the list); the scores are recalibrated
-        to it (:func:`calibrate_scores`).  ``None``: the scores are taken as
-        response rates already.
-    baseline_size : int, optional
-        How many of the best-scored users ``baseline_rate`` refers to, e.g.
-        the look-alikes of the goal's check (:func:`baseline_from_goal`); then
-        the rates do not depend on the list size.
-    score_col : str
-        The score column of ``scores``.
-    lang : {"zh", "en"}, optional
-        Language of the talking points and of the power warning.
-    progress : bool
-        Show a tqdm bar over :data:`PLAN_STEPS` (and the channel plan's own).
+    spec, scores, source, as_of, store, user, score_col
+        As :func:`plan_campaign`.
 
     Returns
     -------
-    CampaignPlan
+    PlanInputs
+        For :func:`plan_from_inputs`.
 
     Raises
     ------
     ParameterError
-        Invalid spec, as_of, baseline_rate or executors (a list without an executor).
+        Invalid spec or as_of; a product the catalogue does not know.
     DataValidationError
         Bad scores (missing columns, repeated ids, scores outside [0, 1], ids
         the data does not know) or a source without the tables needed.
@@ -910,30 +324,61 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
 
     if not isinstance(spec, CampaignSpec):
         raise ParameterError.invalid("spec", "a CampaignSpec", type(spec).__name__)
-    day = _as_of(as_of)
-    if baseline_rate is not None:
-        check_num("baseline_rate", baseline_rate, 0, 1, lo_open=True)
-    if baseline_size is not None:
-        check_int("baseline_size", baseline_size, 1)
-    clock = _Clock(progress)
-    stack = ExitStack()
-    try:
-        con = stack.enter_context(_connection(source))
-        _require_tables(con, _TABLES_NEEDED, "plan_campaign")
-        # 1. candidates
+    day = check_date("as_of", as_of)
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    with connection(source) as con:
+        require_tables(con, PLAN_TABLES, "plan_campaign")
         cands = candidate_frame(scores, con, score_col=score_col)
+        seconds["candidates"] = time.perf_counter() - start
+        start = time.perf_counter()
+        subs = active_subscribers(con, spec.offer.family, at=day.date().isoformat())[SUBSCRIBER_ID].to_numpy()
+        capable = capable_subscribers(con, day, spec.offer.family, spec.offer.product_id)
+        history = contact_history(store, user=user) if store is not None else None
+        seconds["eligibility"] = time.perf_counter() - start
+        start = time.perf_counter()
+        ids = cands.loc[in_segment(cands, spec), SUBSCRIBER_ID].to_numpy()
+        msisdn = phone_numbers(con, ids) if len(ids) else pd.Series([], dtype="str")
+        seconds["lists"] = time.perf_counter() - start
+    return PlanInputs(as_of=day, scores=scores, candidates=cands, product_subscribers=subs, capable=capable,
+                      contact_history=history, msisdn=msisdn, seconds=seconds)
+
+
+def plan_from_inputs(spec: CampaignSpec, inputs: PlanInputs, *, executors, dnd=None,
+                     contacts: pd.DataFrame | None = None, baseline_rate: float | None = None,
+                     baseline_size: int | None = None, lang: str | None = None, progress: bool = True) -> CampaignPlan:
+    """Plan a campaign from gathered inputs: eligibility, target group, control, channel plan, executors, rows.
+
+    Pure: reads nothing but ``inputs`` (:func:`gather_plan_inputs`) and the arguments, so a
+    plan can be made again, or varied, from the same inputs without the data.  The other
+    parameters are those of :func:`plan_campaign`; ``info["seconds"]`` adds the reads'
+    seconds of ``inputs`` to the computation's.
+
+    Returns
+    -------
+    CampaignPlan
+        The same plan :func:`plan_campaign` makes from the data ``inputs`` were read from.
+
+    Raises
+    ------
+    ParameterError
+        Invalid spec, inputs, baseline_rate or executors, or an empty target group.
+    DataValidationError
+        ``contacts`` without ``subscriber_id`` / ``contact_date``.
+    """
+    _check_plan_args(spec, baseline_rate, baseline_size)
+    if not isinstance(inputs, PlanInputs):
+        raise ParameterError.invalid("inputs", "a PlanInputs (gather_plan_inputs())", type(inputs).__name__)
+    day, scores, cands, subs = inputs.as_of, inputs.scores, inputs.candidates, inputs.product_subscribers
+    clock = _Clock(progress)
+    try:
+        # 1. candidates (read by gather_plan_inputs)
         n_cand = len(cands)
         clock.done("candidates")
 
         # 2. segment and 3. contact policy
-        branches = spec.target.branches or spec.campaign_branches
-        in_segment = cands[BRANCH_ID].isin(branches)
-        if spec.target.brands:
-            in_segment &= cands[BRAND].isin(spec.target.brands)
-        segment = cands.loc[in_segment.to_numpy()].reset_index(drop=True)
-        subs = active_subscribers(con, spec.offer.family, at=day.date().isoformat())[SUBSCRIBER_ID].to_numpy()
-        capable = capable_subscribers(con, day, spec.offer.family, spec.offer.product_id)
-        parts = [contact_history(store, user=user)] if store is not None else []
+        segment = cands.loc[in_segment(cands, spec)].reset_index(drop=True)
+        parts = [inputs.contact_history] if inputs.contact_history is not None else []
         if contacts is not None:
             require_columns(contacts, "contacts", [SUBSCRIBER_ID, CONTACT_DATE])
             parts.append(contacts[[SUBSCRIBER_ID, CONTACT_DATE]])
@@ -945,7 +390,7 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
             held = ids[universal_control(ids, uc.share, uc.period_key, uc.seed)]
         eligible, policy_funnel = apply_contact_policy(
             segment, as_of=day, product_subscribers=subs, dnd=dnd, contact_history=history,
-            handset_capable=capable, held_out=held, **dataclasses.asdict(spec.contact_policy))
+            handset_capable=inputs.capable, held_out=held, **dataclasses.asdict(spec.contact_policy))
         clock.done("eligibility")
 
         # 4. target group
@@ -1036,17 +481,16 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
         ids = both[SUBSCRIBER_ID].to_numpy()
         at = pd.Index(pd.to_numeric(scores[SUBSCRIBER_ID]).to_numpy()).get_indexer(ids)
         extra = scores.iloc[at].set_index(pd.Index(ids, name=SUBSCRIBER_ID))
-        reasons = join_reasons(extra) if _reason_columns(extra) else None
+        reasons = join_reasons(extra) if reason_columns(extra) else None
         editions = extra[_EDITION].astype("str") if (_EDITION in extra.columns and spec.offer.by_preference) \
             else None
-        rows = build_list(both, msisdn=phone_numbers(con, ids) if len(ids) else None, reasons=reasons,
+        rows = build_list(both, msisdn=inputs.msisdn if len(ids) else None, reasons=reasons,
                           editions=editions, edition=spec.offer.edition, free_months=spec.offer.free_months,
                           lang=lang)
         loads = workload(assigned) if len(assigned) else pd.DataFrame(columns=[BRANCH_ID, "channel", EXECUTOR,
                                                                                "total"])
         clock.done("lists")
     finally:
-        stack.close()
         clock.close()
 
     groups = pd.DataFrame({
@@ -1060,12 +504,118 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
     roster_sources = {}
     if isinstance(executors, pd.DataFrame) and "source" in executors.columns:
         roster_sources = executors.groupby(BRANCH_ID, sort=True)["source"].first().astype(str).to_dict()
-    plan.info = {"seconds": clock.seconds, "baseline_rate": baseline_rate, "baseline_size": baseline_size,
+    seconds = {step: inputs.seconds.get(step, 0.0) + clock.seconds[step] for step in PLAN_STEPS}
+    plan.info = {"seconds": seconds, "baseline_rate": baseline_rate, "baseline_size": baseline_size,
                  "scored": int(len(scores)),
                  "roster_sources": roster_sources, "contact_history_rows": 0 if history is None else len(history),
                  "dnd_given": dnd is not None}
     plan.summary = _summary(plan)
     return plan
+
+
+def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, executors, store=None, user=None,
+                  dnd=None, contacts: pd.DataFrame | None = None, baseline_rate: float | None = None,
+                  baseline_size: int | None = None, score_col: str = "score", lang: str | None = None,
+                  progress: bool = True) -> CampaignPlan:
+    """Plan a campaign: eligibility, target group, control, channel plan, executors and list rows.
+
+    See the module docstring for the steps and their rules: :func:`gather_plan_inputs` (the
+    reads of the source and the store), then :func:`plan_from_inputs` (the computation).
+
+    Parameters
+    ----------
+    spec : CampaignSpec
+        The campaign.
+    scores : DataFrame
+        The target model's scores: ``subscriber_id`` and ``score_col``, and
+        optionally ``reason_1`` ... (reasons) and ``edition`` (preferred edition).
+    source : path, mapping, Source or duckdb connection
+        The province data: ``subscribers``, ``vas_orders``, ``vas_products``,
+        ``handset_events``, ``handset_models``.
+    as_of : date
+        The day eligibility is evaluated (the campaign's "today").
+    executors : DataFrame or mapping
+        Who works the lists, as :func:`~workbench.campaign.assign_executors`
+        takes it (e.g. :func:`~workbench.campaign.executors.executor_roster`).
+    store : workbench.store.Store, optional
+        Read every campaign's recorded contacts for the contact policy.
+    user : workbench.store.User, optional
+        Who reads the store (default :data:`workbench.store.SYSTEM_USER`).
+    dnd : ids, optional
+        Do-not-disturb users (anything :func:`~workbench.campaign.apply_contact_policy` takes).
+    contacts : DataFrame, optional
+        Further contact history (``subscriber_id``, ``contact_date``), e.g.
+        from the operator's other contact systems; added to the store's.
+    baseline_rate : float, optional
+        Mean response rate without contact of the ``baseline_size``
+        best-scored users (default: of the list); the scores are recalibrated
+        to it (:func:`calibrate_scores`).  ``None``: the scores are taken as
+        response rates already.
+    baseline_size : int, optional
+        How many of the best-scored users ``baseline_rate`` refers to, e.g.
+        the look-alikes of the goal's check (:func:`baseline_from_goal`); then
+        the rates do not depend on the list size.
+    score_col : str
+        The score column of ``scores``.
+    lang : {"zh", "en"}, optional
+        Language of the talking points and of the power warning.
+    progress : bool
+        Show a tqdm bar over :data:`PLAN_STEPS` (and the channel plan's own).
+
+    Returns
+    -------
+    CampaignPlan
+
+    Raises
+    ------
+    ParameterError
+        Invalid spec, as_of, baseline_rate or executors (a list without an executor).
+    DataValidationError
+        Bad scores (missing columns, repeated ids, scores outside [0, 1], ids
+        the data does not know) or a source without the tables needed.
+    """
+    _check_plan_args(spec, baseline_rate, baseline_size)
+    inputs = gather_plan_inputs(spec, scores, source, as_of=as_of, store=store, user=user, score_col=score_col)
+    return plan_from_inputs(spec, inputs, executors=executors, dnd=dnd, contacts=contacts, baseline_rate=baseline_rate,
+                            baseline_size=baseline_size, lang=lang, progress=progress)
+
+
+
+
+def contact_history(store, *, user=None, tz: str | None = None) -> pd.DataFrame:
+    """Every contact recorded in the campaign store, by any campaign: ``subscriber_id, contact_date``.
+
+    Parameters
+    ----------
+    store : workbench.store.Store
+    user : workbench.store.User, optional
+        Who reads (a province role); default :data:`workbench.store.SYSTEM_USER`.
+    tz : str, optional
+        Time zone of the contact day (default: the province's,
+        :data:`workbench.tracking.attribution.LOCAL_TIMEZONE`).
+
+    Returns
+    -------
+    DataFrame
+        One row per recorded contact; ``contact_date`` is the local calendar day.
+    """
+    from workbench.store import SYSTEM_USER
+    from workbench.tracking.attribution import LOCAL_TIMEZONE
+
+    user = user or SYSTEM_USER
+    campaigns = store.visible_campaigns(user)
+    parts = []
+    for cid in campaigns["campaign_id"].tolist() if len(campaigns) else []:
+        res = store.contact_results(user, int(cid))
+        if len(res):
+            parts.append(res[[SUBSCRIBER_ID, "contacted_at"]])
+    if not parts:
+        return pd.DataFrame({SUBSCRIBER_ID: pd.Series(dtype="int64"),
+                             CONTACT_DATE: pd.Series(dtype="datetime64[us]")})
+    both = pd.concat(parts, ignore_index=True)
+    when = pd.to_datetime(both["contacted_at"], utc=True).dt.tz_convert(tz or LOCAL_TIMEZONE)
+    return pd.DataFrame({SUBSCRIBER_ID: both[SUBSCRIBER_ID].astype("int64").to_numpy(),
+                         CONTACT_DATE: when.dt.tz_localize(None).dt.normalize().to_numpy()})
 
 
 def _summary(plan: CampaignPlan) -> dict:
@@ -1288,169 +838,3 @@ def release_for_run(plan: CampaignPlan, store, user, run_dir, store_url: str):
     return released, write_campaign_file(run_dir, released, store_url, plan), campaign_id is not None
 
 
-# ------------------------------------------------------------------ the plan in words and figures
-def _pct(x) -> float:
-    return float("nan") if x is None else float(x)
-
-
-def plan_story(plan: CampaignPlan, part: str, lang: str | None = None) -> tuple[str, dict]:
-    """The narrative key and values of one part of a plan (for :func:`workbench.notebook.narrate`).
-
-    Parameters
-    ----------
-    part : {"funnel", "control", "power", "channels", "workload"}
-
-    Returns
-    -------
-    (key, values)
-    """
-    from workbench.i18n import t
-
-    s = plan.summary
-    if part == "funnel":
-        ex = plan.funnel.set_index("step")["excluded"].astype(int).to_dict()
-        return "t04.story.funnel", {
-            "candidates": s["candidates"], "segment": ex["segment"], "subscriber": ex["subscriber"],
-            "dnd": ex["do_not_disturb"], "recent": ex["recent_contact"], "cap": ex["monthly_cap"],
-            "handset": ex["handset"], "universal": ex["universal_control"], "eligible": s["eligible"],
-            "outside": ex["outside_list"], "listed": s["listed"]}
-    if part == "control":
-        b = plan.balance
-        strata = int(len(b))
-        return "t04.story.control", {
-            "listed": s["listed"], "target": s["target"], "control": s["control"],
-            "share": plan.spec.control_share, "strata": strata, "seed": plan.spec.seed}
-    if part == "power":
-        p = plan.power
-        if p is None:
-            return "t04.story.power.none", {}
-        values = {"n_treated": p.detectable.n_treated, "n_control": p.detectable.n_control,
-                  "baseline": p.detectable.baseline_rate, "mde": _pct(p.detectable.absolute),
-                  "expected": p.expected_absolute, "goal": plan.spec.goal.target_stable_subscribers}
-        if p.ok:
-            return "t04.story.power.ok", values
-        return "t04.story.power.warning", {**values, "message": p.message or ""}
-    if part == "channels":
-        budget = s["budget"]
-        budget_text = t("t04.story.no_budget", lang=lang) if budget is None else f"{budget:,.0f}"
-        return "t04.story.channels", {
-            "target": s["target"], "contacted": s["contacted"], "not_contacted": s["not_contacted"],
-            "orders": s["expected_orders"], "cost": s["cost"], "revenue": s["revenue"], "net": s["net_value"],
-            "roi": _pct(s["roi"]), "budget": budget_text, "goal": s["goal"], "gap": _pct(s["gap"]),
-            "control_released": s["control_released"], "control_dropped": s["control_dropped"]}
-    if part == "workload":
-        w = plan.workload
-        spread = w.groupby([BRANCH_ID, "channel"])["total"].agg(lambda x: int(x.max() - x.min())) if len(w) \
-            else pd.Series(dtype="int64")
-        defaults = sorted(b for b, src in plan.info.get("roster_sources", {}).items() if src == "default")
-        return "t04.story.workload", {
-            "executors": int(w[EXECUTOR].nunique()) if len(w) else 0, "lists": int(spread.size),
-            "spread": int(spread.max()) if spread.size else 0, "busiest": int(w["total"].max()) if len(w) else 0,
-            "defaults": len(defaults)}
-    raise ParameterError.invalid("part", "one of ['funnel', 'control', 'power', 'channels', 'workload']", part)
-
-
-def inputs_story(goal: Mapping, scores: pd.DataFrame, model_id: str, rules: Sequence[str] = (),
-                 lang: str | None = None) -> tuple[str, dict]:
-    """Narrative key and values of the campaign's inputs: the goal of template 02, the scores and rule
-    examples of template 03."""
-    from workbench.i18n import t
-
-    goal = _check_goal_dict(goal)
-    values = {
-        "product": t(f"family.{goal['product']}", lang=lang), "target": int(goal["target_stable_subscribers"]),
-        "start": str(goal["period_start"]), "end": str(goal["period_end"]), "reason": _reason_text(goal) or "-",
-        "scored": int(len(scores)), "model": model_id}
-    if rules:
-        return "t04.story.inputs_rules", {**values, "rules": "\n".join(f"- {r}" for r in rules)}
-    return "t04.story.inputs", values
-
-
-def release_story(released, path, new_version: bool) -> tuple[str, dict]:
-    """Narrative key and values of a release (:func:`release_for_run`)."""
-    return ("t04.story.released.version" if new_version else "t04.story.released.new"), {
-        "campaign": int(released.campaign_id), "version": int(released.version),
-        "members": int(released.member_count), "path": str(path)}
-
-
-def spec_table(spec: CampaignSpec, lang: str | None = None) -> pd.DataFrame:
-    """The channels of a spec: unit cost, response multiplier, daily capacity and capacity over the period.
-
-    Headers and channel names come from the catalogue (``t04.spec.*``).
-    """
-    from workbench.i18n import t
-
-    if not isinstance(spec, CampaignSpec):
-        raise ParameterError.invalid("spec", "a CampaignSpec", type(spec).__name__)
-    chans, cap = channel_inputs(spec)
-    days = spec.goal.period_days
-    unlimited = t("t04.spec.unlimited", lang=lang)
-    rows = []
-    for c in spec.channels:
-        daily = [c.capacity_for(b) for b in spec.campaign_branches]
-        if any(d is None for d in daily):
-            daily_text, total = unlimited, unlimited
-        else:
-            lo, hi = min(daily), max(daily)
-            daily_text = f"{lo:,}" if lo == hi else f"{lo:,}-{hi:,}"
-            total = f"{sum(daily) * days:,}"
-        rows.append((t(f"channel.{c.name}", lang=lang), c.unit_cost, c.response_multiplier, daily_text, total))
-    cols = ["channel", "unit_cost", "multiplier", "daily", "period"]
-    return pd.DataFrame(rows, columns=[t(f"t04.spec.col.{k}", lang=lang) for k in cols])
-
-
-def plan_cards(plan: CampaignPlan) -> tuple[dict, dict]:
-    """Values and formats of the plan's KPI tiles: ``kpi_cards(*plan_cards(plan))``."""
-    s = plan.summary
-    values = {"t04.card.listed": s["listed"], "t04.card.contacted": s["contacted"],
-              "t04.card.control": s["control_released"], "t04.card.orders": s["expected_orders"],
-              "t04.card.cost": s["cost"], "t04.card.roi": _pct(s["roi"])}
-    return values, {"t04.card.orders": "{:,.1f}", "t04.card.cost": "{:,.0f}", "t04.card.roi": "{:.0%}"}
-
-
-def channel_totals(plan: CampaignPlan, by: str = "channel", lang: str | None = None) -> pd.DataFrame:
-    """Users, capacity, expected orders, cost, revenue, net value and ROI of the plan by channel or branch.
-
-    For display: numbers rounded, capacity and ROI as text; headers and channel / branch names
-    from the catalogue (``t04.table.*``, ``common.*``, ``channel.*``).
-    """
-    from workbench.i18n import get_language, t
-
-    if by not in ("channel", "branch"):
-        raise ParameterError.invalid("by", "'channel' or 'branch'", by)
-    lang = lang or get_language()
-    col = "channel" if by == "channel" else BRANCH_ID
-    s = plan.channel_plan.summary
-    sums = s.groupby(col, sort=True)[["users", "capacity", "expected_orders", "cost", "revenue", "net_value"]].sum()
-    sums["roi"] = sums["net_value"] / sums["cost"].where(sums["cost"] > 0)
-    unlimited = t("t04.spec.unlimited", lang=lang)
-    sums["users"] = sums["users"].round().astype("int64")
-    sums["capacity"] = [f"{c:,.0f}" if np.isfinite(c) else unlimited for c in sums["capacity"]]
-    sums["expected_orders"] = sums["expected_orders"].round(1)
-    for c in ("cost", "revenue", "net_value"):
-        sums[c] = sums[c].round(0).astype("int64")
-    sums["roi"] = [f"{r:.0%}" if np.isfinite(r) else "-" for r in sums["roi"].astype(float)]
-    names = {b[0]: (b[1] if lang == "zh" else b[2]) for b in BRANCHES}
-    sums.index = [t(f"channel.{k}", lang=lang) if by == "channel" else names.get(k, k) for k in sums.index]
-    sums = sums.reset_index(names="key")
-    sums.columns = [t("common.channel" if by == "channel" else "common.branch", lang=lang),
-                    *(t(f"t04.table.{c}", lang=lang) for c in sums.columns[1:])]
-    return sums
-
-
-def list_preview(plan: CampaignPlan, n: int = 10, lang: str | None = None) -> pd.DataFrame:
-    """The first ``n`` target rows of the released list for display: catalogue headers, branch and channel
-    names, masked phone numbers."""
-    from workbench.i18n import get_language, t
-
-    n = check_int("n", n, 1)
-    lang = lang or get_language()
-    rows = plan.rows[plan.rows["group"] == GROUP_TARGET].head(n)
-    cols = [c for c in LIST_COLUMNS if c != "group"]
-    out = rows[cols].copy()
-    names = {b[0]: (b[1] if lang == "zh" else b[2]) for b in BRANCHES}
-    out[BRANCH_ID] = out[BRANCH_ID].map(names).fillna(out[BRANCH_ID])
-    out["channel"] = [t(f"channel.{c}", lang=lang) for c in out["channel"]]
-    out["score"] = out["score"].round(3)
-    out.columns = [t(f"campaign.list.col.{c}", lang=lang) for c in cols]
-    return out.reset_index(drop=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.checks import check_int, require_columns, require_unique
+from workbench.checks import check_date, check_int, require_columns, require_unique
 from workbench.data.tables import table
 from workbench.errors import DataValidationError, ParameterError
 
@@ -61,16 +61,6 @@ def _id_set(name: str, value, id_col: str) -> pd.Index | None:
     raise ParameterError.invalid(
         name, f"ids (Series, Index, array, list or set), a DataFrame with {id_col!r}, "
               "or a boolean Series indexed by id", type(value).__name__)
-
-
-def _as_of(value) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        ts = pd.NaT
-    if value is None or pd.isna(ts):
-        raise ParameterError.invalid("as_of", "a date (datetime.date, Timestamp or 'YYYY-MM-DD')", value)
-    return ts.normalize()
 
 
 def _contacts(history: pd.DataFrame | None, id_col: str, date_col: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -135,7 +125,7 @@ def policy_flags(candidates: pd.DataFrame, *, as_of, product_subscribers=None, d
     check_int("recent_days", recent_days, 0)
     check_int("max_contacts_month", max_contacts_month, 1)
     ids = candidates[id_col]
-    today = _as_of(as_of)
+    today = check_date("as_of", as_of)
 
     flags = pd.DataFrame({id_col: ids.to_numpy()})
     n = len(flags)

@@ -155,7 +155,8 @@ def _plan(args) -> int:
     import json
 
     from workbench.campaign.executors import executor_roster
-    from workbench.campaign.planning import baseline_from_goal, plan_campaign, read_scores
+    from workbench.campaign.from_goal import baseline_from_goal
+    from workbench.campaign.planning import plan_campaign, read_scores
     from workbench.errors import ParameterError
     from workbench.i18n import t
     from workbench.store import Store
@@ -228,7 +229,7 @@ def _export(args) -> int:
     rows = frame[["member_id", *[c for c in LIST_COLUMNS if c != "group"]]]
     msisdn = None
     if not masked and len(rows):
-        from workbench.campaign.planning import phone_numbers
+        from workbench.campaign.inputs import phone_numbers
 
         msisdn = phone_numbers(data, rows["subscriber_id"].astype("int64").to_numpy())
     result = export_list(rows, out, role=args.role, msisdn=msisdn, lang=args.headers)

@@ -14,7 +14,7 @@ from workbench.data.tables import (
 
 #: public name -> module that defines it
 _LAZY: dict[str, str] = {
-    **dict.fromkeys(("Source", "as_source", "connect"), "workbench.data.source"),
+    **dict.fromkeys(("Source", "as_source", "connect", "connection", "require_tables"), "workbench.data.source"),
     **dict.fromkeys(
         ("load", "validate", "save", "Province", "Report", "Problem", "ExtraColumnWarning", "CHECKS"),
         "workbench.data.io",

@@ -10,12 +10,14 @@ A *source* is one of
 
 :func:`connect` returns a DuckDB connection with one view per table present,
 named after the table, so the same SQL runs on every kind of source and the
-data never has to be in pandas memory.  Only this module and
+data never has to be in pandas memory; :func:`connection` is the one context
+manager every reader uses (it also takes a connection already open).  Only this module and
 :mod:`workbench.data.io` open files.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -25,7 +27,7 @@ import pandas as pd
 
 from workbench.data.tables import TABLE_ORDER
 
-__all__ = ["Source", "SourceLike", "as_source", "connect", "utf8_csv", "UTF8_FOLDER"]
+__all__ = ["Source", "SourceLike", "as_source", "connect", "connection", "require_tables", "utf8_csv", "UTF8_FOLDER"]
 
 SourceLike = Union[str, Path, Mapping[str, pd.DataFrame], "Source"]
 _DUCKDB_SUFFIXES = {".duckdb", ".db", ".ddb"}
@@ -219,3 +221,55 @@ def connect(source: SourceLike, *, memory_limit: str | None = None, threads: int
     for name in src.tables():
         con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {src.scan_sql(name)}')
     return con
+
+
+@contextmanager
+def connection(source, *, progress: bool | None = None, memory_limit: str | None = None,
+               threads: int | None = None, temp_directory: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a DuckDB connection over ``source``, closed on exit when this call opened it.
+
+    Parameters
+    ----------
+    source : path, mapping, Source or duckdb.DuckDBPyConnection
+        Anything :func:`connect` takes; an open connection is used as it is
+        (its settings untouched, not closed), so a reader called inside
+        another reader shares the caller's connection.
+    progress : bool, optional
+        ``False`` turns DuckDB's progress bar off (in a notebook it would leave a
+        widget in the report), ``True`` on; ``None`` leaves DuckDB's default.
+    memory_limit, threads, temp_directory
+        As :func:`connect`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> with connection({"subscribers": pd.DataFrame({"subscriber_id": [1, 2]})}, progress=False) as con:
+    ...     con.execute("SELECT count(*) FROM subscribers").fetchall()
+    [(2,)]
+    """
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        yield source
+        return
+    con = connect(source, memory_limit=memory_limit, threads=threads, temp_directory=temp_directory)
+    try:
+        if progress is not None:
+            con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
+        yield con
+    finally:
+        con.close()
+
+
+def require_tables(con: duckdb.DuckDBPyConnection, names: Sequence[str], what: str) -> None:
+    """Raise :class:`~workbench.errors.DataValidationError` naming every table of ``names`` the connection lacks.
+
+    ``what`` names who needs them (e.g. ``"plan_campaign"``): ``"plan_campaign needs the tables [...];
+    the source lacks ['handset_events']"``.
+    """
+    from workbench.errors import DataValidationError
+
+    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    missing = [n for n in names if n not in present]
+    if missing:
+        raise DataValidationError(
+            f"{what} needs the tables {list(names)}; the source lacks {missing}",
+            [{"table": n, "column": None, "check": "table present", "count": 1, "examples": []} for n in missing])
