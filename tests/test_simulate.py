@@ -12,7 +12,7 @@ from workbench.data.tables import ORDER_CHANNELS
 from workbench.errors import ParameterError
 from workbench.tracking.attribution import attribute_responses
 from workbench.tracking.effect import effect_table
-from workbench.tracking.simulate import (
+from workbench.demo.simulate import (
     CONTACT_COLUMNS, DEFAULT_PROFILES, EXPOSURE_COLUMNS, ChannelProfile, arpu_levels, simulate_execution,
     simulate_outcomes, write_simulated,
 )
