@@ -45,6 +45,7 @@ __all__ = [
     "breakdown_table",
     "executor_table",
     "comparison_table",
+    "effect_figure",
     "breakdown_figures",
     "quality_figures",
     "uplift_figures",
@@ -483,6 +484,13 @@ def comparison_table(comparison: pd.DataFrame | None, lang: str | None = None) -
 
 
 # ------------------------------------------------------------------ the figures each section shows
+def effect_figure(evaluation: CampaignEvaluation, lang: str | None = None):
+    """The forest plot of the effect on responses, target vs control (:func:`workbench.viz.forest_plot`)."""
+    from workbench.viz.effect import forest_plot
+
+    return forest_plot(evaluation.effect, "responded", lang=lang)
+
+
 def breakdown_figures(evaluation: CampaignEvaluation, dimensions: Sequence[str] = ("channel", "branch",
                                                                                    "score_decile", "segment"),
                       lang: str | None = None) -> list:
