@@ -212,6 +212,7 @@ def evaluate(inputs: EvaluationInputs, *, covariates: Sequence[str] | None = DEF
     Returns
     -------
     CampaignEvaluation
+        With the inputs' features, trend and contacts; ``notes`` says what the inputs lacked.
 
     Raises
     ------

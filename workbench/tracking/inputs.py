@@ -50,12 +50,9 @@ class EvaluationInputs:
 
     Attributes
     ----------
-    campaign_id, version : int
-    name : str
-        The campaign's name in its plan.
-    terms : CampaignTerms
-    as_of : pandas.Timestamp
-        The day of the evaluation.
+    campaign_id, version, name, terms, as_of
+        The campaign, its released version, its name and terms, and the day of the evaluation
+        (as in :class:`~workbench.tracking.evaluation.CampaignEvaluation`).
     members : pandas.DataFrame
         The list, target and control (:data:`MEMBER_COLUMNS` present).
     contacts : pandas.DataFrame
