@@ -294,7 +294,7 @@ def attribute_responses(
         Contact attempts: ``subscriber_id``, ``result`` (one of
         ``workbench.store.CONTACT_RESULTS``) and ``contacted_at`` (as
         :meth:`workbench.store.Store.contact_results` or
-        :func:`~workbench.tracking.simulate.simulate_execution` return them).
+        :func:`~workbench.demo.simulate.simulate_execution` return them).
     orders : pandas.DataFrame
         ``vas_orders`` records (every column of the data model); records of
         other subscribers and products are ignored.
