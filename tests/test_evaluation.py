@@ -1,54 +1,22 @@
 """The evaluation computed on DataFrames alone (workbench.tracking.evaluation.evaluate): no store, no DuckDB.
 
 A hand-made campaign of 40 members (20 target, 20 control, two branches, two channels) whose responses are
-known by construction; the store and DuckDB path (gather_evaluation_inputs) is exercised in test_loop.py.
+known by construction (tests/evaluation_fixtures.py); the store and DuckDB path (gather_evaluation_inputs)
+is exercised in test_loop.py.
 """
 from __future__ import annotations
-
-import datetime as dt
 
 import numpy as np
 import pandas as pd
 import pytest
+from evaluation_fixtures import COSTS, hand_made_inputs
 
 from workbench.errors import ParameterError
-from workbench.tracking.attribution import catalogue_products
 from workbench.tracking.evaluation import EXECUTOR_COLUMNS, CampaignEvaluation, evaluate
-from workbench.tracking.inputs import EvaluationInputs
-from workbench.tracking.terms import CampaignTerms
-
-START, END = dt.date(2026, 11, 2), dt.date(2026, 11, 15)
-COSTS = {"sms": 0.05, "outbound_call": 2.0}
-
-
-def _inputs(groups=None) -> EvaluationInputs:
-    ids = np.arange(1, 41)
-    groups = np.where(ids <= 20, "target", "control") if groups is None else np.asarray(groups)
-    members = pd.DataFrame({
-        "subscriber_id": ids, "branch_id": np.where(ids % 2 == 0, "aksu", "hotan"), "group": groups,
-        "score": np.linspace(0.9, 0.1, 40), "channel": np.where(ids % 4 < 2, "sms", "outbound_call"),
-        "executor": np.where(ids % 2 == 0, "ana", "bo"),
-    })
-    target = ids[groups == "target"]
-    # every target member reached once on 3 November; the first five also need a second attempt
-    contacts = pd.DataFrame({
-        "subscriber_id": np.r_[target[:5], target],
-        "result": ["not_reachable"] * 5 + ["reached"] * len(target),
-        "contacted_at": pd.to_datetime(["2026-11-03 09:00"] * 5 + ["2026-11-03 10:00"] * len(target)),
-    })
-    responders = [*target[:8], 21, 22]          # 8 of the target group, 2 of the control group
-    orders = pd.DataFrame({
-        "event_id": range(1, len(responders) + 1), "subscriber_id": responders, "product_id": "MN_NEWS",
-        "event_date": pd.to_datetime(["2026-11-10"] * len(responders)), "event_type": "order", "channel": "sms",
-    })
-    terms = CampaignTerms(start=START, end=END, control_share=0.5, unit_costs=COSTS)
-    return EvaluationInputs(campaign_id=7, version=2, name="hand-made", terms=terms,
-                            as_of=pd.Timestamp("2027-06-30"), members=members, contacts=contacts, orders=orders,
-                            products=catalogue_products())
 
 
 def test_the_evaluation_counts_what_was_made_by_hand():
-    inputs = _inputs()
+    inputs = hand_made_inputs()
     ev = evaluate(inputs, covariates=())
     assert isinstance(ev, CampaignEvaluation) and (ev.campaign_id, ev.version, ev.name) == (7, 2, "hand-made")
     h = ev.headline
@@ -68,14 +36,14 @@ def test_the_evaluation_counts_what_was_made_by_hand():
 
 
 def test_covariates_are_used_only_when_present_and_varying():
-    ev = evaluate(_inputs(), covariates=("score", "arpu_mean"))
+    ev = evaluate(hand_made_inputs(), covariates=("score", "arpu_mean"))
     assert ev.covariates == ["score"]
     row = ev.effect_row("responded")
     assert row["cuped_ci_low"] <= row["cuped_lift"] <= row["cuped_ci_high"]
 
 
 def test_features_bring_the_brand_breakdown():
-    inputs = _inputs()
+    inputs = hand_made_inputs()
     inputs.features = pd.DataFrame({"brand": np.where(np.arange(40) < 10, "gotone", "easyown")},
                                    index=pd.Index(np.arange(1, 41), name="subscriber_id"))
     ev = evaluate(inputs, covariates=())
@@ -84,4 +52,4 @@ def test_features_bring_the_brand_breakdown():
 
 def test_an_evaluation_needs_both_groups():
     with pytest.raises(ParameterError, match="campaign 7 has no control group"):
-        evaluate(_inputs(groups=["target"] * 40), covariates=())
+        evaluate(hand_made_inputs(groups=["target"] * 40), covariates=())

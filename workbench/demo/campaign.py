@@ -121,8 +121,8 @@ def simulate_campaign(store, campaign_id: int, source, truth, *, version: int | 
     ParameterError
         The period has not started before ``today``, or as the simulator's functions.
     """
-    from workbench.store import SYSTEM_USER
     from workbench.demo.simulate import simulate_execution, simulate_outcomes, write_simulated
+    from workbench.store import SYSTEM_USER
 
     actor = SYSTEM_USER if user is None else user
     spec = store.spec(actor, campaign_id, version)

@@ -306,7 +306,8 @@ def lessons(evaluation: CampaignEvaluation, *, uplift: UpliftResult | None = Non
     Each lesson is ``(code, values)`` for the label ``t06.lesson.<code>``:
     whether the campaign worked, the best channel, the spread of the executors'
     reach, the quality of the acquired subscribers, a sample-ratio mismatch,
-    the cost per incremental order, and how to choose the next list.
+    the cost per incremental order (against the value of an order when the plan
+    gives one), and how to choose the next list (``no_uplift``: gather data first).
     """
     from workbench.i18n import get_language
 
@@ -335,8 +336,11 @@ def lessons(evaluation: CampaignEvaluation, *, uplift: UpliftResult | None = Non
         out.append(("srm", {}))
     if np.isfinite(h["cost_per_incremental"]):
         value = evaluation.terms.value_per_order
-        key = "cost_ok" if value is None or h["cost_per_incremental"] <= value else "cost_high"
-        out.append((key, {"cost": h["cost_per_incremental"], "value": _nan(value)}))
+        if value is None:
+            out.append(("cost_unvalued", {"cost": h["cost_per_incremental"]}))
+        else:
+            key = "cost_ok" if h["cost_per_incremental"] <= value else "cost_high"
+            out.append((key, {"cost": h["cost_per_incremental"], "value": float(value)}))
     control = _nan(evaluation.terms.control_share)
     if comparison is not None:
         c = comparison.set_index("strategy")
