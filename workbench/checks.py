@@ -129,3 +129,19 @@ def jsonable(obj):
     if obj is None or isinstance(obj, (str, int)):
         return obj
     return str(obj)
+
+
+def check_day(name: str, value) -> np.datetime64:
+    """A calendar day (a date, a timestamp or text such as ``'2026-11-01'``) as ``datetime64[D]``.
+
+    A time of day is dropped and a time zone ignored (the day as written).
+    """
+    try:
+        ts = pd.Timestamp(value)
+        if pd.isna(ts):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ParameterError.invalid(name, "a date such as '2026-11-01'", value) from None
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return np.datetime64(ts.normalize().date(), "D")

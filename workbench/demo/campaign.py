@@ -20,10 +20,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from workbench.checks import check_day, check_int, require_columns
 from workbench.data.tables import table
 from workbench.errors import ParameterError
 from workbench.store.models import SUBSCRIBER_ID
-from workbench.tracking.attribution import _day, _int_param, _require, attribute_responses
+from workbench.tracking.attribution import attribute_responses
 from workbench.tracking.evaluation import CampaignEvaluation
 from workbench.tracking.inputs import quiet_connection, read_catalogue
 from workbench.tracking.loop import SimulationRecord
@@ -48,7 +49,7 @@ def truth_frame(truth, ids: np.ndarray | None = None, columns: Sequence[str] | N
     else:
         raise ParameterError.invalid("truth", "a truth folder (written by `workbench sample`) or a DataFrame",
                                      type(truth).__name__)
-    _require(frame, "truth", (SUBSCRIBER_ID, "p_order_base"))
+    require_columns(frame, "truth", (SUBSCRIBER_ID, "p_order_base"))
     if ids is not None:
         frame = frame[frame[SUBSCRIBER_ID].isin(ids)]
     return frame.reset_index(drop=True)
@@ -130,8 +131,8 @@ def simulate_campaign(store, campaign_id: int, source, truth, *, version: int | 
     number = int(members["version"].iloc[0]) if len(members) else int(version or 1)
     terms = campaign_terms(spec, **({"start": start} if start is not None else {}))
     first = terms.start
-    n_days = terms.days if days is None else _int_param(days, "days", 1)
-    today = dt.date.today() if today is None else pd.Timestamp(_day(today, "today")).date()
+    n_days = terms.days if days is None else check_int("days", days, 1)
+    today = dt.date.today() if today is None else pd.Timestamp(check_day("today", today)).date()
     passed = (today - first).days
     if passed < 1:
         raise ParameterError(

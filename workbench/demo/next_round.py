@@ -12,11 +12,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from workbench.checks import check_int
 from workbench.demo.campaign import truth_frame
 from workbench.demo.simulate import TRUTH_CHANNEL_FALLBACK
 from workbench.errors import ParameterError
 from workbench.store.models import SUBSCRIBER_ID
-from workbench.tracking.attribution import TARGET, _int_param
+from workbench.tracking.attribution import TARGET
 from workbench.tracking.evaluation import CampaignEvaluation
 from workbench.tracking.uplift_fit import UpliftResult, feature_table
 
@@ -103,7 +104,7 @@ def next_campaign_comparison(evaluation: CampaignEvaluation, uplift, candidates:
                              f"got columns {list(cand.columns)[:12]} ...")
     if not (isinstance(pool_factor, (int, float)) and pool_factor >= 1):
         raise ParameterError.invalid("pool_factor", "a number >= 1", pool_factor)
-    n_list = int((evaluation.members["group"] == TARGET).sum()) if size is None else _int_param(size, "size", 1)
+    n_list = int((evaluation.members["group"] == TARGET).sum()) if size is None else check_int("size", size, 1)
     n_pool = min(len(cand), int(round(pool_factor * n_list)))
     if n_pool < n_list:
         raise ParameterError(f"Only {len(cand)} candidates for a list of {n_list}: pass fewer (size=) or more "

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench.checks import check_day, require_columns
 from workbench.data.tables import table
 from workbench.errors import ParameterError
 from workbench.store.models import BRANCH_ID, SUBSCRIBER_ID
-from workbench.tracking.attribution import FAMILY, PRODUCT_ID, _day, _require
+from workbench.tracking.attribution import FAMILY, PRODUCT_ID
 from workbench.tracking.terms import CampaignTerms, campaign_terms
 
 __all__ = [
@@ -112,7 +113,7 @@ def read_member_orders(con, ids: np.ndarray, family_products: list[str], extra: 
         con.unregister("_wb_members")
     parts = [observed]
     if extra is not None and len(extra):
-        _require(extra, "orders", ORDER_COLUMNS)
+        require_columns(extra, "orders", ORDER_COLUMNS)
         mine = extra[extra[SUBSCRIBER_ID].isin(ids) & extra[PRODUCT_ID].isin(family_products)]
         parts.append(mine[list(ORDER_COLUMNS)])
     orders = pd.concat([p for p in parts if len(p)] or [observed], ignore_index=True)
@@ -162,7 +163,7 @@ def gather_evaluation_inputs(store, campaign_id: int, source, *, as_of, version:
     actor = SYSTEM_USER if user is None else user
     spec = store.spec(actor, campaign_id, version)
     t = campaign_terms(spec, **terms)
-    cutoff = pd.Timestamp(_day(as_of, "as_of"))
+    cutoff = pd.Timestamp(check_day("as_of", as_of))
     listed = store.worklist(actor, campaign_id, version=version, include_control=True)
     if listed.empty:
         raise ParameterError(f"campaign {campaign_id} has no members to evaluate")

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.checks import require_columns as _require
 from workbench.errors import ParameterError
 from workbench.store.models import SUBSCRIBER_ID
-from workbench.tracking.attribution import _require
 from workbench.tracking.evaluation import CampaignEvaluation, evaluate_campaign
 from workbench.tracking.uplift_fit import UpliftResult
 from workbench.tracking.uplift_fit import feature_table as _feature_table

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from workbench.checks import check_day, check_int
 from workbench.data.tables import PRODUCT_FAMILIES
 from workbench.errors import ParameterError
-from workbench.tracking.attribution import _day, _int_param
 
 __all__ = ["CampaignTerms", "campaign_terms"]
 
@@ -111,14 +111,14 @@ def campaign_terms(spec: Mapping, **overrides) -> CampaignTerms:
                 f"The campaign plan has no goal.period_{key} and no {key}= was given; pass the campaign period "
                 f"(e.g. {key}='2026-11-02')."
             )
-        values[key] = pd.Timestamp(_day(values[key], key)).date()
+        values[key] = pd.Timestamp(check_day(key, values[key])).date()
     if values["end"] < values["start"]:
         raise ParameterError.invalid("end", f"a day on or after the start ({values['start']})", str(values["end"]))
     if values["family"] not in PRODUCT_FAMILIES:
         raise ParameterError.invalid("family", f"one of {list(PRODUCT_FAMILIES)}", values["family"])
-    values["response_window_days"] = _int_param(values["response_window_days"], "response_window_days", 0)
-    values["free_months"] = _int_param(values["free_months"], "free_months", 0)
-    values["stable_months"] = _int_param(values["stable_months"], "stable_months", 1)
+    values["response_window_days"] = check_int("response_window_days", values["response_window_days"], 0)
+    values["free_months"] = check_int("free_months", values["free_months"], 0)
+    values["stable_months"] = check_int("stable_months", values["stable_months"], 1)
     share = values["control_share"]
     if share is not None and not (isinstance(share, (int, float)) and 0 < share < 1):
         values["control_share"] = None   # no control planned (0) cannot be checked for a mismatch
