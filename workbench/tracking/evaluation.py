@@ -20,8 +20,7 @@ from workbench.errors import ParameterError
 from workbench.store.models import BRANCH_ID, SUBSCRIBER_ID
 from workbench.tracking.attribution import CONTROL, REACHED_RESULTS, TARGET, attribute_responses
 from workbench.tracking.effect import effect_table, srm_table
-from workbench.tracking.inputs import DEFAULT_COVARIATES, EvaluationInputs, gather_evaluation_inputs
-from workbench.tracking.terms import CampaignTerms
+from workbench.tracking.inputs import DEFAULT_COVARIATES, CampaignRecords, EvaluationInputs, gather_evaluation_inputs
 
 __all__ = [
     "DIMENSIONS",
@@ -45,7 +44,7 @@ _BRAND = table("subscribers").column("brand").name
 
 
 @dataclass
-class CampaignEvaluation:
+class CampaignEvaluation(CampaignRecords):
     """Everything template 06 reports about one campaign (see :func:`evaluate_campaign`).
 
     Attributes
@@ -89,13 +88,6 @@ class CampaignEvaluation:
         ``subscriber_id``), for the uplift model.
     """
 
-    campaign_id: int
-    version: int
-    name: str
-    terms: CampaignTerms
-    as_of: pd.Timestamp
-    members: pd.DataFrame
-    contacts: pd.DataFrame
     effect: pd.DataFrame
     by: dict
     srm: pd.DataFrame

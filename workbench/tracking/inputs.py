@@ -24,6 +24,7 @@ from workbench.tracking.terms import CampaignTerms, campaign_terms
 __all__ = [
     "DEFAULT_COVARIATES",
     "MEMBER_COLUMNS",
+    "CampaignRecords",
     "EvaluationInputs",
     "gather_evaluation_inputs",
     "quiet_connection",
@@ -46,18 +47,46 @@ _BRAND = table("subscribers").column("brand").name
 
 
 @dataclass
-class EvaluationInputs:
+class CampaignRecords:
+    """A released campaign as recorded on a day: which one, its terms, its members and their contacts.
+
+    The common part of what an evaluation reads (:class:`EvaluationInputs`) and what it reports
+    (:class:`~workbench.tracking.evaluation.CampaignEvaluation`).
+
+    Attributes
+    ----------
+    campaign_id, version : int
+        The campaign and its released version.
+    name : str
+        The campaign's name in its plan.
+    terms : CampaignTerms
+    as_of : pandas.Timestamp
+        The day of the evaluation.
+    members : pandas.DataFrame
+        One row per member, target and control.
+    contacts : pandas.DataFrame
+        The recorded contacts (:meth:`workbench.store.Store.contact_results`).
+    """
+
+    campaign_id: int
+    version: int
+    name: str
+    terms: CampaignTerms
+    as_of: pd.Timestamp
+    members: pd.DataFrame
+    contacts: pd.DataFrame
+
+
+@dataclass
+class EvaluationInputs(CampaignRecords):
     """Everything :func:`~workbench.tracking.evaluation.evaluate` computes on, as DataFrames.
 
     Attributes
     ----------
-    campaign_id, version, name, terms, as_of
-        The campaign, its released version, its name and terms, and the day of the evaluation
-        (as in :class:`~workbench.tracking.evaluation.CampaignEvaluation`).
+    campaign_id, version, name, terms, as_of, contacts
+        As :class:`CampaignRecords`.
     members : pandas.DataFrame
         The list, target and control (:data:`MEMBER_COLUMNS` present).
-    contacts : pandas.DataFrame
-        The recorded contacts (:meth:`workbench.store.Store.contact_results`).
     orders : pandas.DataFrame
         The members' order records of the offered family (the source's, then the extra ones).
     products : pandas.DataFrame
@@ -70,13 +99,6 @@ class EvaluationInputs:
         :func:`~workbench.tracking.quality.product_trend` (None: it could not be computed).
     """
 
-    campaign_id: int
-    version: int
-    name: str
-    terms: CampaignTerms
-    as_of: pd.Timestamp
-    members: pd.DataFrame
-    contacts: pd.DataFrame
     orders: pd.DataFrame
     products: pd.DataFrame
     arpu: pd.DataFrame | None = None
