@@ -6,7 +6,7 @@ import pytest
 
 from workbench.errors import DataValidationError, ParameterError
 from workbench.tracking.attribution import (
-    ATTRIBUTION_COLUMNS, REACHED_RESULTS, _add_months, attribute_responses, catalogue_products, reference_dates,
+    ATTRIBUTION_COLUMNS, REACHED_RESULTS, add_months, attribute_responses, catalogue_products, reference_dates,
 )
 
 START = "2026-11-01"
@@ -168,9 +168,9 @@ def test_reference_dates_alone():
     assert refs["reference"].tolist() == ["contact", "campaign_start"]
 
 
-def test_add_months_clips_to_the_month_end_like_dateoffset():
+def testadd_months_clips_to_the_month_end_like_dateoffset():
     days = pd.to_datetime(["2026-01-31", "2026-11-10", "2024-02-29"]).to_numpy(dtype="datetime64[D]")
-    got = pd.to_datetime(_add_months(days, 1)).tolist()
+    got = pd.to_datetime(add_months(days, 1)).tolist()
     want = [d + pd.DateOffset(months=1) for d in pd.to_datetime(["2026-01-31", "2026-11-10", "2024-02-29"])]
     assert got == want
 
@@ -188,11 +188,11 @@ ORDERS = _orders([(1, "MN_NEWS", "2026-11-03", "order")])
 
 
 def test_missing_columns_are_named():
-    with pytest.raises(ParameterError, match=r"'orders' table must have the columns .*missing \['channel'\]"):
+    with pytest.raises(DataValidationError, match=r"orders: missing column\(s\) \['channel'\]"):
         attribute_responses(MEMBERS, None, ORDERS.drop(columns="channel"), campaign_start=START, as_of="2026-12-01")
-    with pytest.raises(ParameterError, match=r"'members' table must have the columns .*missing \['group'\]"):
+    with pytest.raises(DataValidationError, match=r"members: missing column\(s\) \['group'\]"):
         attribute_responses(MEMBERS.drop(columns="group"), None, ORDERS, campaign_start=START, as_of="2026-12-01")
-    with pytest.raises(ParameterError, match=r"'contacts' table .*missing \['contacted_at'\]"):
+    with pytest.raises(DataValidationError, match=r"contacts: missing column\(s\) \['contacted_at'\]"):
         attribute_responses(MEMBERS, pd.DataFrame({"subscriber_id": [1], "result": ["reached"]}), ORDERS,
                             campaign_start=START, as_of="2026-12-01")
 

@@ -19,12 +19,16 @@ from workbench.errors import ParameterError
 from workbench.features import build_features
 from workbench.notebook import narrative
 from workbench.store import SYSTEM_USER, PasswordPolicy, Store
-from workbench.tracking.loop import (
-    COMPARISON_COLUMNS, EXECUTOR_COLUMNS, SIMULATION_DIR, STORY_SECTIONS, STRATEGIES, CampaignTerms, campaign_terms,
-    breakdown_table, comparison_table, effect_summary_table, evaluate_campaign, evaluation_cards, evaluation_story,
-    executor_table, fit_uplift, lessons, next_campaign_comparison, open_run, read_simulation, run_simulation_step,
-    simulate_campaign, truth_check,
+from workbench.demo.campaign import simulate_campaign, truth_check
+from workbench.demo.next_round import COMPARISON_COLUMNS, STRATEGIES, next_campaign_comparison
+from workbench.report.t06 import (
+    STORY_SECTIONS, breakdown_table, comparison_table, effect_summary_table, evaluation_cards, evaluation_story,
+    executor_table, lessons,
 )
+from workbench.tracking.evaluation import EXECUTOR_COLUMNS, evaluate_campaign
+from workbench.tracking.loop import SIMULATION_DIR, open_run, read_simulation, run_simulation_step
+from workbench.tracking.terms import CampaignTerms, campaign_terms
+from workbench.tracking.uplift_fit import fit_uplift
 
 SAMPLE = "sample_data/province"
 START, END = dt.date(2026, 11, 2), dt.date(2026, 11, 15)

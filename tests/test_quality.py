@@ -9,7 +9,7 @@ import pytest
 import statsmodels.formula.api as smf
 from statsmodels.stats.proportion import proportion_confint
 
-from workbench.errors import ParameterError
+from workbench.errors import DataValidationError, ParameterError
 from workbench.metrics.experiment import proportion_effect
 from workbench.tracking.quality import (
     DID_COLUMNS, RETENTION_COLUMNS, TREND_COLUMNS, UNSUBSCRIBE_COLUMNS, arpu_did, product_trend, retention_table,
@@ -71,7 +71,7 @@ def test_unsubscribe_and_free_month_leavers_by_hand():
 
 
 def test_retention_errors():
-    with pytest.raises(ParameterError, match=r"'attribution' table .*missing \['subscribed_until'\]"):
+    with pytest.raises(DataValidationError, match=r"attribution: missing column\(s\) \['subscribed_until'\]"):
         retention_table(ATT.drop(columns="subscribed_until"), as_of=AS_OF)
     with pytest.raises(ParameterError, match="'months' parameter must be an integer >= 1"):
         retention_table(ATT, as_of=AS_OF, months=[0, 1])
@@ -152,7 +152,7 @@ def test_did_errors():
         arpu_did(panel, att, campaign_start="2026-09-01", cov_type="HC9")
     with pytest.raises(ParameterError, match="has no pre-campaign month"):
         arpu_did(panel, att, campaign_start="2026-06-01")
-    with pytest.raises(ParameterError, match=r"'arpu' table must have the columns .*missing \['arpu'\]"):
+    with pytest.raises(DataValidationError, match=r"arpu: missing column\(s\) \['arpu'\]"):
         arpu_did(panel.rename(columns={"arpu": "bill"}), att, campaign_start="2026-09-01")
 
 

@@ -9,10 +9,10 @@ import pytest
 from workbench.data.schemas import schema_for
 from workbench.data.synth import load_truth
 from workbench.data.tables import ORDER_CHANNELS
-from workbench.errors import ParameterError
+from workbench.errors import DataValidationError, ParameterError
 from workbench.tracking.attribution import attribute_responses
 from workbench.tracking.effect import effect_table
-from workbench.tracking.simulate import (
+from workbench.demo.simulate import (
     CONTACT_COLUMNS, DEFAULT_PROFILES, EXPOSURE_COLUMNS, ChannelProfile, arpu_levels, simulate_execution,
     simulate_outcomes, write_simulated,
 )
@@ -110,7 +110,7 @@ def test_coverage_zero_contacts_nobody_and_profiles_can_be_added():
 def test_execution_errors():
     with pytest.raises(ParameterError, match=r"channel\(s\) \['web'\] have no contact profile"):
         simulate_execution(_members(10, channel="web", control_share=0.0), start=START)
-    with pytest.raises(ParameterError, match=r"'members' table must have the columns .*missing \['channel'\]"):
+    with pytest.raises(DataValidationError, match=r"members: missing column\(s\) \['channel'\]"):
         simulate_execution(_members(10).drop(columns="channel"), start=START)
     with pytest.raises(ParameterError, match="'coverage' parameter must be a share in"):
         simulate_execution(_members(10), start=START, coverage=1.5)
@@ -303,7 +303,7 @@ def test_outcome_errors():
     assert by_sms.exposure.loc[reached, "p_order"].tolist() == truth.loc[reached, "p_order_sms"].tolist()
     with pytest.raises(ParameterError, match="truth has no column 'p_order_key_account'"):
         simulate_outcomes(ka, contacts, truth, campaign_start=START, truth_channel={})
-    with pytest.raises(ParameterError, match=r"'truth' table must have the columns .*missing \['p_keep'\]"):
+    with pytest.raises(DataValidationError, match=r"truth: missing column\(s\) \['p_keep'\]"):
         simulate_outcomes(members, None, truth.drop(columns="p_keep"), campaign_start=START)
     with pytest.raises(ParameterError, match="'free_leave_share' parameter must be a number in"):
         simulate_outcomes(members, None, truth, campaign_start=START, free_leave_share=2)

@@ -27,9 +27,8 @@ from workbench.notebook import narrative
 from workbench.status.goal import check_goal, write_goal
 from workbench.store import SYSTEM_USER, Store
 from workbench.templates import run_template, template_parameters
-from workbench.tracking.loop import (
-    SIMULATION_DIR, evaluate_run, evaluation_story, lessons, open_run, read_simulation, run_truth_check,
-)
+from workbench.report.t06 import evaluation_story, lessons
+from workbench.tracking.loop import SIMULATION_DIR, evaluate_run, open_run, read_simulation, run_truth_check
 
 T06 = "06_campaign_evaluation"
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "province"

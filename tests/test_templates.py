@@ -400,6 +400,18 @@ def test_show_rejects_what_is_not_a_figure():
         wnb.show({"data": []})
 
 
+def test_show_displays_several_figures_in_order_and_none_for_none(monkeypatch):
+    shown = []
+    monkeypatch.setattr(go.Figure, "show", lambda fig: shown.append(fig.layout.title.text))
+    wnb.show()
+    assert shown == []
+    wnb.show(go.Figure(layout={"title": "a"}), go.Figure(layout={"title": "b"}))
+    assert shown == ["a", "b"]
+    with pytest.raises(ParameterError, match=r"'fig' parameter must be a plotly.graph_objects.Figure. Got 'int'"):
+        wnb.show(go.Figure(layout={"title": "c"}), 3)
+    assert shown == ["a", "b"]                       # nothing is shown when one of them is not a figure
+
+
 def test_data_overview_counts_rows_per_table(province, tmp_path):
     overview = wnb.data_overview(province, lang="en")
     assert list(overview.columns) == list(wnb.OVERVIEW_COLUMNS)

@@ -21,7 +21,7 @@ MAX_SEED = 2**63 - 1
 __all__ = [
     "MAX_SEED", "range_text", "check_int", "check_num", "check_seed", "check_choice", "require_columns",
     "require_unique", "require_complete", "jsonable", "check_date", "check_probabilities",
-    "require_integers", "require_within",
+    "require_integers", "require_within", "check_day",
 ]
 
 
@@ -183,3 +183,12 @@ def require_within(frame: pd.DataFrame, name: str, column: str, lo: float, hi: f
               "examples": examples}],
         )
     return values.astype(float)
+
+
+def check_day(name: str, value) -> np.datetime64:
+    """A calendar day (see :func:`check_date`) as ``datetime64[D]``; a time of day is dropped and a time
+    zone ignored (the day as written)."""
+    ts = check_date(name, value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return np.datetime64(ts.date(), "D")

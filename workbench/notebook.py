@@ -238,27 +238,30 @@ def guide(key: str) -> None:
 
 
 # ----------------------------------------------------------------- figures and KPI tiles
-def show(fig) -> None:
-    """Display a plotly figure so it renders in JupyterLab, Voila and the offline HTML report.
+def show(*figs) -> None:
+    """Display plotly figures, in order, so they render in JupyterLab, Voila and the offline HTML report.
 
     Parameters
     ----------
-    fig : plotly.graph_objects.Figure
-        The figure (chart builders return one and never show it themselves).
+    *figs : plotly.graph_objects.Figure
+        The figures (chart builders return one and never show it themselves); none shows nothing,
+        so ``show(*uplift_figures(None))`` is fine.
 
     Raises
     ------
     ParameterError
-        When ``fig`` is not a plotly Figure.
+        When one of ``figs`` is not a plotly Figure (nothing is shown then).
     """
     import plotly.graph_objects as go
     import plotly.io as pio
 
-    if not isinstance(fig, go.Figure):
-        raise ParameterError.invalid("fig", "a plotly.graph_objects.Figure", type(fig).__name__)
-    if pio.renderers.default != PLOTLY_RENDERER:
+    for fig in figs:
+        if not isinstance(fig, go.Figure):
+            raise ParameterError.invalid("fig", "a plotly.graph_objects.Figure", type(fig).__name__)
+    if figs and pio.renderers.default != PLOTLY_RENDERER:
         _use_offline_renderer()
-    fig.show()
+    for fig in figs:
+        fig.show()
 
 
 def _format_value(value, spec: str | None) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 
 from workbench.i18n import LANGUAGES
+from workbench.report.format import MISSING, is_missing, number_text, p_text, pct_text, pp_text
 
 __all__ = ["register", "table_columns", "expand_columns", "read_table", "format_effects", "effects_json"]
 
@@ -85,45 +86,17 @@ def read_table(path, columns: list[str]):
 
 
 # ------------------------------------------------------------------ formatting
-def _missing(v) -> bool:
-    import math
-
-    return v is None or (isinstance(v, float) and math.isnan(v))
-
-
 def _num(v, digits: int = 4) -> str:
-    return "-" if _missing(v) else f"{v:.{digits}g}"
+    return MISSING if is_missing(v) else f"{v:.{digits}g}"
 
 
 def _decimals(reference) -> int:
     """Decimals that show a mean of about ``reference`` with four significant digits (0 to 4)."""
     import math
 
-    if _missing(reference) or reference == 0:
+    if is_missing(reference) or reference == 0:
         return 2
     return max(0, min(4, 3 - math.floor(math.log10(abs(reference)))))
-
-
-def _fixed(v, digits: int, sign: bool = False) -> str:
-    if _missing(v):
-        return "-"
-    return f"{v:+,.{digits}f}" if sign else f"{v:,.{digits}f}"
-
-
-def _pct(v, digits: int = 2, sign: bool = False) -> str:
-    if _missing(v):
-        return "-"
-    return f"{100 * v:+.{digits}f}%" if sign else f"{100 * v:.{digits}f}%"
-
-
-def _pp(v) -> str:
-    return "-" if _missing(v) else f"{100 * v:+.2f}"
-
-
-def _p(v) -> str:
-    if _missing(v):
-        return "-"
-    return "<0.001" if v < 0.001 else f"{v:.3f}"
 
 
 def _to_text(frame) -> str:
@@ -162,11 +135,11 @@ def format_effects(effects, *, alpha: float = 0.05, lang: str | None = None) -> 
         binary = part["kind"].iloc[0] == "binary"
         kind = t(f"evaluate.kind.{part['kind'].iloc[0]}", lang=lang)
         if binary:
-            level_fmt, lift_fmt = _pct, _pp
+            level_fmt, lift_fmt = pct_text, pp_text
         else:
             digits = _decimals(part["mean_control"].abs().max())
-            level_fmt = lambda v, d=digits: _fixed(v, d)  # noqa: E731
-            lift_fmt = lambda v, d=digits: _fixed(v, d, sign=True)  # noqa: E731
+            level_fmt = lambda v, d=digits: number_text(v, d)  # noqa: E731
+            lift_fmt = lambda v, d=digits: number_text(v, d, sign=True)  # noqa: E731
 
         def with_ci(values, lows, highs, fmt):
             return [f"{fmt(v)} [{fmt(lo)}, {fmt(hi)}]" for v, lo, hi in zip(values, lows, highs)]
@@ -183,9 +156,9 @@ def format_effects(effects, *, alpha: float = 0.05, lang: str | None = None) -> 
         abs_label = t("evaluate.col.abs_lift_pp" if binary else "evaluate.col.abs_lift", lang=lang)
         cols[f"{abs_label} [{ci}]"] = with_ci(part["abs_lift"], part["abs_ci_low"], part["abs_ci_high"], lift_fmt)
         cols[f"{t('evaluate.col.rel_lift', lang=lang)} [{ci}]"] = with_ci(
-            part["rel_lift"], part["rel_ci_low"], part["rel_ci_high"], lambda v: _pct(v, 1, True)
+            part["rel_lift"], part["rel_ci_low"], part["rel_ci_high"], lambda v: pct_text(v, 1, sign=True)
         )
-        cols[t("evaluate.col.p_value", lang=lang)] = [_p(v) for v in part["p_value"]]
+        cols[t("evaluate.col.p_value", lang=lang)] = [p_text(v) for v in part["p_value"]]
         if "srm" in part and part["srm"].any():
             yes, no = t("common.yes", lang=lang), t("common.no", lang=lang)
             cols[t("evaluate.col.srm", lang=lang)] = [yes if v else no for v in part["srm"]]
@@ -194,7 +167,7 @@ def format_effects(effects, *, alpha: float = 0.05, lang: str | None = None) -> 
                 part["cuped_lift"], part["cuped_ci_low"], part["cuped_ci_high"], lift_fmt
             )
             cols[t("evaluate.col.variance_reduction", lang=lang)] = [
-                _pct(v, 1) for v in part["cuped_variance_reduction"]
+                pct_text(v, 1) for v in part["cuped_variance_reduction"]
             ]
             cols[f"{t('evaluate.col.reg_lift', lang=lang)} [{ci}]"] = with_ci(
                 part["reg_lift"], part["reg_ci_low"], part["reg_ci_high"], lift_fmt
@@ -219,10 +192,10 @@ def _format_srm(srm, share: float, threshold: float, lang: str | None) -> str:
         cols[t("evaluate.col.segment", lang=lang)] = srm[SEGMENT_COLUMN].astype(str).tolist()
     cols[t("evaluate.col.arm", lang=lang)] = srm["arm"].astype(str).tolist()
     cols[t("evaluate.col.n", lang=lang)] = [f"{int(v):,}" for v in srm["n"]]
-    cols[t("evaluate.col.planned_share", lang=lang)] = [_pct(v, 1) for v in srm["planned_share"]]
+    cols[t("evaluate.col.planned_share", lang=lang)] = [pct_text(v, 1) for v in srm["planned_share"]]
     cols[t("evaluate.col.expected", lang=lang)] = [f"{v:,.1f}" for v in srm["expected"]]
     cols[t("evaluate.col.chi2", lang=lang)] = [_num(v) for v in srm["chi2"]]
-    cols[t("evaluate.col.srm_p_value", lang=lang)] = [_p(v) for v in srm["p_value"]]
+    cols[t("evaluate.col.srm_p_value", lang=lang)] = [p_text(v) for v in srm["p_value"]]
     verdict = t("evaluate.report.srm_bad" if srm["srm"].any() else "evaluate.report.srm_ok", lang=lang)
     head = t("evaluate.report.srm", lang=lang, share=f"{share:g}", threshold=f"{threshold:g}")
     return f"{head}\n{_to_text(pd.DataFrame(cols))}\n{verdict}"

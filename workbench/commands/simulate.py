@@ -47,8 +47,9 @@ def _simulate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from workbench.data.synth import default_truth_folder
+    from workbench.demo.campaign import simulate_campaign
     from workbench.errors import ParameterError
-    from workbench.tracking.loop import SIMULATION_DIR, open_run, simulate_campaign
+    from workbench.tracking.loop import SIMULATION_DIR, open_run
 
     truth = Path(args.truth) if args.truth else default_truth_folder(args.data)
     if not (truth / "subscriber_truth.parquet").is_file():

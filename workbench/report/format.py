@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["MISSING", "is_missing", "pct_text", "pp_text", "ci_text", "count_text", "number_text"] 
+__all__ = ["MISSING", "is_missing", "pct_text", "pp_text", "ci_text", "count_text", "number_text", "p_text"]
 
 #: What a missing or non-finite value is shown as.
 MISSING = "-"
@@ -73,3 +73,9 @@ def number_text(value, digits: int = 2, *, sign: bool = False, missing: str = MI
         return missing
     return f"{float(value):{'+' if sign else ''},.{digits}f}"
 
+
+def p_text(value, *, missing: str = MISSING) -> str:
+    """A p-value with three decimals, ``'<0.001'`` below that: ``0.0312`` -> ``'0.031'``."""
+    if is_missing(value):
+        return missing
+    return "<0.001" if float(value) < 0.001 else f"{float(value):.3f}"

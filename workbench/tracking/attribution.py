@@ -58,6 +58,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from workbench.checks import check_day, check_int, require_columns
 from workbench.data.tables import PRODUCT_FAMILIES, table
 from workbench.errors import DataValidationError, ParameterError
 from workbench.store.models import CONTACT_RESULTS, GROUPS, SUBSCRIBER_ID
@@ -101,26 +102,7 @@ ATTRIBUTION_COLUMNS: tuple[str, ...] = (
 
 
 # ------------------------------------------------------------------ small helpers (shared by the tracking modules)
-def _day(value, name: str) -> np.datetime64:
-    """A calendar day as ``datetime64[D]`` (clear error otherwise)."""
-    try:
-        ts = pd.Timestamp(value)
-        if pd.isna(ts):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ParameterError.invalid(name, "a date such as '2026-11-01'", value) from None
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return np.datetime64(ts.normalize().date(), "D")
-
-
-def _int_param(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError.invalid(name, f"an integer >= {minimum}", value)
-    return int(value)
-
-
-def _add_months(days: np.ndarray, months) -> np.ndarray:
+def add_months(days: np.ndarray, months) -> np.ndarray:
     """``days`` (``datetime64[D]``) plus ``months`` calendar months, clipped to the month end (as ``DateOffset``)."""
     days = np.asarray(days, dtype="datetime64[D]")
     month = days.astype("datetime64[M]")
@@ -141,19 +123,7 @@ def _as_days(series: pd.Series, name: str, tz: str | None = None) -> np.ndarray:
     return ts.dt.floor("D").to_numpy(dtype="datetime64[D]")
 
 
-def _require(frame, name: str, columns: Sequence[str]) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise ParameterError.invalid(name, "a pandas DataFrame", type(frame).__name__)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ParameterError(
-            f"The {name!r} table must have the columns {list(columns)}; missing {missing}. "
-            f"Got columns {list(frame.columns)}."
-        )
-    return frame
-
-
-def _unique_ids(members: pd.DataFrame, name: str = "members") -> np.ndarray:
+def unique_member_ids(members: pd.DataFrame, name: str = "members") -> np.ndarray:
     ids = members[SUBSCRIBER_ID]
     if ids.isna().any():
         raise DataValidationError(f"{name}: {int(ids.isna().sum())} rows have no {SUBSCRIBER_ID}",
@@ -183,8 +153,9 @@ def _family_products(products: pd.DataFrame | None, family: str, product_ids) ->
     """(the catalogue, the product ids that count as a response) with clear errors."""
     if family not in PRODUCT_FAMILIES:
         raise ParameterError.invalid("family", f"one of {list(PRODUCT_FAMILIES)}", family)
-    catalogue = catalogue_products() if products is None else _require(
-        products, "products", (PRODUCT_ID, FAMILY, FREE_MONTHS))
+    if products is not None:
+        require_columns(products, "products", (PRODUCT_ID, FAMILY, FREE_MONTHS))
+    catalogue = catalogue_products() if products is None else products
     in_family = catalogue.loc[catalogue[FAMILY] == family, PRODUCT_ID].astype(str).tolist()
     if not in_family:
         raise ParameterError(f"The product catalogue has no product of family {family!r}; "
@@ -224,13 +195,13 @@ def reference_dates(members: pd.DataFrame, contacts: pd.DataFrame | None, campai
         Aligned with ``members``: ``subscriber_id``, ``reference_date``
         (``datetime64``) and ``reference`` (``"contact"`` or ``"campaign_start"``).
     """
-    _require(members, "members", (SUBSCRIBER_ID, group_col))
-    ids = _unique_ids(members)
-    start = _day(campaign_start, "campaign_start")
+    require_columns(members, "members", (SUBSCRIBER_ID, group_col))
+    ids = unique_member_ids(members)
+    start = check_day("campaign_start", campaign_start)
     ref = np.full(len(ids), start, dtype="datetime64[D]")
     from_contact = np.zeros(len(ids), dtype=bool)
     if contacts is not None and len(contacts):
-        _require(contacts, "contacts", (SUBSCRIBER_ID, "result", "contacted_at"))
+        require_columns(contacts, "contacts", (SUBSCRIBER_ID, "result", "contacted_at"))
         unknown = ~contacts["result"].isin(CONTACT_RESULTS)
         if unknown.any():
             raise ParameterError(
@@ -294,7 +265,7 @@ def attribute_responses(
         Contact attempts: ``subscriber_id``, ``result`` (one of
         ``workbench.store.CONTACT_RESULTS``) and ``contacted_at`` (as
         :meth:`workbench.store.Store.contact_results` or
-        :func:`~workbench.tracking.simulate.simulate_execution` return them).
+        :func:`~workbench.demo.simulate.simulate_execution` return them).
     orders : pandas.DataFrame
         ``vas_orders`` records (every column of the data model); records of
         other subscribers and products are ignored.
@@ -338,12 +309,12 @@ def attribute_responses(
     DataValidationError
         Repeated or missing subscriber ids in ``members``.
     """
-    _require(members, "members", (SUBSCRIBER_ID, group_col))
-    _require(orders, "orders", ORDER_COLUMNS)
-    window = _int_param(response_window_days, "response_window_days", 0)
-    stable_m = _int_param(stable_months, "stable_months", 1)
-    start = _day(campaign_start, "campaign_start")
-    cutoff = _day(as_of, "as_of")
+    require_columns(members, "members", (SUBSCRIBER_ID, group_col))
+    require_columns(orders, "orders", ORDER_COLUMNS)
+    window = check_int("response_window_days", response_window_days, 0)
+    stable_m = check_int("stable_months", stable_months, 1)
+    start = check_day("campaign_start", campaign_start)
+    cutoff = check_day("as_of", as_of)
     if cutoff < start:
         raise ParameterError.invalid("as_of", f"a day on or after campaign_start ({start})", as_of)
     catalogue, counted = _family_products(products, family, product_ids)
@@ -401,7 +372,7 @@ def attribute_responses(
         match = match.sort_values(["pos", "start"], kind="stable").drop_duplicates("pos", keep="last")
         until[match["pos"].to_numpy()] = match["end"].to_numpy(dtype="datetime64[D]")
         rows = hits["pos"].to_numpy()
-        stable_day = _add_months(resp_day[rows], stable_m)
+        stable_day = add_months(resp_day[rows], stable_m)
         end = until[rows]
         known_end = ~np.isnat(end)
         verdict = pd.array([pd.NA] * len(rows), dtype="boolean")

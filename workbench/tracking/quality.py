@@ -38,12 +38,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from workbench.checks import check_day, check_int, require_columns
 from workbench.errors import ParameterError
 from workbench.metrics.experiment import proportion_effect
 from workbench.store.models import SUBSCRIBER_ID
-from workbench.tracking.attribution import (
-    CONTROL, ORDER_COLUMNS, TARGET, _add_months, _day, _int_param, _require,
-)
+from workbench.tracking.attribution import CONTROL, ORDER_COLUMNS, TARGET, add_months
 
 __all__ = [
     "RATE_COLUMNS",
@@ -124,7 +123,7 @@ def _rates(count_t, n_t, count_c, n_c, alpha: float) -> pd.DataFrame:
 
 
 def _responders(attribution, group_col, treated_value, control_value):
-    _require(attribution, "attribution", (group_col, *_ATTR_NEEDED))
+    require_columns(attribution, "attribution", (group_col, *_ATTR_NEEDED))
     treated, control = _groups(attribution, group_col, treated_value, control_value)
     resp = attribution["responded"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     day = attribution["response_date"].to_numpy(dtype="datetime64[D]")
@@ -190,14 +189,14 @@ def retention_table(
     [[0.5, 1.0]]
     """
     alpha = _check_alpha(alpha)
-    ks = [_int_param(k, "months", 1) for k in (months if not isinstance(months, int) else [months])]
+    ks = [check_int("months", k, 1) for k in (months if not isinstance(months, int) else [months])]
     if not ks:
         raise ParameterError.invalid("months", "at least one month count >= 1", months)
-    cutoff = _day(as_of, "as_of")
+    cutoff = check_day("as_of", as_of)
     t_resp, c_resp, day, end = _responders(attribution, group_col, treated_value, control_value)
     counts = []
     for k in ks:
-        point = _add_months(day, k)
+        point = add_months(day, k)
         seen = ~np.isnat(day) & (point <= cutoff)
         kept = seen & (np.isnat(end) | (end > point))
         counts.append((np.sum(kept & t_resp), np.sum(seen & t_resp), np.sum(kept & c_resp), np.sum(seen & c_resp)))
@@ -244,11 +243,11 @@ def unsubscribe_table(
         Missing columns, no member in either group, a bad ``free_months`` or alpha.
     """
     alpha = _check_alpha(alpha)
-    fm = _int_param(free_months, "free_months", 1)
-    cutoff = _day(as_of, "as_of")
+    fm = check_int("free_months", free_months, 1)
+    cutoff = check_day("as_of", as_of)
     t_resp, c_resp, day, end = _responders(attribution, group_col, treated_value, control_value)
     ended = ~np.isnat(end) & (end <= cutoff)
-    free_end = _add_months(day, fm)
+    free_end = add_months(day, fm)
     seen = ~np.isnat(day) & (free_end <= cutoff)
     leaver = seen & ~np.isnat(end) & (end < free_end)
     ct = [np.sum(ended & t_resp), np.sum(leaver & t_resp)]
@@ -347,18 +346,18 @@ def arpu_did(
         raise ParameterError.invalid("compare", f"one or more of {list(DID_COMPARISONS)}", compare)
     if cov_type not in ("HC0", "HC1", "HC2", "HC3"):
         raise ParameterError.invalid("cov_type", "one of ['HC0', 'HC1', 'HC2', 'HC3']", cov_type)
-    _require(arpu, "arpu", (SUBSCRIBER_ID, "month", value_col))
-    _require(attribution, "attribution", (SUBSCRIBER_ID, group_col, "responded"))
-    first = _day(campaign_start, "campaign_start").astype("datetime64[M]")
+    require_columns(arpu, "arpu", (SUBSCRIBER_ID, "month", value_col))
+    require_columns(attribution, "attribution", (SUBSCRIBER_ID, group_col, "responded"))
+    first = check_day("campaign_start", campaign_start).astype("datetime64[M]")
     month = pd.to_datetime(arpu["month"]).to_numpy(dtype="datetime64[M]")
     if pre_months is None:
         pre = month < first
     else:
-        pre = np.isin(month, np.array([_day(m, "pre_months") for m in pre_months]).astype("datetime64[M]"))
+        pre = np.isin(month, np.array([check_day("pre_months", m) for m in pre_months]).astype("datetime64[M]"))
     if post_months is None:
         post = month > first
     else:
-        post = np.isin(month, np.array([_day(m, "post_months") for m in post_months]).astype("datetime64[M]"))
+        post = np.isin(month, np.array([check_day("post_months", m) for m in post_months]).astype("datetime64[M]"))
     if not pre.any() or not post.any():
         which = "pre" if not pre.any() else "post"
         raise ParameterError(f"The ARPU panel has no {which}-campaign month (campaign month {first}); its months are "
@@ -455,8 +454,8 @@ def product_trend(
     from workbench.features._db import connection
     from workbench.features.subscriptions import monthly_flows
 
-    c0 = _day(campaign_start, "campaign_start")
-    c1 = _day(campaign_end, "campaign_end")
+    c0 = check_day("campaign_start", campaign_start)
+    c1 = check_day("campaign_end", campaign_end)
     if c1 < c0:
         raise ParameterError.invalid("campaign_end", f"a day on or after campaign_start ({c0})", campaign_end)
     first_sim = c0.astype("datetime64[M]")
@@ -470,7 +469,7 @@ def product_trend(
             history = monthly_flows(con, family, start=start, end=last_hist.strftime(fmt))
             history["source"] = "observed"
             catalogue = products if products is not None else con.execute("SELECT * FROM vas_products").df()
-            _require(simulated_orders, "simulated_orders", ORDER_COLUMNS)
+            require_columns(simulated_orders, "simulated_orders", ORDER_COLUMNS)
             if end is None:
                 days = pd.to_datetime(simulated_orders["event_date"])
                 last = days.max() if len(days) else pd.Timestamp(c1)

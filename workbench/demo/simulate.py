@@ -48,13 +48,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench.checks import check_day, check_int, require_columns
 from workbench.data.tables import ORDER_CHANNELS, PRODUCT_FAMILIES, table
 from workbench.errors import ParameterError
 from workbench.store.models import BRANCH_ID, CONTACT_RESULTS, SUBSCRIBER_ID
 from workbench.tracking.attribution import (
     EDITION, EVENT_DATE, EVENT_ID, EVENT_TYPE, FAMILY, FREE_MONTHS, LOCAL_TIMEZONE, MONTHLY_FEE, ORDER,
-    ORDER_CHANNEL, ORDER_COLUMNS, PRODUCT_ID, REACHED_RESULTS, TARGET, UNSUBSCRIBE, _add_months, _day,
-    _int_param, _require, _unique_ids, catalogue_products, reference_dates,
+    ORDER_CHANNEL, ORDER_COLUMNS, PRODUCT_ID, REACHED_RESULTS, TARGET, UNSUBSCRIBE, add_months,
+    catalogue_products, reference_dates, unique_member_ids,
 )
 
 __all__ = [
@@ -125,8 +126,8 @@ class ChannelProfile:
     def __post_init__(self):
         if not (isinstance(self.reach, (int, float)) and 0.0 <= self.reach <= 1.0):
             raise ParameterError.invalid("reach", "a probability in [0, 1]", self.reach)
-        _int_param(self.max_attempts, "max_attempts", 1)
-        _int_param(self.send_days, "send_days", 1)
+        check_int("max_attempts", self.max_attempts, 1)
+        check_int("send_days", self.send_days, 1)
         bad = [k for k in self.outcomes if k not in REACHED_RESULTS]
         if bad:
             raise ParameterError.invalid("outcomes", f"a mapping over {list(REACHED_RESULTS)}", dict(self.outcomes))
@@ -239,11 +240,11 @@ def simulate_execution(
     >>> sorted(set(c["subscriber_id"]))
     [1, 2]
     """
-    _require(members, "members", (SUBSCRIBER_ID, BRANCH_ID, group_col, "channel"))
-    _unique_ids(members)
-    first_day = _day(start, "start")
-    n_days = _int_param(days, "days", 1)
-    capacity = _int_param(daily_capacity, "daily_capacity", 1)
+    require_columns(members, "members", (SUBSCRIBER_ID, BRANCH_ID, group_col, "channel"))
+    unique_member_ids(members)
+    first_day = check_day("start", start)
+    n_days = check_int("days", days, 1)
+    capacity = check_int("daily_capacity", daily_capacity, 1)
     if not (isinstance(coverage, (int, float)) and 0.0 <= coverage <= 1.0):
         raise ParameterError.invalid("coverage", "a share in [0, 1]", coverage)
     h0, h1 = hours
@@ -401,9 +402,9 @@ def arpu_levels(usage: pd.DataFrame, before, months: int = 3) -> pd.Series:
     pandas.Series
         Indexed by ``subscriber_id``, named ``arpu``.
     """
-    _require(usage, "usage", (SUBSCRIBER_ID, MONTH, ARPU))
-    k = _int_param(months, "months", 1)
-    first = _day(before, "before").astype("datetime64[M]")
+    require_columns(usage, "usage", (SUBSCRIBER_ID, MONTH, ARPU))
+    k = check_int("months", months, 1)
+    first = check_day("before", before).astype("datetime64[M]")
     month = pd.to_datetime(usage[MONTH]).to_numpy(dtype="datetime64[M]")
     keep = (month < first) & (month >= first - k)
     part = usage.loc[keep, [SUBSCRIBER_ID, ARPU]]
@@ -518,21 +519,22 @@ def simulate_outcomes(
         Missing columns, members without truth rows, a channel without a
         ``p_order_<channel>`` column, an unknown family, or a bad parameter.
     """
-    _require(members, "members", (SUBSCRIBER_ID, group_col, "channel"))
-    ids = _unique_ids(members)
-    _require(truth, "truth", (SUBSCRIBER_ID, "p_order_base", "p_keep"))
-    start = _day(campaign_start, "campaign_start")
-    window = _int_param(response_window_days, "response_window_days", 0)
-    after = _int_param(months_after, "months_after", 0)
-    before_m = _int_param(months_before, "months_before", 0)
+    require_columns(members, "members", (SUBSCRIBER_ID, group_col, "channel"))
+    ids = unique_member_ids(members)
+    require_columns(truth, "truth", (SUBSCRIBER_ID, "p_order_base", "p_keep"))
+    start = check_day("campaign_start", campaign_start)
+    window = check_int("response_window_days", response_window_days, 0)
+    after = check_int("months_after", months_after, 0)
+    before_m = check_int("months_before", months_before, 0)
     if family not in PRODUCT_FAMILIES:
         raise ParameterError.invalid("family", f"one of {list(PRODUCT_FAMILIES)}", family)
     for name, value, lo, hi in (("free_leave_share", free_leave_share, 0.0, 1.0), ("arpu_noise", arpu_noise, 0.0, 5.0),
                                 ("response_lag_days", response_lag_days, 1e-9, 1e6)):
         if not (isinstance(value, (int, float)) and lo <= value <= hi):
             raise ParameterError.invalid(name, f"a number in [{lo:g}, {hi:g}]", value)
-    catalogue = catalogue_products() if products is None else _require(
-        products, "products", (PRODUCT_ID, FAMILY, FREE_MONTHS, MONTHLY_FEE))
+    if products is not None:
+        require_columns(products, "products", (PRODUCT_ID, FAMILY, FREE_MONTHS, MONTHLY_FEE))
+    catalogue = catalogue_products() if products is None else products
     fam_products = catalogue[catalogue[FAMILY] == family].reset_index(drop=True)
     if fam_products.empty:
         raise ParameterError(f"The product catalogue has no product of family {family!r}.")
@@ -610,7 +612,7 @@ def simulate_outcomes(
         q = 1.0 - np.power(keep, free_leave_share)
         c = 1.0 - np.power(keep, (1.0 - free_leave_share) / 2.0)
     end = np.full(len(who), _NAT, dtype="datetime64[D]")
-    first_end = _add_months(d0, np.maximum(free_m, 1))
+    first_end = add_months(d0, np.maximum(free_m, 1))
     leave = rng_keep.random(len(who)) < q
     from workbench.data.synth.subscriptions import FREE_LEAVE_DAYS
     back = 1 + np.floor(rng_keep.random(len(who)) * FREE_LEAVE_DAYS).astype(np.int64)
@@ -620,11 +622,11 @@ def simulate_outcomes(
     end[leave] = leave_day[leave]
     k = 1
     while True:
-        p_start = _add_months(d0, np.maximum(free_m, 1) + k - 1)
+        p_start = add_months(d0, np.maximum(free_m, 1) + k - 1)
         alive = np.isnat(end) & (p_start <= followup_end)
         if not alive.any():
             break
-        p_end = _add_months(d0, np.maximum(free_m, 1) + k)
+        p_end = add_months(d0, np.maximum(free_m, 1) + k)
         churn = alive & (rng_keep.random(len(who)) < c)
         offset = np.floor(rng_keep.random(len(who)) * (p_end - p_start).astype(np.int64)).astype(np.int64)
         end[churn] = (p_start + offset)[churn]
@@ -632,7 +634,10 @@ def simulate_outcomes(
     gone = ~np.isnat(end) & (end <= followup_end)
 
     # 4. the events ---------------------------------------------------------------------------
-    from workbench.data.synth.subscriptions import ORDER_CHANNEL_MIX, UNSUBSCRIBE_CHANNEL_MIX
+    from workbench.data.synth.subscriptions import (
+        ORDER_CHANNEL_MIX,
+        UNSUBSCRIBE_CHANNEL_MIX,
+    )
 
     organic_cdf = np.cumsum(ORDER_CHANNEL_MIX[PRODUCT_FAMILIES.index(family)])
     unsub_cdf = np.cumsum(UNSUBSCRIBE_CHANNEL_MIX)
@@ -769,7 +774,7 @@ def write_simulated(store, campaign_id: int, contacts: pd.DataFrame, responses: 
     from workbench.store import SYSTEM_USER
 
     actor = SYSTEM_USER if user is None else user
-    _require(contacts, "contacts", (SUBSCRIBER_ID, "result", "contacted_at"))
+    require_columns(contacts, "contacts", (SUBSCRIBER_ID, "result", "contacted_at"))
     listed = store.worklist(actor, campaign_id, version=version)
     member_of = pd.Series(listed["member_id"].to_numpy(), index=listed[SUBSCRIBER_ID].to_numpy(dtype=np.int64))
     pos = pd.Index(member_of.index).get_indexer(contacts[SUBSCRIBER_ID].to_numpy(dtype=np.int64))
@@ -791,7 +796,7 @@ def write_simulated(store, campaign_id: int, contacts: pd.DataFrame, responses: 
         )
     attempts = (contacts["attempt"].to_numpy(dtype=np.int64) if "attempt" in contacts.columns
                 else contacts.groupby(SUBSCRIBER_ID).cumcount().to_numpy() + 1)
-    size = _int_param(batch_size, "batch_size", 1)
+    size = check_int("batch_size", batch_size, 1)
     member_ids = member_of.to_numpy()[pos].astype(np.int64)
     executor = (contacts["executor"].astype(object).where(contacts["executor"].notna(), None).to_numpy()
                 if "executor" in contacts.columns else np.full(len(contacts), None, dtype=object))
@@ -811,7 +816,8 @@ def write_simulated(store, campaign_id: int, contacts: pd.DataFrame, responses: 
         written += int(recorded["created"].sum())
     out = {"contacts_written": written, "contacts_already_stored": len(contacts) - written, "responses_written": 0}
     if responses is not None:
-        _require(responses, "responses", (SUBSCRIBER_ID, "responded", "response_date", "response_product", "stable"))
+        require_columns(responses, "responses",
+                        (SUBSCRIBER_ID, "responded", "response_date", "response_product", "stable"))
         hit = responses[responses["responded"].astype(bool)]
         frame = pd.DataFrame({
             SUBSCRIBER_ID: hit[SUBSCRIBER_ID].to_numpy(dtype=np.int64),
