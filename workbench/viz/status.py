@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from workbench.data.tables import BRANCHES
+from workbench.data.tables import branch_name
 from workbench.errors import ParameterError
 from workbench.i18n import get_language, t
 
@@ -82,8 +82,7 @@ def _value_label(dimension: str, value: str, lang: str) -> str:
     if value == "unknown":
         return t("status.value.unknown", lang=lang)
     if dimension == "branch_id":
-        names = {b[0]: (b[1] if lang == "zh" else b[2]) for b in BRANCHES}
-        return names.get(value, value)
+        return branch_name(value, lang)
     if dimension == "brand":
         try:
             return t(f"brand.{value}", lang=lang)
