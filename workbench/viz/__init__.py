@@ -1,11 +1,12 @@
 """Figure builders: each returns a plotly ``go.Figure`` and never calls ``.show()``.
 
-One module per area: ``status``, ``goal``, ``model``, ``campaign``, ``effect``, ``quality``.
+One module per area: ``status``, ``goal``, ``model``, ``campaign``, ``effect``, ``quality``, ``monitor``
+(a released campaign's progress, in the apps and template 05), ``overview`` (a data source's tables).
 Labels come from :mod:`workbench.i18n`.
 """
 import importlib
 
-_AREAS = ("status", "goal", "model", "campaign", "effect", "quality")
+_AREAS = ("status", "goal", "model", "campaign", "effect", "quality", "monitor", "overview")
 __all__: list[str] = []
 for _area in _AREAS:
     try:
