@@ -17,6 +17,7 @@ from browser import stop_server
 from test_app_executor import (
     BM_U, EX_U, PM, RENDER_TIMEOUT_MS, USERS, screenshot, serve_with_campaign, sign_in_to_app,
 )
+from test_viz_monitor import PROGRESS
 
 from workbench.apps.monitor import BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, branch_status, daily_progress
 from workbench.errors import ParameterError
@@ -26,19 +27,6 @@ from workbench.templates import find_template
 NOW = dt.datetime.now(dt.timezone.utc)
 
 
-def _progress(rows):
-    return pd.DataFrame(rows, columns=["dimension", "key", "members", "contacted", "reached", "accepted",
-                                       "contacted_rate", "reached_rate", "accepted_rate"])
-
-
-PROGRESS = _progress([
-    ("total", "total", 20, 6, 5, 2, 0.3, 0.25, 0.1),
-    ("branch", "hami", 10, 0, 0, 0, 0.0, 0.0, 0.0),
-    ("branch", "urumqi", 10, 6, 5, 2, 0.6, 0.5, 0.2),
-    ("channel", "outbound_call", 20, 6, 5, 2, 0.3, 0.25, 0.1),
-    ("executor", "ex_u", 10, 6, 5, 2, 0.6, 0.5, 0.2),
-    ("executor", None, 10, 0, 0, 0, 0.0, 0.0, 0.0),
-])
 RESULTS = pd.DataFrame({
     "member_id": [1, 2, 3, 4, 5, 6, 1],
     "branch_id": ["urumqi"] * 7,

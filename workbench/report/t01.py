@@ -22,6 +22,7 @@ from workbench.data.tables import TABLES
 from workbench.errors import ParameterError
 from workbench.report.format import count_text, number_text, pct_text
 from workbench.status.analysis import CAPITAL
+from workbench.viz.status import segment_label
 
 __all__ = ["SECTIONS", "CARDS", "story", "status_cards", "branch_name", "feature_label"]
 
@@ -38,21 +39,6 @@ def branch_name(branch_id: str, lang: str | None = None) -> str:
     from workbench.i18n import get_language
 
     return name_of(branch_id, lang or get_language())
-
-
-def _segment_label(dimension: str, value: str, lang: str) -> str:
-    from workbench.i18n import t
-
-    if dimension == _BRANCH_COL:
-        return branch_name(value, lang)
-    if dimension == "brand":
-        try:
-            return t(f"brand.{value}", lang=lang)
-        except KeyError:
-            return value
-    if dimension == "rejoined":
-        return t("common.yes" if value.lower() == "true" else "common.no", lang=lang)
-    return value
 
 
 def feature_label(name: str, lang: str | None = None) -> str:
@@ -153,9 +139,9 @@ def story(findings: Mapping, section: str, lang: str | None = None, *,
         hi, lo = segs[dimension]["highest"], segs[dimension]["lowest"]
         return key, {
             "dimension": t(f"status.dimension.{dimension}", lang=lang),
-            "highest": _segment_label(dimension, hi["value"], lang), "highest_penetration": _nan(hi["penetration"]),
+            "highest": segment_label(dimension, hi["value"], lang), "highest_penetration": _nan(hi["penetration"]),
             "highest_lift": _nan(hi["lift"]),
-            "lowest": _segment_label(dimension, lo["value"], lang), "lowest_penetration": _nan(lo["penetration"]),
+            "lowest": segment_label(dimension, lo["value"], lang), "lowest_penetration": _nan(lo["penetration"]),
             "penetration": _nan(findings["penetration"]["penetration"])}
     if section == "retention":
         r = _section(findings, "retention")
