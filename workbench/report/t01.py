@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import partial
 
-from workbench.data.tables import TABLES
+from workbench.data import tables as data_tables
 from workbench.errors import ParameterError
+from workbench.i18n import get_language
 from workbench.report.format import count_text, number_text, pct_text
 from workbench.status.analysis import CAPITAL
 from workbench.viz.status import segment_label
@@ -29,16 +30,13 @@ __all__ = ["SECTIONS", "CARDS", "story", "status_cards", "branch_name", "feature
 #: Sections of the narrative that :func:`story` knows.
 SECTIONS: tuple[str, ...] = ("scope", "kpis", "capital", "segment", "retention", "drivers", "potential")
 
-_BRANCH_COL = TABLES["subscribers"].column("branch_id").name
+_BRANCH_COL = data_tables.TABLES["subscribers"].column("branch_id").name
 
 
 # ----------------------------------------------------------------- names
 def branch_name(branch_id: str, lang: str | None = None) -> str:
-    """The name of a branch in ``lang`` (the id itself when unknown)."""
-    from workbench.data.tables import branch_name as name_of
-    from workbench.i18n import get_language
-
-    return name_of(branch_id, lang or get_language())
+    """The name of a branch in ``lang`` (the id itself when unknown); the current language when omitted."""
+    return data_tables.branch_name(branch_id, lang or get_language())
 
 
 def feature_label(name: str, lang: str | None = None) -> str:
