@@ -22,10 +22,11 @@ from browser import TestUser, cookie_header, sign_in, start_server, stop_server
 
 from workbench.apps.worklist import (
     GRID_COLUMNS, GRID_LAYOUT, GRID_OPTIONS, ResultForm, branch_summary_html, grid_rows_json, make_grid,
-    parse_contacted_at, plain_message, progress_figure, progress_summary, worklist_grid_frame,
+    parse_contacted_at, plain_message, progress_summary, worklist_grid_frame,
 )
 from workbench.errors import AccessDenied, ParameterError
 from workbench.store import SYSTEM_USER, PasswordPolicy, Store, User
+from workbench.viz import progress_figure
 
 EX_U = TestUser("ex_u", "executor", "urumqi", "ex-u-password-1", "乌鲁木齐 执行员")
 EX_H = TestUser("ex_h", "executor", "hami", "ex-h-password-1", "哈密 执行员")

@@ -1,5 +1,7 @@
 """The manager view (template 05 served as an app): its computations, then in a real browser.
 
+Its figures are tested in test_viz_monitor.py, its words in test_report_t05.py.
+
 One server for the module; the campaign of ``test_app_executor`` with Urumqi's
 executor half-way through and Hami not started, and a few orders recorded.
 """
@@ -15,31 +17,16 @@ from browser import stop_server
 from test_app_executor import (
     BM_U, EX_U, PM, RENDER_TIMEOUT_MS, USERS, screenshot, serve_with_campaign, sign_in_to_app,
 )
+from test_viz_monitor import PROGRESS
 
-from workbench.apps.monitor import (
-    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, branch_status, branch_status_figure, daily_progress, dimension_figure,
-    provisional_numbers,
-)
+from workbench.apps.monitor import BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, branch_status, daily_progress
 from workbench.errors import ParameterError
-from workbench.store import SYSTEM_USER, Store, User
+from workbench.store import Store, User
 from workbench.templates import find_template
 
 NOW = dt.datetime.now(dt.timezone.utc)
 
 
-def _progress(rows):
-    return pd.DataFrame(rows, columns=["dimension", "key", "members", "contacted", "reached", "accepted",
-                                       "contacted_rate", "reached_rate", "accepted_rate"])
-
-
-PROGRESS = _progress([
-    ("total", "total", 20, 6, 5, 2, 0.3, 0.25, 0.1),
-    ("branch", "hami", 10, 0, 0, 0, 0.0, 0.0, 0.0),
-    ("branch", "urumqi", 10, 6, 5, 2, 0.6, 0.5, 0.2),
-    ("channel", "outbound_call", 20, 6, 5, 2, 0.3, 0.25, 0.1),
-    ("executor", "ex_u", 10, 6, 5, 2, 0.6, 0.5, 0.2),
-    ("executor", None, 10, 0, 0, 0, 0.0, 0.0, 0.0),
-])
 RESULTS = pd.DataFrame({
     "member_id": [1, 2, 3, 4, 5, 6, 1],
     "branch_id": ["urumqi"] * 7,
@@ -71,23 +58,9 @@ def test_branch_status_marks_the_branch_behind_plan():
     assert pd.isna(status.loc[0, "capacity_days"])  # nobody has worked Hami's list yet
 
 
-def test_branch_figure_legend_colours_are_the_bars_colours():
-    daily = daily_progress(RESULTS, PROGRESS, plan_days=10, capacity_per_day=5)
-    status = branch_status(PROGRESS, daily, plan_days=10, capacity_per_day=5, lag_ratio=0.8)
-    fig = branch_status_figure(status, lang="en")
-    bars = {t.name: t for t in fig.data if t.type == "bar"}
-    on_plan, lagging = bars["Contacted %"], bars["Contacted % (lagging)"]
-    assert on_plan.marker.color != lagging.marker.color and on_plan.offsetgroup == lagging.offsetgroup
-    assert list(on_plan.x) == list(lagging.x) == ["Hami", "Urumqi"]
-    assert pd.isna(on_plan.y[0]) and on_plan.y[1] == pytest.approx(60)        # Urumqi on plan
-    assert lagging.y[0] == pytest.approx(0) and pd.isna(lagging.y[1])          # Hami behind
-    all_on_plan = branch_status_figure(status.assign(lagging=False), lang="en")
-    assert [t.name for t in all_on_plan.data if t.type == "bar"] == ["Contacted %", "Accepted %"]
-
-
 @pytest.mark.parametrize("name, value, message", [
-    ("plan_days", 0, "'plan_days' parameter must be a positive number. Got 0"),
-    ("capacity_per_day", -3, "'capacity_per_day' parameter must be a positive number. Got -3"),
+    ("plan_days", 0, "'plan_days' parameter must be a finite number > 0. Got 0"),
+    ("capacity_per_day", -3, "'capacity_per_day' parameter must be a finite number > 0. Got -3"),
 ])
 def test_bad_plan_parameters_are_refused(name, value, message):
     with pytest.raises(ParameterError, match=message):
@@ -95,25 +68,10 @@ def test_bad_plan_parameters_are_refused(name, value, message):
 
 
 def test_bad_lag_ratio_and_missing_columns_are_refused():
-    with pytest.raises(ParameterError, match=r"'lag_ratio' parameter must be a number in \(0, 1\]. Got 1.5"):
+    with pytest.raises(ParameterError, match=r"'lag_ratio' parameter must be a finite number in \(0, 1\]. Got 1.5"):
         branch_status(PROGRESS, daily_progress(RESULTS, PROGRESS), lag_ratio=1.5)
     with pytest.raises(ParameterError, match=r"'results' table must have the columns .*missing \['executor'\]"):
         daily_progress(RESULTS.drop(columns="executor"), PROGRESS)
-
-
-def test_dimension_figure_labels_channels_and_unassigned_rows():
-    fig = dimension_figure(PROGRESS, "executor", lang="en")
-    assert list(fig.data[0].x) == ["ex_u", "Unassigned"]
-    assert list(dimension_figure(PROGRESS, "channel", lang="en").data[0].x) == ["Outbound call"]
-    with pytest.raises(ParameterError, match=r"'dimension' parameter must be one of \['channel', 'executor'\]"):
-        dimension_figure(PROGRESS, "branch")
-
-
-def test_provisional_numbers_need_an_effect_row():
-    assert provisional_numbers(None) is None
-    effect = pd.DataFrame({"mean_treated": [0.1], "mean_control": [0.05], "abs_lift": [0.05],
-                           "abs_ci_low": [-0.01], "abs_ci_high": [0.11]})
-    assert provisional_numbers(effect) == {"treated": 0.1, "control": 0.05, "lift": 0.05, "low": -0.01, "high": 0.11}
 
 
 # ------------------------------------------------------------------ in a browser

@@ -20,7 +20,8 @@ from workbench import templates as wt
 from workbench.commands import demo
 from workbench.errors import ParameterError
 from workbench.notebook import narrative
-from workbench.status.analysis import FINDINGS_FILE, story
+from workbench.report.t01 import story
+from workbench.status.analysis import FINDINGS_FILE
 from workbench.status.goal import GOAL_FILE, PROBLEMS, VERDICTS, check_goal
 from workbench.templates import run_template, template_parameters
 

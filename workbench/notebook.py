@@ -377,22 +377,15 @@ def overview_totals(overview: pd.DataFrame) -> dict[str, int]:
 def overview_figure(overview: pd.DataFrame, lang: str | None = None):
     """A bar chart of the rows in each table of a :func:`data_overview` frame.
 
+    Drawn by :func:`workbench.viz.overview.overview_figure` (imported on first use, so that importing
+    this module does not import every figure module).
+
     Returns
     -------
     plotly.graph_objects.Figure
         Never shown here; pass it to :func:`show`.
     """
-    import plotly.graph_objects as go
+    from workbench.viz.overview import overview_figure as draw
 
     _, label_col, rows_col = OVERVIEW_COLUMNS
-    fig = go.Figure(go.Bar(
-        x=overview[label_col].tolist(), y=overview[rows_col].tolist(),
-        text=[f"{r:,}" for r in overview[rows_col]], textposition="outside",
-    ))
-    fig.update_layout(
-        title=t("templates.overview.title", lang=lang),
-        xaxis_title=t("templates.overview.table", lang=lang),
-        yaxis_title=t("templates.overview.rows", lang=lang),
-        template="plotly_white", height=420, margin={"t": 60, "b": 40},
-    )
-    return fig
+    return draw(overview, lang, label_col=label_col, rows_col=rows_col)

@@ -9,6 +9,7 @@
   into the notebook, and :func:`signed_in_user` for the notebook's side;
 - :mod:`~workbench.apps.publish` - a finished app notebook becomes a campaign's app;
 - :mod:`~workbench.apps.widgets` - widget builders shared by the apps;
+- :mod:`~workbench.apps.monitor` - the manager view of template 05 (its numbers and lagging panel);
 - :mod:`~workbench.apps.demo` - demo accounts for the sample province.
 
 Names are imported on first use: an app's kernel that needs only
@@ -24,6 +25,9 @@ _EXPORTS: dict[str, str] = {
     "inject_parameters": "hook", "identity_parameters": "hook", "signed_in_user": "hook",
     # widgets
     "whoami_panel": "widgets", "sign_out_link": "widgets", "branch_label": "widgets", "role_label": "widgets",
+    # monitor (template 05)
+    "MonitorData": "monitor", "monitor_data": "monitor", "daily_progress": "monitor", "branch_status": "monitor",
+    "early_response": "monitor", "lagging_panel": "monitor",
     # publish
     "AppInfo": "publish", "APP_NOTEBOOKS_ENV": "publish", "BUILTIN_APPS": "publish", "DEFAULT_APP": "publish",
     "DEFAULT_APPS_DIR": "publish", "app_notebooks_dir": "publish", "find_app_notebook": "publish",

@@ -1,9 +1,10 @@
 """The manager view (template 05, campaign monitoring): execution against plan, lagging branches, a first read.
 
 Compute and draw are separate: :func:`daily_progress`, :func:`branch_status` and
-:func:`early_response` return tables; the ``*_figure`` builders draw them with
-catalogue labels; :func:`lagging_panel` is the widget that lists lagging
-branches.  Every number is recomputed from the store (:meth:`Store.progress`,
+:func:`early_response` return tables; :mod:`workbench.viz.monitor` draws them
+with catalogue labels; :func:`lagging_panel` is the widget that lists lagging
+branches; :mod:`workbench.report.t05` words the view for template 05.  Every
+number is recomputed from the store (:meth:`Store.progress`,
 :meth:`Store.contact_results`, :meth:`Store.responses`) with the acting user,
 so a branch manager sees only their branch.
 
@@ -20,8 +21,10 @@ import numpy as np
 import pandas as pd
 
 from workbench.apps.widgets import branch_label
+from workbench.checks import check_num
 from workbench.errors import AccessDenied, ParameterError
 from workbench.i18n import get_language, labels_for
+from workbench.report.format import pct_text
 from workbench.store import Store, User, can_read_responses
 
 __all__ = [
@@ -30,13 +33,9 @@ __all__ = [
     "daily_progress",
     "branch_status",
     "early_response",
-    "progress_over_time_figure",
-    "branch_status_figure",
-    "dimension_figure",
     "lagging_panel",
     "MonitorData",
     "monitor_data",
-    "provisional_numbers",
 ]
 
 #: Columns of :func:`daily_progress`.
@@ -46,11 +45,6 @@ DAILY_COLUMNS: tuple[str, ...] = ("day", "branch", "contacted", "cumulative", "m
 BRANCH_STATUS_COLUMNS: tuple[str, ...] = ("branch", "members", "contacted", "accepted", "contacted_rate",
                                           "accepted_rate", "planned_rate", "executors", "capacity_days", "lagging")
 _PREFIX = "app_monitor"
-
-
-def _check_positive(name: str, value, kind=(int, float)) -> None:
-    if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
-        raise ParameterError.invalid(name, "a positive number", value)
 
 
 def _planned(days_elapsed, plan_days: float):
@@ -82,8 +76,8 @@ def daily_progress(results: pd.DataFrame, progress: pd.DataFrame, *, plan_days: 
     ParameterError
         A missing column or a non-positive plan / capacity.
     """
-    _check_positive("plan_days", plan_days)
-    _check_positive("capacity_per_day", capacity_per_day)
+    check_num("plan_days", plan_days, 0, lo_open=True)
+    check_num("capacity_per_day", capacity_per_day, 0, lo_open=True)
     need = ("member_id", "branch_id", "executor", "contacted_at")
     missing = [c for c in need if c not in results.columns]
     if missing:
@@ -122,10 +116,9 @@ def branch_status(progress: pd.DataFrame, daily: pd.DataFrame, *, plan_days: int
     DataFrame
         Columns :data:`BRANCH_STATUS_COLUMNS`, slowest branch first.
     """
-    _check_positive("plan_days", plan_days)
-    _check_positive("capacity_per_day", capacity_per_day)
-    if isinstance(lag_ratio, bool) or not isinstance(lag_ratio, (int, float)) or not 0 < lag_ratio <= 1:
-        raise ParameterError.invalid("lag_ratio", "a number in (0, 1]", lag_ratio)
+    check_num("plan_days", plan_days, 0, lo_open=True)
+    check_num("capacity_per_day", capacity_per_day, 0, lo_open=True)
+    check_num("lag_ratio", lag_ratio, 0, 1, lo_open=True)
     branches = progress[progress["dimension"] == "branch"].rename(columns={"key": "branch"}).copy()
     if days_elapsed is None:
         days_elapsed = int(daily["day"].max()) if len(daily) else 0
@@ -166,80 +159,6 @@ def early_response(store: Store, user: User, campaign_id: int) -> pd.DataFrame |
     return effect_table(frame, "group", "control", "responded")
 
 
-# ------------------------------------------------------------------ figures
-def progress_over_time_figure(daily: pd.DataFrame, lang: str | None = None):
-    """Contacted share by day per branch (lines) against the plan (dashed)."""
-    import plotly.graph_objects as go
-
-    lang = lang or get_language()
-    labels = labels_for(_PREFIX, lang)
-    fig = go.Figure()
-    for branch, part in daily.groupby("branch", sort=True):
-        fig.add_scatter(x=part["day"], y=part["contacted_rate"] * 100, mode="lines+markers",
-                        name=branch_label(branch, lang))
-    if len(daily):
-        plan = daily.drop_duplicates("day")
-        fig.add_scatter(x=plan["day"], y=plan["planned_rate"] * 100, mode="lines", name=labels["plan"],
-                        line=dict(dash="dash", color="#7b8794"))
-    fig.update_layout(title=labels["over_time_title"], xaxis_title=labels["day"], yaxis_title=labels["contacted_rate"],
-                      yaxis_ticksuffix="%", height=360, margin=dict(l=50, r=20, t=50, b=40))
-    return fig
-
-
-def branch_status_figure(status: pd.DataFrame, lang: str | None = None):
-    """Contacted share per branch (lagging branches in red) with the planned share as a line."""
-    import plotly.graph_objects as go
-
-    lang = lang or get_language()
-    labels = labels_for(_PREFIX, lang)
-    names = [branch_label(b, lang) for b in status["branch"]]
-    fig = go.Figure()
-    # one trace per state in the same slot, so the legend's colours are the bars' (red = lagging)
-    for lagging, colour, name in ((False, "#3e7cb1", labels["contacted_rate"]),
-                                  (True, "#c0392b", labels["contacted_rate_lagging"])):
-        rows = status["lagging"].to_numpy(bool) == lagging
-        if not rows.any():
-            continue
-        rate = status["contacted_rate"].where(rows)
-        fig.add_bar(x=names, y=rate * 100, marker_color=colour, name=name, offsetgroup="contacted",
-                    text=[f"{v:.0%}" if r else "" for v, r in zip(status["contacted_rate"], rows)],
-                    textposition="outside")
-    fig.add_bar(x=names, y=status["accepted_rate"] * 100, marker_color="#2e933c", name=labels["accepted_rate"],
-                offsetgroup="accepted")
-    fig.add_scatter(x=names, y=status["planned_rate"] * 100, mode="lines+markers", name=labels["plan"],
-                    line=dict(dash="dash", color="#7b8794"))
-    fig.update_layout(title=labels["branch_title"], barmode="group", yaxis_ticksuffix="%", yaxis_range=[0, 110],
-                      height=360, margin=dict(l=50, r=20, t=50, b=40))
-    return fig
-
-
-def dimension_figure(progress: pd.DataFrame, dimension: str, lang: str | None = None):
-    """Contacted and accepted shares by ``channel`` or ``executor`` (from :meth:`Store.progress`).
-
-    Raises
-    ------
-    ParameterError
-        When ``dimension`` is not ``channel`` or ``executor``.
-    """
-    import plotly.graph_objects as go
-
-    if dimension not in ("channel", "executor"):
-        raise ParameterError.invalid("dimension", "one of ['channel', 'executor']", dimension)
-    lang = lang or get_language()
-    labels = labels_for(_PREFIX, lang)
-    part = progress[progress["dimension"] == dimension]
-    keys = part["key"].fillna(labels["unassigned"]).astype(str)
-    if dimension == "channel":
-        channels = labels_for("channel", lang)
-        keys = keys.map(lambda k: channels.get(k, k))
-    fig = go.Figure()
-    fig.add_bar(x=keys, y=part["contacted_rate"] * 100, name=labels["contacted_rate"], marker_color="#3e7cb1")
-    fig.add_bar(x=keys, y=part["accepted_rate"] * 100, name=labels["accepted_rate"], marker_color="#2e933c")
-    fig.update_layout(title=labels[f"{dimension}_title"], barmode="group", yaxis_ticksuffix="%",
-                      yaxis_range=[0, 110], height=340, margin=dict(l=50, r=20, t=50, b=40))
-    return fig
-
-
 def lagging_panel(status: pd.DataFrame, lang: str | None = None):
     """An HTML widget listing each branch against plan; lagging rows are marked (class ``wb-lagging``).
 
@@ -262,8 +181,8 @@ def lagging_panel(status: pd.DataFrame, lang: str | None = None):
         rows.append(
             f'<tr class="{"wb-lagging" if row.lagging else "wb-on-plan"}" data-branch="{html.escape(str(row.branch))}" '
             f'data-lagging="{str(bool(row.lagging)).lower()}"{style}><td>{html.escape(branch_label(row.branch, lang))}</td>'
-            f"<td>{row.members}</td><td>{row.contacted_rate:.0%}</td><td>{row.accepted_rate:.0%}</td>"
-            f"<td>{row.planned_rate:.0%}</td><td>{days}</td>"
+            f"<td>{row.members}</td><td>{pct_text(row.contacted_rate, 0)}</td>"
+            f"<td>{pct_text(row.accepted_rate, 0)}</td><td>{pct_text(row.planned_rate, 0)}</td><td>{days}</td>"
             f"<td>{html.escape(labels['yes'] if row.lagging else labels['no'])}</td></tr>")
     body = (f'<div class="wb-branch-status"><table style="border-collapse:collapse" cellpadding="6">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
@@ -322,12 +241,3 @@ def monitor_data(store: Store, user: User, campaign_id: int = 0, *, plan_days: i
     status = branch_status(progress, daily, plan_days=plan_days, capacity_per_day=capacity_per_day,
                            lag_ratio=lag_ratio)
     return MonitorData(campaign_id, name, progress, results, daily, status, early_response(store, user, campaign_id))
-
-
-def provisional_numbers(effect: pd.DataFrame | None) -> dict[str, float] | None:
-    """The target-vs-control figures of :func:`early_response` for the narrative (None without a read)."""
-    if effect is None or effect.empty:
-        return None
-    row = effect.iloc[0]
-    return {"treated": float(row["mean_treated"]), "control": float(row["mean_control"]),
-            "lift": float(row["abs_lift"]), "low": float(row["abs_ci_low"]), "high": float(row["abs_ci_high"])}

@@ -4,13 +4,11 @@ from __future__ import annotations
 import html
 import os
 
-from workbench.data.tables import BRANCHES
+from workbench.data.tables import branch_name
 from workbench.i18n import get_language, labels_for, t
 from workbench.store.access import User
 
 __all__ = ["whoami_panel", "sign_out_link", "branch_label", "role_label"]
-
-_BRANCH_NAMES = {code: {"zh": zh, "en": en} for code, zh, en in BRANCHES}
 
 
 def branch_label(branch_id: str | None, lang: str | None = None) -> str:
@@ -18,7 +16,7 @@ def branch_label(branch_id: str | None, lang: str | None = None) -> str:
     lang = lang or get_language()
     if not branch_id:
         return t("apps.whoami.no_branch", lang=lang)
-    return _BRANCH_NAMES.get(branch_id, {}).get(lang, branch_id)
+    return branch_name(branch_id, lang)
 
 
 def role_label(role: str, lang: str | None = None) -> str:

@@ -9,7 +9,7 @@ last expression displays it):
 - :class:`ResultForm` - one submitted form: a ``client_request_id`` made once per
   form and kept after a failed write, so a retry never writes a duplicate.  The
   concurrency test drives this class, the same path the app's button takes;
-- :func:`progress_summary` and :func:`progress_figure` - own / scope progress,
+- :func:`progress_summary` and :func:`workbench.viz.progress_figure` - own / scope progress,
   always re-read from :meth:`Store.progress` after a write, never from widget state;
 - :func:`plain_message` - an exception as a sentence for the page.
 
@@ -31,7 +31,9 @@ import pandas as pd
 from workbench.apps.widgets import branch_label, role_label, sign_out_link
 from workbench.errors import AccessDenied, ParameterError, WorkbenchError
 from workbench.i18n import get_language, labels_for, t
+from workbench.report.format import pct_text
 from workbench.store import CONTACT_RESULTS, RecordedResult, Store, User
+from workbench.viz import progress_figure
 
 __all__ = [
     "GRID_COLUMNS",
@@ -48,7 +50,6 @@ __all__ = [
     "ResultForm",
     "progress_summary",
     "branch_summary_html",
-    "progress_figure",
     "plain_message",
     "display_figure",
     "executor_app",
@@ -326,52 +327,11 @@ def branch_summary_html(branch: pd.DataFrame, lang: str | None = None) -> str:
     row = branch.iloc[0]
     numbers = {c: int(row[c]) for c in ("members", "contacted", "accepted")}
     text = t("apps.branch_progress.summary", lang=_lang(lang), branch=branch_label(str(row["branch"]), lang),
-             contacted_rate=f"{float(row['contacted_rate']):.0%}", accepted_rate=f"{float(row['accepted_rate']):.0%}",
+             contacted_rate=pct_text(row["contacted_rate"], 0), accepted_rate=pct_text(row["accepted_rate"], 0),
              **numbers)
     return (f'<div class="wb-branch-progress" data-branch="{html.escape(str(row["branch"]))}" '
             f'data-members="{numbers["members"]}" data-contacted="{numbers["contacted"]}" '
             f'data-accepted="{numbers["accepted"]}">{html.escape(text)}</div>')
-
-
-def progress_figure(progress: pd.DataFrame, user: User, lang: str | None = None,
-                    branch: pd.DataFrame | None = None):
-    """Bars of contacted % and accepted %: the user's own rows, (for managers) every executor in scope,
-    and the branch's totals beside them when given.
-
-    Parameters
-    ----------
-    progress : DataFrame
-        :meth:`Store.progress` for ``user`` (columns :data:`workbench.store.PROGRESS_COLUMNS`).
-    user : User
-        The signed-in user (their row is labelled "mine").
-    branch : DataFrame, optional
-        :meth:`Store.branch_totals` (one row), shown as a bar pair labelled "my branch".
-
-    Returns
-    -------
-    plotly.graph_objects.Figure
-    """
-    import plotly.graph_objects as go
-
-    lang = _lang(lang)
-    labels = labels_for(_PREFIX, lang)
-    total = progress[progress["dimension"] == "total"].assign(key=labels["progress_scope"])
-    executors = progress[progress["dimension"] == "executor"].copy()
-    executors["key"] = [labels["progress_own"] if k == user.name else str(k) for k in executors["key"]]
-    rows = pd.concat([total, executors[executors["key"] != labels["progress_scope"]]], ignore_index=True)
-    if len(executors) == 1 and executors["key"].iloc[0] == labels["progress_own"]:
-        rows = executors  # an executor's scope is their own rows: one bar pair is enough
-    if branch is not None and not branch.empty:
-        bar = t("apps.branch_progress.bar", lang=lang)
-        rows = pd.concat([rows, branch.iloc[:1].assign(key=bar)[["key", "contacted_rate", "accepted_rate"]]],
-                         ignore_index=True)
-    fig = go.Figure()
-    for col, colour in (("contacted_rate", "#3e7cb1"), ("accepted_rate", "#2e933c")):
-        fig.add_bar(x=rows["key"].astype(str).tolist(), y=(rows[col] * 100).round(1).tolist(), name=labels[col],
-                    marker_color=colour, text=[f"{v * 100:.0f}%" for v in rows[col]], textposition="outside")
-    fig.update_layout(title=labels["chart_title"], barmode="group", height=320, yaxis_range=[0, 110],
-                      yaxis_ticksuffix="%", margin=dict(l=40, r=20, t=50, b=40), legend_orientation="h")
-    return fig
 
 
 def plain_message(exc: BaseException, lang: str | None = None) -> str:
@@ -501,7 +461,8 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
         numbers = progress_summary(progress)
         text = t(f"{_PREFIX}.progress_summary", lang=lang, members=numbers["members"],
                  contacted=numbers["contacted"], accepted=numbers["accepted"],
-                 contacted_rate=f"{numbers['contacted_rate']:.0%}", accepted_rate=f"{numbers['accepted_rate']:.0%}")
+                 contacted_rate=pct_text(numbers["contacted_rate"], 0),
+                 accepted_rate=pct_text(numbers["accepted_rate"], 0))
         own = t("apps.branch_progress.own_summary", lang=lang) if branch is not None else ""
         progress_text.value = (
             f'<h3>{html.escape(labels["progress_heading"])}</h3><div class="wb-progress" '

@@ -23,6 +23,7 @@ __all__ = [
     "TABLES",
     "TABLE_ORDER",
     "BRANCHES",
+    "branch_name",
     "BRANDS",
     "CONTENT_CATEGORIES",
     "CAPABILITIES",
@@ -50,6 +51,18 @@ BRANCHES: tuple[tuple[str, str, str], ...] = (
     ("kashgar", "喀什", "Kashgar"),
     ("hotan", "和田", "Hotan"),
 )
+_BRANCH_NAMES: dict[str, dict[str, str]] = {code: {"zh": zh, "en": en} for code, zh, en in BRANCHES}
+
+
+def branch_name(branch_id: str, lang: str) -> str:
+    """The name of a branch in ``lang`` (``"zh"`` or ``"en"``); the id itself when it is not a branch.
+
+    >>> branch_name("hami", "en"), branch_name("nowhere", "zh")
+    ('Hami', 'nowhere')
+    """
+    return _BRANCH_NAMES.get(branch_id, {}).get(lang, branch_id)
+
+
 #: Brands: 全球通 GoTone, 动感地带 M-Zone, 神州行 Easy-Own.
 BRANDS: tuple[str, ...] = ("gotone", "mzone", "easyown")
 #: Content categories of VAS consumption (梦网内容分类).

@@ -9,7 +9,7 @@ DataFrame; :mod:`workbench.viz.status` draws them.
 >>> product_kpis("sample_data/province", "mobile_newspaper")   # doctest: +SKIP
 """
 from workbench.status import analysis, goal
-from workbench.status.analysis import *  # noqa: F401,F403 - scope, findings, story (template 01)
+from workbench.status.analysis import *  # noqa: F401,F403 - scope, summaries, findings (template 01)
 from workbench.status.goal import *  # noqa: F401,F403 - goal proposal and check (template 02)
 from workbench.status.drivers import (
     MISSING, Binning, fit_binning, information_value, model_sample, own_feature_names, uptake_drivers, woe_table,

@@ -1,4 +1,4 @@
-"""The status analysis of template 01 as findings: scope, summaries, the narrative's numbers, a JSON file.
+"""The status analysis of template 01 as findings: scope, summaries, a JSON file.
 
 Template 01 computes the status frames step by step (KPIs, penetration,
 retention, drivers, potential; see :mod:`workbench.status`) and condenses each
@@ -9,9 +9,7 @@ folder by :func:`write_findings`; template 02 reads them back with
 :func:`load_findings`, which recomputes them (:func:`analyse_status`) when the
 file is missing or describes another product, snapshot or scope.
 
-:func:`story` turns one section of the findings into a narrative key of the
-label catalogue and the values it needs, with names (branches, segments,
-features) in the report's language; :func:`status_cards` gives KPI tiles.
+The findings are numbers; :mod:`workbench.report.t01` words them (stories, KPI tiles).
 
 Examples
 --------
@@ -30,17 +28,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from workbench.checks import check_int, check_num
 from workbench.data.tables import BRANCHES, PRODUCT_FAMILIES, TABLES
 from workbench.errors import ParameterError
 
 __all__ = [
-    "FINDINGS_FILE", "FINDINGS_VERSION", "CAPITAL", "SECTIONS",
+    "FINDINGS_FILE", "FINDINGS_VERSION", "CAPITAL",
     "check_scope", "scoped_connection", "conversion_horizon",
     "summarise_kpis", "summarise_penetration", "summarise_retention", "summarise_drivers", "summarise_potential",
-    "status_findings", "story", "status_cards", "CARDS", "branch_name", "feature_label",
+    "status_findings",
     "StatusAnalysis", "analyse_status",
     "write_findings", "read_findings", "load_findings",
 ]
@@ -51,11 +49,8 @@ FINDINGS_FILE = "status_findings.json"
 FINDINGS_VERSION = 1
 #: Branch id(s) of the provincial capital (Urumqi): the first branch of the data model.
 CAPITAL: tuple[str, ...] = (BRANCHES[0][0],)
-#: Sections of the narrative that :func:`story` knows.
-SECTIONS: tuple[str, ...] = ("scope", "kpis", "capital", "segment", "retention", "drivers", "potential")
 
 _BRANCH_IDS = tuple(b[0] for b in BRANCHES)
-_BRANCH_NAMES = {b[0]: {"zh": b[1], "en": b[2]} for b in BRANCHES}
 # tables whose rows belong to one subscriber, and the subscribers table's branch column
 _SUBSCRIBERS = "subscribers"
 _SUBSCRIBER_KEY = TABLES[_SUBSCRIBERS].primary_key[0]
@@ -191,7 +186,7 @@ def conversion_horizon(stable_months: int = 3) -> int:
     subscriber who was not subscribed then and is a stable subscriber at the
     snapshot has converted.
     """
-    return _positive_int(stable_months, "stable_months") + 3
+    return check_int("stable_months", stable_months, 1) + 3
 
 
 # ----------------------------------------------------------------- small helpers
@@ -213,12 +208,6 @@ def _need(frame, columns: set[str], name: str, producer: str) -> pd.DataFrame:
         got = sorted(frame.columns) if isinstance(frame, pd.DataFrame) else type(frame).__name__
         raise ParameterError.invalid(name, f"{producer} output with columns {sorted(columns)}", got)
     return frame
-
-
-def _positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError.invalid(name, f"an integer >= {minimum}", value)
-    return int(value)
 
 
 # ----------------------------------------------------------------- summaries (pure)
@@ -255,7 +244,7 @@ def summarise_kpis(kpis: pd.DataFrame, snapshot=None, *, recent_months: int = 6)
     """
     cols = {"month", "subscribers", "orders", "unsubscribes", "net_adds", "free_month_leavers"}
     _need(kpis, cols, "kpis", "product_kpis()")
-    n = _positive_int(recent_months, "recent_months")
+    n = check_int("recent_months", recent_months, 1)
     months = pd.to_datetime(kpis["month"])
     rows = kpis.assign(month=months).sort_values("month")
     if snapshot is not None:
@@ -376,7 +365,7 @@ def summarise_retention(curves: pd.DataFrame, stable_months: int = 3) -> dict:
     from workbench.status.retention import average_retention
 
     _need(curves, {"cohort", "k", "cohort_size", "retained", "retention"}, "curves", "retention_curves()")
-    k_stable = _positive_int(stable_months, "stable_months") - 1
+    k_stable = check_int("stable_months", stable_months, 1) - 1
     if curves.empty:
         return {"orders": 0, "cohorts": 0, "k_stable": k_stable, "at_stable": None, "k_last": None,
                 "at_last": None, "lost_before_stable": None}
@@ -414,7 +403,7 @@ def summarise_drivers(drivers: pd.DataFrame, top: int = 5) -> dict:
         When ``drivers`` lacks a column or ``top`` is not a positive integer.
     """
     _need(drivers, {"feature", "iv", "top_bin", "lift"}, "drivers", "uptake_drivers()")
-    n = _positive_int(top, "top")
+    n = check_int("top", top, 1)
     rows = drivers.sort_values("iv", ascending=False, kind="mergesort").head(n)
     out = {"top": [{"feature": str(r["feature"]), "iv": _num(r["iv"]), "top_bin": str(r["top_bin"]),
                     "lift": _num(r["lift"])} for _, r in rows.iterrows()]}
@@ -453,9 +442,8 @@ def summarise_potential(bands: pd.DataFrame, *, horizon: int, k: float = 2.0) ->
     """
     _need(bands, {"subscribers", "stable", "nonsubscribers", "high_potential", "expected_new_stable"}, "bands",
           "potential()")
-    h = _positive_int(horizon, "horizon")
-    if isinstance(k, bool) or not isinstance(k, (int, float)) or not k > 0:
-        raise ParameterError.invalid("k", "a positive number", k)
+    h = check_int("horizon", horizon, 1)
+    check_num("k", k, 0, lo_open=True)
     high = bands["high_potential"].astype(bool).to_numpy()
     lookalikes = int(bands.loc[high, "nonsubscribers"].sum())
     expected = float(bands.loc[high, "expected_new_stable"].sum())
@@ -500,7 +488,7 @@ def status_findings(product: str, snapshot, branches: Sequence[str] | None = (),
         For a bad scope or ``stable_months``, or a summary that is not a dict.
     """
     product, month, scope = check_scope(product, snapshot, branches)
-    months = _positive_int(stable_months, "stable_months")
+    months = check_int("stable_months", stable_months, 1)
     out = {"version": FINDINGS_VERSION, "product": product, "snapshot": month, "branches": scope,
            "stable_months": months}
     parts = {"kpis": kpis, "penetration": penetration, "retention": retention, "drivers": drivers,
@@ -512,201 +500,6 @@ def status_findings(product: str, snapshot, branches: Sequence[str] | None = (),
             raise ParameterError.invalid(name, f"the dict summarise_{name}() returns", type(part).__name__)
         out[name] = dict(part)
     return out
-
-
-# ----------------------------------------------------------------- the narrative's numbers
-def branch_name(branch_id: str, lang: str | None = None) -> str:
-    """The name of a branch in ``lang`` (the id itself when unknown)."""
-    from workbench.i18n import get_language
-
-    return _BRANCH_NAMES.get(branch_id, {}).get(lang or get_language(), branch_id)
-
-
-def _segment_label(dimension: str, value: str, lang: str) -> str:
-    from workbench.i18n import t
-
-    if dimension == _BRANCH_COL:
-        return branch_name(value, lang)
-    if dimension == "brand":
-        try:
-            return t(f"brand.{value}", lang=lang)
-        except KeyError:
-            return value
-    if dimension == "rejoined":
-        return t("common.yes" if value.lower() == "true" else "common.no", lang=lang)
-    return value
-
-
-def feature_label(name: str, lang: str | None = None) -> str:
-    """What a feature means, in ``lang``, from the feature catalogue (the name itself when unknown)."""
-    from workbench.features.catalogue import FEATURE_INDEX
-    from workbench.i18n import get_language
-
-    f = FEATURE_INDEX.get(name)
-    if f is None:
-        return name
-    return f.meaning_zh if (lang or get_language()) == "zh" else f.meaning
-
-
-def _nan(x) -> float:
-    return float("nan") if x is None else float(x)
-
-
-def _section(findings: Mapping, name: str) -> Mapping:
-    part = findings.get(name) if isinstance(findings, Mapping) else None
-    if not isinstance(part, Mapping):
-        raise ParameterError.invalid("findings", f"status findings holding the {name!r} summary",
-                                     sorted(findings) if isinstance(findings, Mapping) else type(findings).__name__)
-    return part
-
-
-def _join(names: list[str], lang: str) -> str:
-    return ("、" if lang == "zh" else ", ").join(names)
-
-
-def story(findings: Mapping, section: str, lang: str | None = None, *,
-          dimension: str | None = None) -> tuple[str, dict]:
-    """The narrative of template 01 for one section of the findings: its catalogue key and values.
-
-    Parameters
-    ----------
-    findings : dict
-        :func:`status_findings` output holding the section's summary.
-    section : str
-        One of :data:`SECTIONS`.
-    lang : {"zh", "en"}, optional
-        Language of names (product, branches, segments, features); the current one when omitted.
-    dimension : str, optional
-        For ``section="segment"``: the penetration dimension (``"brand"``, ``"age_band"``, ...).
-
-    Returns
-    -------
-    tuple
-        ``(key, values)`` for :func:`workbench.notebook.narrate`: ``narrate(key, **values)``.
-        The key is ``t01.<section>.story``, or ``t01.capital.single`` when the
-        scope lacks the capital or every prefecture.  Ratios stay fractions (the
-        catalogue formats them, e.g. ``{share:.1%}``); a ratio that could not be
-        computed is NaN.
-
-    Raises
-    ------
-    ParameterError
-        When ``section`` or ``dimension`` is unknown or the findings lack the section.
-    """
-    from workbench.i18n import get_language, t
-
-    lang = lang or get_language()
-    if section not in SECTIONS:
-        raise ParameterError.invalid("section", f"one of {list(SECTIONS)}", section)
-    key = f"t01.{section}.story"
-    product = t(f"family.{findings['product']}", lang=lang)
-    if section == "scope":
-        names = _join([branch_name(b, lang) for b in findings.get("branches") or []], lang)
-        return key, {"product": product, "snapshot": findings["snapshot"],
-                     "scope": names or t("t01.scope.province", lang=lang), "stable_months": findings["stable_months"]}
-    if section == "kpis":
-        k = _section(findings, "kpis")
-        return key, {
-            "product": product, "first_month": k["first_month"], "last_month": k["last_month"], "months": k["months"],
-            "subscribers": k["subscribers"], "subscribers_before": k["subscribers_before"],
-            "orders_per_month": k["orders_per_month"], "unsubscribes_per_month": k["unsubscribes_per_month"],
-            "net_adds_per_month": k["net_adds_per_month"], "growth": _nan(k["growth"]),
-            "free_month_leaver_share": _nan(k["free_month_leaver_share"]), "churn_rate": _nan(k["churn_rate"])}
-    if section == "capital":
-        p = _section(findings, "penetration")
-        seg = p["segments"].get(_BRANCH_COL)
-        if seg is None:
-            raise ParameterError.invalid("findings", "penetration summarised by branch_id", sorted(p["segments"]))
-        hi, lo = seg["highest"], seg["lowest"]
-        values = {"product": product, "penetration": _nan(p["penetration"]),
-                  "highest": branch_name(hi["value"], lang), "highest_penetration": _nan(hi["penetration"]),
-                  "lowest": branch_name(lo["value"], lang), "lowest_penetration": _nan(lo["penetration"])}
-        if not (p.get("capital") and p.get("prefectures")):
-            return "t01.capital.single", values
-        return key, {**values, "capital": branch_name(CAPITAL[0], lang),
-                     "capital_penetration": _nan(p["capital"]["penetration"]),
-                     "prefecture_penetration": _nan(p["prefectures"]["penetration"]),
-                     "capital_ratio": _nan(p["capital_ratio"])}
-    if section == "segment":
-        segs = _section(findings, "penetration")["segments"]
-        if dimension not in segs:
-            raise ParameterError.invalid("dimension", f"one of {sorted(segs)}", dimension)
-        hi, lo = segs[dimension]["highest"], segs[dimension]["lowest"]
-        return key, {
-            "dimension": t(f"status.dimension.{dimension}", lang=lang),
-            "highest": _segment_label(dimension, hi["value"], lang), "highest_penetration": _nan(hi["penetration"]),
-            "highest_lift": _nan(hi["lift"]),
-            "lowest": _segment_label(dimension, lo["value"], lang), "lowest_penetration": _nan(lo["penetration"]),
-            "penetration": _nan(findings["penetration"]["penetration"])}
-    if section == "retention":
-        r = _section(findings, "retention")
-        return key, {"orders": r["orders"], "cohorts": r["cohorts"], "stable_months": findings["stable_months"],
-                     "at_stable": _nan(r["at_stable"]), "lost_before_stable": _nan(r["lost_before_stable"]),
-                     "k_last": r["k_last"] if r["k_last"] is not None else 0, "at_last": _nan(r["at_last"])}
-    if section == "drivers":
-        top = _section(findings, "drivers")["top"]
-        if not top:
-            raise ParameterError.invalid("findings", "at least one driver of uptake", "none")
-        first = top[0]
-        return key, {"product": product, "first": feature_label(first["feature"], lang), "first_iv": _nan(first["iv"]),
-                     "first_bin": first["top_bin"], "first_lift": _nan(first["lift"]),
-                     "others": _join([feature_label(x["feature"], lang) for x in top[1:]], lang) or "-",
-                     "count": len(top)}
-    p = _section(findings, "potential")
-    return key, {"product": product, "base": p["base"], "stable": p["stable"], "nonsubscribers": p["nonsubscribers"],
-                 "lookalikes": p["lookalikes"], "high_bands": p["high_bands"], "k": p["k"],
-                 "conversion_rate": _nan(p["conversion_rate"]), "horizon": p["horizon_months"],
-                 "expected": p["expected_new_stable"]}
-
-
-#: KPI tiles of :func:`status_cards`: which -> ((label key, section, field, format or None), ...).
-CARDS: dict[str, tuple[tuple[str, str, str, str | None], ...]] = {
-    "overview": (
-        ("t01.card.subscribers", "kpis", "subscribers", None),
-        ("t01.card.penetration", "penetration", "penetration", "{:.2%}"),
-        ("t01.card.net_adds", "kpis", "net_adds_per_month", "{:,.1f}"),
-        ("t01.card.churn", "kpis", "churn_rate", "{:.2%}"),
-        ("t01.card.free_month", "kpis", "free_month_leaver_share", "{:.1%}"),
-    ),
-    "potential": (
-        ("t01.card.stable", "potential", "stable", None),
-        ("t01.card.retained", "retention", "at_stable", "{:.1%}"),
-        ("t01.card.lookalikes", "potential", "lookalikes", None),
-        ("t01.card.conversion", "potential", "conversion_rate", "{:.2%}"),
-        ("t01.card.expected", "potential", "expected_new_stable", "{:,.0f}"),
-    ),
-}
-
-
-def status_cards(findings: Mapping, which: str = "overview") -> tuple[dict, dict]:
-    """Values and formats of a row of KPI tiles for :func:`workbench.notebook.kpi_cards`.
-
-    Parameters
-    ----------
-    findings : dict
-        :func:`status_findings` output holding the sections the tiles read.
-    which : {"overview", "potential"}
-        The row: the product at a glance (KPIs and penetration), or stable
-        subscribers, retention and potential.
-
-    Returns
-    -------
-    tuple
-        ``(values, formats)``: ``kpi_cards(*status_cards(findings))``.  A value
-        that could not be computed is shown as ``"-"``.
-    """
-    if which not in CARDS:
-        raise ParameterError.invalid("which", f"one of {list(CARDS)}", which)
-    values, formats = {}, {}
-    for label, section, name, fmt in CARDS[which]:
-        value = _section(findings, section).get(name)
-        if value is None:
-            values[label] = "-"
-            continue
-        values[label] = value
-        if fmt:
-            formats[label] = fmt
-    return values, formats
 
 
 # ----------------------------------------------------------------- the whole analysis (for template 02)
@@ -762,8 +555,8 @@ def analyse_status(source, product: str = "mobile_newspaper", snapshot="2026-10"
     from workbench.status import penetration, potential, product_kpis, retention_curves, uptake_drivers
 
     product, month, scope = check_scope(product, snapshot, branches)
-    months = _positive_int(stable_months, "stable_months")
-    horizon = conversion_horizon(months) if horizon is None else _positive_int(horizon, "horizon")
+    months = check_int("stable_months", stable_months, 1)
+    horizon = conversion_horizon(months) if horizon is None else check_int("horizon", horizon, 1)
     own = not isinstance(source, duckdb.DuckDBPyConnection)
     con = scoped_connection(source, scope) if own else source
     bar = tqdm(total=6, desc="status", unit="step", disable=not progress)

@@ -40,7 +40,10 @@ deliver it.
    with the expected conversion.
 
 Everything here is pure (dicts and DataFrames in, dicts and DataFrames out)
-except :func:`write_goal` / :func:`read_goal`, the I/O at the edge.
+except :func:`write_goal` / :func:`read_goal`, the I/O at the edge.  The goal's
+reason is a sentence (it is written to ``goal.json`` and carried into the
+campaign design); every other word and table of the report is in
+:mod:`workbench.report.t02`.
 """
 from __future__ import annotations
 
@@ -50,14 +53,14 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from workbench.checks import check_int, check_num
 from workbench.errors import ParameterError
 
 __all__ = [
     "GOAL_FILE", "GOAL_VERSION", "PROBLEMS", "DEFAULT_ALERTS", "VERDICTS", "DEFAULT_STRETCH",
-    "diagnose", "goal_reason", "check_goal", "propose_goal", "goal_arithmetic", "goal_story", "goal_cards",
+    "diagnose", "goal_reason", "check_goal", "propose_goal", "goal_check",
     "write_goal", "read_goal",
 ]
 
@@ -93,30 +96,12 @@ def _section(findings, name: str) -> Mapping:
     return part
 
 
-def _number(value, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or math.isnan(value):
-        raise ParameterError.invalid(name, "a number", value)
-    x = float(value)
-    bad = (low is not None and (x <= low if low_open else x < low)) or (high is not None and x > high)
-    if bad:
-        lo = "" if low is None else (f"> {low:g}" if low_open else f">= {low:g}")
-        hi = "" if high is None else f"<= {high:g}"
-        raise ParameterError.invalid(name, "a number " + " and ".join(p for p in (lo, hi) if p), value)
-    return x
-
-
-def _int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError.invalid(name, f"an integer >= {minimum}", value)
-    return int(value)
-
-
 def _alerts(alerts: Mapping | None) -> dict[str, tuple[float, str]]:
     merged = dict(DEFAULT_ALERTS)
     for name, value in (alerts or {}).items():
         if name not in DEFAULT_ALERTS:
             raise ParameterError.invalid("alerts", f"a mapping with keys from {list(PROBLEMS)}", name)
-        merged[name] = (_number(value, f"alerts.{name}", low=0, low_open=True), DEFAULT_ALERTS[name][1])
+        merged[name] = (check_num(f"alerts.{name}", value, 0, lo_open=True), DEFAULT_ALERTS[name][1])
     return merged
 
 
@@ -183,8 +168,9 @@ def diagnose(findings: Mapping, alerts: Mapping[str, float] | None = None) -> pd
 
 
 def _reason_values(problem: str | None, findings: Mapping, lang: str) -> dict:
+    from workbench.data.tables import branch_name
     from workbench.i18n import t
-    from workbench.status.analysis import CAPITAL, branch_name
+    from workbench.status.analysis import CAPITAL
 
     kpis, pen = _section(findings, "kpis"), _section(findings, "penetration")
     ret, pot = _section(findings, "retention"), _section(findings, "potential")
@@ -291,21 +277,21 @@ def check_goal(target: int, potential: Mapping, period_months: int, *, stretch: 
     >>> round(c["conversion_rate"], 4), round(c["expected_new_stable"], 6), c["verdict"]
     (0.03, 30.0, 'ambitious')
     """
-    n = _int(target, "target")
+    n = check_int("target", target, 1)
     need = ("lookalikes", "conversion_rate", "horizon_months")
     if not isinstance(potential, Mapping) or not set(need) <= set(potential):
         raise ParameterError.invalid("potential", f"the potential summary with {list(need)}",
                                      sorted(potential) if isinstance(potential, Mapping) else potential)
-    lookalikes = _int(potential["lookalikes"], "potential.lookalikes", minimum=0)
-    horizon = _int(potential["horizon_months"], "potential.horizon_months")
+    lookalikes = check_int("potential.lookalikes", potential["lookalikes"], 0)
+    horizon = check_int("potential.horizon_months", potential["horizon_months"], 1)
     observed = potential["conversion_rate"]
-    observed = 0.0 if observed is None else _number(observed, "potential.conversion_rate", low=0, high=1)
-    months = _int(period_months, "period_months")
-    stretch = _number(stretch, "stretch", low=1, low_open=True)
+    observed = 0.0 if observed is None else check_num("potential.conversion_rate", observed, 0, 1)
+    months = check_int("period_months", period_months, 1)
+    stretch = check_num("stretch", stretch, 1, lo_open=True)
     if conversion_rate is None:
         rate, source = min(1.0, observed * months / horizon), "observed"
     else:
-        rate, source = _number(conversion_rate, "conversion_rate", low=0, high=1, low_open=True), "given"
+        rate, source = check_num("conversion_rate", conversion_rate, 0, 1, lo_open=True), "given"
     expected = lookalikes * rate
     if expected <= 0 or n > lookalikes:
         verdict = "not_reachable"
@@ -383,13 +369,13 @@ def propose_goal(findings: Mapping, *, period_months: int = 3, ambition: float =
 
     lang = lang or get_language()
     pot = _section(findings, "potential")
-    months = _int(period_months, "period_months")
-    stable = _int(pot.get("stable"), "findings.potential.stable", minimum=0)
+    months = check_int("period_months", period_months, 1)
+    stable = check_int("findings.potential.stable", pot.get("stable"), 0)
     if target is None:
-        amb = _number(ambition, "ambition", low=0, low_open=True)
+        amb = check_num("ambition", ambition, 0, lo_open=True)
         n = max(1, math.ceil(round(amb * stable, 9)))
     else:
-        amb, n = None, _int(target, "target")
+        amb, n = None, check_int("target", target, 1)
     first, last = _period(findings.get("snapshot"), start, months)
     problems = diagnose(findings, alerts)
     keep = ("base", "stable", "nonsubscribers", "lookalikes", "high_bands", "k", "expected_new_stable",
@@ -406,114 +392,22 @@ def propose_goal(findings: Mapping, *, period_months: int = 3, ambition: float =
     }
 
 
-# ----------------------------------------------------------------- the goal in words and figures
-def _check_of(goal) -> Mapping:
+# ----------------------------------------------------------------- the goal's check
+def goal_check(goal) -> Mapping:
+    """The check of a goal (:func:`check_goal`'s dict inside :func:`propose_goal`'s output).
+
+    Raises
+    ------
+    ParameterError
+        When ``goal`` is not the dict :func:`propose_goal` returns.
+    """
     if not isinstance(goal, Mapping) or not isinstance(goal.get("check"), Mapping):
         raise ParameterError.invalid("goal", "the dict propose_goal() returns",
                                      sorted(goal) if isinstance(goal, Mapping) else type(goal).__name__)
     return goal["check"]
 
 
-def _fmt_pct(x, digits: int = 2) -> str:
-    return "-" if x is None else f"{x:.{digits}%}"
-
-
-def goal_arithmetic(goal: Mapping, lang: str | None = None) -> pd.DataFrame:
-    """The check's arithmetic, one step a row, for the report.
-
-    Parameters
-    ----------
-    goal : dict
-        :func:`propose_goal` output.
-    lang : {"zh", "en"}, optional
-        Language of the step names and the column headers.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by the step (index name and column headers from the catalogue),
-        text columns calculation and result; the steps: target, conversion over
-        the period, expected new stable subscribers, stretch limit, conversion
-        needed, target over expected, verdict.
-    """
-    from workbench.i18n import get_language, t
-
-    lang = lang or get_language()
-    c = _check_of(goal)
-    n, L, E = c["target"], c["lookalikes"], c["expected_new_stable"]
-    if goal.get("ambition") is None:
-        target_calc = t("goal.arithmetic.given", lang=lang)
-    else:
-        target_calc = f"⌈{goal['ambition']:.0%} × {goal['stable_subscribers']:,}⌉"
-    if c["conversion_source"] == "given":
-        conv_calc = t("goal.arithmetic.given", lang=lang)
-    else:
-        conv_calc = f"{c['observed_conversion']:.2%} × {c['period_months']} / {c['horizon_months']}"
-    rows = [
-        ("target", target_calc, f"{n:,}"),
-        ("conversion", conv_calc, _fmt_pct(c["conversion_rate"])),
-        ("expected", f"{L:,} × {_fmt_pct(c['conversion_rate'])}", f"{E:,.1f}"),
-        ("stretch_limit", f"{c['stretch']:g} × {E:,.1f}", f"{c['stretch_limit']:,.1f}"),
-        ("required", f"{n:,} ÷ {L:,}", _fmt_pct(c["required_conversion"])),
-        ("ratio", f"{n:,} ÷ {E:,.1f}", "-" if c["target_over_expected"] is None else f"{c['target_over_expected']:.2f}"),
-        ("verdict", "", t(f"goal.verdict.{c['verdict']}", lang=lang)),
-    ]
-    step, calculation, result = (t(f"goal.arithmetic.{h}", lang=lang) for h in ("step", "calculation", "result"))
-    out = pd.DataFrame({calculation: [r[1] for r in rows], result: [r[2] for r in rows]},
-                       index=pd.Index([t(f"goal.step.{r[0]}", lang=lang) for r in rows], name=step, dtype="str"))
-    return out.astype("str")
-
-
-def goal_story(goal: Mapping, part: str, lang: str | None = None) -> tuple[str, dict]:
-    """A goal narrative of template 02: its catalogue key and values.
-
-    Parameters
-    ----------
-    goal : dict
-        :func:`propose_goal` output.
-    part : {"statement", "verdict"}
-        The goal statement (``t02.goal.statement``: target, period, growth,
-        reason) or the verdict of the check (``t02.verdict.<verdict>``).
-    lang : {"zh", "en"}, optional
-        Language of the product name.
-
-    Returns
-    -------
-    tuple
-        ``(key, values)`` for ``narrate(key, **values)``; ratios stay fractions,
-        NaN where undefined (no stable subscribers, no look-alikes).
-    """
-    from workbench.i18n import get_language, t
-
-    lang = lang or get_language()
-    c = _check_of(goal)
-    nan = float("nan")
-    if part == "statement":
-        stable = goal.get("stable_subscribers") or 0
-        return "t02.goal.statement", {
-            "product": t(f"family.{goal['product']}", lang=lang), "target": c["target"],
-            "start": goal["period_start"], "end": goal["period_end"], "months": goal["period_months"],
-            "stable": stable, "growth": c["target"] / stable if stable else nan, "reason": goal["reason"]["text"]}
-    if part == "verdict":
-        return f"t02.verdict.{c['verdict']}", {
-            "target": c["target"], "lookalikes": c["lookalikes"], "expected": c["expected_new_stable"],
-            "limit": c["stretch_limit"], "stretch": c["stretch"], "conversion": c["conversion_rate"],
-            "required": nan if c["required_conversion"] is None else c["required_conversion"],
-            "ratio": nan if c["target_over_expected"] is None else c["target_over_expected"]}
-    raise ParameterError.invalid("part", "one of ['statement', 'verdict']", part)
-
-
-def goal_cards(goal: Mapping) -> tuple[dict, dict]:
-    """Values and formats of the goal's KPI tiles: ``kpi_cards(*goal_cards(goal))``."""
-    c = _check_of(goal)
-    values = {
-        "goal.card.target": c["target"],
-        "goal.card.period": f"{goal['period_start'][:7]} – {goal['period_end'][:7]}",
-        "goal.card.stable": goal["stable_subscribers"],
-        "goal.card.lookalikes": c["lookalikes"],
-        "goal.card.expected": c["expected_new_stable"],
-    }
-    return values, {"goal.card.expected": "{:,.0f}"}
+_check_of = goal_check  # the name write_goal uses
 
 
 # ----------------------------------------------------------------- the goal file (I/O at the edge)

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from workbench.data.tables import BRANCHES
+from workbench.data.tables import branch_name
 from workbench.errors import ParameterError
 from workbench.i18n import get_language, t
 
 __all__ = [
     "kpi_trend_figure", "penetration_figure", "retention_figure", "drivers_figure", "potential_bands_figure",
-    "potential_funnel_figure",
+    "potential_funnel_figure", "segment_label",
 ]
 
 
@@ -78,12 +78,16 @@ def kpi_trend_figure(kpis: pd.DataFrame, family: str = "mobile_newspaper", *,
     return fig
 
 
-def _value_label(dimension: str, value: str, lang: str) -> str:
+def segment_label(dimension: str, value: str, lang: str) -> str:
+    """The name of a segment in ``lang``: a branch's or brand's name, yes/no, "unknown"; other values as given.
+
+    >>> segment_label("branch_id", "hami", "en"), segment_label("age_band", "18-25", "zh")
+    ('Hami', '18-25')
+    """
     if value == "unknown":
         return t("status.value.unknown", lang=lang)
     if dimension == "branch_id":
-        names = {b[0]: (b[1] if lang == "zh" else b[2]) for b in BRANCHES}
-        return names.get(value, value)
+        return branch_name(value, lang)
     if dimension == "brand":
         try:
             return t(f"brand.{value}", lang=lang)
@@ -127,7 +131,7 @@ def penetration_figure(pen: pd.DataFrame, dimension: str | None = None, family: 
     rows = pen[pen["dimension"] == dimension]
     if sort:
         rows = rows.sort_values("penetration", ascending=False)
-    labels = [_value_label(dimension, str(v), lang) for v in rows["value"]]
+    labels = [segment_label(dimension, str(v), lang) for v in rows["value"]]
     total = pen.loc[pen["dimension"] == "total", "penetration"]
     fig = go.Figure(go.Bar(
         x=labels, y=rows["penetration"] * 100, name=t("status.penetration.value", lang=lang),

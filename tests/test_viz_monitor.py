@@ -1,0 +1,73 @@
+"""Figures of a released campaign's progress (the manager view of template 05, the executor's chart).
+
+Tiny explicit frames in the shapes :func:`workbench.apps.monitor.branch_status` and
+:meth:`workbench.store.Store.progress` return; the store-backed executor chart is tested
+in test_app_executor.py.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from workbench.errors import ParameterError
+from workbench.viz.monitor import branch_status_figure, dimension_figure, progress_figure, progress_over_time_figure
+
+# Hami behind plan (nothing contacted), Urumqi on plan: as branch_status() gives them, slowest first
+STATUS = pd.DataFrame({
+    "branch": ["hami", "urumqi"], "members": [10, 10], "contacted": [0, 6], "accepted": [0, 2],
+    "contacted_rate": [0.0, 0.6], "accepted_rate": [0.0, 0.2], "planned_rate": [0.3, 0.3], "executors": [0, 1],
+    "capacity_days": [float("nan"), 0.8], "lagging": [True, False],
+})
+PROGRESS = pd.DataFrame([
+    ("total", "total", 20, 6, 5, 2, 0.3, 0.25, 0.1),
+    ("branch", "hami", 10, 0, 0, 0, 0.0, 0.0, 0.0),
+    ("branch", "urumqi", 10, 6, 5, 2, 0.6, 0.5, 0.2),
+    ("channel", "outbound_call", 20, 6, 5, 2, 0.3, 0.25, 0.1),
+    ("executor", "ex_u", 10, 6, 5, 2, 0.6, 0.5, 0.2),
+    ("executor", None, 10, 0, 0, 0, 0.0, 0.0, 0.0),
+], columns=["dimension", "key", "members", "contacted", "reached", "accepted", "contacted_rate", "reached_rate",
+            "accepted_rate"])
+
+
+def test_branch_figure_legend_colours_are_the_bars_colours():
+    fig = branch_status_figure(STATUS, lang="en")
+    assert isinstance(fig, go.Figure)
+    bars = {t.name: t for t in fig.data if t.type == "bar"}
+    on_plan, lagging = bars["Contacted %"], bars["Contacted % (lagging)"]
+    assert on_plan.marker.color != lagging.marker.color and on_plan.offsetgroup == lagging.offsetgroup
+    assert list(on_plan.x) == list(lagging.x) == ["Hami", "Urumqi"]
+    assert pd.isna(on_plan.y[0]) and on_plan.y[1] == pytest.approx(60)        # Urumqi on plan
+    assert lagging.y[0] == pytest.approx(0) and pd.isna(lagging.y[1])          # Hami behind
+    assert list(on_plan.text) == ["", "60%"] and list(lagging.text) == ["0%", ""]
+    assert list(branch_status_figure(STATUS, lang="zh").data[0].x) == ["哈密", "乌鲁木齐"]
+    all_on_plan = branch_status_figure(STATUS.assign(lagging=False), lang="en")
+    assert [t.name for t in all_on_plan.data if t.type == "bar"] == ["Contacted %", "Accepted %"]
+
+
+def test_dimension_figure_labels_channels_and_unassigned_rows():
+    fig = dimension_figure(PROGRESS, "executor", lang="en")
+    assert list(fig.data[0].x) == ["ex_u", "Unassigned"]
+    assert list(dimension_figure(PROGRESS, "channel", lang="en").data[0].x) == ["Outbound call"]
+    with pytest.raises(ParameterError, match=r"'dimension' parameter must be one of \['channel', 'executor'\]"):
+        dimension_figure(PROGRESS, "branch")
+
+
+def test_progress_over_time_has_a_line_per_branch_and_the_plan():
+    daily = pd.DataFrame({"day": [1, 2, 1, 2], "branch": ["hami", "hami", "urumqi", "urumqi"],
+                          "contacted_rate": [0.0, 0.1, 0.2, 0.6], "planned_rate": [0.1, 0.2, 0.1, 0.2]})
+    fig = progress_over_time_figure(daily, lang="en")
+    assert [t.name for t in fig.data] == ["Hami", "Urumqi", "Plan"]
+    assert list(fig.data[1].y) == pytest.approx([20, 60]) and list(fig.data[2].y) == pytest.approx([10, 20])
+    assert [t.name for t in progress_over_time_figure(daily.iloc[:0], lang="en").data] == []
+
+
+def test_progress_figure_labels_the_users_own_row():
+    me = SimpleNamespace(name="ex_u")
+    fig = progress_figure(PROGRESS[PROGRESS["key"] == "ex_u"], me, lang="en")
+    assert list(fig.data[0].x) == ["Mine"] and list(fig.data[0].text) == ["60%"]
+    scope = progress_figure(PROGRESS[PROGRESS["key"].notna()], SimpleNamespace(name="bm_u"), lang="en")
+    assert list(scope.data[0].x) == ["My scope in total", "ex_u"]
+    assert list(scope.data[0].y) == pytest.approx([30, 60]) and list(scope.data[1].text) == ["10%", "20%"]
