@@ -17,7 +17,7 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: Command modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
-    "data", "sample", "features", "template", "model", "campaign", "simulate", "evaluate", "app", "serve", "users",
+    "init", "data", "sample", "features", "template", "model", "campaign", "simulate", "evaluate", "app", "serve", "users",
     "demo", "scale",
 )
 

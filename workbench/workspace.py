@@ -61,6 +61,9 @@ __all__ = [
     "workspace_paths",
     "workspace_data",
     "workspace_store",
+    "path_arg",
+    "data_arg",
+    "store_arg",
 ]
 
 #: Name of the workspace config file.
@@ -549,3 +552,48 @@ def workspace_paths(data: str | os.PathLike = "", run_dir: str | os.PathLike = "
         resolved_run = ws.path(value) if ws is not None else Path(value).expanduser().resolve()
     out = (resolved_data, str(resolved_run))
     return out if store is None else (*out, workspace_store(store))
+
+
+# ----------------------------------------------------------------- the command line's defaults
+def path_arg(value: str | os.PathLike | None, ws: Workspace | None = None) -> Path | None:
+    """A command's path option resolved against the workspace root (``None`` stays ``None``)."""
+    if value is None or value == "":
+        return None
+    return (ws or cli_workspace()).path(value)
+
+
+def data_arg(value: str | os.PathLike | None, ws: Workspace | None = None, *, option: str = "--data") -> Path:
+    """A command's province data: ``value`` resolved against the workspace root, else the workspace's data.
+
+    Raises
+    ------
+    WorkspaceError
+        No value and the config's ``data`` does not exist (the message names the key and the file).
+    ParameterError
+        No value outside a workspace, or the given folder does not exist.
+    """
+    ws = ws or cli_workspace()
+    if value:
+        return check_data(ws.path(value), key=option, given=os.fspath(value))
+    if ws.config_file is None:
+        raise ParameterError(f"The {option!r} option is required outside a workspace (no {CONFIG_FILE} in "
+                             f"{str(ws.root)!r} or above): give the folder of the province tables, or create a "
+                             "workspace with `workbench init DIR --data PATH`.")
+    return check_data(ws.data, key="data", config_file=ws.config_file)
+
+
+def store_arg(value: str | None, ws: Workspace | None = None) -> str:
+    """A command's store URL: ``value``, else ``$WORKBENCH_STORE_URL``, else the workspace's store (checked);
+    a relative SQLite path is the workspace root's, so every folder reaches the same store.
+
+    Raises
+    ------
+    WorkspaceError
+        The config's store is not a SQLite or PostgreSQL URL or cannot be reached (nothing is written).
+    """
+    ws = ws or cli_workspace()
+    if value or os.environ.get(STORE_ENV):
+        return ws.store(value)
+    if ws.config_file is None:
+        return ws.store_url
+    return check_store_url(ws.store_url, config_file=ws.config_file, root=ws.root)

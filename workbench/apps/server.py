@@ -89,7 +89,8 @@ class ServeSettings:
     state_dir : path
         Folder of the cookie secret and generated configuration; must not lie inside ``apps_dir``.
     store_url : str, optional
-        Campaign store URL (default ``$WORKBENCH_STORE_URL`` or ``runs/store.sqlite``).
+        Campaign store URL (default ``$WORKBENCH_STORE_URL`` or ``runs/store.sqlite``); :func:`serve` makes a
+        relative SQLite path absolute against the workspace root (see :mod:`workbench.workspace`).
     cookie_hours : float
         How long a sign-in lasts.
     cull_idle_timeout : int
@@ -433,9 +434,15 @@ def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> No
     from workbench.store import SYSTEM_USER, Store
     from workbench.store.db import STORE_URL_ENV, default_url
 
+    from workbench.workspace import ENV_VAR, cli_workspace, resolve_store_url
+
     settings = settings or ServeSettings()
-    url = settings.store_url or default_url()
+    ws = cli_workspace(hint=False)
+    # absolute: app kernels run in the apps folder, where a relative SQLite path would name another (new) store
+    url = resolve_store_url(settings.store_url or default_url(), ws.root)
     os.environ[STORE_URL_ENV] = url  # the identity provider and every app kernel use this store
+    if ws.config_file is not None:
+        os.environ.setdefault(ENV_VAR, str(ws.root))  # templates served as apps resolve against the same workspace
     if settings.language:
         os.environ["WORKBENCH_LANG"] = settings.language
         set_language(settings.language)
