@@ -274,3 +274,19 @@ def test_relative_store_url_from_any_folder_in_a_new_process(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "ws" / "runs" / "demo" / "store.sqlite").is_file()
     assert not (sub / "runs").exists()
+
+
+def test_served_apps_get_the_workspace_store_as_an_absolute_url(tmp_path, monkeypatch):
+    """App kernels run in the apps folder: a relative URL there made a stray store (runs/demo/apps/runs/...)."""
+    from workbench.apps.server import ServeSettings, served_store_url
+
+    root = tmp_path / "ws"
+    write_config(root, data=str(SAMPLE))
+    (root / "elsewhere").mkdir()
+    monkeypatch.chdir(root / "elsewhere")
+    settings = ServeSettings(apps_dir=root / "runs" / "demo" / "apps", state_dir=root / "runs" / "serve",
+                             store_url="sqlite:///runs/demo/store.sqlite")
+    assert served_store_url(settings) == f"sqlite:///{(root / 'runs' / 'demo' / 'store.sqlite').as_posix()}"
+    monkeypatch.setenv(STORE_ENV, "sqlite:///runs/x.sqlite")
+    assert served_store_url(ServeSettings(apps_dir=root / "a", state_dir=root / "s")) == \
+        f"sqlite:///{(root / 'runs' / 'x.sqlite').as_posix()}"

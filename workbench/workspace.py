@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from workbench.errors import ParameterError, WorkspaceError
 
@@ -214,11 +215,19 @@ def load_workspace(root: str | os.PathLike) -> Workspace:
     values = {**DEFAULTS, **_check_table(table, config_file)}
     ws = Workspace(root=root, config_file=config_file, data=Path(), store_url="", runs=Path(),
                    run=values["run"], language=values["language"])
+    try:
+        store_url = resolve_store_url(values["store"], root)
+    except ArgumentError:
+        raise WorkspaceError(
+            f"The 'store' key of the workspace config {ws.where!r} must be a SQLite or PostgreSQL store URL. Got "
+            f"{values['store']!r} instead: it is not a URL. Set store in {Path(ws.where).name} to a reachable "
+            "store (e.g. sqlite:///runs/store.sqlite, relative to the workspace folder, or "
+            "postgresql+psycopg://user@host/db).", key="store", config_file=config_file) from None
     return Workspace(
         root=root,
         config_file=config_file,
         data=ws.path(values.get("data", "data")),
-        store_url=resolve_store_url(values["store"], root),
+        store_url=store_url,
         runs=ws.path(values["runs"]),
         run=values["run"],
         language=values["language"],
