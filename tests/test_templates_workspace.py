@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -120,7 +121,8 @@ def check_chain(done: dict, workspace: Path) -> None:
     # 00 counted the sample's tables (not "0 tables": data resolved against the workspace, not the kernel's cwd)
     hello = "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/markdown", ""))
                       for c in done["00_hello"].cells if c.cell_type == "code" for o in c.outputs)
-    assert "0 张表" not in hello and "张表" in hello
+    counted = re.search(r"\*\*(\d+)\*\* 张数据模型中的表，共 \*\*([\d,]+)\*\* 行", hello)
+    assert counted and int(counted.group(1)) > 0 and int(counted.group(2).replace(",", "")) > 0, hello[:500]
     # 04 released into the workspace's store: the one the command line reads by default
     import json
 
