@@ -60,6 +60,9 @@ def test_walks_up_from_a_sub_folder_and_the_variable_wins(tmp_path, monkeypatch)
     write_config(other, data=str(SAMPLE))
     monkeypatch.setenv(ENV_VAR, str(other))
     assert find_root(deep) == other
+    monkeypatch.setenv(ENV_VAR, str(deep))
+    with pytest.raises(WorkspaceError, match=r"\$WORKBENCH_WORKSPACE names .* which is not a workspace"):
+        find_root(outer)
 
 
 def test_pyproject_tool_table_is_a_workspace(tmp_path):

@@ -130,10 +130,22 @@ def _check_table(table: dict, config_file: Path | None) -> dict[str, str]:
 
 def find_root(start: str | os.PathLike | None = None) -> Path | None:
     """The workspace root: ``$WORKBENCH_WORKSPACE``, else the first folder from ``start`` (default
-    the working folder) upwards holding a workspace config; ``None`` when there is none."""
+    the working folder) upwards holding a workspace config; ``None`` when there is none.
+
+    Raises
+    ------
+    WorkspaceError
+        When ``$WORKBENCH_WORKSPACE`` names a folder that is not a workspace.
+    """
     env = os.environ.get(ENV_VAR)
     if env:
-        return Path(env).expanduser().resolve()
+        root = Path(env).expanduser().resolve()
+        if not root.is_dir() or _config_table(root) is None:
+            raise WorkspaceError(f"${ENV_VAR} names {str(root)!r}, which is not a workspace (no folder holding a "
+                                 f"{CONFIG_FILE} or a pyproject.toml with [tool.workbench]). Point it at your "
+                                 "workspace, unset it, or create one with `workbench init DIR --data PATH`.",
+                                 key=ENV_VAR)
+        return root
     here = Path(start or os.getcwd()).resolve()
     for folder in (here, *here.parents):
         if _config_table(folder) is not None:
