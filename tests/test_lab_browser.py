@@ -21,8 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, _private_env, free_port  # noqa: F401  (the harness's Chromium)
-from browser import browser  # noqa: F401  (fixture)
+from browser import _private_env, browser, free_port  # noqa: F401 (browser: the harness's Chromium fixture)
 
 from workbench.workspace import CONFIG_FILE, ENV_VAR, STORE_ENV
 

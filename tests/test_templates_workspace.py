@@ -86,7 +86,7 @@ def run_notebook(path: Path, cwd: Path, parameters: dict | None = None):
 
 def workbench(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     result = subprocess.run([sys.executable, "-m", "workbench", *args], cwd=cwd, input=stdin, text=True,
-                            capture_output=True, env=dict(os.environ))
+                            capture_output=True, env=dict(os.environ), check=False)
     assert result.returncode == 0, f"workbench {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
 

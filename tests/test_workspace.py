@@ -139,7 +139,7 @@ def test_template_resolution(tmp_path, monkeypatch):
     monkeypatch.chdir(root / "copies")
     assert workspace_data("") == str(SAMPLE)
     assert workspace_paths("", "") == (str(SAMPLE), str(root / "runs" / "mine"))
-    data, run_dir, store = workspace_paths("", "runs/x", "")
+    _, run_dir, store = workspace_paths("", "runs/x", "")
     assert (run_dir, store) == (str(root / "runs" / "x"), f"sqlite:///{(root / 'runs' / 'store.sqlite').as_posix()}")
     with pytest.raises(ParameterError, match="'data' parameter must be an existing folder.*'nope' \\(resolved to"):
         workspace_data("nope")
@@ -273,7 +273,8 @@ def test_relative_store_url_from_any_folder_in_a_new_process(tmp_path):
     sub.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if k not in (ENV_VAR, STORE_ENV)}
     result = subprocess.run([sys.executable, "-m", "workbench", "users", "list", "--store",
-                             "sqlite:///runs/demo/store.sqlite"], cwd=sub, env=env, capture_output=True, text=True)
+                             "sqlite:///runs/demo/store.sqlite"], cwd=sub, env=env, capture_output=True, text=True,
+                            check=False)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "ws" / "runs" / "demo" / "store.sqlite").is_file()
     assert not (sub / "runs").exists()

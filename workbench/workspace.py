@@ -363,8 +363,6 @@ def check_store_url(url: str, *, key: str = "store", config_file: str | os.PathL
         When the URL is not a SQLite or PostgreSQL URL, or the store cannot be reached; the message names
         ``key``, ``config_file`` (or the parameter), the URL and how to fix it.
     """
-    from sqlalchemy.exc import ArgumentError
-
     where = (f"The {key!r} key of the workspace config {str(config_file)!r}" if config_file is not None
              else f"The {key!r} parameter")
     fix = (f"Set {key} in {Path(config_file).name} to a reachable store (e.g. sqlite:///runs/store.sqlite, "
@@ -392,6 +390,7 @@ def check_store_url(url: str, *, key: str = "store", config_file: str | os.PathL
                                  f"which cannot be used: {problem}. {fix}.", key=key, config_file=cfg)
         return url
     from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
 
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -402,7 +401,7 @@ def check_store_url(url: str, *, key: str = "store", config_file: str | os.PathL
                 pass
         finally:
             engine.dispose()
-    except Exception as exc:  # the driver's own error types (psycopg, DNS, refused, authentication)
+    except (SQLAlchemyError, ImportError) as exc:  # refused, unknown host, authentication; no driver
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WorkspaceError(f"{where} names the store {shown!r}, which cannot be reached: {type(exc).__name__}: "
                              f"{first}. {fix}, or start the database server.", key=key, config_file=cfg) from None
@@ -484,7 +483,7 @@ def init_workspace(root: str | os.PathLike, data: str | os.PathLike, *, store: s
     else:
         try:
             make_url(store)
-        except Exception:  # sqlalchemy.exc.ArgumentError
+        except ArgumentError:
             raise WorkspaceError(f"The 'store' key of the new workspace config {str(config_file)!r} must be a store "
                                  f"URL. Got {store!r} instead.", key="store", config_file=config_file) from None
     root.mkdir(parents=True, exist_ok=True)

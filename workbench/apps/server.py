@@ -446,8 +446,7 @@ def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> No
 
     from workbench.i18n import set_language
     from workbench.store import SYSTEM_USER, Store
-    from workbench.store.db import STORE_URL_ENV, default_url
-
+    from workbench.store.db import STORE_URL_ENV
     from workbench.workspace import ENV_VAR, cli_workspace
 
     settings = settings or ServeSettings()

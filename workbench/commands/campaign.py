@@ -126,7 +126,6 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _existing(path: str, option: str, what: str) -> Path:
     from workbench.errors import ParameterError
-
     from workbench.workspace import path_arg
 
     p = path_arg(path)
@@ -249,7 +248,6 @@ def _export(args) -> int:
 def _list(args) -> int:
     from workbench.i18n import t
     from workbench.store import SYSTEM_USER, Store
-
     from workbench.workspace import store_arg
 
     with Store(store_arg(args.store), progress=False) as store:

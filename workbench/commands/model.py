@@ -222,6 +222,7 @@ def _score(args) -> int:
 
 def _report(args) -> int:
     import pandas as pd
+
     from workbench.workspace import path_arg
 
     args.model = path_arg(args.model)
