@@ -12,7 +12,7 @@ HOST := 127.0.0.1
 help:
 	@echo "make demo   - set up .venv, sample data, run the closed loop"
 	@echo "make test   - set up what the tests need and run them"
-	@echo "make lab    - JupyterLab on $(HOST) with the project's kernel"
+	@echo "make lab    - JupyterLab on $(HOST) with the project's kernel (WORKSPACE=DIR for your own workspace)"
 	@echo "make bench  - run the benchmarks (slow; prints figures)"
 
 $(STAMP): pyproject.toml
@@ -41,8 +41,12 @@ test: venv system-deps
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres" $(PYTEST_ARGS)
 
+# JupyterLab on the workspace WORKSPACE (default: this repository, the sample province's workspace); notebooks
+# open in the 'Python (workbench)' kernel and find the workspace's workbench.toml by walking up from their folder.
+WORKSPACE ?= .
 lab: venv
-	$(BIN)/jupyter lab --ip=$(HOST) --no-browser --notebook-dir=. --ServerApp.open_browser=False $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab --ip=$(HOST) --no-browser --ServerApp.open_browser=False --ServerApp.root_dir=$(WORKSPACE) \
+		--MappingKernelManager.default_kernel_name=workbench $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: venv
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -68,7 +68,9 @@ def write_inputs(run: Path) -> tuple[dict, pd.DataFrame]:
 def released(tmp_path_factory):
     run = tmp_path_factory.mktemp("run04")
     goal, scores = write_inputs(run)
-    result = run_template(T04, {"data": str(SAMPLE), "run_dir": str(run)}, run, language="en", progress=False)
+    # the run folder's own store: the default (the workspace's store) is shared with every other run
+    result = run_template(T04, {"data": str(SAMPLE), "run_dir": str(run), "store": default_store_url(run)}, run,
+                          language="en", progress=False)
     return result, run, goal, scores
 
 

@@ -103,7 +103,7 @@ def test_parameters_are_declared_with_their_meaning():
     assert set(params) == {"run_dir", "data", "as_of", "truth", "uplift_method", "test_size", "pool_factor", "seed",
                            "language"}
     assert all(p.help for p in params.values())
-    assert params["run_dir"].default == "runs/demo" and params["language"].default == "zh"
+    assert params["run_dir"].default == "" and params["language"].default == "zh"  # "": the workspace's
     info = {i.name: i for i in wt.list_templates("en")}[T06]
     assert info.title == "Campaign summary (evaluation)"
     nb = nbformat.read(str(wt.find_template(T06)), as_version=4)

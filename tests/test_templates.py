@@ -154,7 +154,7 @@ def test_parse_parameters_reads_defaults_and_meanings():
 
 def test_hello_declares_language_and_data():
     params = wt.template_parameters(HELLO)
-    assert {n: p.default for n, p in params.items()} == {"language": "zh", "data": "sample_data/province"}
+    assert {n: p.default for n, p in params.items()} == {"language": "zh", "data": ""}  # "": the workspace's
     assert all(p.help for p in params.values())
 
 

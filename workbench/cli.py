@@ -17,7 +17,7 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: Command modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
-    "data", "sample", "features", "template", "model", "campaign", "simulate", "evaluate", "app", "serve", "users",
+    "init", "data", "sample", "features", "template", "model", "campaign", "simulate", "evaluate", "app", "serve", "users",
     "demo", "scale",
 )
 
@@ -42,12 +42,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _workspace_language() -> None:
+    """The workspace's ``language`` becomes the default of the messages (``$WORKBENCH_LANG`` and ``--lang`` win)."""
+    import os
+
+    from workbench.errors import WorkspaceError
+    from workbench.i18n import set_language
+    from workbench.workspace import find_workspace
+
+    if os.environ.get("WORKBENCH_LANG"):
+        return
+    try:
+        ws = find_workspace()
+    except WorkspaceError:  # a broken config: the commands that use it say so
+        return
+    if ws is not None and ws.config_file is not None:
+        set_language(ws.language)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    _workspace_language()
     try:
         rc = args.func(args)
     except (WorkbenchError, FileNotFoundError, FileExistsError) as exc:

@@ -17,6 +17,7 @@ __all__ = [
     "TemplateError",
     "DestinationExistsError",
     "ImmutableVersionError",
+    "WorkspaceError",
 ]
 
 
@@ -85,3 +86,23 @@ class ImmutableVersionError(WorkbenchError, RuntimeError):
     (:meth:`workbench.store.Store.new_version`).  The database triggers of the
     migrations enforce the same rule for SQL that bypasses the ORM.
     """
+
+
+class WorkspaceError(WorkbenchError, ValueError):
+    """A workspace config (``workbench.toml``) is missing, unreadable, or names a value that cannot be used.
+
+    The message names the key (``data``, ``store`` ...), the config file, the value found and how to
+    fix it.  Nothing has been written when it is raised.
+
+    Attributes
+    ----------
+    key : str or None
+        The config key (or template parameter) at fault.
+    config_file : pathlib.Path or None
+        The config file the value comes from.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, config_file: Path | None = None):
+        super().__init__(message)
+        self.key = key
+        self.config_file = config_file

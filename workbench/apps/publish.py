@@ -184,8 +184,8 @@ def publish_app(campaign_id: int, *, app: str | os.PathLike = DEFAULT_APP,
     store : workbench.store.Store, optional
         The campaign store; default one opened from ``store_url``.
     store_url : str, optional
-        Store URL when no ``store`` is given (default ``$WORKBENCH_STORE_URL`` or
-        ``runs/store.sqlite``).
+        Store URL when no ``store`` is given (default ``$WORKBENCH_STORE_URL``, else the workspace's
+        store; a relative SQLite path is the workspace root's, see :mod:`workbench.workspace`).
 
     Returns
     -------
@@ -211,8 +211,9 @@ def publish_app(campaign_id: int, *, app: str | os.PathLike = DEFAULT_APP,
     owns_store = store is None
     if owns_store:
         from workbench.store import Store
+        from workbench.workspace import cli_workspace
 
-        store = Store(store_url, progress=False)
+        store = Store(cli_workspace(hint=False).store(store_url), progress=False)  # relative: the workspace's
     try:
         campaign_name = _check_campaign(store, campaign_id)
     finally:

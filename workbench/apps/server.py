@@ -47,6 +47,7 @@ __all__ = [
     "write_config",
     "prepare_state",
     "serve",
+    "served_store_url",
     "voila_app_class",
     "POLL_SLICE_S",
     "PAGE_TEMPLATES",
@@ -89,7 +90,8 @@ class ServeSettings:
     state_dir : path
         Folder of the cookie secret and generated configuration; must not lie inside ``apps_dir``.
     store_url : str, optional
-        Campaign store URL (default ``$WORKBENCH_STORE_URL`` or ``runs/store.sqlite``).
+        Campaign store URL (default ``$WORKBENCH_STORE_URL`` or ``runs/store.sqlite``); :func:`serve` makes a
+        relative SQLite path absolute against the workspace root (see :mod:`workbench.workspace`).
     cookie_hours : float
         How long a sign-in lasts.
     cull_idle_timeout : int
@@ -411,6 +413,19 @@ def voila_app_class() -> type:
     return WorkbenchVoila
 
 
+def served_store_url(settings: ServeSettings) -> str:
+    """The store URL the server and its app kernels use: ``settings.store_url`` (default
+    ``$WORKBENCH_STORE_URL`` or ``runs/store.sqlite``) with a relative SQLite path made absolute against
+    the workspace root (the working folder outside a workspace).
+
+    App kernels run in the apps folder: there a relative path would name another, new and empty store.
+    """
+    from workbench.store.db import default_url
+    from workbench.workspace import cli_workspace, resolve_store_url
+
+    return resolve_store_url(settings.store_url or default_url(), cli_workspace(hint=False).root)
+
+
 def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> None:
     """Serve the apps until interrupted (Ctrl+C or SIGTERM); kernels are shut down on the way out.
 
@@ -431,11 +446,15 @@ def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> No
 
     from workbench.i18n import set_language
     from workbench.store import SYSTEM_USER, Store
-    from workbench.store.db import STORE_URL_ENV, default_url
+    from workbench.store.db import STORE_URL_ENV
+    from workbench.workspace import ENV_VAR, cli_workspace
 
     settings = settings or ServeSettings()
-    url = settings.store_url or default_url()
+    url = served_store_url(settings)
     os.environ[STORE_URL_ENV] = url  # the identity provider and every app kernel use this store
+    ws = cli_workspace(hint=False)
+    if ws.config_file is not None:
+        os.environ.setdefault(ENV_VAR, str(ws.root))  # templates served as apps resolve against the same workspace
     if settings.language:
         os.environ["WORKBENCH_LANG"] = settings.language
         set_language(settings.language)

@@ -27,16 +27,17 @@ def register(subparsers) -> None:
     p.add_argument("--campaign", type=int, required=True, metavar="ID", help="the campaign's id in the store")
     p.add_argument("--app", default="executor", metavar="APP",
                    help="app notebook name in notebooks/apps or a notebook path (default executor)")
-    p.add_argument("--apps", default="runs/apps", metavar="DIR", help="served folder (default runs/apps)")
-    p.add_argument("--store", metavar="URL",
-                   help="campaign store URL (default $WORKBENCH_STORE_URL or sqlite:///runs/store.sqlite)")
+    p.add_argument("--apps", default="runs/apps", metavar="DIR",
+                   help="served folder (default runs/apps; relative paths are the workspace folder's)")
+    p.add_argument("--store", metavar="URL", help="campaign store URL (default: $WORKBENCH_STORE_URL, else the workspace's store in workbench.toml; a relative SQLite path is the workspace folder's)")
     p.add_argument("--port", type=int, default=8866, metavar="N", help="port of the server, for the printed address")
     p.add_argument("--lang", choices=LANGUAGES, help="language of the messages")
     p.set_defaults(func=_publish)
 
     p = verbs.add_parser("list", help="list the apps in the served folder",
                          description="List the apps of the served folder with their campaign and publishing time.")
-    p.add_argument("--apps", default="runs/apps", metavar="DIR", help="served folder (default runs/apps)")
+    p.add_argument("--apps", default="runs/apps", metavar="DIR",
+                   help="served folder (default runs/apps; relative paths are the workspace folder's)")
     p.add_argument("--lang", choices=LANGUAGES, help="language of the headings")
     p.set_defaults(func=_list)
 
@@ -49,8 +50,11 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 def _publish(args) -> int:
     from workbench.apps.publish import app_url, publish_app
     from workbench.i18n import t
+    from workbench.workspace import cli_workspace, path_arg, store_arg
 
-    info = publish_app(args.campaign, app=args.app, apps_dir=args.apps, store_url=args.store)
+    ws = cli_workspace()
+    app = path_arg(args.app, ws) if args.app.endswith(".ipynb") else args.app  # a notebook path, else an app name
+    info = publish_app(args.campaign, app=app, apps_dir=path_arg(args.apps, ws), store_url=store_arg(args.store, ws))
     print(t("apps.cli.published", lang=args.lang, campaign_id=args.campaign, path=info.path))
     print(t("apps.cli.url", lang=args.lang, url=app_url(f"http://127.0.0.1:{args.port}/", info)))
     return 0
@@ -59,7 +63,9 @@ def _publish(args) -> int:
 def _list(args) -> int:
     from workbench.apps.publish import list_apps
     from workbench.i18n import t
+    from workbench.workspace import path_arg
 
+    args.apps = path_arg(args.apps)
     infos = list_apps(args.apps)
     if not infos:
         print(t("apps.cli.none", lang=args.lang, folder=args.apps))

@@ -22,7 +22,7 @@ __all__ = ["register"]
 
 _ROLES = ("executor", "branch_manager", "province_manager", "analyst", "admin")  # = workbench.campaign.KNOWN_ROLES
 _FORMATS = ("csv", "xlsx")
-_STORE_HELP = "store URL (default: $WORKBENCH_STORE_URL or sqlite:///runs/store.sqlite)"
+_STORE_HELP = "store URL (default: $WORKBENCH_STORE_URL, else the workspace's store in workbench.toml; a relative SQLite path is the workspace folder's)"
 
 
 def _lang(p: argparse.ArgumentParser) -> None:
@@ -51,7 +51,8 @@ def register(subparsers) -> None:
                    "the fields of workbench.campaign.CampaignSpec)")
     p.add_argument("--scores", required=True, metavar="FILE", help="model scores (.parquet or .csv): "
                    "subscriber_id, score and optionally reason_1.. and edition")
-    p.add_argument("--data", required=True, metavar="DIR", help="folder (or DuckDB file) of the province tables")
+    p.add_argument("--data", metavar="DIR", help="folder (or DuckDB file) of the province tables (default: the "
+                   "workspace's data)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder the plan is written to")
     p.add_argument("--as-of", metavar="DATE", help="day the contact policy is evaluated (default: the spec's "
                    "goal.period_start)")
@@ -125,8 +126,9 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _existing(path: str, option: str, what: str) -> Path:
     from workbench.errors import ParameterError
+    from workbench.workspace import path_arg
 
-    p = Path(path)
+    p = path_arg(path)
     if not p.exists():
         raise ParameterError(f"The '{option}' {what} {path!r} does not exist.")
     return p
@@ -160,19 +162,20 @@ def _plan(args) -> int:
     from workbench.errors import ParameterError
     from workbench.i18n import t
     from workbench.store import Store
+    from workbench.workspace import data_arg, path_arg, store_arg
 
     spec = _read_spec(_existing(args.spec, "--spec", "spec file"))
     scores = read_scores(_existing(args.scores, "--scores", "scores file"))
-    data = _existing(args.data, "--data", "data folder")
+    data = data_arg(args.data)
     baseline, size = args.baseline_rate, None
     if args.goal:
         goal = json.loads(_existing(args.goal, "--goal", "goal file").read_text(encoding="utf-8"))
         baseline, size = baseline_from_goal(goal, spec.response_window_days)
     dnd = _read_ids(_existing(args.dnd, "--dnd", "do-not-disturb file")) if args.dnd else None
-    out = Path(args.out)
+    out = path_arg(args.out)
     if out.exists() and not out.is_dir():
         raise ParameterError.invalid("--out", "a folder", str(out))
-    store = Store(args.store, progress=False) if args.store else None
+    store = Store(store_arg(args.store), progress=False) if args.store else None
     try:
         roster = executor_roster(spec.target.branches or spec.campaign_branches, store=store,
                                  per_branch=args.executors_per_branch)
@@ -195,9 +198,10 @@ def _release(args) -> int:
     from workbench.campaign.planning import CampaignPlan, release, store_user
     from workbench.i18n import t
     from workbench.store import Store
+    from workbench.workspace import store_arg
 
     plan = CampaignPlan.load(_existing(args.plan, "--plan", "plan folder"))
-    with Store(args.store, progress=False) as store:
+    with Store(store_arg(args.store), progress=False) as store:
         user = store_user(store, args.user)
         done = release(plan, store, user, campaign_id=args.campaign)
     print(t("campaign.cli.released", lang=args.lang, campaign=done.campaign_id, version=done.version,
@@ -211,8 +215,9 @@ def _export(args) -> int:
     from workbench.errors import ParameterError
     from workbench.i18n import t
     from workbench.store import Store
+    from workbench.workspace import path_arg, store_arg
 
-    out = Path(args.out)
+    out = path_arg(args.out)
     suffix = f".{args.fmt}"
     if out.suffix == "":
         out = out.with_suffix(suffix)
@@ -222,7 +227,7 @@ def _export(args) -> int:
     data = _existing(args.data, "--data", "data folder") if args.data else None
     masked = not (numbers_allowed and data is not None)
     purpose = f"{args.fmt} file {out.name} for role {args.role} ({'masked' if masked else 'full'} numbers)"
-    with Store(args.store, progress=False) as store:
+    with Store(store_arg(args.store), progress=False) as store:
         user = store_user(store, args.user)
         frame = store.export_list(user, args.campaign, version=args.version, branch_id=args.branch,
                                   channel=args.channel, purpose=purpose)
@@ -244,8 +249,9 @@ def _export(args) -> int:
 def _list(args) -> int:
     from workbench.i18n import t
     from workbench.store import SYSTEM_USER, Store
+    from workbench.workspace import store_arg
 
-    with Store(args.store, progress=False) as store:
+    with Store(store_arg(args.store), progress=False) as store:
         campaigns = store.visible_campaigns(SYSTEM_USER)
     if campaigns.empty:
         print(t("campaign.cli.none", lang=args.lang))

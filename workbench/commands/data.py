@@ -28,16 +28,18 @@ def _validate(args: argparse.Namespace) -> int:
     import json
 
     from workbench.data.io import validate
-    from workbench.errors import ParameterError
+    from workbench.errors import ParameterError, WorkspaceError
+    from workbench.workspace import data_arg, path_arg
 
     if args.lang:
         from workbench.i18n import set_language
 
         set_language(args.lang)
     try:
+        args.source = path_arg(args.source) if args.source else data_arg(None, option="SOURCE")
         report = validate(args.source, args.as_of, tables=_tables_arg(args.tables),
                           progress=not args.json and sys.stderr.isatty())
-    except (ParameterError, FileNotFoundError) as exc:
+    except (ParameterError, WorkspaceError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
@@ -77,7 +79,9 @@ def register(subparsers) -> None:
             "between tables. Exit status: 0 valid, 1 problems found, 2 unusable source or arguments."
         ),
     )
-    validate.add_argument("source", metavar="SOURCE", help="folder of Parquet/CSV files or a DuckDB file")
+    validate.add_argument("source", metavar="SOURCE", nargs="?", default=None,
+                          help="folder of Parquet/CSV files or a DuckDB file (default: the workspace's data; "
+                               "relative paths are the workspace folder's)")
     validate.add_argument("--as-of", metavar="YYYY-MM-DD", default=None,
                           help="snapshot date: no date in the extract may be later (default: today)")
     validate.add_argument("--tables", nargs="+", metavar="TABLE", default=None,

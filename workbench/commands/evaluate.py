@@ -255,7 +255,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from workbench.i18n import t
     from workbench.metrics.experiment import SRM_THRESHOLD
     from workbench.tracking.effect import effect_table, resolve_value, srm_table
+    from workbench.workspace import path_arg
 
+    args.data = path_arg(args.data)
     available = table_columns(args.data)
     args.outcome = expand_columns(args.outcome, available)
     args.covariate = expand_columns(args.covariate, available)

@@ -21,7 +21,8 @@ def register(subparsers) -> None:
                                      "usage table in memory). Only data up to the snapshot month's end is used.",
                          epilog="example: workbench features build --data sample_data/province --snapshot 2026-10 "
                                 "--out runs/features.parquet")
-    b.add_argument("--data", required=True, metavar="SOURCE", help="folder of tables or a DuckDB file")
+    b.add_argument("--data", metavar="SOURCE", help="folder of tables or a DuckDB file (default: the workspace's "
+                                                    "data; relative paths are the workspace folder's)")
     b.add_argument("--snapshot", required=True, metavar="YYYY-MM", help="snapshot month")
     b.add_argument("--window", type=int, default=6, metavar="M", help="look-back window in months (default 6)")
     b.add_argument("--out", required=True, metavar="FILE", help="Parquet file to write")
@@ -36,7 +37,11 @@ def register(subparsers) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     from workbench.features import build_features
+    from workbench.workspace import cli_workspace, data_arg, path_arg
 
+    ws = cli_workspace()
+    args.data, args.out = data_arg(args.data, ws), path_arg(args.out, ws)
+    args.temp_directory = path_arg(args.temp_directory, ws)
     path = build_features(args.data, snapshot=args.snapshot, window=args.window, out=args.out,
                           memory_limit=args.memory_limit, temp_directory=args.temp_directory, progress=True)
     print(path)

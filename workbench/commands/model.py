@@ -167,7 +167,10 @@ def _train(args) -> int:
     from workbench.i18n import t
     from workbench.models.generic import metrics_summary, render_notes, train_generic
     from workbench.models.registry import save_model
+    from workbench.workspace import path_arg
 
+    args.data = path_arg(args.data)
+    args.out = path_arg(args.out)
     df = read_table(args.data)
     result = train_generic(
         df, target=args.target, positive=args.positive, id_col=args.id_col, exclude=args.exclude,
@@ -201,7 +204,11 @@ def _train(args) -> int:
 def _score(args) -> int:
     from workbench.i18n import t
     from workbench.models.registry import load_card, load_model, score
+    from workbench.workspace import path_arg
 
+    args.model = path_arg(args.model)
+    args.data = path_arg(args.data)
+    args.out = path_arg(args.out)
     model = load_model(args.model)
     card = load_card(args.model)
     id_col = args.id_col or card["model"].get("id_col")
@@ -221,6 +228,10 @@ def _score(args) -> int:
 def _report(args) -> int:
     import pandas as pd
 
+    from workbench.workspace import path_arg
+
+    args.model = path_arg(args.model)
+    args.data = path_arg(args.data)
     from workbench.i18n import t
     from workbench.models.generic import encode_target
     from workbench.models.registry import load_card, load_model

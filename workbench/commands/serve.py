@@ -32,9 +32,10 @@ def register(subparsers) -> None:
     p.add_argument("--port", type=int, default=DEFAULTS["port"], metavar="N",
                    help=f"port on 127.0.0.1 (default {DEFAULTS['port']})")
     p.add_argument("--store", metavar="URL",
-                   help="campaign store URL (default $WORKBENCH_STORE_URL or sqlite:///runs/store.sqlite)")
+                   help="campaign store URL (default: $WORKBENCH_STORE_URL, else the workspace's store in workbench.toml; a relative SQLite path is the workspace folder's)")
     p.add_argument("--apps", default=DEFAULTS["apps"], metavar="DIR",
-                   help=f"folder of the app notebooks to serve (default {DEFAULTS['apps']})")
+                   help=f"folder of the app notebooks to serve (default {DEFAULTS['apps']}; relative paths are "
+                        "the workspace folder's)")
     p.add_argument("--state", default=DEFAULTS["state"], metavar="DIR",
                    help=f"folder of the cookie secret and generated configuration, outside --apps "
                         f"(default {DEFAULTS['state']})")
@@ -53,9 +54,12 @@ def register(subparsers) -> None:
 
 def _serve(args) -> int:
     from workbench.apps.server import ServeSettings, serve
+    from workbench.workspace import cli_workspace, path_arg, store_arg
 
+    ws = cli_workspace()
     settings = ServeSettings(
-        port=args.port, apps_dir=args.apps, state_dir=args.state, store_url=args.store,
+        port=args.port, apps_dir=path_arg(args.apps, ws), state_dir=path_arg(args.state, ws),
+        store_url=store_arg(args.store, ws),
         cookie_hours=args.cookie_hours, cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval, kernel_pool=args.kernel_pool, language=args.lang,
         fast_passwords=args.fast_passwords,

@@ -31,10 +31,10 @@ def register(subparsers) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--run-dir", metavar="DIR", help="run folder holding template 04's campaign.json")
     which.add_argument("--campaign", type=int, metavar="ID", help="id of a released campaign in --store")
-    p.add_argument("--store", metavar="URL", help="store URL (with --campaign; default $WORKBENCH_STORE_URL "
-                                                  "or runs/store.sqlite)")
-    p.add_argument("--data", default="sample_data/province", metavar="DIR",
-                   help="folder (or DuckDB file) of the province tables (default: sample_data/province)")
+    p.add_argument("--store", metavar="URL", help="with --campaign: store URL (default: $WORKBENCH_STORE_URL, else the workspace's store in workbench.toml; a relative SQLite path is the workspace folder's)")
+    p.add_argument("--data", metavar="DIR",
+                   help="folder (or DuckDB file) of the province tables (default: the workspace's data; relative "
+                        "paths are the workspace folder's)")
     p.add_argument("--truth", metavar="DIR", help="ground-truth folder (default: DATA_truth)")
     p.add_argument("--out", metavar="DIR2", help="with --campaign: save the simulated events here")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the simulation (default 0)")
@@ -50,8 +50,12 @@ def _simulate(args: argparse.Namespace) -> int:
     from workbench.demo.campaign import simulate_campaign
     from workbench.errors import ParameterError
     from workbench.tracking.loop import SIMULATION_DIR, open_run
+    from workbench.workspace import cli_workspace, data_arg, path_arg, store_arg
 
-    truth = Path(args.truth) if args.truth else default_truth_folder(args.data)
+    ws = cli_workspace()
+    args.data = str(data_arg(args.data, ws))
+    args.run_dir, args.out = path_arg(args.run_dir, ws), path_arg(args.out, ws)
+    truth = path_arg(args.truth, ws) if args.truth else default_truth_folder(args.data)
     if not (truth / "subscriber_truth.parquet").is_file():
         raise ParameterError(f"The '--truth' folder {str(truth)!r} holds no ground truth; the simulation needs the "
                              "truth `workbench sample` writes next to the province (DATA_truth).")
@@ -65,7 +69,7 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         from workbench.store import Store
 
-        store, campaign_id, version, out = Store(args.store, progress=progress), args.campaign, None, args.out
+        store, campaign_id, version, out = Store(store_arg(args.store, ws), progress=progress), args.campaign, None, args.out
     try:
         record = simulate_campaign(store, campaign_id, args.data, truth, version=version, seed=args.seed,
                                    out_dir=out, progress=progress)

@@ -17,7 +17,7 @@ _ROLES = ("executor", "branch_manager", "province_manager", "analyst", "admin") 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", metavar="URL",
-                   help="store URL (default: $WORKBENCH_STORE_URL or sqlite:///runs/store.sqlite)")
+                   help="store URL (default: $WORKBENCH_STORE_URL, else the workspace's store in workbench.toml; a relative SQLite path is the workspace folder's)")
     p.add_argument("--lang", choices=LANGUAGES, help="language of the messages (default: $WORKBENCH_LANG or zh)")
 
 
@@ -57,6 +57,12 @@ def register(subparsers) -> None:
     p.set_defaults(func=_deactivate)
 
 
+def _store(args) -> str:
+    from workbench.workspace import store_arg
+
+    return store_arg(args.store)
+
+
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return 2
@@ -81,7 +87,7 @@ def _add(args) -> int:
     from workbench.store import SYSTEM_USER, Store
 
     password = _password(args)
-    with Store(args.store, progress=False) as store:
+    with Store(_store(args), progress=False) as store:
         user = store.add_user(SYSTEM_USER, args.name, args.role, password=password, branch_id=args.branch,
                               display_name=args.display_name)
     print(t("store.cli.added", lang=args.lang, name=user.name, role=t(f"store.role.{user.role}", lang=args.lang)))
@@ -92,7 +98,7 @@ def _list(args) -> int:
     from workbench.i18n import t
     from workbench.store import SYSTEM_USER, Store
 
-    with Store(args.store, progress=False) as store:
+    with Store(_store(args), progress=False) as store:
         users = store.list_users(SYSTEM_USER)
     if users.empty:
         print(t("store.cli.none", lang=args.lang))
@@ -112,7 +118,7 @@ def _deactivate(args) -> int:
     from workbench.i18n import t
     from workbench.store import SYSTEM_USER, Store
 
-    with Store(args.store, progress=False) as store:
+    with Store(_store(args), progress=False) as store:
         store.set_active(SYSTEM_USER, args.name, False)
     print(t("store.cli.deactivated", lang=args.lang, name=args.name))
     return 0
