@@ -10,6 +10,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from workbench.apps.demo import DEMO_USERS, demo_executors, ensure_demo_users
 from workbench.apps.hook import APP_METADATA, IDENTITY_PARAMETERS
+from workbench.apps.kernels import OwnedKernelManager
 from workbench.apps.publish import (
     APP_NOTEBOOKS_ENV, AppInfo, app_url, find_app_notebook, install_builtin_apps, list_apps, publish_app,
 )
@@ -61,6 +62,7 @@ def test_publish_writes_the_campaigns_app_without_outputs_or_injected_cells(tmp_
     assert meta["app_parameters"] == {"campaign_id": released}
     assert meta["campaign_name"] == "News Q1" and meta["source"] == "executor.ipynb"
     assert nb.metadata["papermill"] == {}  # an earlier run's record is dropped, the key is ready for injection
+    assert nb.metadata["kernelspec"]["name"] == OwnedKernelManager.pool_kernel_name.default_value  # a warm kernel
     assert not [p for p in (tmp_path / "apps").iterdir() if p.name.startswith(".")]  # no temporary file left
     assert list_apps(tmp_path / "apps") == [info]
 

@@ -167,6 +167,10 @@ def _check_campaign(store, campaign_id: int) -> str:
     return str(found["name"].iloc[0])
 
 
+#: Kernelspec of every published app: the kernel pool's (see ``apps.kernels``).
+APP_KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
 def publish_app(campaign_id: int, *, app: str | os.PathLike = DEFAULT_APP,
                 apps_dir: str | os.PathLike | None = None, store=None, store_url: str | None = None) -> AppInfo:
     """Make ``app`` the app of campaign ``campaign_id`` in the served folder.
@@ -226,6 +230,9 @@ def publish_app(campaign_id: int, *, app: str | os.PathLike = DEFAULT_APP,
             cell.outputs = []
             cell.execution_count = None
     nb.metadata.pop("papermill", None)  # a papermill run's record is not part of the app
+    # Served apps run in the server's warm kernel pool (``python3``, the server's own interpreter);
+    # a template's 'Python (workbench)' kernelspec would make every page start a cold kernel of its own.
+    nb.metadata["kernelspec"] = dict(APP_KERNELSPEC)
     prepare_notebook(nb)
     published_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     app_name = source.stem
