@@ -33,7 +33,7 @@ system-deps:
 	bash scripts/system-deps.sh
 
 demo: venv sample
-	$(BIN)/workbench demo --data $(SAMPLE) --out runs/demo --serve
+	$(BIN)/workbench demo --data $(SAMPLE) --serve
 
 test: venv system-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

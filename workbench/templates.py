@@ -518,7 +518,10 @@ def run_template(name_or_path: str | os.PathLike, parameters: Mapping[str, objec
         converted to the defaults' types (see :func:`coerce_parameters`).
     out_dir : path
         Folder of the outputs ``<name>.ipynb`` and ``<name>.html`` (created; earlier
-        outputs of the same template are replaced).
+        outputs of the same template are replaced).  For a template with a ``run_dir``
+        parameter it is also the run folder (``run_dir``, as an absolute path) unless
+        ``parameters`` name another; the run is recorded in that folder's manifest
+        (:class:`workbench.runs.RunFolder`).
     kernel_name : str, optional
         Jupyter kernel to run in (default :data:`DEFAULT_KERNEL`, i.e. this interpreter).
     language : {"zh", "en"}, optional
@@ -547,6 +550,8 @@ def run_template(name_or_path: str | os.PathLike, parameters: Mapping[str, objec
     name = path.stem
     declared = template_parameters(path)
     values = coerce_parameters(declared, parameters, name)
+    if "run_dir" in declared and "run_dir" not in (parameters or {}):
+        values["run_dir"] = str(Path(out_dir).resolve())   # the output folder is the run folder
     if language is not None:
         if "language" not in declared:
             raise ParameterError(f"Template {name!r} has no 'language' parameter; its parameters are "
@@ -577,4 +582,8 @@ def run_template(name_or_path: str | os.PathLike, parameters: Mapping[str, objec
     used_language = values.get("language", declared["language"].default if "language" in declared else None)
     title = _title_and_description(_read(path), used_language or get_language())[0] or name
     export_html(out_nb, out_html, title=title, language=used_language)
+    if values.get("run_dir"):
+        from workbench.runs import RunFolder, resolve_run_dir
+
+        RunFolder(resolve_run_dir(values["run_dir"])).finish(name, parameters=values, outputs=(out_nb, out_html))
     return RunResult(name, out_nb, out_html, values)

@@ -52,10 +52,8 @@ release, :meth:`CampaignPlan.save` / :meth:`CampaignPlan.load` and the run-folde
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,6 +80,7 @@ from workbench.checks import check_date, check_int, check_num, require_columns
 from workbench.checks import jsonable as _json_safe  # CampaignPlan.save's converter: the one of workbench.checks
 from workbench.data.source import connection
 from workbench.errors import ParameterError
+from workbench.runs import CAMPAIGN_FILE, SCORES_FILE  # the run folder's file names live in workbench.runs
 
 __all__ = [
     "SCORES_FILE",
@@ -105,10 +104,6 @@ __all__ = [
     "release_for_run",
 ]
 
-#: Scores file a run folder holds (written by template 03).
-SCORES_FILE: str = "scores.parquet"
-#: Campaign file template 04 writes to a run folder for the later steps.
-CAMPAIGN_FILE: str = "campaign.json"
 #: Steps of :func:`plan_campaign`, timed in ``CampaignPlan.info["seconds"]``.
 PLAN_STEPS: tuple[str, ...] = ("candidates", "eligibility", "selection", "control", "channel_plan", "lists")
 #: Rows of :attr:`CampaignPlan.funnel`: candidates, segment, the policy rules, the list cut-off.
@@ -334,7 +329,7 @@ def gather_plan_inputs(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_o
         start = time.perf_counter()
         subs = active_subscribers(con, spec.offer.family, at=day.date().isoformat())[SUBSCRIBER_ID].to_numpy()
         capable = capable_subscribers(con, day, spec.offer.family, spec.offer.product_id)
-        history = contact_history(store, user=user) if store is not None else None
+        history = contact_history(store, user=user, before=day) if store is not None else None
         seconds["eligibility"] = time.perf_counter() - start
         start = time.perf_counter()
         ids = cands.loc[in_segment(cands, spec), SUBSCRIBER_ID].to_numpy()
@@ -582,8 +577,8 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
 
 
 
-def contact_history(store, *, user=None, tz: str | None = None) -> pd.DataFrame:
-    """Every contact recorded in the campaign store, by any campaign: ``subscriber_id, contact_date``.
+def contact_history(store, *, user=None, tz: str | None = None, before=None) -> pd.DataFrame:
+    """The contacts recorded in the campaign store, by any campaign: ``subscriber_id, contact_date``.
 
     Parameters
     ----------
@@ -593,6 +588,10 @@ def contact_history(store, *, user=None, tz: str | None = None) -> pd.DataFrame:
     tz : str, optional
         Time zone of the contact day (default: the province's,
         :data:`workbench.tracking.attribution.LOCAL_TIMEZONE`).
+    before : date, optional
+        Only contacts on a day before this one (a plan's ``as_of``): a campaign planned
+        for a day is not held back by contacts recorded on or after it - for instance by
+        another run of the same plan that shares the store.
 
     Returns
     -------
@@ -614,8 +613,11 @@ def contact_history(store, *, user=None, tz: str | None = None) -> pd.DataFrame:
                              CONTACT_DATE: pd.Series(dtype="datetime64[us]")})
     both = pd.concat(parts, ignore_index=True)
     when = pd.to_datetime(both["contacted_at"], utc=True).dt.tz_convert(tz or LOCAL_TIMEZONE)
-    return pd.DataFrame({SUBSCRIBER_ID: both[SUBSCRIBER_ID].astype("int64").to_numpy(),
-                         CONTACT_DATE: when.dt.tz_localize(None).dt.normalize().to_numpy()})
+    out = pd.DataFrame({SUBSCRIBER_ID: both[SUBSCRIBER_ID].astype("int64").to_numpy(),
+                        CONTACT_DATE: when.dt.tz_localize(None).dt.normalize().to_numpy()})
+    if before is not None:
+        out = out[out[CONTACT_DATE] < check_date("before", before)].reset_index(drop=True)
+    return out
 
 
 def _summary(plan: CampaignPlan) -> dict:
@@ -706,7 +708,12 @@ def release(plan: CampaignPlan, store, user, *, campaign_id: int | None = None):
 
 # ------------------------------------------------------------------ run-folder files
 def read_scores(path) -> pd.DataFrame:
-    """The scores of template 03 (``run_dir/scores.parquet``) or any Parquet / CSV scores file.
+    """The scores of template 03 (a run folder's ``scores.parquet``) or any Parquet / CSV scores file.
+
+    Parameters
+    ----------
+    path : path or workbench.runs.RunFolder
+        A run folder (its read is recorded in the manifest) or a scores file.
 
     Raises
     ------
@@ -715,9 +722,11 @@ def read_scores(path) -> pd.DataFrame:
     ParameterError
         When the suffix is neither CSV nor Parquet (:func:`workbench.data.files.read_table`).
     """
+    from workbench.runs import RunFolder
+
+    if isinstance(path, RunFolder) or Path(path).is_dir():
+        return RunFolder.of(path).read_scores()
     path = Path(path)
-    if path.is_dir():
-        path = path / SCORES_FILE
     if not path.is_file():
         raise FileNotFoundError(f"The scores file {str(path)!r} does not exist: run template 03_target_model with "
                                 f"this run_dir first (it writes {SCORES_FILE}).")
@@ -728,7 +737,10 @@ def read_scores(path) -> pd.DataFrame:
 
 def model_reference(run_dir, scores_path=None) -> str:
     """An id for the scores: ``model@<fingerprint>`` of ``run_dir/model`` or ``scores@<sha256>`` of the file."""
-    model_json = Path(run_dir) / "model" / "model.json"
+    from workbench.runs import RunFolder, file_hash
+
+    folder = RunFolder.of(run_dir)
+    model_json = folder.model_dir() / "model.json"
     if model_json.is_file():
         try:
             meta = json.loads(model_json.read_text(encoding="utf-8"))
@@ -737,9 +749,11 @@ def model_reference(run_dir, scores_path=None) -> str:
                 return f"model@{digest[:12]}"
         except (json.JSONDecodeError, AttributeError):
             pass
-    path = Path(scores_path) if scores_path is not None else Path(run_dir) / SCORES_FILE
+    path = Path(scores_path) if scores_path is not None else folder.file("scores")
     if path.is_file():
-        return f"scores@{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+        if scores_path is None:
+            folder.record_input("scores")
+        return f"scores@{file_hash(path)[:12]}"
     return "scores"
 
 
@@ -757,9 +771,10 @@ def model_rules(run_dir, top: int = 3, lang: str | None = None) -> list[str]:
     from workbench.features import FEATURE_INDEX
     from workbench.i18n import get_language
     from workbench.models import Rule, load_card
+    from workbench.runs import RunFolder
 
     top = check_int("top", top, 0)
-    folder = Path(run_dir) / "model"
+    folder = RunFolder.of(run_dir).model_dir()
     if not folder.is_dir() or not top:
         return []
     rules = load_card(folder).get("rules") or []
@@ -770,12 +785,16 @@ def model_rules(run_dir, top: int = 3, lang: str | None = None) -> list[str]:
 
 
 def default_store_url(run_dir) -> str:
-    """``sqlite:///<run_dir>/store.sqlite`` (absolute), the store of a run folder."""
-    return f"sqlite:///{(Path(run_dir).resolve() / 'store.sqlite').as_posix()}"
+    """``sqlite:///<run_dir>/store.sqlite`` (absolute), the store of a run folder (:meth:`RunFolder.store_url`)."""
+    from workbench.runs import RunFolder
+
+    return RunFolder.of(run_dir).store_url()
 
 
 def write_campaign_file(run_dir, released, store_url: str, plan: CampaignPlan) -> Path:
     """Write ``run_dir/campaign.json`` (campaign id, version, store URL ...) for the later steps; return the path."""
+    from workbench.runs import RunFolder
+
     spec = plan.spec
     data = {
         "campaign_id": int(released.campaign_id), "version": int(released.version),
@@ -786,10 +805,7 @@ def write_campaign_file(run_dir, released, store_url: str, plan: CampaignPlan) -
         "response_window_days": spec.response_window_days, "as_of": plan.as_of.date().isoformat(),
         "control_share": spec.control_share, "seed": spec.seed,
     }
-    path = Path(run_dir) / CAMPAIGN_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    return path
+    return RunFolder.of(run_dir).write_campaign(data)
 
 
 def read_campaign_file(run_dir) -> dict:
@@ -798,17 +814,15 @@ def read_campaign_file(run_dir) -> dict:
     Raises
     ------
     FileNotFoundError
-        When ``run_dir`` holds no campaign.json (run template 04 first).
+        (:class:`workbench.runs.RunFileMissing`) When ``run_dir`` holds no campaign.json (run template 04 first).
     """
-    path = Path(run_dir) / CAMPAIGN_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"The 'run_dir' {os.fspath(run_dir)!r} holds no {CAMPAIGN_FILE}: run template "
-                                "04_campaign_design with this run_dir first.")
-    return json.loads(path.read_text(encoding="utf-8"))
+    from workbench.runs import RunFolder
+
+    return RunFolder.of(run_dir).read_campaign()
 
 
 def release_for_run(plan: CampaignPlan, store, user, run_dir, store_url: str):
-    """Release a plan for a run folder and write its ``campaign.json``.
+    """Release a plan for a run folder and write its ``campaign.json`` and ``plan/``.
 
     When ``run_dir`` already holds a campaign of the same product family in
     the same store (an earlier run of template 04), the plan is released as
@@ -820,8 +834,11 @@ def release_for_run(plan: CampaignPlan, store, user, run_dir, store_url: str):
     (Release, pathlib.Path, bool)
         The release, the path of ``campaign.json`` and whether it is a new version of an earlier campaign.
     """
+    from workbench.runs import RunFolder
+
+    folder = RunFolder.of(run_dir)
     earlier = None
-    path = Path(run_dir) / CAMPAIGN_FILE
+    path = folder.file("campaign")
     if path.is_file():
         try:
             earlier = json.loads(path.read_text(encoding="utf-8"))
@@ -835,6 +852,7 @@ def release_for_run(plan: CampaignPlan, store, user, run_dir, store_url: str):
         if len(hit) and hit["status"].iloc[0] == "released":
             campaign_id = int(earlier["campaign_id"])
     released = release(plan, store, user, campaign_id=campaign_id)
-    return released, write_campaign_file(run_dir, released, store_url, plan), campaign_id is not None
+    folder.save_plan(plan)
+    return released, write_campaign_file(folder, released, store_url, plan), campaign_id is not None
 
 

@@ -1,10 +1,17 @@
-"""``workbench demo`` - run the closed loop's templates on the sample province, in order.
+"""``workbench demo`` - run the closed loop's templates on the sample province, in order, in a new run folder.
 
 :data:`DEMO_STEPS` names the templates; a step whose template does not exist
 yet is skipped with a note.  Each step receives the parameters it declares
-among :data:`SHARED_PARAMETERS`: ``data`` (the province's data) and
-``run_dir`` (the demo's output folder, where a step may leave files for the
-steps after it).
+among :data:`SHARED_PARAMETERS`: ``data`` (the province's data), ``run_dir``
+(the demo's run folder, where a step leaves files for the steps after it) and
+``store`` (the campaign store: the workspace's, shared with the CLI, the
+templates opened in JupyterLab and the apps).
+
+Each ``workbench demo`` writes a new run folder (``<runs>/demo-<n>`` of the
+workspace, :func:`workbench.runs.next_run_dir`) and releases a new campaign;
+an explicit ``--out`` that is not empty is refused unless ``--resume`` (which
+skips the steps that finished there on unchanged inputs).  Every step is
+recorded in the folder's manifest ``run.json`` (:class:`workbench.runs.RunFolder`).
 """
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from pathlib import Path
 from workbench.i18n import LANGUAGES
 
 __all__ = ["DEMO_STEPS", "DEMO_APPS", "STEP_FUNCTIONS", "SHARED_PARAMETERS", "register", "run_demo",
-           "publish_demo_apps"]
+           "demo_folder", "publish_demo_apps"]
 
 #: Templates the demo runs, in order (later issues append theirs by name); a name in
 #: :data:`STEP_FUNCTIONS` is a step that is not a template.
@@ -31,7 +38,7 @@ DEMO_STEPS: list[str] = [
 #: progress=False)`` and returning the line the demo prints.
 STEP_FUNCTIONS: dict[str, str] = {"simulate": "workbench.tracking.loop:demo_simulate"}
 #: Parameters the demo hands to every step that declares them.
-SHARED_PARAMETERS: tuple[str, ...] = ("data", "run_dir")
+SHARED_PARAMETERS: tuple[str, ...] = ("data", "run_dir", "store")
 
 
 def register(subparsers) -> None:
@@ -39,11 +46,18 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "demo", help="run every demo template on the sample province",
         description="Run the templates of the closed loop, in order, on a province's data and write one "
-                    "executed notebook and one HTML report per step.",
+                    "executed notebook and one HTML report per step into a new run folder.",
     )
-    p.add_argument("--data", default="sample_data/province", metavar="DIR",
-                   help="folder (or DuckDB file) of the province tables (default: sample_data/province)")
-    p.add_argument("--out", default="runs/demo", metavar="DIR", help="output folder (default: runs/demo)")
+    p.add_argument("--data", default=None, metavar="DIR",
+                   help="folder (or DuckDB file) of the province tables (default: the workspace's data, "
+                        "sample_data/province in the repository)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="run folder (default: a new <runs>/demo-<n> of the workspace); an existing folder that is "
+                        "not empty is refused unless --resume")
+    p.add_argument("--resume", action="store_true",
+                   help="continue in an existing --out folder: steps that finished there on unchanged inputs are "
+                        "skipped, the others run again")
+    p.add_argument("--store", metavar="URL", help="campaign store URL (default: the workspace's store)")
     p.add_argument("--lang", choices=LANGUAGES, help="language of the reports (default: each template's own)")
     p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     p.add_argument("--serve", action="store_true",
@@ -53,22 +67,53 @@ def register(subparsers) -> None:
     p.set_defaults(func=_demo)
 
 
-def run_demo(data, out_dir, *, language: str | None = None, steps: list[str] | None = None,
-             progress: bool = True) -> list:
+def demo_folder(out_dir=None, *, resume: bool = False) -> Path:
+    """The run folder of a demo: ``out_dir``, or a new ``<runs>/demo-<n>`` of the workspace.
+
+    Raises
+    ------
+    ParameterError
+        When ``out_dir`` is a file, or a folder that is not empty and ``resume`` is False.
+    """
+    from workbench.errors import ParameterError
+    from workbench.runs import next_run_dir
+    from workbench.workspace import find_workspace
+
+    if out_dir is None:
+        ws = find_workspace()
+        return next_run_dir(ws.runs if ws is not None else Path("runs"), "demo")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"The '--out' parameter must be a folder; {str(out)!r} is a file.")
+    if out.is_dir() and any(out.iterdir()) and not resume:
+        raise ParameterError(
+            f"The '--out' folder {str(out)!r} is not empty: a demo writes a new run folder each time. Leave --out "
+            "out for a new <runs>/demo-<n>, name a new folder, or add --resume to continue in this one.")
+    return out
+
+
+def run_demo(data=None, out_dir=None, *, language: str | None = None, steps: list[str] | None = None,
+             progress: bool = True, store: str | None = None, resume: bool = False) -> list:
     """Run the demo steps on ``data``; return the :class:`~workbench.templates.RunResult` of each step run.
 
     Parameters
     ----------
-    data : path
-        Folder or DuckDB file of the province tables.
-    out_dir : path
-        Where each step writes ``<name>.ipynb`` and ``<name>.html``.
+    data : path, optional
+        Folder or DuckDB file of the province tables (default: the workspace's data).
+    out_dir : path, optional
+        The run folder, where each step writes ``<name>.ipynb``, ``<name>.html`` and the files
+        of the later steps (default: a new ``<runs>/demo-<n>`` of the workspace).
     language : {"zh", "en"}, optional
         Report language for the steps that have a ``language`` parameter.
     steps : list of str, optional
         Template names to run instead of :data:`DEMO_STEPS`.
     progress : bool
         Show a tqdm bar over the steps.
+    store : str, optional
+        Campaign store URL for the steps with a ``store`` parameter (default: the workspace's store).
+    resume : bool
+        Skip the steps whose record in the run folder's manifest is finished and current
+        (:meth:`workbench.runs.RunFolder.check_inputs` finds nothing).
 
     Raises
     ------
@@ -81,8 +126,13 @@ def run_demo(data, out_dir, *, language: str | None = None, steps: list[str] | N
 
     from workbench.errors import ParameterError
     from workbench.i18n import t
+    from workbench.runs import RunFolder
     from workbench.templates import list_templates, run_template, template_parameters
+    from workbench.workspace import find_workspace
 
+    ws = find_workspace()
+    if data is None:
+        data = ws.data if ws is not None else Path("sample_data/province")
     data = Path(data)
     if not data.exists():
         raise ParameterError(
@@ -91,13 +141,20 @@ def run_demo(data, out_dir, *, language: str | None = None, steps: list[str] | N
         )
     if language is not None and language not in LANGUAGES:
         raise ParameterError.invalid("language", f"one of {list(LANGUAGES)}", language)
-    out = Path(out_dir)
-    shared = {"data": str(data), "run_dir": str(out)}
+    out = demo_folder(out_dir, resume=True)
+    folder = RunFolder(out)
+    store = store or (ws.store_url if ws is not None else folder.store_url())
+    shared = {"data": str(data.resolve()), "run_dir": str(out.resolve()), "store": store}
     available = {info.name for info in list_templates()}
+    done = folder.steps() if resume else {}
     results = []
+    print(t("runs.demo.folder", lang=language, folder=out, store=store))
     bar = tqdm(list(steps if steps is not None else DEMO_STEPS), desc="demo", unit="step", disable=not progress)
     for name in bar:
         bar.set_postfix_str(name)
+        if name in done and done[name].get("finished") and not folder.check_inputs(name):
+            tqdm.write(t("runs.demo.resumed", lang=language, name=name, folder=out))
+            continue
         if name in STEP_FUNCTIONS:
             module, _, function = STEP_FUNCTIONS[name].partition(":")
             tqdm.write(getattr(importlib.import_module(module), function)(str(data), str(out), progress=False))
@@ -110,6 +167,8 @@ def run_demo(data, out_dir, *, language: str | None = None, steps: list[str] | N
         result = run_template(name, params, out, language=language if "language" in declared else None,
                               progress=False)
         tqdm.write(t("templates.demo.step", lang=language, name=name, path=result.html))
+        for stale in folder.check_inputs(name):
+            tqdm.write(t("runs.cli.warning", lang=language, message=stale.message(language)))
         results.append(result)
     bar.close()
     print(t("templates.demo.done", lang=language, count=len(results), folder=out))
@@ -123,11 +182,11 @@ DEMO_APPS: tuple[str, ...] = ("executor", "templates/05_campaign_monitoring.ipyn
 def publish_demo_apps(out_dir, *, language: str | None = None):
     """Create the demo users in the demo campaign's store and publish its apps; return (serve settings, apps)."""
     from workbench.apps import ServeSettings, ensure_demo_users, publish_app
-    from workbench.campaign.planning import read_campaign_file
+    from workbench.runs import RunFolder
     from workbench.store import Store
 
     out = Path(out_dir).resolve()
-    campaign = read_campaign_file(out)
+    campaign = RunFolder(out).read_campaign()
     store = Store(campaign["store_url"], progress=False)
     ensure_demo_users(store, echo=False, lang=language)
     apps_dir = out / "apps"
@@ -142,14 +201,16 @@ def publish_demo_apps(out_dir, *, language: str | None = None):
 
 
 def _demo(args) -> int:
-    run_demo(args.data, args.out, language=args.lang, progress=not args.no_progress)
+    out = demo_folder(args.out, resume=args.resume)
+    run_demo(args.data, out, language=args.lang, progress=not args.no_progress, store=args.store,
+             resume=args.resume)
     if args.serve:
         import dataclasses
 
         from workbench.apps import app_url, ensure_demo_users, serve
         from workbench.store import Store
 
-        settings, published = publish_demo_apps(args.out, language=args.lang)
+        settings, published = publish_demo_apps(out, language=args.lang)
         settings = dataclasses.replace(settings, port=args.port)
         ensure_demo_users(Store(settings.store_url, progress=False), echo=True, lang=args.lang)  # prints sign-in
         for info in published:

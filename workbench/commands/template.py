@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from workbench.i18n import LANGUAGES
 
@@ -39,7 +40,9 @@ def register(subparsers) -> None:
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"), default=[],
                    help="set a parameter of the template's parameters cell (repeatable); "
                         "the value is converted to the type of the default")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder of the executed notebook and the report")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder of the executed notebook and the report; for a template with a run_dir parameter "
+                        "also its run folder (unless -p run_dir names another): nothing outside it is written")
     p.add_argument("--lang", choices=LANGUAGES, help="language of the report (sets the template's 'language')")
     p.add_argument("--kernel", metavar="NAME", help="Jupyter kernel to use (default: python3 of this interpreter)")
     p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
@@ -91,4 +94,9 @@ def _run(args) -> int:
                           progress=not args.no_progress)
     print(t("templates.cli.notebook", lang=args.lang, path=result.notebook))
     print(t("templates.cli.report", lang=args.lang, path=result.html))
+    if result.parameters.get("run_dir"):
+        from workbench.runs import RunFolder, resolve_run_dir
+
+        for stale in RunFolder(resolve_run_dir(result.parameters["run_dir"])).check_inputs(result.name):
+            print(t("runs.cli.warning", lang=args.lang, message=stale.message(args.lang)), file=sys.stderr)
     return 0

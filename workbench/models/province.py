@@ -661,12 +661,16 @@ class ProvincePipeline:
         return out
 
     def save(self, run_dir) -> dict[str, Path]:
-        """Write ``<run_dir>/model/`` (registry folder + ``province.json``) and ``<run_dir>/scores.parquet``."""
+        """Write ``<run_dir>/model/`` (registry folder + ``province.json``) and ``<run_dir>/scores.parquet``.
+
+        ``run_dir`` is a path or a :class:`workbench.runs.RunFolder`; the writes are recorded in its manifest.
+        """
         from workbench.models.registry import save_model, to_jsonable
+        from workbench.runs import RunFolder
 
         model = self._need_model()
-        run = Path(run_dir)
-        folder = run / "model"
+        run = RunFolder.of(run_dir)
+        folder = run.model_dir(read=False)
         X, _ = self.training_frame()
         snap = pd.Timestamp(self.snapshot + "-01")
         if self.method == "lookalike":
@@ -698,11 +702,10 @@ class ProvincePipeline:
         }
         (folder / PROVINCE_FILE).write_text(json.dumps(to_jsonable(spec), ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")
+        run.record_output("model")
         self.paths = {"model": folder}
         if self.scores is not None:
-            run.mkdir(parents=True, exist_ok=True)
-            self.scores.to_parquet(run / "scores.parquet", index=False)
-            self.paths["scores"] = run / "scores.parquet"
+            self.paths["scores"] = run.write_scores(self.scores)
         return self.paths
 
     # -------------------------------------------------------------- everything
@@ -731,6 +734,8 @@ def _months_between(first: str, last: str) -> int:
 def load_province_model(folder):
     """The saved model of ``folder`` and its province spec (``province.json``; no pickle).
 
+    ``folder`` is the model folder or a run folder (path or :class:`workbench.runs.RunFolder`) holding ``model/``.
+
     Returns
     -------
     (TargetModel, dict)
@@ -741,8 +746,13 @@ def load_province_model(folder):
         The folder holds no province model.
     """
     from workbench.models.registry import load_model
+    from workbench.runs import MODEL_DIR, RunFolder
 
-    path = Path(folder) / PROVINCE_FILE
+    if isinstance(folder, RunFolder) or (not (Path(folder) / PROVINCE_FILE).is_file()
+                                         and (Path(folder) / MODEL_DIR).is_dir()):
+        folder = RunFolder.of(folder).model_dir()   # a run folder: its model/ (recorded as an input)
+    folder = Path(folder)
+    path = folder / PROVINCE_FILE
     if not path.is_file():
         raise ParameterError(f"{str(folder)!r} holds no {PROVINCE_FILE}: it was not saved by ProvincePipeline.save()")
     spec = json.loads(path.read_text(encoding="utf-8"))
@@ -762,8 +772,8 @@ def score_province(source, folder, snapshot=None, *, reasons: int = 3, reason_ro
     Parameters
     ----------
     source : path, mapping, Source or duckdb connection
-    folder : path
-        ``<run_dir>/model`` written by :meth:`ProvincePipeline.save`.
+    folder : path or workbench.runs.RunFolder
+        ``<run_dir>/model`` written by :meth:`ProvincePipeline.save`, or the run folder itself.
     snapshot : "YYYY-MM", optional
         Default: the last month of the data.
     reasons, reason_rows : int

@@ -21,7 +21,6 @@ Examples
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -33,6 +32,7 @@ import pandas as pd
 from workbench.checks import check_int, check_num
 from workbench.data.tables import BRANCHES, PRODUCT_FAMILIES, TABLES
 from workbench.errors import ParameterError
+from workbench.runs import FINDINGS_FILE  # the run folder's file names live in workbench.runs
 
 __all__ = [
     "FINDINGS_FILE", "FINDINGS_VERSION", "CAPITAL",
@@ -43,8 +43,6 @@ __all__ = [
     "write_findings", "read_findings", "load_findings",
 ]
 
-#: File name of the findings in a run folder.
-FINDINGS_FILE = "status_findings.json"
 #: Version of the findings layout (a file of another version is recomputed, not trusted).
 FINDINGS_VERSION = 1
 #: Branch id(s) of the provincial capital (Urumqi): the first branch of the data model.
@@ -589,13 +587,13 @@ def analyse_status(source, product: str = "mobile_newspaper", snapshot="2026-10"
 
 # ----------------------------------------------------------------- the findings file (I/O at the edge)
 def write_findings(findings: Mapping, run_dir: str | os.PathLike) -> Path:
-    """Write the findings as ``run_dir/status_findings.json`` (the folder is created); return the path."""
-    if not isinstance(findings, Mapping) or "product" not in findings:
-        raise ParameterError.invalid("findings", "the dict status_findings() returns", type(findings).__name__)
-    path = Path(run_dir) / FINDINGS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(findings, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
-    return path
+    """Write the findings as ``run_dir/status_findings.json`` (the folder is created); return the path.
+
+    ``run_dir`` is a path or a :class:`workbench.runs.RunFolder`; the write is recorded in its manifest.
+    """
+    from workbench.runs import RunFolder
+
+    return RunFolder.of(run_dir).write_findings(findings)
 
 
 def read_findings(run_dir: str | os.PathLike, product: str | None = None, snapshot=None,
@@ -604,7 +602,7 @@ def read_findings(run_dir: str | os.PathLike, product: str | None = None, snapsh
 
     Parameters
     ----------
-    run_dir : path
+    run_dir : path or workbench.runs.RunFolder
         The run folder template 01 wrote to.
     product, snapshot, branches, stable_months : optional
         When given, findings for another product, snapshot, set of branches or
@@ -615,13 +613,9 @@ def read_findings(run_dir: str | os.PathLike, product: str | None = None, snapsh
     dict or None
         ``None`` also for an unreadable file or one of another :data:`FINDINGS_VERSION`.
     """
-    path = Path(run_dir) / FINDINGS_FILE
-    if not path.is_file():
-        return None
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    from workbench.runs import RunFolder
+
+    found = RunFolder.of(run_dir).read_findings()
     if not isinstance(found, dict) or found.get("version") != FINDINGS_VERSION:
         return None
     wanted = {}

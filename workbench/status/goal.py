@@ -47,7 +47,6 @@ campaign design); every other word and table of the report is in
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Mapping
@@ -57,6 +56,7 @@ import pandas as pd
 
 from workbench.checks import check_int, check_num
 from workbench.errors import ParameterError
+from workbench.runs import GOAL_FILE  # the run folder's file names live in workbench.runs
 
 __all__ = [
     "GOAL_FILE", "GOAL_VERSION", "PROBLEMS", "DEFAULT_ALERTS", "VERDICTS", "DEFAULT_STRETCH",
@@ -64,8 +64,6 @@ __all__ = [
     "write_goal", "read_goal",
 ]
 
-#: File name of the goal in a run folder.
-GOAL_FILE = "goal.json"
 #: Version of the goal layout.
 GOAL_VERSION = 1
 #: Problems :func:`diagnose` looks for, in the order ties are broken.
@@ -412,24 +410,24 @@ _check_of = goal_check  # the name write_goal uses
 
 # ----------------------------------------------------------------- the goal file (I/O at the edge)
 def write_goal(goal: Mapping, run_dir: str | os.PathLike) -> Path:
-    """Write the goal as ``run_dir/goal.json`` (the folder is created) for the campaign design; return the path."""
+    """Write the goal as ``run_dir/goal.json`` (the folder is created) for the campaign design; return the path.
+
+    ``run_dir`` is a path or a :class:`workbench.runs.RunFolder`; the write is recorded in its manifest.
+    """
+    from workbench.runs import RunFolder
+
     _check_of(goal)
-    path = Path(run_dir) / GOAL_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(goal, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
-    return path
+    return RunFolder.of(run_dir).write_json("goal", goal)
 
 
 def read_goal(run_dir: str | os.PathLike) -> dict:
-    """The goal template 02 wrote to ``run_dir``.
+    """The goal template 02 wrote to ``run_dir`` (a path or a :class:`workbench.runs.RunFolder`).
 
     Raises
     ------
-    FileNotFoundError
-        When ``run_dir`` holds no goal (run template 02 first).
+    workbench.runs.RunFileMissing
+        (a FileNotFoundError) When ``run_dir`` holds no goal: run template 02 first.
     """
-    path = Path(run_dir) / GOAL_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"The 'run_dir' {os.fspath(run_dir)!r} holds no {GOAL_FILE}: "
-                                "run template 02_goal_setting with this run_dir first.")
-    return json.loads(path.read_text(encoding="utf-8"))
+    from workbench.runs import RunFolder
+
+    return RunFolder.of(run_dir).read_goal()

@@ -191,6 +191,7 @@ def gather_evaluation_inputs(store, campaign_id: int, source, *, as_of, version:
         raise ParameterError(f"campaign {campaign_id} has no members to evaluate")
     number = int(listed["version"].iloc[0])
     contacts = store.contact_results(actor, campaign_id)
+    contacts = contacts[contacts["version"] == number].reset_index(drop=True)   # this version's contacts only
     members = listed[[c for c in MEMBER_COLUMNS if c in listed.columns]].reset_index(drop=True)
     ids = members[SUBSCRIBER_ID].to_numpy(np.int64)
 

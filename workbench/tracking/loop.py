@@ -18,16 +18,22 @@ everything reading the ground truth) and :mod:`workbench.report.t06` (what templ
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from workbench.checks import jsonable
 from workbench.checks import require_columns as _require
 from workbench.errors import ParameterError
+from workbench.runs import (  # the run folder's file names live in workbench.runs
+    CAMPAIGN_FILE, SCORES_FILE, SIMULATION_DIR, SIMULATION_FILE, RunFolder,
+)
 from workbench.store.models import SUBSCRIBER_ID
 from workbench.tracking.evaluation import CampaignEvaluation, evaluate_campaign
 from workbench.tracking.uplift_fit import UpliftResult
@@ -50,14 +56,6 @@ __all__ = [
     "demo_simulate",
 ]
 
-#: File template 04 leaves in the run folder: the released campaign (id, version, store URL).
-CAMPAIGN_FILE = "campaign.json"
-#: File template 03 leaves in the run folder: the look-alike scores of the potential customers.
-SCORES_FILE = "scores.parquet"
-#: Folder of a simulated execution inside the run folder.
-SIMULATION_DIR = "simulation"
-#: The summary of a simulated execution, inside :data:`SIMULATION_DIR`.
-SIMULATION_FILE = "simulation.json"
 
 
 # ------------------------------------------------------------------ the run folder
@@ -83,6 +81,11 @@ class CampaignRun:
     run_dir: Path
     simulation: "SimulationRecord | None" = None
 
+    @property
+    def folder(self) -> RunFolder:
+        """The run folder (:class:`workbench.runs.RunFolder`)."""
+        return RunFolder(self.run_dir)
+
     def close(self) -> None:
         """Release the store's connections."""
         self.store.close()
@@ -91,26 +94,33 @@ class CampaignRun:
 def open_run(run_dir, *, progress: bool = False) -> CampaignRun:
     """Open the store of the campaign released in ``run_dir`` and read its simulation, if any.
 
+    Parameters
+    ----------
+    run_dir : path or workbench.runs.RunFolder
+        The run folder (its reads are recorded in the manifest).
+
     Raises
     ------
     FileNotFoundError
-        When ``run_dir/campaign.json`` is missing (run template 04 first).
+        (:class:`workbench.runs.RunFileMissing`) When ``run_dir/campaign.json`` is missing (run template 04 first).
     """
-    from workbench.campaign.planning import read_campaign_file
     from workbench.store import Store
 
-    info = read_campaign_file(run_dir)
+    folder = RunFolder.of(run_dir)
+    info = folder.read_campaign()
     missing = [k for k in ("campaign_id", "store_url") if k not in info]
     if missing:
-        raise ParameterError(f"{Path(run_dir) / CAMPAIGN_FILE} lacks {missing}; run template 04_campaign_design "
+        raise ParameterError(f"{folder.file('campaign')} lacks {missing}; run template 04_campaign_design "
                              "again to rewrite it.")
     store = Store(info["store_url"], progress=progress)
-    simulation = read_simulation(Path(run_dir) / SIMULATION_DIR)
+    simulation = read_simulation(folder.file("simulation"))
+    if simulation is not None:
+        folder.record_input("simulation")
     if simulation is not None and (simulation.campaign_id, simulation.version) != (
             int(info["campaign_id"]), int(info.get("version") or simulation.version)):
         simulation = None   # a simulation of an earlier campaign of this folder
     version = info.get("version")
-    return CampaignRun(store, int(info["campaign_id"]), None if version is None else int(version), Path(run_dir),
+    return CampaignRun(store, int(info["campaign_id"]), None if version is None else int(version), folder.path,
                        simulation)
 
 
@@ -180,7 +190,8 @@ class SimulationRecord:
         self.orders.to_parquet(folder / "orders.parquet", index=False)
         self.arpu.to_parquet(folder / "arpu.parquet", index=False)
         self.exposure.to_parquet(folder / "exposure.parquet", index=False)
-        (folder / SIMULATION_FILE).write_text(json.dumps(self.summary(), indent=2) + "\n", encoding="utf-8")
+        (folder / SIMULATION_FILE).write_text(json.dumps(jsonable(self.summary()), indent=2) + "\n",
+                                              encoding="utf-8")
         return folder
 
 
@@ -207,7 +218,9 @@ def run_simulation_step(data, run_dir, *, seed: int = 0, progress: bool = True) 
     """The demo's ``simulate`` step: simulate the campaign template 04 released in ``run_dir``.
 
     The truth is the province's default truth folder (``<data>_truth``); the
-    record is saved to ``run_dir/simulation/``.
+    record is saved to ``run_dir/simulation/``.  The step records itself in the
+    run folder's manifest (step ``"simulate"``: inputs ``campaign.json`` and the
+    data, output ``simulation/``).
 
     Raises
     ------
@@ -221,12 +234,19 @@ def run_simulation_step(data, run_dir, *, seed: int = 0, progress: bool = True) 
     if not (Path(truth) / "subscriber_truth.parquet").is_file():
         raise FileNotFoundError(f"no ground truth in {str(truth)!r}: the simulated execution needs the truth that "
                                 "`workbench sample` writes next to the province")
-    run = open_run(run_dir, progress=progress)
+    folder = RunFolder.of(run_dir)
+    if folder.active_step != "simulate":
+        folder.require("campaign")
+        folder.step("simulate", parameters={"data": os.fspath(data), "seed": seed})
+    run = open_run(folder, progress=progress)
     try:
-        return simulate_campaign(run.store, run.campaign_id, data, truth, version=run.version, seed=seed,
-                                 out_dir=Path(run_dir) / SIMULATION_DIR, progress=progress)
+        record = simulate_campaign(run.store, run.campaign_id, data, truth, version=run.version, seed=seed,
+                                   progress=progress)
     finally:
         run.close()
+    record = dataclasses.replace(record, folder=folder.save_simulation(record))
+    folder.finish("simulate")
+    return record
 
 
 def demo_simulate(data, run_dir, *, progress: bool = False) -> str:
@@ -281,12 +301,10 @@ def next_round_candidates(run_dir, evaluation: CampaignEvaluation, *, score_col:
     ParameterError
         When the evaluation carries no features, or the scores lack ``score_col``.
     """
-    from workbench.campaign.planning import read_scores
-
     if evaluation.features is None:
         raise ParameterError("The evaluation carries no snapshot features; evaluate with evaluate_run() or "
                              "evaluate_campaign(features=...).")
-    scores = read_scores(run_dir)
+    scores = RunFolder.of(run_dir).read_scores()
     _require(scores, "scores", (SUBSCRIBER_ID, score_col))
     feats = _feature_table(evaluation.features)
     ids = scores[SUBSCRIBER_ID].to_numpy(np.int64)
@@ -309,7 +327,7 @@ def compare_next_round(evaluation: CampaignEvaluation, uplift: UpliftResult | No
     from workbench.demo.next_round import next_campaign_comparison
 
     folder = Path(truth) if truth else default_truth_folder(data)
-    if uplift is None or not (folder / TRUTH_FILE).is_file() or not (Path(run_dir) / SCORES_FILE).is_file():
+    if uplift is None or not (folder / TRUTH_FILE).is_file() or not RunFolder.of(run_dir).exists("scores"):
         return None
     candidates = next_round_candidates(run_dir, evaluation)
     return next_campaign_comparison(evaluation, uplift, candidates, folder, pool_factor=pool_factor, seed=seed)

@@ -1,0 +1,130 @@
+"""Re-runs: the demo twice with one seed in one workspace store gives the same evaluation, each run
+releasing its own campaign; planning's contact history counts only contacts before the plan's day."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from workbench.campaign.planning import CampaignPlan, contact_history
+from workbench.commands import demo
+from workbench.runs import CAMPAIGN_FILE, RunFolder, other_campaigns
+from workbench.store import SYSTEM_USER, Store
+from workbench.tracking.loop import evaluate_run, open_run
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "province"
+#: The demo's steps from the goal on: 02 computes the status findings itself when 01 did not run, and
+#: 00_hello writes nothing the later steps read.
+STEPS = ["02_goal_setting", "03_target_model", "04_campaign_design", "simulate", "06_campaign_evaluation"]
+
+
+class _Store:
+    """The two calls contact_history makes, over fixed contacts."""
+
+    def __init__(self, contacts: dict[int, pd.DataFrame]):
+        self.contacts = contacts
+
+    def visible_campaigns(self, user):
+        return pd.DataFrame({"campaign_id": list(self.contacts), "name": [f"c{c}" for c in self.contacts],
+                             "status": "released"})
+
+    def contact_results(self, user, campaign_id):
+        return self.contacts[campaign_id]
+
+
+def test_contact_history_counts_only_contacts_before_the_plan_day():
+    at = pd.to_datetime(["2026-10-30T10:00:00+06:00", "2026-11-01T09:00:00+06:00", "2026-11-03T09:00:00+06:00"])
+    store = _Store({1: pd.DataFrame({"subscriber_id": [1, 2, 3], "contacted_at": at})})
+    everything = contact_history(store)
+    assert everything["subscriber_id"].tolist() == [1, 2, 3]
+    before = contact_history(store, before="2026-11-01")
+    assert before["subscriber_id"].tolist() == [1]
+    assert before["contact_date"].tolist() == [pd.Timestamp("2026-10-30")]
+    assert contact_history(store, before="2026-10-30").empty
+
+
+def test_other_campaigns_are_those_of_the_store_but_this_one():
+    store = _Store({1: pd.DataFrame(), 2: pd.DataFrame(), 5: pd.DataFrame()})
+    others = other_campaigns(store, 2)
+    assert others["campaign_id"].tolist() == [1, 5] and others["name"].tolist() == ["c1", "c5"]
+
+
+def _markdown(path: Path) -> str:
+    nb = nbformat.read(str(path), as_version=4)
+    return "\n".join(o["data"]["text/markdown"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                     if "text/markdown" in o.get("data", {}))
+
+
+@pytest.fixture(scope="module")
+def two_demos(tmp_path_factory):
+    """Two demo runs in one temporary workspace (its own store), same seed, default run folders."""
+    ws = tmp_path_factory.mktemp("ws")
+    (ws / "workbench.toml").write_text(
+        f'[workspace]\ndata = "{SAMPLE.as_posix()}"\nstore = "sqlite:///runs/store.sqlite"\nruns = "runs"\n',
+        encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_WORKSPACE", str(ws))
+        mp.chdir(ws)
+        folders = []
+        for _ in range(2):
+            folder = demo.demo_folder()
+            demo.run_demo(None, folder, steps=STEPS, language="en", progress=False)
+            folders.append(folder)
+        evaluations = []
+        for folder in folders:
+            run = open_run(folder)
+            try:
+                evaluations.append(evaluate_run(run, SAMPLE))
+            finally:
+                run.close()
+    return ws, folders, evaluations
+
+
+@pytest.mark.slow
+def test_each_demo_writes_a_new_run_folder_and_releases_a_new_campaign(two_demos):
+    ws, folders, _ = two_demos
+    assert folders == [ws / "runs" / "demo-1", ws / "runs" / "demo-2"]
+    pointers = [json.loads((f / CAMPAIGN_FILE).read_text(encoding="utf-8")) for f in folders]
+    assert [p["campaign_id"] for p in pointers] == [1, 2]
+    assert [p["version"] for p in pointers] == [1, 1]
+    shared = f"sqlite:///{(ws / 'runs' / 'store.sqlite').as_posix()}"
+    assert pointers[0]["store_url"] == pointers[1]["store_url"] == shared
+    for folder in folders:
+        assert set(RunFolder(folder).steps()) == set(STEPS) and RunFolder(folder).stale_steps() == []
+
+
+@pytest.mark.slow
+def test_the_second_plan_is_not_held_back_by_the_first_campaign(two_demos):
+    _, folders, _ = two_demos
+    funnels = [CampaignPlan.load(RunFolder(f).require("plan")).funnel.set_index("step")["excluded"] for f in folders]
+    assert funnels[1]["recent_contact"] == 0 and funnels[1]["monthly_cap"] == 0
+    pd.testing.assert_series_equal(funnels[0], funnels[1])
+
+
+@pytest.mark.slow
+def test_same_seed_same_evaluation_in_a_shared_store(two_demos):
+    _, _, (first, second) = two_demos
+    assert (first.campaign_id, second.campaign_id) == (1, 2)
+    assert first.headline.keys() == second.headline.keys()
+    for key, value in first.headline.items():      # NaN (no figure) must stay NaN
+        assert value == second.headline[key] or (pd.isna(value) and pd.isna(second.headline[key])), key
+    assert first.headline["contacted"] > 0
+    pd.testing.assert_frame_equal(first.effect, second.effect)
+    assert len(first.contacts) == len(second.contacts)
+
+
+@pytest.mark.slow
+def test_the_evaluation_names_the_other_campaigns_of_the_store(two_demos):
+    _, folders, _ = two_demos
+    first, second = (_markdown(f / "06_campaign_evaluation.ipynb") for f in folders)
+    assert "holds only the evaluated campaign #1" in first
+    assert "campaign(s) released by other runs: #1 " in second and "covers campaign #2 only" in second
+    store = Store(json.loads((folders[1] / CAMPAIGN_FILE).read_text(encoding="utf-8"))["store_url"], progress=False)
+    try:
+        assert sorted(store.visible_campaigns(SYSTEM_USER)["campaign_id"].tolist()) == [1, 2]
+    finally:
+        store.close()
