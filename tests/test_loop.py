@@ -26,7 +26,8 @@ from workbench.report.t06 import (
     executor_table, lessons,
 )
 from workbench.tracking.evaluation import EXECUTOR_COLUMNS, evaluate_campaign
-from workbench.tracking.loop import SIMULATION_DIR, open_run, read_simulation, run_simulation_step
+from workbench.demo.steps import run_simulation_step
+from workbench.tracking.loop import SIMULATION_DIR, open_run, read_simulation
 from workbench.tracking.terms import CampaignTerms, campaign_terms
 from workbench.tracking.uplift_fit import fit_uplift
 

@@ -28,7 +28,8 @@ from workbench.status.goal import check_goal, write_goal
 from workbench.store import SYSTEM_USER, Store
 from workbench.templates import run_template, template_parameters
 from workbench.report.t06 import evaluation_story, lessons
-from workbench.tracking.loop import SIMULATION_DIR, evaluate_run, open_run, read_simulation, run_truth_check
+from workbench.demo.steps import run_truth_check
+from workbench.tracking.loop import SIMULATION_DIR, evaluate_run, open_run, read_simulation
 
 T06 = "06_campaign_evaluation"
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "province"
@@ -74,7 +75,7 @@ def _prerequisites(run: Path) -> pd.DataFrame:
     store = Store(url, progress=False)
     release_for_run(plan, store, SYSTEM_USER, run, url)
     store.close()
-    assert demo.STEP_FUNCTIONS["simulate"] == "workbench.tracking.loop:demo_simulate"
+    assert demo.STEP_FUNCTIONS["simulate"] == "workbench.demo.steps:demo_simulate"
     demo.run_demo(SAMPLE, run, steps=["simulate"], progress=False)
     return feats
 

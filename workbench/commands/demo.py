@@ -36,7 +36,7 @@ DEMO_STEPS: list[str] = [
 ]
 #: Steps that are functions, not templates: name -> ``"module:function"``, called with ``(data, run_dir,
 #: progress=False)`` and returning the line the demo prints.
-STEP_FUNCTIONS: dict[str, str] = {"simulate": "workbench.tracking.loop:demo_simulate"}
+STEP_FUNCTIONS: dict[str, str] = {"simulate": "workbench.demo.steps:demo_simulate"}
 #: Parameters the demo hands to every step that declares them.
 SHARED_PARAMETERS: tuple[str, ...] = ("data", "run_dir", "store")
 

@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 
 from workbench.checks import check_day, check_int, require_columns
+from workbench.data.source import connection
 from workbench.data.tables import table
 from workbench.errors import ParameterError
 from workbench.store.models import SUBSCRIBER_ID
 from workbench.tracking.attribution import attribute_responses
 from workbench.tracking.evaluation import CampaignEvaluation
-from workbench.tracking.inputs import quiet_connection, read_catalogue
+from workbench.tracking.inputs import read_catalogue
 from workbench.tracking.loop import SimulationRecord
 from workbench.tracking.terms import campaign_terms
 
@@ -122,7 +123,11 @@ def simulate_campaign(store, campaign_id: int, source, truth, *, version: int | 
     ParameterError
         The period has not started before ``today``, or as the simulator's functions.
     """
-    from workbench.demo.simulate import simulate_execution, simulate_outcomes, write_simulated
+    from workbench.demo.simulate import (
+        simulate_execution,
+        simulate_outcomes,
+        write_simulated,
+    )
     from workbench.store import SYSTEM_USER
 
     actor = SYSTEM_USER if user is None else user
@@ -142,7 +147,7 @@ def simulate_campaign(store, campaign_id: int, source, truth, *, version: int | 
     n_days = min(n_days, passed)
     ids = members[SUBSCRIBER_ID].to_numpy(np.int64)
     truth_rows = truth_frame(truth, ids)
-    with quiet_connection(source) as con:
+    with connection(source, progress=False) as con:
         products = read_catalogue(con)
         levels = _arpu_levels(con, ids, first)
     contacts = simulate_execution(members, start=first, days=n_days, daily_capacity=daily_capacity,

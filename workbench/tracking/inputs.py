@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.checks import check_day, require_columns
+from workbench.data.source import connection
 from workbench.data.tables import table
 from workbench.errors import ParameterError
 from workbench.store.models import BRANCH_ID, SUBSCRIBER_ID
@@ -27,7 +28,6 @@ __all__ = [
     "CampaignRecords",
     "EvaluationInputs",
     "gather_evaluation_inputs",
-    "quiet_connection",
     "read_catalogue",
     "read_member_orders",
 ]
@@ -104,15 +104,6 @@ class EvaluationInputs(CampaignRecords):
     arpu: pd.DataFrame | None = None
     features: pd.DataFrame | None = None
     trend: pd.DataFrame | None = None
-
-
-def quiet_connection(source):
-    """A DuckDB connection over ``source`` without DuckDB's progress bar (a widget in a notebook's report)."""
-    from workbench.data import connect
-
-    con = connect(source)
-    con.execute("SET enable_progress_bar = false")
-    return con
 
 
 def read_catalogue(con) -> pd.DataFrame:
@@ -195,7 +186,7 @@ def gather_evaluation_inputs(store, campaign_id: int, source, *, as_of, version:
     members = listed[[c for c in MEMBER_COLUMNS if c in listed.columns]].reset_index(drop=True)
     ids = members[SUBSCRIBER_ID].to_numpy(np.int64)
 
-    with quiet_connection(source) as con:
+    with connection(source, progress=False) as con:
         products = read_catalogue(con)
         family_products = products.loc[products[FAMILY] == t.family, PRODUCT_ID].astype(str).tolist()
         records = read_member_orders(con, ids, family_products, orders)
@@ -205,11 +196,11 @@ def gather_evaluation_inputs(store, campaign_id: int, source, *, as_of, version:
     if features is None and (wanted or _BRAND not in members.columns):
         from workbench.features import build_features
 
-        with quiet_connection(source) as con:
+        with connection(source, progress=False) as con:
             features = build_features(con, t.snapshot)
     sim = (orders is not None) if simulated is None else bool(simulated)
     try:
-        with quiet_connection(source) as con:
+        with connection(source, progress=False) as con:
             trend = product_trend(con, orders if sim else None, campaign_start=t.start, campaign_end=t.end,
                                   family=t.family, end=None if sim else cutoff.strftime("%Y-%m"),
                                   products=products if sim else None)

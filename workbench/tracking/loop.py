@@ -8,9 +8,9 @@ the demo's simulated execution (``simulation/``) left, and calls the package:
   execution in ``run_dir/simulation/``.
 * :func:`evaluate_run` - :func:`~workbench.tracking.evaluation.evaluate_campaign` of the run's campaign.
 * :func:`next_round_candidates` - who the next campaign could target (template 03's scores).
-* :func:`run_simulation_step`, :func:`demo_simulate`, :func:`compare_next_round` and
-  :func:`run_truth_check` - the demo's steps that call the simulator and the truth
-  (:mod:`workbench.demo`).
+
+The demo's steps that call the simulator or read the ground truth (``simulate``, the next-round
+comparison, the truth check) live in :mod:`workbench.demo.steps`: evaluation code never sees the truth.
 
 The computation lives elsewhere: :mod:`workbench.tracking.evaluation` (the evaluation),
 :mod:`workbench.tracking.uplift_fit` (the uplift model), :mod:`workbench.demo` (the simulator and
@@ -18,10 +18,8 @@ everything reading the ground truth) and :mod:`workbench.report.t06` (what templ
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +34,6 @@ from workbench.runs import (  # the run folder's file names live in workbench.ru
 )
 from workbench.store.models import SUBSCRIBER_ID
 from workbench.tracking.evaluation import CampaignEvaluation, evaluate_campaign
-from workbench.tracking.uplift_fit import UpliftResult
 from workbench.tracking.uplift_fit import feature_table as _feature_table
 
 __all__ = [
@@ -48,12 +45,8 @@ __all__ = [
     "open_run",
     "evaluate_run",
     "next_round_candidates",
-    "compare_next_round",
-    "run_truth_check",
     "SimulationRecord",
     "read_simulation",
-    "run_simulation_step",
-    "demo_simulate",
 ]
 
 
@@ -214,50 +207,6 @@ def read_simulation(folder) -> SimulationRecord | None:
     )
 
 
-def run_simulation_step(data, run_dir, *, seed: int = 0, progress: bool = True) -> SimulationRecord:
-    """The demo's ``simulate`` step: simulate the campaign template 04 released in ``run_dir``.
-
-    The truth is the province's default truth folder (``<data>_truth``); the
-    record is saved to ``run_dir/simulation/``.  The step records itself in the
-    run folder's manifest (step ``"simulate"``: inputs ``campaign.json`` and the
-    data, output ``simulation/``).
-
-    Raises
-    ------
-    FileNotFoundError
-        When ``run_dir/campaign.json`` or the truth folder is missing.
-    """
-    from workbench.data.synth import default_truth_folder
-    from workbench.demo.campaign import simulate_campaign
-
-    truth = default_truth_folder(data)
-    if not (Path(truth) / "subscriber_truth.parquet").is_file():
-        raise FileNotFoundError(f"no ground truth in {str(truth)!r}: the simulated execution needs the truth that "
-                                "`workbench sample` writes next to the province")
-    folder = RunFolder.of(run_dir)
-    if folder.active_step != "simulate":
-        folder.require("campaign")
-        folder.step("simulate", parameters={"data": os.fspath(data), "seed": seed})
-    run = open_run(folder, progress=progress)
-    try:
-        record = simulate_campaign(run.store, run.campaign_id, data, truth, version=run.version, seed=seed,
-                                   progress=progress)
-    finally:
-        run.close()
-    record = dataclasses.replace(record, folder=folder.save_simulation(record))
-    folder.finish("simulate")
-    return record
-
-
-def demo_simulate(data, run_dir, *, progress: bool = False) -> str:
-    """The demo's ``simulate`` step (:func:`run_simulation_step`); returns the line the demo prints."""
-    from workbench.i18n import t
-
-    record = run_simulation_step(data, run_dir, progress=progress)
-    return t("t06.demo.simulated", contacts=record.contacts_written, responses=record.responses_written,
-             start=record.start.isoformat(), days=record.days, path=str(record.folder))
-
-
 def evaluate_run(run: CampaignRun, data, *, as_of=None, progress: bool = False, **options) -> CampaignEvaluation:
     """Evaluate the campaign of a run folder (template 06): the simulated months when there are any.
 
@@ -314,27 +263,3 @@ def next_round_candidates(run_dir, evaluation: CampaignEvaluation, *, score_col:
     out[score_col] = pd.to_numeric(scores[score_col], errors="coerce").to_numpy(float)[keep]
     out.index = pd.Index(ids[keep], name=SUBSCRIBER_ID)
     return out
-
-
-def compare_next_round(evaluation: CampaignEvaluation, uplift: UpliftResult | None, run_dir, data, *, truth=None,
-                       pool_factor: float = 2.0, seed: int = 0) -> pd.DataFrame | None:
-    """:func:`next_campaign_comparison` for a run folder, or None when it cannot be made.
-
-    It needs an uplift model, the ground truth (``truth``, default ``<data>_truth`` when it
-    exists: a synthetic province) and template 03's scores in ``run_dir``.
-    """
-    from workbench.data.synth import TRUTH_FILE, default_truth_folder
-    from workbench.demo.next_round import next_campaign_comparison
-
-    folder = Path(truth) if truth else default_truth_folder(data)
-    if uplift is None or not (folder / TRUTH_FILE).is_file() or not RunFolder.of(run_dir).exists("scores"):
-        return None
-    candidates = next_round_candidates(run_dir, evaluation)
-    return next_campaign_comparison(evaluation, uplift, candidates, folder, pool_factor=pool_factor, seed=seed)
-
-
-def run_truth_check(run: CampaignRun, evaluation: CampaignEvaluation) -> dict | None:
-    """:func:`truth_check` of the run's simulated execution, or None for a campaign that was not simulated."""
-    from workbench.demo.campaign import truth_check
-
-    return None if run.simulation is None else truth_check(evaluation, run.simulation)
