@@ -17,6 +17,7 @@ __all__ = [
     "TemplateError",
     "DestinationExistsError",
     "ImmutableVersionError",
+    "MissingExtraError",
 ]
 
 
@@ -85,3 +86,15 @@ class ImmutableVersionError(WorkbenchError, RuntimeError):
     (:meth:`workbench.store.Store.new_version`).  The database triggers of the
     migrations enforce the same rule for SQL that bypasses the ORM.
     """
+
+
+class MissingExtraError(WorkbenchError, ImportError):
+    """A feature needs an optional package (a pip "extra") that is not installed.
+
+    ``extra`` names the extra (``"scale"``, ``"postgres"``) and ``module`` the missing module.
+    """
+
+    def __init__(self, message: str, *, extra: str, module: str):
+        super().__init__(message, name=module)
+        self.extra = extra
+        self.module = module
