@@ -129,7 +129,7 @@ def pipeline(n: int, seed: int) -> dict:
     print(f"  certified gap to the LP bound (dual value) {100 * plan.gap:.5f} %")
     print(f"  capacity violations {ev['over_capacity']:.0f}; over budget {ev['over_budget']:.2f}; "
           f"max channels per user {ev['max_channels_per_user']:.0f}")
-    print(f"  plan_channels phases (cumulative s): " + ", ".join(f"{k} {v:.2f}" for k, v in plan.info["seconds"].items()))
+    print("  plan_channels phases (cumulative s): " + ", ".join(f"{k} {v:.2f}" for k, v in plan.info["seconds"].items()))
     by_channel = plan.summary.groupby("channel")[["users", "capacity", "expected_orders", "cost"]].sum()
     print(by_channel.to_string(float_format=lambda x: f"{x:,.1f}"))
     return {"users": n, "eligible": len(eligible), "target": len(target), "contacted": len(plan.plan),

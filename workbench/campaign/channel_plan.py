@@ -970,7 +970,7 @@ def plan_channels(problem: ChannelPlanProblem, *, sample_size: int = 50_000, sam
         kn = np.concatenate([[0.0], cost])
         dk = np.where(closes, 0.0, kn[last] - kn[moves[0][:, 0]])
         move_args = (moves[0], moves[1], closes, dk, last)
-        for rounds in range(1, improve_rounds + 1):
+        for rounds in range(1, improve_rounds + 1):  # noqa: B007 - the rounds done go into info
             before = primal.objective()
             primal.exchange(move_args, tol=_EPS)
             if np.isfinite(budget):
