@@ -274,7 +274,8 @@ def build_problem(users: pd.DataFrame, channels: pd.DataFrame, *, value_per_orde
     if not np.all(np.isfinite(cost)) or (cost < 0).any():
         raise ParameterError.invalid(f"channels.{cost_col}", "finite numbers >= 0 (yuan per contact)", cost.tolist())
     if incremental is None:
-        inc = expected_incremental(users[score_col].to_numpy(dtype=float), channels[multiplier_col].to_numpy(dtype=float))
+        inc = expected_incremental(users[score_col].to_numpy(dtype=float),
+                                   channels[multiplier_col].to_numpy(dtype=float))
     else:
         inc = np.asarray(incremental, dtype=float)
         if inc.shape != (len(users), len(names)) or not np.all(np.isfinite(inc)):
