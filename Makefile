@@ -13,7 +13,7 @@ HOST := 127.0.0.1
 help:
 	@echo "make demo      - set up .venv, sample data, run the closed loop"
 	@echo "make test      - set up what the tests need, run the linters and every test"
-	@echo "make test-fast - the linters and the tests needing neither PostgreSQL nor Chromium"
+	@echo "make test-fast - the linters and the tests needing no PostgreSQL, Chromium or kernel"
 	@echo "make lint      - ruff check and the import contracts (lint-imports)"
 	@echo "make lab       - JupyterLab on $(HOST) with the project's kernel"
 	@echo "make bench     - run the benchmarks (slow; prints figures)"
@@ -51,8 +51,9 @@ lint: venv
 test: venv system-deps lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# Neither PostgreSQL nor Chromium nor Jupyter kernels (the template runs take minutes).
 test-fast: venv lint
-	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres and not kernel" $(PYTEST_ARGS)
 
 lab: $(BASE)
 	$(BIN)/jupyter lab --ip=$(HOST) --no-browser --notebook-dir=. --ServerApp.open_browser=False $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -45,6 +45,38 @@ def _reset_language():
     i18n._current = None
 
 
+#: The test being run (setup, call and teardown), for the kernel-launch guard below.
+_RUNNING: dict[str, object] = {"item": None}
+
+
+def pytest_configure(config):
+    """Every local Jupyter kernel this process starts is checked against the ``kernel`` marker."""
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+    if getattr(LocalProvisioner.launch_kernel, "_workbench_guard", False):
+        return
+    launch = LocalProvisioner.launch_kernel
+
+    async def launch_kernel(self, cmd, **kwargs):
+        item = _RUNNING["item"]
+        if item is not None and item.get_closest_marker("kernel") is None:
+            pytest.fail(f"{item.nodeid} starts a Jupyter kernel (a template run, nbclient, a kernel manager) "
+                        "but is not marked @pytest.mark.kernel, so `make test-fast` would run it.", pytrace=False)
+        return await launch(self, cmd, **kwargs)
+
+    launch_kernel._workbench_guard = True
+    LocalProvisioner.launch_kernel = launch_kernel
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _RUNNING["item"] = item
+    try:
+        return (yield)
+    finally:
+        _RUNNING["item"] = None
+
+
 #: Marker a test must carry when it uses one of these fixtures (or parameters): ``make test-fast``
 #: deselects them, so a machine without Chromium or PostgreSQL can run it.
 FIXTURE_MARKERS = {"browser": "browser", "postgres_url": "postgres", "_postgres_slot": "postgres"}

@@ -261,7 +261,11 @@ def test_plain_messages_distinguish_refusals_from_failures():
 
 
 # ------------------------------------------------------------------ in a browser
-browser_test = pytest.mark.browser
+
+
+def browser_test(test):
+    """Chromium against a Voila server, whose pages run kernels: the ``browser`` and ``kernel`` markers."""
+    return pytest.mark.kernel(pytest.mark.browser(test))
 
 
 @pytest.fixture(scope="module")

@@ -117,7 +117,11 @@ def test_provisional_numbers_need_an_effect_row():
 
 
 # ------------------------------------------------------------------ in a browser
-browser_test = pytest.mark.browser
+
+
+def browser_test(test):
+    """Chromium against a Voila server, whose pages run kernels: the ``browser`` and ``kernel`` markers."""
+    return pytest.mark.kernel(pytest.mark.browser(test))
 
 
 def _prepare(store: Store, campaign_id: int) -> None:

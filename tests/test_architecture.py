@@ -151,3 +151,27 @@ def test_each_contract_fails_on_a_deliberate_breach(package_copy, contract):
     assert proc.returncode == 1, output
     assert f"{contract['name']} BROKEN" in output and "Contracts: 0 kept, 1 broken." in output
     assert module in output  # the new module, which exists only in the copy: the copy was analysed
+
+
+# --- markers ------------------------------------------------------------------------------------
+
+
+def test_a_kernel_started_by_an_unmarked_test_fails_it(request):
+    """conftest.py's guard: test-fast deselects ``kernel`` tests, so an unmarked kernel start must fail."""
+    import asyncio
+
+    import conftest
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+    assert request.node.get_closest_marker("kernel") is None and conftest._RUNNING["item"] is request.node
+    with pytest.raises(pytest.fail.Exception, match=r"test_a_kernel_started_by_an_unmarked_test_fails_it starts a "
+                                                    r"Jupyter kernel .* not marked @pytest.mark.kernel"):
+        asyncio.run(LocalProvisioner.launch_kernel(object(), ["python", "-c", "pass"]))
+
+
+def test_markers_are_declared_and_test_fast_deselects_them():
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    declared = {m.split(":")[0] for m in options["markers"]}
+    assert {"slow", "browser", "postgres", "kernel"} <= declared and "--strict-markers" in options["addopts"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert '-m "not slow and not browser and not postgres and not kernel"' in makefile
