@@ -103,7 +103,8 @@ def first_render(served, campaign_id: int, rows: int, runs: int, pooled: bool, t
                 page.fill("#username_input", EXECUTOR)
                 page.fill("#password_input", PASSWORD)
                 done: list[float] = []
-                page.on("requestfinished", lambda r: done.append(time.perf_counter()) if app in r.url else None)
+                page.on("requestfinished",
+                        lambda r, done=done: done.append(time.perf_counter()) if app in r.url else None)
                 start = time.perf_counter()
                 page.click("#login_submit")
                 try:

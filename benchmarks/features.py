@@ -87,7 +87,8 @@ def bare_sql(snapshot: str, window: int) -> str:
     tot = "+".join(f"sum(content_{c})" for c in CONTENT_CATEGORIES)
     shares = ",\n".join(f"sum(content_{c}) / nullif({tot}, 0) AS content_share_{c}" for c in CONTENT_CATEGORIES)
     vas, vas_out = [], []
-    for col, vals, pre in (("family", PRODUCT_FAMILIES, "vas_fam"), ("content_category", CONTENT_CATEGORIES, "vas_cat")):
+    for col, vals, pre in (("family", PRODUCT_FAMILIES, "vas_fam"),
+                           ("content_category", CONTENT_CATEGORIES, "vas_cat")):
         for v in vals:
             c = f"{col} = '{v}'"
             vas.append(

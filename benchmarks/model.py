@@ -71,7 +71,8 @@ TARGET_AUC, TARGET_LIFT, TARGET_TIME = 0.98, 0.95, 1.5
 
 def ensure_province(folder: Path, truth: Path, months: int = 6) -> None:
     """Generate the province with the CLI unless ``folder`` and ``truth`` already hold a complete one."""
-    complete = all((folder / f"{t}.parquet").is_file() for t in TABLES) and (truth / "subscriber_truth.parquet").is_file()
+    complete = (all((folder / f"{t}.parquet").is_file() for t in TABLES)
+                and (truth / "subscriber_truth.parquet").is_file())
     if complete:
         print(f"reusing province {folder}", flush=True)
         return
@@ -229,14 +230,16 @@ def observable_ceiling(model, frame, ids, truth_dir: Path, threads: int | None, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         dtrain = lgb.Dataset(take_rows(matrix, rows[~stop]), label=p[rows[~stop]], categorical_feature=cat_idx)
-        dval = lgb.Dataset(take_rows(matrix, rows[stop]), label=p[rows[stop]], categorical_feature=cat_idx, reference=dtrain)
+        dval = lgb.Dataset(take_rows(matrix, rows[stop]), label=p[rows[stop]], categorical_feature=cat_idx,
+                           reference=dtrain)
         booster = lgb.train(params, dtrain, num_boost_round=2000, valid_sets=[dval],
                             callbacks=[lgb.early_stopping(50, verbose=False)])
     test = ~learn
     out = {"users": int(test.sum()), "positives": int(y[test].sum()), "rounds": int(booster.best_iteration),
            "seconds": time.perf_counter() - t0}
     contenders = {"model": model.predict_proba(frame.iloc[np.flatnonzero(test)])[:, 1],
-                  "ceiling": booster.predict(take_rows(matrix, np.flatnonzero(test)), num_iteration=booster.best_iteration),
+                  "ceiling": booster.predict(take_rows(matrix, np.flatnonzero(test)),
+                                             num_iteration=booster.best_iteration),
                   "oracle": p[test]}
     for name, scores in (others or {}).items():       # other contenders' scores of the same users, in ids order
         contenders[name] = scores[test]
@@ -375,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
           f"({t['composition']['target_share']:.3%}); base scored: {t['base']:,}; inputs {t['inputs']}")
     print(f"truth ({int(m['positives']):,} new stable subscribers among {int(m['users']):,}):")
     print(f"  AUC   model {m['auc']:.4f}  oracle {o['auc']:.4f}  ratio {m['auc_ratio']:.3f}  (target >= {TARGET_AUC})")
-    print(f"  lift10 model {m['lift']:.3f}  oracle {o['lift']:.3f}  ratio {m['lift_ratio']:.3f}  (target >= {TARGET_LIFT})")
+    print(f"  lift10 model {m['lift']:.3f}  oracle {o['lift']:.3f}  ratio {m['lift_ratio']:.3f}  "
+          f"(target >= {TARGET_LIFT})")
     if "ceiling" in result:
         c = result["ceiling"]
         print(f"  observable ceiling (LightGBM taught the true probabilities, held-out half): AUC "

@@ -185,7 +185,8 @@ def pipeline(src: Path, seed: int, threads: int) -> tuple[Steps, dict]:
     reasons_s = (time.perf_counter() - t0) / len(members) * 1000
     print(f"  (reason codes, not in the ratio: {reasons_s:.2f} s per 1,000 list rows, "
           f"{reasons_s * len(rows) / 1000:,.0f} s for the whole list of {len(rows):,})", flush=True)
-    info = {"reasons_s_per_1000": reasons_s, "model": model, "columns": cols, "sample": sample.composition.to_dict(), "list_rows": len(rows),
+    info = {"reasons_s_per_1000": reasons_s, "model": model, "columns": cols,
+            "sample": sample.composition.to_dict(), "list_rows": len(rows),
             "model_rounds": int(model.booster_.current_iteration()), "best_iteration": model.best_iteration_,
             "validation": model.params_["validation"], "holdout_loss": model.params_.get("validation_loss")}
     print(f"  sample {sample.composition.equation('en')}; trees in the model {info['model_rounds']} "

@@ -43,3 +43,71 @@ def _reset_language():
     i18n._current = None
     yield
     i18n._current = None
+
+
+#: The test being run (setup, call and teardown), for the kernel-launch guard below.
+_RUNNING: dict[str, object] = {"item": None}
+
+
+def pytest_configure(config):
+    """Every local Jupyter kernel this process starts is checked against the ``kernel`` marker."""
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+    if getattr(LocalProvisioner.launch_kernel, "_workbench_guard", False):
+        return
+    launch = LocalProvisioner.launch_kernel
+
+    async def launch_kernel(self, cmd, **kwargs):
+        item = _RUNNING["item"]
+        if item is not None and item.get_closest_marker("kernel") is None:
+            pytest.fail(f"{item.nodeid} starts a Jupyter kernel (a template run, nbclient, a kernel manager) "
+                        "but is not marked @pytest.mark.kernel, so `make test-fast` would run it.", pytrace=False)
+        return await launch(self, cmd, **kwargs)
+
+    launch_kernel._workbench_guard = True
+    LocalProvisioner.launch_kernel = launch_kernel
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _RUNNING["item"] = item
+    try:
+        return (yield)
+    finally:
+        _RUNNING["item"] = None
+
+
+#: Marker a test must carry when it uses one of these fixtures (or parameters): ``make test-fast``
+#: deselects them, so a machine without Chromium or PostgreSQL can run it.
+FIXTURE_MARKERS = {"browser": "browser", "postgres_url": "postgres", "_postgres_slot": "postgres"}
+#: Fixtures whose ``"postgresql"`` parameter needs the PostgreSQL server.
+BACKEND_FIXTURES = ("store_engine", "empty_store_url")
+
+
+def _missing_markers(item) -> list[str]:
+    names = set(getattr(item, "fixturenames", ()))
+    wanted = {marker for fixture, marker in FIXTURE_MARKERS.items() if fixture in names}
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if any(params.get(f) == "postgresql" for f in BACKEND_FIXTURES):
+        wanted.add("postgres")
+    return sorted(m for m in wanted if item.get_closest_marker(m) is None)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse a test that needs Chromium or PostgreSQL without the marker that lets test-fast skip it."""
+    unmarked = [f"{item.nodeid} (needs @pytest.mark.{', '.join(missing)})"
+                for item in items if (missing := _missing_markers(item))]
+    if unmarked:
+        raise pytest.UsageError("tests without their marker:\n  " + "\n  ".join(unmarked))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run whose tests were all deselected by ``-m`` passes instead of exiting 5 ("no tests ran").
+
+    ``make test-fast PYTEST_ARGS=tests/test_store_concurrency.py`` selects only PostgreSQL tests,
+    which test-fast deselects: nothing failed.  A run that collects no test at all still fails.
+    """
+    deselected = session.config.pluginmanager.get_plugin("terminalreporter")
+    count = len(getattr(deselected, "stats", {}).get("deselected", ())) if deselected else 0
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and count:
+        session.exitstatus = pytest.ExitCode.OK

@@ -32,6 +32,8 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "pg-test-server.sh"
 #: Environment variable naming an already running server (skips starting one).
 POSTGRES_URL_ENV = "WORKBENCH_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgresql")
+#: The backends as fixture parameters: a test on the PostgreSQL one carries the ``postgres`` marker.
+BACKEND_PARAMS = (pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres))
 #: For tests of input checks that fail before any SQL runs: one backend is enough.
 SQLITE_ONLY = pytest.mark.parametrize("store_engine", ["sqlite"], indirect=True)
 STORE_TABLES = ("contact_results", "responses", "audit_log", "campaign_members", "campaign_versions", "campaigns",
@@ -91,7 +93,7 @@ def fresh_database(server_url: str) -> tuple[str, callable]:
     return url, drop
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BACKEND_PARAMS)
 def empty_store_url(request, tmp_path) -> str:
     """URL of an empty database (no schema): a SQLite file, or a new database on the server."""
     if request.param == "sqlite":
@@ -137,7 +139,7 @@ def _empty_tables(engine: sa.Engine) -> None:
             conn.exec_driver_sql(f"DELETE FROM {name}")
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BACKEND_PARAMS)
 def store_engine(request) -> sa.Engine:
     """Engine on a migrated, empty store: a fresh SQLite file, or the session's PostgreSQL database emptied.
 

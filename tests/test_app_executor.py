@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from browser import *  # noqa: F401,F403 (fixtures and helpers)
-from browser import TestUser, cookie_header, sign_in, start_server, stop_server
+from browser import TestUser, cookie_header, start_server, stop_server
 
 from workbench.apps.worklist import (
     GRID_COLUMNS, GRID_LAYOUT, GRID_OPTIONS, ResultForm, branch_summary_html, grid_rows_json, make_grid,
@@ -262,7 +262,11 @@ def test_plain_messages_distinguish_refusals_from_failures():
 
 
 # ------------------------------------------------------------------ in a browser
-browser_test = pytest.mark.browser
+
+
+def browser_test(test):
+    """Chromium against a Voila server, whose pages run kernels: the ``browser`` and ``kernel`` markers."""
+    return pytest.mark.kernel(pytest.mark.browser(test))
 
 
 @pytest.fixture(scope="module")

@@ -75,7 +75,11 @@ def test_bad_lag_ratio_and_missing_columns_are_refused():
 
 
 # ------------------------------------------------------------------ in a browser
-browser_test = pytest.mark.browser
+
+
+def browser_test(test):
+    """Chromium against a Voila server, whose pages run kernels: the ``browser`` and ``kernel`` markers."""
+    return pytest.mark.kernel(pytest.mark.browser(test))
 
 
 def _prepare(store: Store, campaign_id: int) -> None:

@@ -227,7 +227,8 @@ def test_export_excel_with_catalogue_headers(tmp_path, assigned):
 
 def test_export_errors(tmp_path, assigned):
     rows = build_list(assigned)
-    with pytest.raises(ParameterError, match="'path' parameter must be a file name ending in one of \\['.csv', '.xlsx'\\]"):
+    with pytest.raises(ParameterError,
+                       match="'path' parameter must be a file name ending in one of \\['.csv', '.xlsx'\\]"):
         export_list(rows, tmp_path / "list.pdf", role="analyst")
     with pytest.raises(ParameterError, match="'role' parameter must be one of"):
         export_list(rows, tmp_path / "list.csv", role="intern")

@@ -109,7 +109,8 @@ def test_campaign_channels_are_order_channels():
     ({"branches": ("hami", "hami")}, "'branches' parameter must be a list without repeated values"),
     ({"branches": ("urumqi",)}, "'target.branches' parameter must be branches of the campaign \\['urumqi'\\]"),
     ({"channels": ()}, "'channels' parameter must be a non-empty list of ChannelSpec"),
-    ({"channels": (ChannelSpec("sms", 0.1), ChannelSpec("sms", 0.2))}, "'channels' parameter must be each channel at most once"),
+    ({"channels": (ChannelSpec("sms", 0.1), ChannelSpec("sms", 0.2))},
+     "'channels' parameter must be each channel at most once"),
     ({"goal": "soon"}, "'goal' parameter must be a Goal"),
 ])
 def test_invalid_spec_fields_are_named(changes, message):
@@ -118,27 +119,43 @@ def test_invalid_spec_fields_are_named(changes, message):
 
 
 @pytest.mark.parametrize("build, message", [
-    (lambda: Goal(0, dt.date(2026, 9, 1), dt.date(2026, 9, 2)), "'goal.target_stable_subscribers' parameter must be an integer >= 1"),
-    (lambda: Goal(10, "2026-09-10", "2026-09-01"), "'goal.period_end' parameter must be a date on or after goal.period_start \\(2026-09-10\\). Got '2026-09-01'"),
+    (lambda: Goal(0, dt.date(2026, 9, 1), dt.date(2026, 9, 2)),
+     "'goal.target_stable_subscribers' parameter must be an integer >= 1"),
+    (lambda: Goal(10, "2026-09-10", "2026-09-01"),
+     "'goal.period_end' parameter must be a date on or after goal.period_start \\(2026-09-10\\). Got '2026-09-01'"),
     (lambda: Goal(10, "9/1/2026", "2026-09-30"), "'goal.period_start' parameter must be a date"),
     (lambda: Offer("mobile_tv"), "'offer.family' parameter must be one of .*'mobile_newspaper'.*Got 'mobile_tv'"),
-    (lambda: Offer("mobile_newspaper", free_months=13), "'offer.free_months' parameter must be an integer in \\[0, 12\\]"),
+    (lambda: Offer("mobile_newspaper", free_months=13),
+     "'offer.free_months' parameter must be an integer in \\[0, 12\\]"),
     (lambda: Offer("mobile_newspaper", monthly_fee=-3), "'offer.monthly_fee' parameter must be a finite number >= 0"),
-    (lambda: TargetGroup("m1"), "'target.list_size / target.score_threshold' parameter must be exactly one of the two set"),
+    (lambda: TargetGroup("m1"),
+     "'target.list_size / target.score_threshold' parameter must be exactly one of the two set"),
     (lambda: TargetGroup("m1", list_size=10, score_threshold=0.5), "exactly one of the two set"),
-    (lambda: TargetGroup("m1", score_threshold=1.5), "'target.score_threshold' parameter must be a finite number in \\[0, 1\\]"),
+    (lambda: TargetGroup("m1", score_threshold=1.5),
+     "'target.score_threshold' parameter must be a finite number in \\[0, 1\\]"),
     (lambda: TargetGroup("m1", list_size=0), "'target.list_size' parameter must be an integer >= 1"),
-    (lambda: TargetGroup("m1", list_size=5, brands=("iphone",)), "'target.brands' parameter must be a list of values from"),
+    (lambda: TargetGroup("m1", list_size=5, brands=("iphone",)),
+     "'target.brands' parameter must be a list of values from"),
     (lambda: TargetGroup("m1", list_size=5, rules="x > 1"), "'target.rules' parameter must be a list of strings"),
-    (lambda: ChannelSpec("fax", 1.0), "'channels.name' parameter must be one of \\['sms', 'wap_push', 'outbound_call', 'ivr', 'hall', 'key_account'\\]. Got 'fax'"),
-    (lambda: ChannelSpec("ivr", -0.2), "'channels\\[ivr\\].unit_cost' parameter must be a finite number >= 0. Got -0.2"),
-    (lambda: ChannelSpec("ivr", 0.2, float("nan")), "'channels\\[ivr\\].response_multiplier' parameter must be a finite number"),
-    (lambda: ChannelSpec("ivr", 0.2, daily_capacity={"mars": 3}), "'channels\\[ivr\\].daily_capacity' parameter must be keys from the branches"),
-    (lambda: ChannelSpec("ivr", 0.2, daily_capacity={"hami": -3}), "'channels\\[ivr\\].daily_capacity\\[hami\\]' parameter must be an integer >= 0"),
-    (lambda: UniversalControl(enabled=True, share=0.02), "'universal_control.period_key' parameter must be a non-empty string"),
-    (lambda: UniversalControl(share=0.5), "'universal_control.share' parameter must be a finite number in \\[0, 0.2\\]"),
-    (lambda: ContactPolicy(recent_days=-1), "'contact_policy.recent_days' parameter must be an integer in \\[0, 365\\]"),
-    (lambda: ContactPolicy(max_contacts_month=0), "'contact_policy.max_contacts_month' parameter must be an integer in \\[1, 100\\]"),
+    (lambda: ChannelSpec("fax", 1.0),
+     "'channels.name' parameter must be one of \\['sms', 'wap_push', 'outbound_call', 'ivr', 'hall', "
+     "'key_account'\\]. Got 'fax'"),
+    (lambda: ChannelSpec("ivr", -0.2),
+     "'channels\\[ivr\\].unit_cost' parameter must be a finite number >= 0. Got -0.2"),
+    (lambda: ChannelSpec("ivr", 0.2, float("nan")),
+     "'channels\\[ivr\\].response_multiplier' parameter must be a finite number"),
+    (lambda: ChannelSpec("ivr", 0.2, daily_capacity={"mars": 3}),
+     "'channels\\[ivr\\].daily_capacity' parameter must be keys from the branches"),
+    (lambda: ChannelSpec("ivr", 0.2, daily_capacity={"hami": -3}),
+     "'channels\\[ivr\\].daily_capacity\\[hami\\]' parameter must be an integer >= 0"),
+    (lambda: UniversalControl(enabled=True, share=0.02),
+     "'universal_control.period_key' parameter must be a non-empty string"),
+    (lambda: UniversalControl(share=0.5),
+     "'universal_control.share' parameter must be a finite number in \\[0, 0.2\\]"),
+    (lambda: ContactPolicy(recent_days=-1),
+     "'contact_policy.recent_days' parameter must be an integer in \\[0, 365\\]"),
+    (lambda: ContactPolicy(max_contacts_month=0),
+     "'contact_policy.max_contacts_month' parameter must be an integer in \\[1, 100\\]"),
 ])
 def test_invalid_section_fields_are_named(build, message):
     with pytest.raises(ParameterError, match=message):
@@ -147,7 +164,8 @@ def test_invalid_section_fields_are_named(build, message):
 
 def test_from_dict_rejects_unknown_and_missing_keys():
     data = make_spec().to_dict()
-    with pytest.raises(ParameterError, match="'spec' parameter must be a mapping with keys from .*unknown key\\(s\\) \\['colour'\\]"):
+    with pytest.raises(ParameterError,
+                       match="'spec' parameter must be a mapping with keys from .*unknown key\\(s\\) \\['colour'\\]"):
         CampaignSpec.from_dict({**data, "colour": "red"})
     bad = json.loads(json.dumps(data))
     bad["goal"]["target"] = 5
@@ -159,7 +177,8 @@ def test_from_dict_rejects_unknown_and_missing_keys():
         CampaignSpec.from_dict(bad)
     bad = json.loads(json.dumps(data))
     bad["channels"][0]["unit_cost"] = "cheap"
-    with pytest.raises(ParameterError, match="'channels\\[sms\\].unit_cost' parameter must be a finite number >= 0. Got 'cheap'"):
+    with pytest.raises(ParameterError,
+                       match="'channels\\[sms\\].unit_cost' parameter must be a finite number >= 0. Got 'cheap'"):
         CampaignSpec.from_dict(bad)
     with pytest.raises(ParameterError, match="spec: not valid JSON"):
         CampaignSpec.from_json("{not json")

@@ -11,7 +11,8 @@ import pytest
 from workbench.data.tables import BRANDS, CAPABILITIES, CONTENT_CATEGORIES, PRODUCT_FAMILIES, USAGE_MEASURES
 from workbench.errors import DataValidationError, ParameterError
 from workbench.features import (
-    FEATURES, apply_feature_dtypes, build_features, family_feature_names, feature, feature_names, read_features, render_feature_doc,
+    FEATURES, apply_feature_dtypes, build_features, family_feature_names, feature, feature_names, read_features,
+    render_feature_doc,
 )
 from workbench.features.catalogue import DOC_PATH
 
@@ -159,7 +160,8 @@ def test_vas_history_by_family_and_category(feats):
     assert f.loc[1, "vas_cat_news_months_since_order"] == 7.0
     assert (f.loc[1, "vas_cat_sports_orders"], bool(f.loc[1, "vas_cat_sports_active"])) == (1, True)
     # the stock order of December is after the snapshot
-    assert f.loc[1, "vas_fam_mobile_stock_orders"] == 0 and math.isnan(f.loc[1, "vas_fam_mobile_stock_months_since_order"])
+    assert f.loc[1, "vas_fam_mobile_stock_orders"] == 0
+    assert math.isnan(f.loc[1, "vas_fam_mobile_stock_months_since_order"])
     # subscriber 4: ring-back tone ordered on the snapshot month's last day; mn_a (repeated order) left in July
     assert (f.loc[4, "vas_fam_ringback_tone_orders"], bool(f.loc[4, "vas_fam_ringback_tone_active"])) == (1, True)
     assert f.loc[4, "vas_fam_ringback_tone_months_since_order"] == 0.0

@@ -65,7 +65,8 @@ def test_numbers_with_blank_cells_stay_numbers_like_the_telco_churn_file(tmp_pat
     path.write_text("customerID,TotalCharges,Churn\n7590-VHVEG,29.85,No\n4472-LVYGI, ,Yes\n3668-QPYBK,108.15,No\n",
                     encoding="utf-8")
     df = read_table(path)
-    assert pd.api.types.is_float_dtype(df["TotalCharges"]) and df["TotalCharges"].isna().tolist() == [False, True, False]
+    assert pd.api.types.is_float_dtype(df["TotalCharges"])
+    assert df["TotalCharges"].isna().tolist() == [False, True, False]
 
 
 def test_chinese_excel_files_in_gbk_and_utf8_with_bom_are_read(tmp_path):
@@ -105,5 +106,6 @@ def test_zip_with_more_than_one_file_is_refused(tmp_path):
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("a.csv", "id\n1\n")
         z.writestr("b.csv", "id\n2\n")
-    with pytest.raises(ParameterError, match=r"t.csv.zip must hold exactly one CSV file; it holds \['a.csv', 'b.csv'\]"):
+    with pytest.raises(ParameterError,
+                       match=r"t.csv.zip must hold exactly one CSV file; it holds \['a.csv', 'b.csv'\]"):
         read_table(path)

@@ -272,6 +272,7 @@ def test_no_kernel_is_started_without_an_owner():
             pass
 
 
+@pytest.mark.kernel
 def test_pooled_kernel_is_owned_by_the_user_who_takes_it(tmp_path):
     async def scenario():
         manager = OwnedKernelManager(root_dir=str(tmp_path), pool_size=1, pool_preload="import json")

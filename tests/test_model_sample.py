@@ -61,7 +61,8 @@ def test_sample_composition_on_the_hand_made_province(province):
     s = model_sample(province, MN, "2026-10", 3)
     assert isinstance(s, ModelSample)
     assert s.rows.index.tolist() == [1, 2, 4, 5, 6, 9, 10]
-    assert s.rows["group"].tolist() == ["potential", "stable", "potential", "potential", "stable", "stable", "potential"]
+    assert s.rows["group"].tolist() == ["potential", "stable", "potential", "potential", "stable", "stable",
+                                        "potential"]
     assert s.target.tolist() == [0, 1, 0, 0, 1, 1, 0]
     assert s.potential_ids.tolist() == [1, 4, 5, 10]
     c = s.composition
@@ -150,7 +151,8 @@ def test_out_of_time_plan():
 def test_out_of_time_labels_follow_the_potential_customers_of_the_training_snapshot(province):
     """At 2026-07-31 subscribed: 2 (since 07-15), 9 (since 06-01), 10 (since 05-02); 4 had left; 8 not joined.
 
-    Potential customers then: 1, 3, 4, 5, 6, 7.  At 2026-10: 6 is stable, 3 and 7 are recent, 1, 4, 5 never ordered again.
+    Potential customers then: 1, 3, 4, 5, 6, 7.  At 2026-10: 6 is stable, 3 and 7 are recent,
+    1, 4, 5 never ordered again.
     """
     plan = out_of_time_plan("2026-10", 3)
     labels = out_of_time_labels(province, plan, MN, 3)

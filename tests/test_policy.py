@@ -97,7 +97,8 @@ def test_large_input_is_vectorised():
     rng = np.random.default_rng(1)
     cands = pd.DataFrame({"subscriber_id": np.arange(n)})
     hist = pd.DataFrame({"subscriber_id": rng.integers(0, n, 300_000),
-                         "contact_date": pd.Timestamp("2026-08-20") + pd.to_timedelta(rng.integers(0, 25, 300_000), "D")})
+                         "contact_date": pd.Timestamp("2026-08-20")
+                         + pd.to_timedelta(rng.integers(0, 25, 300_000), "D")})
     eligible, funnel = apply_contact_policy(cands, as_of=AS_OF, contact_history=hist, dnd=np.arange(0, n, 10))
     assert funnel["remaining"].iloc[-1] == len(eligible)
     assert funnel["excluded"].sum() + len(eligible) == n
@@ -107,7 +108,8 @@ def test_large_input_is_vectorised():
 def test_errors_name_table_column_and_parameter(candidates, history):
     with pytest.raises(DataValidationError, match="candidates: missing column\\(s\\) \\['subscriber_id'\\]"):
         apply_contact_policy(candidates.rename(columns={"subscriber_id": "id"}), as_of=AS_OF)
-    with pytest.raises(DataValidationError, match="candidates: column 'subscriber_id' must be unique; 1 repeated value"):
+    with pytest.raises(DataValidationError,
+                       match="candidates: column 'subscriber_id' must be unique; 1 repeated value"):
         apply_contact_policy(pd.concat([candidates, candidates.head(1)]), as_of=AS_OF)
     with pytest.raises(DataValidationError, match="contact_history: missing column\\(s\\) \\['contact_date'\\]"):
         apply_contact_policy(candidates, as_of=AS_OF, contact_history=history.rename(columns={"contact_date": "d"}))
@@ -139,5 +141,6 @@ def test_funnel_figure_uses_catalogue_labels(candidates, history):
     assert list(fig.data[0].x) == funnel["remaining"].tolist()
     assert fig.layout.title.text == "Contact-policy funnel"
     assert funnel_figure(funnel, lang="zh").data[0].y[0] == "候选用户"
-    with pytest.raises(ParameterError, match="'funnel' parameter must be the result of apply_contact_policy\\(\\) with columns"):
+    with pytest.raises(ParameterError,
+                       match="'funnel' parameter must be the result of apply_contact_policy\\(\\) with columns"):
         funnel_figure(pd.DataFrame({"x": [1]}))

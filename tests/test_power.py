@@ -105,9 +105,12 @@ def test_check_control_power_when_no_control_can_measure():
 @pytest.mark.parametrize("kwargs, message", [
     ({"n_treated": 0, "n_control": 10, "baseline_rate": 0.1}, "'n_treated' parameter must be an integer >= 1. Got 0"),
     ({"n_treated": 10, "n_control": 2.5, "baseline_rate": 0.1}, "'n_control' parameter must be an integer >= 1"),
-    ({"n_treated": 10, "n_control": 10, "baseline_rate": 1.0}, "'baseline_rate' parameter must be a number in \\[0, 1\\)"),
-    ({"n_treated": 10, "n_control": 10, "baseline_rate": 0.1, "alpha": 0}, "'alpha' parameter must be a number in \\(0, 1\\)"),
-    ({"n_treated": 10, "n_control": 10, "baseline_rate": 0.1, "power": 1.0}, "'power' parameter must be a number in \\(0, 1\\)"),
+    ({"n_treated": 10, "n_control": 10, "baseline_rate": 1.0},
+     "'baseline_rate' parameter must be a number in \\[0, 1\\)"),
+    ({"n_treated": 10, "n_control": 10, "baseline_rate": 0.1, "alpha": 0},
+     "'alpha' parameter must be a number in \\(0, 1\\)"),
+    ({"n_treated": 10, "n_control": 10, "baseline_rate": 0.1, "power": 1.0},
+     "'power' parameter must be a number in \\(0, 1\\)"),
     ({"n_treated": 10, "n_control": 10, "baseline_rate": 0.1, "alternative": "smaller"},
      "'alternative' parameter must be one of \\['two-sided', 'larger'\\]. Got 'smaller'"),
 ])

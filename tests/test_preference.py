@@ -177,7 +177,8 @@ def province() -> dict:
                              "family": ["mobile_newspaper", "mobile_newspaper", "ringback_tone"],
                              "edition": ["news", "sports", None], "content_category": ["news", "sports", "music"],
                              "free_months": [1, 1, 0]})
-    orders = pd.DataFrame({"event_id": [1, 2, 3], "subscriber_id": [1, 2, 2], "product_id": ["MN_NEWS", "MN_SPORTS", "RBT"],
+    orders = pd.DataFrame({"event_id": [1, 2, 3], "subscriber_id": [1, 2, 2],
+                           "product_id": ["MN_NEWS", "MN_SPORTS", "RBT"],
                            "event_date": pd.to_datetime(["2026-05-03", "2026-06-01", "2026-06-01"]),
                            "event_type": ["order", "order", "order"], "channel": ["sms", "sms", "sms"]})
     return {"subscribers": subs, "monthly_usage": usage, "vas_products": products, "vas_orders": orders}

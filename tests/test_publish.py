@@ -159,7 +159,8 @@ def test_demo_users_are_created_once_and_can_sign_in(tmp_path, capsys):
         assert all(u.name in out and u.password in out for u in DEMO_USERS)
         assert ensure_demo_users(store, echo=False) == []
         users = store.list_users(SYSTEM_USER).set_index("name")
-        assert users.loc["hami_manager", "role"] == "branch_manager" and users.loc["hami_manager", "branch_id"] == "hami"
+        assert users.loc["hami_manager", "role"] == "branch_manager"
+        assert users.loc["hami_manager", "branch_id"] == "hami"
         for demo in (DEMO_USERS[0], DEMO_USERS[-2]):
             signed = store.authenticate(demo.name, demo.password)
             assert signed is not None and signed.role == demo.role

@@ -24,7 +24,11 @@ from workbench.cli import main
 from workbench.commands.serve import DEFAULTS
 from workbench.errors import ParameterError
 
-browser_test = pytest.mark.browser
+
+def browser_test(test):
+    """Chromium against a Voila server, whose pages run kernels: the ``browser`` and ``kernel`` markers."""
+    return pytest.mark.kernel(pytest.mark.browser(test))
+
 
 ANA = TestUser("ana", "executor", "urumqi", "ana-password-1", "阿娜")
 BO = TestUser("bo", "executor", "hami", "bo-password-12")

@@ -192,7 +192,10 @@ def _assert_same_table(a, b, where: str) -> None:
 
 
 def test_committed_sample_equals_its_regeneration(tmp_path):
-    """The sample made by `workbench sample --subscribers 20000 --months 6 --seed 20261126 --out sample_data/province`."""
+    """The sample made by ``make sample``.
+
+    (``workbench sample --subscribers 20000 --months 6 --seed 20261126 --out sample_data/province``)
+    """
     out = tmp_path / "province"
     assert main(["sample", "--subscribers", "20000", "--months", "6", "--seed", "20261126",
                  "--out", str(out), "--no-progress"]) == 0
@@ -202,8 +205,8 @@ def test_committed_sample_equals_its_regeneration(tmp_path):
             # other library builds may write other bytes: then the contents must still be equal
             _assert_same_table(pq.read_table(committed), pq.read_table(out / f"{name}.parquet"), name)
     truth_dir = default_truth_folder(SAMPLE)
-    _assert_same_table(pq.read_table(truth_dir / TRUTH_FILE), pq.read_table(out.with_name("province_truth") / TRUTH_FILE),
-                       "truth")
+    _assert_same_table(pq.read_table(truth_dir / TRUTH_FILE),
+                       pq.read_table(out.with_name("province_truth") / TRUTH_FILE), "truth")
     assert json.loads((truth_dir / META_FILE).read_text()) == json.loads(
         (out.with_name("province_truth") / META_FILE).read_text())
 
@@ -280,8 +283,8 @@ def test_brand_mix_and_attributes(big):
     assert share["gotone"] == pytest.approx(0.15, abs=0.02)
     assert share["mzone"] == pytest.approx(0.30, abs=0.03)
     assert share["easyown"] == pytest.approx(0.55, abs=0.03)
-    s = _q(con, """SELECT avg(rejoined::int) rejoined, avg((age IS NULL)::int) no_age, avg((gender IS NULL)::int) no_gender,
-                          min(join_date) first_join FROM subscribers""")
+    s = _q(con, """SELECT avg(rejoined::int) rejoined, avg((age IS NULL)::int) no_age,
+                          avg((gender IS NULL)::int) no_gender, min(join_date) first_join FROM subscribers""")
     assert 0.07 < s.rejoined[0] < 0.13 and 0 < s.no_age[0] < 0.15 and 0 < s.no_gender[0] < 0.1
     assert pd.Timestamp(s.first_join[0]) < pd.Timestamp("2016-01-01")
     arpu = _q(con, """SELECT s.brand, avg(u.arpu) arpu, avg(u.sms_count) sms FROM monthly_usage u
@@ -362,7 +365,8 @@ def test_oracle_probability_is_exact_and_discriminates_the_realised_labels(big):
         # the realised count matches the true probabilities within 4.5 standard deviations
         expected, sd = p.sum(), np.sqrt((p * (1 - p)).sum())
         assert abs(y.sum() - expected) < 4.5 * sd, (fam, y.sum(), expected)
-        assert (truth.loc[~eligible, [f"p_stable_next_{fam}", f"next_stable_{fam}", f"next_order_{fam}"]] == 0).all().all()
+        nexts = [f"p_stable_next_{fam}", f"next_stable_{fam}", f"next_order_{fam}"]
+        assert (truth.loc[~eligible, nexts] == 0).all().all()
         assert (y <= truth.loc[eligible, f"next_order_{fam}"]).all()
     eligible = ~truth["held_end_mobile_newspaper"]
     auc = roc_auc_score(truth.loc[eligible, "next_stable_mobile_newspaper"],

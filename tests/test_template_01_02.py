@@ -105,6 +105,7 @@ def test_scope_is_checked_before_any_data_is_read(tmp_path):
 
 
 # ----------------------------------------------------------------- 01
+@pytest.mark.kernel
 def test_status_report_tells_the_story_with_the_numbers(shared_run):
     status, _, out = shared_run
     findings = _read(out / FINDINGS_FILE)
@@ -124,6 +125,7 @@ def test_status_report_tells_the_story_with_the_numbers(shared_run):
     assert findings["potential"]["stable"] == findings["drivers"]["events"]
 
 
+@pytest.mark.kernel
 def test_status_notebook_has_figures_and_no_errors_or_warnings(shared_run):
     status, _, _ = shared_run
     outputs = _outputs(status.notebook)
@@ -135,6 +137,7 @@ def test_status_notebook_has_figures_and_no_errors_or_warnings(shared_run):
     assert len(guides) == 11   # one per chart or step, and the next step
 
 
+@pytest.mark.kernel
 def test_status_html_report_has_no_code_and_embeds_plotly_once(shared_run):
     status, _, _ = shared_run
     html = status.html.read_text(encoding="utf-8")
@@ -148,6 +151,7 @@ def test_status_html_report_has_no_code_and_embeds_plotly_once(shared_run):
 
 
 # ----------------------------------------------------------------- 02
+@pytest.mark.kernel
 def test_goal_json_is_written_and_consistent_with_the_findings(shared_run):
     _, goal_run, out = shared_run
     findings, goal = _read(out / FINDINGS_FILE), _read(out / GOAL_FILE)
@@ -168,6 +172,7 @@ def test_goal_json_is_written_and_consistent_with_the_findings(shared_run):
     assert [p["problem"] for p in goal["problems"]][0] == goal["reason"]["problem"]
 
 
+@pytest.mark.kernel
 def test_goal_report_reads_the_findings_and_shows_the_check(shared_run):
     _, goal_run, out = shared_run
     goal = _read(out / GOAL_FILE)
@@ -188,6 +193,7 @@ def test_goal_report_reads_the_findings_and_shows_the_check(shared_run):
     assert "A note for new analysts" in html and "goal.json" in html
 
 
+@pytest.mark.kernel
 def test_goal_alone_recomputes_the_findings_and_reaches_the_same_goal(shared_run, alone_run):
     _, _, shared = shared_run
     result, out = alone_run

@@ -50,6 +50,7 @@ def test_template_markdown_cells_are_titles_only():
     assert nb.metadata["workbench"] == {"description": "t03.description", "title": "t03.title"}
 
 
+@pytest.mark.kernel
 def test_template_runs_on_the_sample_province_and_writes_the_model_and_the_list(run):
     result, out = run
     outputs = _outputs(result.notebook)
@@ -69,6 +70,8 @@ def test_template_runs_on_the_sample_province_and_writes_the_model_and_the_list(
     assert "Cumulative gains" in html and "ProvincePipeline(" not in html
 
 
+@pytest.mark.browser
+@pytest.mark.kernel
 def test_report_draws_its_charts_offline_in_a_real_browser(run):
     """The HTML report opened from disk in Chromium: every plotly chart drawn, nothing fetched from the network."""
     import os

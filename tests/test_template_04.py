@@ -131,6 +131,7 @@ def test_missing_inputs_name_the_template_to_run_first(tmp_path):
 
 
 # ----------------------------------------------------------------- the run
+@pytest.mark.kernel
 def test_the_campaign_is_released_and_recorded_for_the_later_steps(released, expected_plan):
     _, run, _, _ = released
     info = json.loads((run / CAMPAIGN_FILE).read_text(encoding="utf-8"))
@@ -152,6 +153,7 @@ def test_the_campaign_is_released_and_recorded_for_the_later_steps(released, exp
     assert not rows["msisdn_masked"].str.fullmatch(r"\d{11}").any()
 
 
+@pytest.mark.kernel
 def test_the_report_tells_every_step_with_the_plan_numbers(released, expected_plan):
     result, run, goal, scores = released
     md = _markdown(result.notebook)
@@ -174,6 +176,7 @@ def test_the_report_tells_every_step_with_the_plan_numbers(released, expected_pl
     assert (summary["users"] <= summary["capacity"]).all()
 
 
+@pytest.mark.kernel
 def test_the_notebook_has_figures_guides_and_no_errors(released):
     result, _, _, _ = released
     outputs = _outputs(result.notebook)
@@ -187,6 +190,7 @@ def test_the_notebook_has_figures_guides_and_no_errors(released):
     assert len(tables) == 4    # channels of the spec, totals by channel and by branch, list preview
 
 
+@pytest.mark.kernel
 def test_the_html_report_has_no_code_and_embeds_plotly_once(released):
     result, _, _, _ = released
     html = result.html.read_text(encoding="utf-8")

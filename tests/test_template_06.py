@@ -119,6 +119,7 @@ def test_the_demo_simulates_then_evaluates_after_the_campaign_design():
 
 
 # ----------------------------------------------------------------- the run
+@pytest.mark.kernel
 def test_the_simulated_execution_is_in_the_run_folder_and_the_store(evaluated):
     _, run, _ = evaluated
     sim = read_simulation(run / SIMULATION_DIR)
@@ -132,6 +133,7 @@ def test_the_simulated_execution_is_in_the_run_folder_and_the_store(evaluated):
         opened.close()
 
 
+@pytest.mark.kernel
 def test_the_report_narrates_the_numbers_of_the_public_api(evaluated):
     result, run, feats = evaluated
     md = _markdown(result.notebook)
@@ -157,6 +159,7 @@ def test_the_report_narrates_the_numbers_of_the_public_api(evaluated):
     assert codes[0] in ("worked", "unproven")
 
 
+@pytest.mark.kernel
 def test_the_notebook_has_figures_tables_and_no_errors_or_warnings(evaluated):
     result, _, _ = evaluated
     outputs = _outputs(result.notebook)
@@ -174,6 +177,7 @@ def test_the_notebook_has_figures_tables_and_no_errors_or_warnings(evaluated):
     assert any("Incremental orders per 10,000 contacts" in h and "Uplift model" in h for h in tables)
 
 
+@pytest.mark.kernel
 def test_the_html_report_has_no_code_and_embeds_plotly_once(evaluated):
     result, _, _ = evaluated
     html = result.html.read_text(encoding="utf-8")

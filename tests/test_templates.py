@@ -207,6 +207,7 @@ def test_run_template_rejects_bad_parameters_before_starting_a_kernel(tmp_path, 
 
 
 # ----------------------------------------------------------------- copying
+@pytest.mark.kernel
 def test_template_kernel_talks_over_private_sockets_that_are_removed_after_the_run(tmp_path, own_templates, capfd):
     probe = new_code_cell("from ipykernel.kernelapp import IPKernelApp\n"
                           "app = IPKernelApp.instance()\nprint(app.transport, app.connection_file)")
@@ -234,6 +235,7 @@ def test_new_template_copies_and_never_overwrites(tmp_path):
 
 
 # ----------------------------------------------------------------- running 00_hello in a real kernel
+@pytest.mark.kernel
 def test_run_writes_an_executed_notebook_with_outputs(hello_zh, province):
     assert hello_zh.notebook.is_file() and hello_zh.html.is_file()
     assert hello_zh.parameters == {"data": str(province)}
@@ -246,6 +248,7 @@ def test_run_writes_an_executed_notebook_with_outputs(hello_zh, province):
     assert not [o for o in _outputs(hello_zh.notebook) if o["output_type"] == "error"]
 
 
+@pytest.mark.kernel
 def test_run_narrative_is_filled_with_the_numbers_of_the_data(hello_zh, province):
     expected = wnb.narrative("templates.hello.data", lang="zh", data=str(province), tables=2, rows=5)
     assert expected in _markdown_outputs(hello_zh.notebook)
@@ -254,6 +257,7 @@ def test_run_narrative_is_filled_with_the_numbers_of_the_data(hello_zh, province
     assert '<html lang="zh">' in html
 
 
+@pytest.mark.kernel
 def test_html_report_has_no_code_and_embeds_plotly_once(hello_zh):
     html = hello_zh.html.read_text(encoding="utf-8")
     for code in ("narrate", "data_overview", "kpi_cards", "workbench.notebook"):  # words of the code cells
@@ -266,6 +270,7 @@ def test_html_report_has_no_code_and_embeds_plotly_once(hello_zh):
     assert t("templates.overview.title", lang="zh").encode("unicode_escape").decode() in html
 
 
+@pytest.mark.kernel
 def test_failed_cell_names_template_cell_and_exception_and_keeps_the_notebook(tmp_path):
     path = _notebook(tmp_path / "broken.ipynb", "x = 1  # a number",
                      new_code_cell("y = x * 10"), new_code_cell("raise ValueError(f'boom {y}')"))
@@ -301,6 +306,7 @@ def test_cli_run_rejects_unknown_and_repeated_parameters(tmp_path, capsys):
     assert "given twice" in capsys.readouterr().err
 
 
+@pytest.mark.kernel
 def test_cli_run_in_english_changes_the_narrative(province, tmp_path, capsys, hello_zh):
     rc = main(["template", "run", HELLO, "-p", "data", str(province), "--out", str(tmp_path), "--lang", "en",
                "--no-progress"])
@@ -326,6 +332,7 @@ def test_demo_without_data_says_run_make_sample(tmp_path, capsys):
     assert "make sample" in capsys.readouterr().err
 
 
+@pytest.mark.kernel
 def test_demo_runs_each_step_and_skips_missing_templates(demo_zh):
     results, printed, out = demo_zh
     assert [r.name for r in results] == [HELLO]

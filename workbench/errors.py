@@ -18,6 +18,7 @@ __all__ = [
     "DestinationExistsError",
     "ImmutableVersionError",
     "WorkspaceError",
+    "MissingExtraError",
 ]
 
 
@@ -106,3 +107,15 @@ class WorkspaceError(WorkbenchError, ValueError):
         super().__init__(message)
         self.key = key
         self.config_file = config_file
+
+
+class MissingExtraError(WorkbenchError, ImportError):
+    """A feature needs an optional package (a pip "extra") that is not installed.
+
+    ``extra`` names the extra (``"scale"``, ``"postgres"``) and ``module`` the missing module.
+    """
+
+    def __init__(self, message: str, *, extra: str, module: str):
+        super().__init__(message, name=module)
+        self.extra = extra
+        self.module = module

@@ -50,6 +50,7 @@ __all__ = [
     "served_store_url",
     "voila_app_class",
     "POLL_SLICE_S",
+    "SLICED_JUPYTER_CLIENT",
     "PAGE_TEMPLATES",
     "page_texts",
     "kernel_socket_dir",
@@ -68,6 +69,9 @@ CONFIG_FILE = "voila.py"
 SECRET_FILE = "cookie_secret"
 #: Longest single wait (seconds) of the server's kernel clients before they look at their socket again.
 POLL_SLICE_S = 1.0
+#: jupyter_client versions whose ``AsyncZMQSocketChannel.get_msg`` :func:`slice_kernel_client_polls`
+#: was written for (lowest included, highest excluded); outside them it leaves the client as it is.
+SLICED_JUPYTER_CLIENT = ((8, 0), (9, 0))
 #: Longest Unix socket path on Linux (``sun_path`` less its terminating byte).
 _SOCKET_PATH_MAX = 107
 #: What Voila and jupyter_client add to the kernels' folder: ``/voila_XXXXXXXX/kernel-<uuid>-ipc-N``.
@@ -258,7 +262,15 @@ def prepare_state(settings: ServeSettings, kernel_dir: Path | None = None) -> Pa
     return write_config(settings, kernel_dir)
 
 
-def slice_kernel_client_polls(slice_s: float = POLL_SLICE_S) -> None:
+def _release(version: str) -> tuple[int, int] | None:
+    """``(major, minor)`` of a version string such as ``"8.10.0"``; ``None`` when it does not start so."""
+    import re
+
+    match = re.match(r"(\d+)\.(\d+)", version)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def slice_kernel_client_polls(slice_s: float = POLL_SLICE_S) -> bool:
     """Make the server's asyncio kernel clients re-check their socket at least every ``slice_s`` seconds.
 
     Voila runs an app's notebook through an asyncio kernel client whose
@@ -274,14 +286,35 @@ def slice_kernel_client_polls(slice_s: float = POLL_SLICE_S) -> None:
     symptom - an asyncio poll on zmq's edge-triggered file descriptor that
     misses a wake-up and returns the waiting message only once a timeout
     expires - is reported in pyzmq issues #1558 and #2173.
+
+    The replacement relies on the channel's private ``_recv``, so it is applied
+    only to the jupyter_client releases it was written for
+    (:data:`SLICED_JUPYTER_CLIENT`); with another release a warning is logged
+    and the client is left unpatched.
+
+    Returns
+    -------
+    bool
+        Whether the sliced ``get_msg`` is in place (now or from an earlier call).
     """
+    import logging
     import time
     from queue import Empty
 
+    import jupyter_client
     from jupyter_client.channels import AsyncZMQSocketChannel
 
     if getattr(AsyncZMQSocketChannel.get_msg, "_workbench_sliced", False):
-        return
+        return True
+    version = str(getattr(jupyter_client, "__version__", ""))
+    low, high = SLICED_JUPYTER_CLIENT
+    release = _release(version)
+    if release is None or not low <= release < high or not hasattr(AsyncZMQSocketChannel, "_recv"):
+        logging.getLogger(__name__).warning(
+            "jupyter_client %s is outside the releases the kernel-client poll slicing was written for "
+            "(%d.%d <= version < %d.%d): left unpatched, so an app page may again wait for ever on a missed "
+            "wake-up.", version or "(unknown version)", *low, *high)
+        return False
 
     async def get_msg(self, timeout: float | None = None) -> dict:
         assert self.socket is not None
@@ -294,8 +327,10 @@ def slice_kernel_client_polls(slice_s: float = POLL_SLICE_S) -> None:
                 raise Empty
 
     get_msg._workbench_sliced = True
+    get_msg.__wrapped__ = AsyncZMQSocketChannel.get_msg  # jupyter_client's own, kept for inspection and tests
     get_msg.__doc__ = AsyncZMQSocketChannel.get_msg.__doc__
     AsyncZMQSocketChannel.get_msg = get_msg
+    return True
 
 
 _APP_CLASS: list[type] = []

@@ -273,7 +273,8 @@ def build_problem(users: pd.DataFrame, channels: pd.DataFrame, *, value_per_orde
     if not np.all(np.isfinite(cost)) or (cost < 0).any():
         raise ParameterError.invalid(f"channels.{cost_col}", "finite numbers >= 0 (yuan per contact)", cost.tolist())
     if incremental is None:
-        inc = expected_incremental(users[score_col].to_numpy(dtype=float), channels[multiplier_col].to_numpy(dtype=float))
+        inc = expected_incremental(users[score_col].to_numpy(dtype=float),
+                                   channels[multiplier_col].to_numpy(dtype=float))
     else:
         inc = np.asarray(incremental, dtype=float)
         if inc.shape != (len(users), len(names)) or not np.all(np.isfinite(inc)):
@@ -969,7 +970,7 @@ def plan_channels(problem: ChannelPlanProblem, *, sample_size: int = 50_000, sam
         kn = np.concatenate([[0.0], cost])
         dk = np.where(closes, 0.0, kn[last] - kn[moves[0][:, 0]])
         move_args = (moves[0], moves[1], closes, dk, last)
-        for rounds in range(1, improve_rounds + 1):
+        for rounds in range(1, improve_rounds + 1):  # noqa: B007 - the rounds done go into info
             before = primal.objective()
             primal.exchange(move_args, tol=_EPS)
             if np.isfinite(budget):

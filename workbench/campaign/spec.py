@@ -322,7 +322,8 @@ class ContactPolicy:
 
     def __post_init__(self):
         _set(self, "recent_days", check_int("contact_policy.recent_days", self.recent_days, 0, 365))
-        _set(self, "max_contacts_month", check_int("contact_policy.max_contacts_month", self.max_contacts_month, 1, 100))
+        _set(self, "max_contacts_month",
+             check_int("contact_policy.max_contacts_month", self.max_contacts_month, 1, 100))
 
 
 _SECTIONS = {"goal": Goal, "offer": Offer, "target": TargetGroup, "universal_control": UniversalControl,

@@ -140,7 +140,8 @@ def _table_section(spec: Table) -> str:
 def _intro() -> str:
     checks = "\n".join(f"* `{name}` - {text}" for name, text in CHECKS.items())
     dtypes = "\n".join(
-        f"| {logical} | `{pandas_dtype(Column('x', logical, ''))}` | `{pandas_dtype(Column('x', logical, '', nullable=True))}` |"
+        f"| {logical} | `{pandas_dtype(Column('x', logical, ''))}` "
+        f"| `{pandas_dtype(Column('x', logical, '', nullable=True))}` |"
         for logical in ("str", "int", "float", "bool", "date")
     )
     words = "/".join(f"`{t}`" for pair in zip(TRUE_TEXT, FALSE_TEXT) for t in pair)

@@ -165,8 +165,6 @@ def _read_csv(path: Path, parameter: str, **kwargs):
 
 def table_columns(path, *, parameter: str = "--data") -> list[str]:
     """The column names of a CSV or Parquet file (reads only the header / schema)."""
-    import pandas as pd
-
     path, kind = file_format(path, parameter=parameter)
     if kind == "parquet":
         import pyarrow.parquet as pq

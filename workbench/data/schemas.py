@@ -49,7 +49,8 @@ __all__ = [
     "schemas",
 ]
 
-#: pandas dtype of each logical type after validation (a nullable ``int`` is ``Int64``, a nullable ``bool`` ``boolean``).
+#: pandas dtype of each logical type after validation (a nullable ``int`` is ``Int64``,
+#: a nullable ``bool`` ``boolean``).
 PANDAS_DTYPES: dict[str, str] = {
     "str": "str",
     "int": "int64",

@@ -150,7 +150,8 @@ class Table:
 
 
 _usage_columns = (
-    Column("voice_minutes", "float", "Outgoing + incoming voice minutes in the month", "月通话分钟数", "minutes", min=0),
+    Column("voice_minutes", "float", "Outgoing + incoming voice minutes in the month", "月通话分钟数", "minutes",
+           min=0),
     Column("voice_calls", "int", "Number of voice calls in the month", "月通话次数", "calls", min=0),
     Column("roaming_minutes", "float", "Voice minutes while roaming", "漫游通话分钟数", "minutes", min=0),
     Column("long_distance_minutes", "float", "Long-distance voice minutes", "长途通话分钟数", "minutes", min=0),
@@ -206,7 +207,8 @@ TABLES: dict[str, Table] = {
                        not_after_snapshot=True),
                 Column("age", "int", "Age in years", "年龄", "years", nullable=True, min=10, max=100),
                 Column("gender", "str", "Gender", "性别", nullable=True, allowed=("M", "F")),
-                Column("rejoined", "bool", "True when the person had a previous subscription (re-joined)", "是否再入网"),
+                Column("rejoined", "bool", "True when the person had a previous subscription (re-joined)",
+                       "是否再入网"),
             ),
             primary_key=("subscriber_id",),
             foreign_keys={"branch_id": ("branches", "branch_id")},

@@ -47,7 +47,8 @@ FAMILY_NOTES: dict[str, str] = {
         "leaves the spell open), per product family: `orders` spells started in the window (a repeated "
         "order while subscribed is not counted), `unsubscribes` spells ended in the window, `active` "
         "subscribed at the snapshot month's last day, `months_since_order` calendar months from the latest "
-        "spell start (an order at any time before the snapshot) to the snapshot month, missing if never ordered. A model "
+        "spell start (an order at any time before the snapshot) to the snapshot month, missing if never ordered. "
+        "A model "
         "of a family must drop that family's own features (`feature_names(exclude_product_family=...)`)."
     ),
     "vas_category": (

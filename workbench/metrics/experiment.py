@@ -122,7 +122,8 @@ def _as_float(name: str, value, *, nonneg: bool = True, finite: bool = True) -> 
     if arr.ndim != 1:
         raise ParameterError.invalid(name, "a number or a one-dimensional array", f"shape {arr.shape}")
     if finite and not np.isfinite(arr).all():
-        raise ParameterError(f"The {name!r} parameter must be finite numbers. Got {arr[~np.isfinite(arr)][:5].tolist()}.")
+        raise ParameterError(f"The {name!r} parameter must be finite numbers. "
+                             f"Got {arr[~np.isfinite(arr)][:5].tolist()}.")
     if nonneg and (arr < 0).any():
         raise ParameterError(
             f"The {name!r} parameter must be non-negative counts. Got negative values {arr[arr < 0][:5].tolist()}."

@@ -294,7 +294,10 @@ class PreferenceModel(BaseEstimator):
         return self
 
     def transform(self, counts: pd.DataFrame, groups: pd.Series | None = None) -> pd.DataFrame:
-        """The smoothed preferences: one row per user (indexed like ``counts``), one column per category, rows sum to 1."""
+        """The smoothed preferences: one row per user (indexed like ``counts``), one column per category.
+
+        Each row sums to 1.
+        """
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "province_mix_")
@@ -396,8 +399,8 @@ def content_counts(source, snapshot="2026-10", months: int = 6, *, by_month: boo
     first, last = _months(snapshot, months)
     cols = [f"content_{c}" for c in CONTENT_CATEGORIES]
     with connection(source) as con:
-        require(con, {"subscribers": ("subscriber_id", "join_date"), "monthly_usage": ("subscriber_id", "month", *cols)},
-                "content_counts")
+        require(con, {"subscribers": ("subscriber_id", "join_date"),
+                      "monthly_usage": ("subscriber_id", "month", *cols)}, "content_counts")
         where = (f"CAST(month AS DATE) >= {sql_date(first)} AND CAST(month AS DATE) <= {sql_date(month_end(last))}")
         if by_month:
             sel = ", ".join(f"CAST({c} AS BIGINT) AS {c[len('content_'):]}" for c in cols)
@@ -460,7 +463,8 @@ class PreferenceEvaluation:
         row = self.table[(self.table["method"] == method) & (self.table["segment"] == segment)]
         if row.empty or metric not in self.table.columns:
             raise ParameterError(f"no {metric!r} for method {method!r} and segment {segment!r}; methods are "
-                                 f"{list(METHODS)}, segments ['all', 'sparse'], metrics ['top1', 'ndcg', 'loss', 'users']")
+                                 f"{list(METHODS)}, segments ['all', 'sparse'], "
+                                 "metrics ['top1', 'ndcg', 'loss', 'users']")
         return float(row[metric].iloc[0])
 
     def to_dict(self) -> dict:

@@ -26,7 +26,8 @@ import pandas as pd
 
 from workbench.errors import ParameterError, SchemaMismatchError
 
-__all__ = ["FeatureSpec", "NUMERIC", "CATEGORICAL", "infer_features", "encode_frame", "check_columns", "as_text", "level_codes", "take_rows"]
+__all__ = ["FeatureSpec", "NUMERIC", "CATEGORICAL", "infer_features", "encode_frame", "check_columns", "as_text",
+           "level_codes", "take_rows"]
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"

@@ -252,7 +252,7 @@ def uplift_training_data(members: pd.DataFrame, features: pd.DataFrame, *, outco
     keep = (group == treated_value) | (group == control_value)
     rows = members.loc[keep.to_numpy(dtype=bool, na_value=False)]
     y = rows[outcome]
-    if y.isna().any() or not set(pd.unique(y.astype(object)).tolist()) <= {0, 1, True, False}:
+    if y.isna().any() or not set(pd.unique(y.astype(object)).tolist()) <= {0, 1}:  # True == 1, False == 0
         raise ParameterError(f"The outcome column {outcome!r} must hold 0/1 or booleans without missing values; "
                              f"found {sorted(map(str, pd.unique(y.astype(object))))[:5]}.")
     ids = rows[id_col].to_numpy()

@@ -29,6 +29,7 @@ import os
 import threading
 from contextlib import contextmanager
 
+from workbench import extras
 from workbench.errors import ParameterError
 
 __all__ = [
@@ -88,9 +89,11 @@ def resolve_scheduler(scheduler=None):
     if scheduler is None:
         scheduler = os.environ.get(SCHEDULER_ENV) or None
     if scheduler is None:
-        import dask
-
-        scheduler = dask.config.get(CONFIG_KEY, None) or None
+        try:
+            import dask
+        except ImportError:  # without the scale extra there is no Dask config to read: in-process
+            dask = None
+        scheduler = (dask.config.get(CONFIG_KEY, None) or None) if dask is not None else None
     if scheduler is None or _is_client(scheduler):
         return scheduler
     if not isinstance(scheduler, str):
@@ -133,7 +136,7 @@ def local_cluster(n_workers: int = 2, *, memory_limit="4GiB", threads_per_worker
     distributed.LocalCluster
         Scheduler and workers on 127.0.0.1.
     """
-    from distributed import LocalCluster
+    LocalCluster = extras.require("distributed", "a local Dask cluster").LocalCluster
 
     for name, value in (("n_workers", n_workers), ("threads_per_worker", threads_per_worker)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -172,7 +175,7 @@ def get_client(scheduler=None, *, n_workers: int = 2, memory_limit="4GiB", threa
     resolved = resolve_scheduler(scheduler)
     if resolved is None or _is_client(resolved):
         return resolved
-    from distributed import Client
+    Client = extras.require("distributed", "a Dask scheduler").Client
 
     key = (resolved, n_workers, str(memory_limit), threads_per_worker, local_directory) if resolved == LOCAL \
         else (resolved,)
@@ -218,7 +221,7 @@ def using_scheduler(scheduler=None, **cluster_options):
     if resolved is None or _is_client(resolved):
         yield resolved
         return
-    from distributed import Client
+    Client = extras.require("distributed", "a Dask scheduler").Client
 
     cluster = None
     if resolved == LOCAL:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench import extras
 from workbench.data.source import as_source, connect
 from workbench.data.tables import TABLES
 from workbench.errors import ParameterError
@@ -345,7 +346,7 @@ def read_parts(folder, columns: list[str] | None = None) -> pd.DataFrame:
 
 def read_dask(folder, columns: list[str] | None = None):
     """A ``dask.dataframe`` over a folder of parts (one partition per part; text columns stay text)."""
-    import dask.dataframe as dd
+    dd = extras.require("dask.dataframe", "a Dask dataframe over feature parts")
 
     files = part_files(folder)
     return dd.read_parquet([str(f) for f in files], columns=columns)

@@ -79,7 +79,8 @@ def retention_curves(source, family: str = "mobile_newspaper", snapshot="2026-10
     np.add.at(hist, (ci[is_closed], dc), n[is_closed])
     closed[:] = np.cumsum(hist, axis=1)[:, : kmax + 1]
     retained = size[:, None] - closed
-    age = ((snap.year - pd.DatetimeIndex(cohorts).year) * 12 + (snap.month - pd.DatetimeIndex(cohorts).month)).to_numpy()
+    starts = pd.DatetimeIndex(cohorts)
+    age = ((snap.year - starts.year) * 12 + (snap.month - starts.month)).to_numpy()
     observed = ks[None, :] <= age[:, None]
     rows, cols = np.nonzero(observed)
     out = pd.DataFrame({

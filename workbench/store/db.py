@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
+from workbench import extras
 from workbench.errors import ParameterError
 
 __all__ = [
@@ -127,6 +128,8 @@ def engine_for(url: str | None = None, **engine_kwargs) -> Engine:
     ------
     ParameterError
         When the URL names a database other than SQLite or PostgreSQL.
+    MissingExtraError
+        A PostgreSQL URL without psycopg installed (``pip install 'workbench[postgres]'``).
     """
     parsed = make_url(url or default_url())
     backend = parsed.get_backend_name()
@@ -134,6 +137,8 @@ def engine_for(url: str | None = None, **engine_kwargs) -> Engine:
         raise ParameterError.invalid("url", f"a SQLite or PostgreSQL URL (one of {_DIALECTS})", str(parsed))
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername == "postgresql+psycopg":
+        extras.require("psycopg", "a PostgreSQL store")
     if backend == "sqlite":
         db = parsed.database
         if db and db != ":memory:" and not db.startswith("file:"):

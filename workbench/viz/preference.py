@@ -77,7 +77,8 @@ def content_mix_figure(mix, *, lang: str | None = None) -> go.Figure:
     return fig
 
 
-def edition_figure(matches: pd.DataFrame, *, lang: str | None = None, editions: pd.DataFrame | None = None) -> go.Figure:
+def edition_figure(matches: pd.DataFrame, *, lang: str | None = None,
+                   editions: pd.DataFrame | None = None) -> go.Figure:
     """Users by best edition and by runner-up edition (stacked counts).
 
     Parameters

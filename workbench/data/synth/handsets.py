@@ -91,7 +91,8 @@ def simulate_handsets(pop: Population, timeline: Timeline, rng: np.random.Genera
 
     model_by_month = np.empty((n, timeline.n_sim), dtype=np.int16)
     model_by_month[:, : timeline.history + 1] = model[:, None]
-    rate = CHANGE_RATE_MONTHLY * np.exp(CHANGE_WEALTH_SLOPE * (pop.wealth - 0.15) - 0.5 * CHANGE_WEALTH_SLOPE ** 2 * 0.9)
+    rate = CHANGE_RATE_MONTHLY * np.exp(CHANGE_WEALTH_SLOPE * (pop.wealth - 0.15)
+                                        - 0.5 * CHANGE_WEALTH_SLOPE ** 2 * 0.9)
     count = np.zeros(n, dtype=np.int64)
     for k in range(timeline.months):
         month = w0 + k

@@ -13,7 +13,7 @@ import numpy as np
 
 from workbench.data.synth.catalogue import HANDSET_MODELS
 from workbench.data.synth.timeline import Timeline, days_in_month, month_start_day
-from workbench.data.synth.traits import GOTONE, MZONE, TARIFF_RENT, Population
+from workbench.data.synth.traits import GOTONE, TARIFF_RENT, Population
 from workbench.data.tables import CONTENT_CATEGORIES
 
 __all__ = ["simulate_usage", "VOICE_SEASON", "SMS_SEASON"]
@@ -63,7 +63,7 @@ def simulate_usage(pop: Population, handset_by_month: np.ndarray, fees: np.ndarr
     wap = HANDSET_MODELS["cap_wap"][hs]
     smart = HANDSET_MODELS["smartphone"][hs]
     t = np.arange(m)[None, :] - (m - 1)              # 0 at the end month
-    go, mz = pop.brand == GOTONE, pop.brand == MZONE
+    go = pop.brand == GOTONE
 
     def lognoise(sd: float) -> np.ndarray:
         return np.exp(sd * rng.standard_normal((n, m)) - 0.5 * sd * sd)
