@@ -85,6 +85,7 @@ def two_demos(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_each_demo_writes_a_new_run_folder_and_releases_a_new_campaign(two_demos):
     ws, folders, _ = two_demos
     assert folders == [ws / "runs" / "demo-1", ws / "runs" / "demo-2"]
@@ -98,6 +99,7 @@ def test_each_demo_writes_a_new_run_folder_and_releases_a_new_campaign(two_demos
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_the_second_plan_is_not_held_back_by_the_first_campaign(two_demos):
     _, folders, _ = two_demos
     funnels = [CampaignPlan.load(RunFolder(f).require("plan")).funnel.set_index("step")["excluded"] for f in folders]
@@ -106,6 +108,7 @@ def test_the_second_plan_is_not_held_back_by_the_first_campaign(two_demos):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_same_seed_same_evaluation_in_a_shared_store(two_demos):
     _, _, (first, second) = two_demos
     assert (first.campaign_id, second.campaign_id) == (1, 2)
@@ -118,6 +121,7 @@ def test_same_seed_same_evaluation_in_a_shared_store(two_demos):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_the_evaluation_names_the_other_campaigns_of_the_store(two_demos):
     _, folders, _ = two_demos
     first, second = (_markdown(f / "06_campaign_evaluation.ipynb") for f in folders)

@@ -25,7 +25,7 @@ from browser import _private_env, browser, free_port  # noqa: F401 (browser: the
 
 from workbench.workspace import CONFIG_FILE, ENV_VAR, STORE_ENV
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_data" / "province"

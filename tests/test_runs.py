@@ -259,6 +259,7 @@ def _checksums(root: Path, skip: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_template_run_out_writes_only_into_its_folder(tmp_path):
     """`workbench template run 01 --out DIR` in a workspace: DIR is the run folder; nothing else changes."""
     ws = tmp_path / "ws"

@@ -30,7 +30,7 @@ import pytest
 
 from workbench.workspace import CONFIG_FILE, ENV_VAR, STORE_ENV, load_workspace
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "templates"
