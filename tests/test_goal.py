@@ -97,7 +97,8 @@ def test_reason_is_the_most_severe_flagged_problem_with_its_numbers():
                          "months: promotions bring subscribers who do not stay.")
     zh = goal_reason(findings(kpis__free_month_leaver_share=0.1), lang="zh")
     assert zh["problem"] == "capital_gap" and zh["also"] == []
-    assert zh["text"] == "手机报在地州的渗透率只有 8.33%，首府乌鲁木齐是 20.00%（2.40 倍）：地州还有大量相似用户没有被开发。"
+    assert zh["text"] == ("手机报在地州的渗透率只有 8.33%，首府乌鲁木齐是 20.00%（2.40 倍）："
+                          "地州还有大量相似用户没有被开发。")
 
 
 def test_reason_when_nothing_is_past_its_line():

@@ -33,12 +33,13 @@ NOTEBOOK = "templates/01_status_analysis.ipynb"
 START_TIMEOUT_S = 120.0
 RUN_TIMEOUT_S = 600.0
 #: Error outputs as JupyterLab renders them: a traceback, or text on stderr holding one.
-ERROR_JS = """() => {
+ERROR_JS = ("""() => {
   const errors = [...document.querySelectorAll('.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')];
-  const stderr = [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+  const stderr = [...document.querySelectorAll('.jp-OutputArea-output"""
+            """[data-mime-type="application/vnd.jupyter.stderr"]')]
     .filter(e => e.textContent.includes('Traceback'));
   return [...errors, ...stderr].map(e => e.textContent.slice(0, 400));
-}"""
+}""")
 PROMPTS_JS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
   .map(e => e.textContent.trim())"""
 

@@ -53,7 +53,8 @@ def test_inputs_exclude_the_target_own_subscription(pipe):
     assert {"vas_fam_mobile_newspaper_active", "vas_cat_news_active", "arpu_mean"} <= set(pipe.excluded)
     X, y = pipe.training_frame()
     assert list(X.columns) == cols == pipe.model.feature_names_
-    assert [f"{PREFERENCE_PREFIX}{c}" for c in CONTENT_CATEGORIES] == [c for c in cols if c.startswith(PREFERENCE_PREFIX)][:6]
+    preferences = [c for c in cols if c.startswith(PREFERENCE_PREFIX)]
+    assert [f"{PREFERENCE_PREFIX}{c}" for c in CONTENT_CATEGORIES] == preferences[:6]
     assert len(X) == pipe.composition.sample_size and int(y.sum()) == pipe.composition.stable
 
 

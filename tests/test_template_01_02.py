@@ -1,9 +1,9 @@
 """Templates 01 (status analysis) and 02 (goal setting) run in a real kernel on the sample province.
 
 Three kernel runs serve the module (a bad product, snapshot or branch is named by check_scope,
-tested in test_status_analysis.py; here only that the templates call it first): 01 in zh and 02 in en share a run folder (02 reads 01's
-findings); 02 in zh runs alone in another folder (it recomputes the findings), and must reach
-the same goal.
+tested in test_status_analysis.py; here only that the templates call it first): 01 in zh and
+02 in en share a run folder (02 reads 01's findings); 02 in zh runs alone in another folder
+(it recomputes the findings), and must reach the same goal.
 """
 from __future__ import annotations
 

@@ -474,7 +474,8 @@ def _failure(exc, name: str, out_nb: Path) -> TemplateError:
     first = source[0] if source else ""
     index = getattr(exc, "cell_index", None)
     return TemplateError(
-        f"template {name!r} failed in cell {index} of the executed notebook (execution count {getattr(exc, 'exec_count', None)}, "
+        f"template {name!r} failed in cell {index} of the executed notebook "
+        f"(execution count {getattr(exc, 'exec_count', None)}, "
         f"starting `{first}`): {exc.ename}: {exc.evalue}. "
         f"The executed notebook, with the full traceback, is kept at {out_nb}",
         notebook=out_nb, cell_index=index, ename=exc.ename, evalue=exc.evalue,

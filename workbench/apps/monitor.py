@@ -179,8 +179,10 @@ def lagging_panel(status: pd.DataFrame, lang: str | None = None):
         style = ' style="background:#fdecea;color:#a61b1b;font-weight:bold"' if row.lagging else ""
         days = "-" if pd.isna(row.capacity_days) else f"{row.capacity_days:g}"
         rows.append(
-            f'<tr class="{"wb-lagging" if row.lagging else "wb-on-plan"}" data-branch="{html.escape(str(row.branch))}" '
-            f'data-lagging="{str(bool(row.lagging)).lower()}"{style}><td>{html.escape(branch_label(row.branch, lang))}</td>'
+            f'<tr class="{"wb-lagging" if row.lagging else "wb-on-plan"}" '
+            f'data-branch="{html.escape(str(row.branch))}" '
+            f'data-lagging="{str(bool(row.lagging)).lower()}"{style}>'
+            f'<td>{html.escape(branch_label(row.branch, lang))}</td>'
             f"<td>{row.members}</td><td>{pct_text(row.contacted_rate, 0)}</td>"
             f"<td>{pct_text(row.accepted_rate, 0)}</td><td>{pct_text(row.planned_rate, 0)}</td><td>{days}</td>"
             f"<td>{html.escape(labels['yes'] if row.lagging else labels['no'])}</td></tr>")

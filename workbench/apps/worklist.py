@@ -444,7 +444,8 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
     def show_selected() -> None:
         rows = state["grid"].selected_rows
         if not rows or state["worklist"].empty or rows[0] >= len(state["worklist"]):
-            selected.value = f'<div class="wb-selected" data-member-id="">{html.escape(labels["nothing_selected"])}</div>'
+            selected.value = (f'<div class="wb-selected" data-member-id="">'
+                              f'{html.escape(labels["nothing_selected"])}</div>')
             submit.disabled = True
             return
         row = state["worklist"].iloc[rows[0]]

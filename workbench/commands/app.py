@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from workbench.commands import STORE_HELP
 from workbench.i18n import LANGUAGES
 
 __all__ = ["register"]
@@ -29,7 +30,7 @@ def register(subparsers) -> None:
                    help="app notebook name in notebooks/apps or a notebook path (default executor)")
     p.add_argument("--apps", default="runs/apps", metavar="DIR",
                    help="served folder (default runs/apps; relative paths are the workspace folder's)")
-    p.add_argument("--store", metavar="URL", help="campaign store URL (default: $WORKBENCH_STORE_URL, else the workspace's store in workbench.toml; a relative SQLite path is the workspace folder's)")
+    p.add_argument("--store", metavar="URL", help=f"campaign {STORE_HELP}")
     p.add_argument("--port", type=int, default=8866, metavar="N", help="port of the server, for the printed address")
     p.add_argument("--lang", choices=LANGUAGES, help="language of the messages")
     p.set_defaults(func=_publish)

@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from workbench.commands import STORE_HELP
 from workbench.i18n import LANGUAGES
 
 __all__ = ["register"]
 
 _ROLES = ("executor", "branch_manager", "province_manager", "analyst", "admin")  # = workbench.campaign.KNOWN_ROLES
 _FORMATS = ("csv", "xlsx")
-_STORE_HELP = "store URL (default: $WORKBENCH_STORE_URL, else the workspace's store in workbench.toml; a relative SQLite path is the workspace folder's)"
 
 
 def _lang(p: argparse.ArgumentParser) -> None:
@@ -78,7 +78,7 @@ def register(subparsers) -> None:
         epilog="example: workbench campaign release --plan runs/plan1 --store sqlite:///runs/store.sqlite --as analyst",
     )
     p.add_argument("--plan", required=True, metavar="DIR", help="folder written by `workbench campaign plan`")
-    p.add_argument("--store", metavar="URL", help=_STORE_HELP)
+    p.add_argument("--store", metavar="URL", help=STORE_HELP)
     p.add_argument("--as", dest="user", required=True, metavar="USER",
                    help="store user releasing it (role analyst or admin), or 'system'")
     p.add_argument("--campaign", type=int, metavar="ID", help="release as the next version of this campaign")
@@ -104,7 +104,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="file to write (the suffix follows --format)")
     p.add_argument("--data", metavar="DIR", help="province data holding the full phone numbers (only used "
                    "for a role that may see them)")
-    p.add_argument("--store", metavar="URL", help=_STORE_HELP)
+    p.add_argument("--store", metavar="URL", help=STORE_HELP)
     p.add_argument("--as", dest="user", default="system", metavar="USER",
                    help="store user exporting (default: system); the store limits rows to their scope")
     p.add_argument("--headers", choices=LANGUAGES, help="column headers in this language (default: column names)")
@@ -114,7 +114,7 @@ def register(subparsers) -> None:
     p = verbs.add_parser("list", help="list the store's campaigns",
                          description="Every campaign of the store, newest first: status, newest released "
                                      "version and its number of members.")
-    p.add_argument("--store", metavar="URL", help=_STORE_HELP)
+    p.add_argument("--store", metavar="URL", help=STORE_HELP)
     _lang(p)
     p.set_defaults(func=_list)
 

@@ -31,7 +31,8 @@ def register(subparsers) -> None:
         epilog='example: workbench evaluate --data mail.csv --arm segment --control "No E-Mail" '
                "--outcome visit --outcome conversion --outcome spend --by zip_code",
     )
-    p.add_argument("--data", required=True, metavar="FILE", help="CSV (.csv, .csv.gz, .txt) or Parquet file, one row per unit")
+    p.add_argument("--data", required=True, metavar="FILE",
+                   help="CSV (.csv, .csv.gz, .txt) or Parquet file, one row per unit")
     p.add_argument("--arm", required=True, metavar="COL", help="column with the arm each unit was assigned to")
     p.add_argument("--control", required=True, metavar="VALUE",
                    help="arm value of the control group (\"0\" also matches a numeric 0)")

@@ -9,6 +9,7 @@ culled.  See :mod:`workbench.apps.server`.
 """
 from __future__ import annotations
 
+from workbench.commands import STORE_HELP
 from workbench.i18n import LANGUAGES
 
 __all__ = ["register", "DEFAULTS"]
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
     p.add_argument("--port", type=int, default=DEFAULTS["port"], metavar="N",
                    help=f"port on 127.0.0.1 (default {DEFAULTS['port']})")
     p.add_argument("--store", metavar="URL",
-                   help="campaign store URL (default: $WORKBENCH_STORE_URL, else the workspace's store in workbench.toml; a relative SQLite path is the workspace folder's)")
+                   help=f"campaign {STORE_HELP}")
     p.add_argument("--apps", default=DEFAULTS["apps"], metavar="DIR",
                    help=f"folder of the app notebooks to serve (default {DEFAULTS['apps']}; relative paths are "
                         "the workspace folder's)")

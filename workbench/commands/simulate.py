@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 
+from workbench.commands import STORE_HELP
+
 __all__ = ["register"]
 
 
@@ -31,7 +33,7 @@ def register(subparsers) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--run-dir", metavar="DIR", help="run folder holding template 04's campaign.json")
     which.add_argument("--campaign", type=int, metavar="ID", help="id of a released campaign in --store")
-    p.add_argument("--store", metavar="URL", help="with --campaign: store URL (default: $WORKBENCH_STORE_URL, else the workspace's store in workbench.toml; a relative SQLite path is the workspace folder's)")
+    p.add_argument("--store", metavar="URL", help=f"with --campaign: {STORE_HELP}")
     p.add_argument("--data", metavar="DIR",
                    help="folder (or DuckDB file) of the province tables (default: the workspace's data; relative "
                         "paths are the workspace folder's)")
@@ -69,7 +71,8 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         from workbench.store import Store
 
-        store, campaign_id, version, out = Store(store_arg(args.store, ws), progress=progress), args.campaign, None, args.out
+        store = Store(store_arg(args.store, ws), progress=progress)
+        campaign_id, version, out = args.campaign, None, args.out
     try:
         record = simulate_campaign(store, campaign_id, args.data, truth, version=version, seed=args.seed,
                                    out_dir=out, progress=progress)

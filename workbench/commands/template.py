@@ -20,11 +20,13 @@ def register(subparsers) -> None:
 
     p = verbs.add_parser("list", help="list the templates with title and description",
                          description="List the templates of the templates folder ($WORKBENCH_TEMPLATES overrides it).")
-    p.add_argument("--lang", choices=LANGUAGES, help="language of titles and descriptions (default: $WORKBENCH_LANG or zh)")
+    p.add_argument("--lang", choices=LANGUAGES,
+                   help="language of titles and descriptions (default: $WORKBENCH_LANG or zh)")
     p.set_defaults(func=_list)
 
     p = verbs.add_parser("new", help="copy a template to adapt it",
-                         description="Copy a template to a folder or .ipynb path; an existing notebook is never overwritten.")
+                         description="Copy a template to a folder or .ipynb path; an existing notebook is never "
+                                     "overwritten.")
     p.add_argument("name", metavar="NAME", help="template name, e.g. 00_hello")
     p.add_argument("dest", metavar="DEST", help="destination folder or .ipynb file")
     p.add_argument("--lang", choices=LANGUAGES, help="language of the messages")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from workbench.commands import STORE_HELP
 from workbench.i18n import LANGUAGES
 
 __all__ = ["register"]
@@ -16,8 +17,7 @@ _ROLES = ("executor", "branch_manager", "province_manager", "analyst", "admin") 
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", metavar="URL",
-                   help="store URL (default: $WORKBENCH_STORE_URL, else the workspace's store in workbench.toml; a relative SQLite path is the workspace folder's)")
+    p.add_argument("--store", metavar="URL", help=STORE_HELP)
     p.add_argument("--lang", choices=LANGUAGES, help="language of the messages (default: $WORKBENCH_LANG or zh)")
 
 

@@ -138,7 +138,8 @@ class Validation:
     rounds: int = 0
 
     def summary(self) -> pd.DataFrame:
-        """One row per model: ``model``, ``auc``, ``pr_auc``, ``ks``, ``lift``, ``capture``, ``list_share``, ``brier``."""
+        """One row per model: ``model``, ``auc``, ``pr_auc``, ``ks``, ``lift``, ``capture``, ``list_share``,
+        ``brier``."""
         rows = []
         for name, r in self.results.items():
             rows.append({"model": name, "auc": r["auc"], "pr_auc": r["pr_auc"], "ks": r["ks"],
@@ -519,7 +520,8 @@ class ProvincePipeline:
 
     # -------------------------------------------------------------- step 2: out-of-time validation
     def validate(self) -> Validation:
-        """Train at ``T - k`` (model and baselines), evaluate on the potential customers of ``T - k`` labelled at ``T``."""
+        """Train at ``T - k`` (model and baselines), evaluate on the potential customers of ``T - k`` labelled
+        at ``T``."""
         from workbench.metrics.classification import evaluate_classifier
         from workbench.models.baselines import LogisticBaseline, RulesBaseline
 
@@ -545,7 +547,8 @@ class ProvincePipeline:
             from sklearn.exceptions import ConvergenceWarning
 
             warnings.simplefilter("ignore", category=ConvergenceWarning)
-            for name, est in (("logistic", LogisticBaseline()), ("rules", RulesBaseline(random_state=self.random_state))):
+            baselines = (("logistic", LogisticBaseline()), ("rules", RulesBaseline(random_state=self.random_state)))
+            for name, est in baselines:
                 est.fit(X.iloc[pos], y[pos])
                 results[name] = evaluate_classifier(y_eval, est.predict_proba(X_eval)[:, 1], list_size=share)
         outcomes = {k: int(v) for k, v in labels["outcome"].value_counts().items()}

@@ -122,7 +122,8 @@ def story(pipe: ProvincePipeline, section: str, **extra) -> tuple[str, dict]:
             return "t03.truth.none", {}
         b = bench.set_index("contender")
         return "t03.truth.story", {
-            "auc": b.loc["model", "auc"], "auc_oracle": b.loc["oracle", "auc"], "auc_ratio": b.loc["model", "auc_ratio"],
+            "auc": b.loc["model", "auc"], "auc_oracle": b.loc["oracle", "auc"],
+            "auc_ratio": b.loc["model", "auc_ratio"],
             "lift": b.loc["model", "lift"], "lift_oracle": b.loc["oracle", "lift"],
             "lift_ratio": b.loc["model", "lift_ratio"], "positives": int(b.loc["model", "positives"]),
             "users": int(b.loc["model", "users"])}

@@ -378,7 +378,8 @@ def effect_table(
         kinds[col], coded[col] = _code_outcome(df[col], col, positive)
     cov_matrix = None
     if covs:
-        bad = [c for c in covs if not (pd.api.types.is_numeric_dtype(df[c].dtype) or pd.api.types.is_bool_dtype(df[c].dtype))]
+        bad = [c for c in covs
+               if not (pd.api.types.is_numeric_dtype(df[c].dtype) or pd.api.types.is_bool_dtype(df[c].dtype))]
         if bad:
             raise ParameterError(
                 f"Covariate columns must be numeric; {bad} hold {[str(df[c].dtype) for c in bad]}."
