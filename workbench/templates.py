@@ -47,6 +47,8 @@ __all__ = [
     "templates_dir",
     "list_templates",
     "find_template",
+    "find_notebook",
+    "read_notebook",
     "template_parameters",
     "parse_parameters",
     "coerce_parameters",
@@ -146,29 +148,46 @@ def find_template(name_or_path: str | os.PathLike) -> Path:
         When neither a notebook at that path nor a template of that name exists;
         the message lists the available templates.
     """
+    return find_notebook(name_or_path, templates_dir(), [p.stem for p in _template_files(templates_dir())],
+                         parameter="template", kind="templates")
+
+
+def find_notebook(name_or_path: str | os.PathLike, folder: Path, available: list[str], *, parameter: str,
+                  kind: str) -> Path:
+    """A notebook by path, or by name (``"00_hello"``) in ``folder`` (templates, app notebooks).
+
+    Raises
+    ------
+    ParameterError
+        Naming ``parameter``, the ``available`` names of ``kind`` in ``folder`` and the closest match.
+    """
     candidate = Path(name_or_path)
     if candidate.suffix == ".ipynb" and candidate.is_file():
         return candidate
-    folder = templates_dir()
     stem = candidate.name[:-len(".ipynb")] if candidate.name.endswith(".ipynb") else candidate.name
     if candidate.parent == Path(".") and (folder / f"{stem}.ipynb").is_file():
         return folder / f"{stem}.ipynb"
-    available = [p.stem for p in _template_files(folder)]
     close = difflib.get_close_matches(str(name_or_path), available, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ParameterError(
-        f"The 'template' parameter must be a notebook file or one of the templates in {folder}: "
+        f"The {parameter!r} parameter must be a notebook file or one of the {kind} in {folder}: "
         f"{available}. Got {str(name_or_path)!r} instead.{hint}"
     )
 
 
-def _read(path: Path):
+def read_notebook(path: Path, error: type[Exception], what: str):
+    """The notebook at ``path`` (nbformat v4), or ``error`` saying ``"<what> '<path>' is not a readable
+    notebook: <reason>"``."""
     import nbformat
 
     try:
         return nbformat.read(str(path), as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types for a bad file
-        raise TemplateError(f"template {str(path)!r} is not a readable notebook: {exc}") from exc
+        raise error(f"{what} {str(path)!r} is not a readable notebook: {exc}") from exc
+
+
+def _read(path: Path):
+    return read_notebook(path, TemplateError, "template")
 
 
 def _label(value, lang: str) -> str:

@@ -17,7 +17,7 @@ Names are imported on first use: an app's kernel that needs only
 """
 from __future__ import annotations
 
-import importlib
+from workbench.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     # hook
@@ -50,14 +50,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'workbench.apps' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"workbench.apps.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -18,7 +18,6 @@ reads half a file.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
 import re
 import shutil
@@ -98,29 +97,17 @@ def find_app_notebook(app: str | os.PathLike) -> Path:
         When neither a notebook at that path nor an app of that name exists; the
         message lists the available apps.
     """
-    candidate = Path(app)
-    if candidate.suffix == ".ipynb" and candidate.is_file():
-        return candidate
+    from workbench.templates import find_notebook
+
     folder = app_notebooks_dir()
-    stem = candidate.name[:-len(".ipynb")] if candidate.name.endswith(".ipynb") else candidate.name
-    if candidate.parent == Path(".") and (folder / f"{stem}.ipynb").is_file():
-        return folder / f"{stem}.ipynb"
     available = sorted(p.stem for p in folder.glob("*.ipynb")) if folder.is_dir() else []
-    close = difflib.get_close_matches(str(app), available, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ParameterError(
-        f"The 'app' parameter must be a notebook file or one of the app notebooks in {folder}: {available}. "
-        f"Got {str(app)!r} instead.{hint}"
-    )
+    return find_notebook(app, folder, available, parameter="app", kind="app notebooks")
 
 
 def _read(path: Path):
-    import nbformat
+    from workbench.templates import read_notebook
 
-    try:
-        return nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # nbformat raises several unrelated types for a bad file
-        raise ParameterError(f"The app notebook {str(path)!r} is not a readable notebook: {exc}") from exc
+    return read_notebook(path, ParameterError, "The app notebook")
 
 
 def _write_atomic(nb, dest: Path) -> None:

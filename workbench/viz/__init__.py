@@ -10,6 +10,8 @@ not import what the model figures need (scikit-learn, LightGBM).
 """
 import ast
 import importlib
+
+from workbench.lazy import lazy_exports
 from pathlib import Path
 
 _AREAS = ("status", "goal", "model", "campaign", "effect", "quality", "monitor", "overview")
@@ -43,14 +45,4 @@ for _area in _AREAS:
 __all__ = list(_WHERE)
 
 
-def __getattr__(name: str):
-    area = _WHERE.get(name)
-    if area is None:
-        raise AttributeError(f"module 'workbench.viz' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"workbench.viz.{area}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
