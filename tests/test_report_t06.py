@@ -116,7 +116,9 @@ def test_the_executor_table_names_branches(evaluation):
 
 def test_each_section_selects_the_figures_it_can_show(evaluation):
     assert isinstance(effect_figure(evaluation, "en"), go.Figure)
+    assert effect_figure(evaluation, "zh").layout.title.text.startswith("响应（订购）")   # the outcome's name
     figures = breakdown_figures(evaluation, lang="en")
+    assert all("responded" not in f.layout.title.text for f in figures)
     assert len(figures) == 3                                  # channel, branch, score decile; no segment column
     assert [f.layout.title.text.rsplit(" · ", 1)[1] for f in figures] == ["Channel", "Branch", "Score decile"]
     assert len(quality_figures(evaluation, "en")) == 1        # retention only: no ARPU panel, no product trend

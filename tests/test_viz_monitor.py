@@ -62,6 +62,9 @@ def test_progress_over_time_has_a_line_per_branch_and_the_plan():
     assert [t.name for t in fig.data] == ["Hami", "Urumqi", "Plan"]
     assert list(fig.data[1].y) == pytest.approx([20, 60]) and list(fig.data[2].y) == pytest.approx([10, 20])
     assert [t.name for t in progress_over_time_figure(daily.iloc[:0], lang="en").data] == []
+    assert (fig.layout.xaxis.dtick, fig.layout.xaxis.tickformat) == (1, "d")     # whole days, not 1.2, 1.4 ...
+    long = daily.assign(day=[1, 35, 1, 35])
+    assert progress_over_time_figure(long, lang="en").layout.xaxis.dtick == 4   # about ten ticks over 35 days
 
 
 def test_progress_figure_labels_the_users_own_row():

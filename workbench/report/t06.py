@@ -490,9 +490,11 @@ def comparison_table(comparison: pd.DataFrame | None, lang: str | None = None) -
 # ------------------------------------------------------------------ the figures each section shows
 def effect_figure(evaluation: CampaignEvaluation, lang: str | None = None):
     """The forest plot of the effect on responses, target vs control (:func:`workbench.viz.forest_plot`)."""
+    from workbench.i18n import t
     from workbench.viz.effect import forest_plot
 
-    return forest_plot(evaluation.effect, "responded", lang=lang)
+    return forest_plot(evaluation.effect, "responded", lang=lang,
+                       outcome_label=t("t06.outcome.responded", lang=lang))
 
 
 def breakdown_figures(evaluation: CampaignEvaluation, dimensions: Sequence[str] = ("channel", "branch",
@@ -506,7 +508,8 @@ def breakdown_figures(evaluation: CampaignEvaluation, dimensions: Sequence[str] 
     figures = []
     for name in dimensions:
         if name in evaluation.by:
-            fig = forest_plot(dimension_effects(evaluation, name, lang), "responded", lang=lang)
+            fig = forest_plot(dimension_effects(evaluation, name, lang), "responded", lang=lang,
+                              outcome_label=t("t06.outcome.responded", lang=lang))
             fig.update_layout(title=f"{fig.layout.title.text} · {t(f't06.dimension.{name}', lang=lang)}")
             figures.append(fig)
     return figures

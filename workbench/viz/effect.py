@@ -49,6 +49,7 @@ def forest_plot(
     *,
     alpha: float = 0.05,
     lang: str | None = None,
+    outcome_label: str | None = None,
 ) -> go.Figure:
     """Absolute lift with its interval, one line per arm (and segment), around a zero line.
 
@@ -62,6 +63,8 @@ def forest_plot(
         The alpha the intervals were computed with (for the title).
     lang : {"zh", "en"}, optional
         Language of the labels.
+    outcome_label : str, optional
+        The outcome's name in the title (default: the outcome column's name).
 
     Returns
     -------
@@ -88,7 +91,8 @@ def forest_plot(
     fig.add_vline(x=0, line_dash="dash", line_color="grey")
     axis = t("evaluate.viz.axis.lift", lang=lang) + (" (pp)" if scale == 100.0 else "")
     fig.update_layout(
-        title=t("evaluate.viz.forest.title", lang=lang, outcome=outcome, level=f"{100 * (1 - alpha):g}"),
+        title=t("evaluate.viz.forest.title", lang=lang, outcome=outcome_label or outcome,
+                level=f"{100 * (1 - alpha):g}"),
         xaxis_title=axis, yaxis={"autorange": "reversed"}, showlegend=False,
         height=max(300, 60 + 40 * len(labels)),
     )

@@ -8,6 +8,8 @@ from the data model).
 """
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -26,6 +28,11 @@ def _branch_label(branch_id: str | None, lang: str) -> str:
 
 
 # ------------------------------------------------------------------ the manager's view (template 05)
+def _day_step(last_day) -> int:
+    """Whole days between ticks of a day axis: 1 up to ten days, then about ten ticks."""
+    return max(1, math.ceil(float(last_day) / 10))
+
+
 def progress_over_time_figure(daily: pd.DataFrame, lang: str | None = None) -> go.Figure:
     """Contacted share by day per branch (lines) against the plan (dashed)."""
     lang = lang or get_language()
@@ -40,6 +47,7 @@ def progress_over_time_figure(daily: pd.DataFrame, lang: str | None = None) -> g
                         line=dict(dash="dash", color="#7b8794"))
     fig.update_layout(title=labels["over_time_title"], xaxis_title=labels["day"], yaxis_title=labels["contacted_rate"],
                       yaxis_ticksuffix="%", height=360, margin=dict(l=50, r=20, t=50, b=40))
+    fig.update_xaxes(tickformat="d", tick0=1, dtick=_day_step(daily["day"].max() if len(daily) else 1))
     return fig
 
 
