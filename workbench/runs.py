@@ -418,20 +418,27 @@ class RunFolder:
                     return writer
         return found
 
+    def _active_record(self, target) -> tuple[str, dict, dict, str] | None:
+        """``(active step, manifest, its record, target relative to the folder)``, or ``None`` when no step
+        is active, the target lies outside the folder or the step has no record."""
+        step = self.active_step
+        rel = self._relative(target)
+        if step is None or rel is None:
+            return None
+        manifest = self.manifest()
+        record = manifest["steps"].get(step)
+        return None if record is None else (step, manifest, record, rel)
+
     def record_input(self, target) -> None:
         """Record that the active step read ``target`` (a kind of :data:`LAYOUT` or a path in the folder).
 
         Warns (:class:`StaleInputWarning`, or a Markdown note in a notebook) when the step that wrote it
         is out of date.
         """
-        step = self.active_step
-        rel = self._relative(target)
-        if step is None or rel is None:
+        found = self._active_record(target)
+        if found is None or found[3] in found[2]["outputs"]:
             return
-        manifest = self.manifest()
-        record = manifest["steps"].get(step)
-        if record is None or rel in record["outputs"]:
-            return
+        step, manifest, record, rel = found
         producer = self._producer(manifest, rel)
         if producer == step:
             return
@@ -449,14 +456,10 @@ class RunFolder:
 
     def record_output(self, target) -> None:
         """Record that the active step wrote ``target`` (a kind of :data:`LAYOUT` or a path in the folder)."""
-        step = self.active_step
-        rel = self._relative(target)
-        if step is None or rel is None:
+        found = self._active_record(target)
+        if found is None:
             return
-        manifest = self.manifest()
-        record = manifest["steps"].get(step)
-        if record is None:
-            return
+        _, manifest, record, rel = found
         record["inputs"].pop(rel, None)
         record["outputs"][rel] = {"sha256": path_hash(self.path / rel)}
         record["finished"] = _now()
