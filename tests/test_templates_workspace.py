@@ -118,6 +118,11 @@ def check_chain(done: dict, workspace: Path) -> None:
     # each step's output is in the workspace's run folder, read by the next step
     for produced in ("status_findings.json", "goal.json", "scores.parquet", "campaign.json"):
         assert (run / produced).is_file(), produced
+    # every step, the command line's simulation too, is recorded in the run folder's manifest
+    from workbench.runs import RunFolder
+
+    assert {"01_status_analysis", "04_campaign_design", "simulate", "06_campaign_evaluation"} <= set(
+        RunFolder(run).steps())
     # 00 counted the sample's tables (not "0 tables": data resolved against the workspace, not the kernel's cwd)
     hello = "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/markdown", ""))
                       for c in done["00_hello"].cells if c.cell_type == "code" for o in c.outputs)

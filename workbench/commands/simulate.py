@@ -46,12 +46,10 @@ def register(subparsers) -> None:
 
 def _simulate(args: argparse.Namespace) -> int:
     import json
-    from pathlib import Path
 
     from workbench.data.synth import default_truth_folder
     from workbench.demo.campaign import simulate_campaign
     from workbench.errors import ParameterError
-    from workbench.tracking.loop import SIMULATION_DIR, open_run
     from workbench.workspace import cli_workspace, data_arg, path_arg, store_arg
 
     ws = cli_workspace()
@@ -62,22 +60,22 @@ def _simulate(args: argparse.Namespace) -> int:
         raise ParameterError(f"The '--truth' folder {str(truth)!r} holds no ground truth; the simulation needs the "
                              "truth `workbench sample` writes next to the province (DATA_truth).")
     progress = not args.no_progress
-    if args.run_dir:
+    if args.run_dir:  # the run folder's step: its campaign, saved to simulation/, recorded in run.json
+        from workbench.demo.steps import run_simulation_step
+
         try:
-            run = open_run(args.run_dir, progress=progress)
+            record = run_simulation_step(args.data, args.run_dir, seed=args.seed, truth=truth, progress=progress)
         except FileNotFoundError as exc:
             raise ParameterError(str(exc)) from None
-        store, campaign_id, version, out = run.store, run.campaign_id, run.version, Path(args.run_dir) / SIMULATION_DIR
     else:
         from workbench.store import Store
 
         store = Store(store_arg(args.store, ws), progress=progress)
-        campaign_id, version, out = args.campaign, None, args.out
-    try:
-        record = simulate_campaign(store, campaign_id, args.data, truth, version=version, seed=args.seed,
-                                   out_dir=out, progress=progress)
-    finally:
-        store.close()
+        try:
+            record = simulate_campaign(store, args.campaign, args.data, truth, seed=args.seed, out_dir=args.out,
+                                       progress=progress)
+        finally:
+            store.close()
     summary = record.summary()
     summary["folder"] = None if record.folder is None else str(record.folder)
     print(json.dumps(summary, indent=2))

@@ -27,10 +27,10 @@ from workbench.tracking.uplift_fit import UpliftResult
 
 __all__ = ["run_simulation_step", "demo_simulate", "compare_next_round", "run_truth_check"]
 
-def run_simulation_step(data, run_dir, *, seed: int = 0, progress: bool = True) -> SimulationRecord:
+def run_simulation_step(data, run_dir, *, seed: int = 0, truth=None, progress: bool = True) -> SimulationRecord:
     """The demo's ``simulate`` step: simulate the campaign template 04 released in ``run_dir``.
 
-    The truth is the province's default truth folder (``<data>_truth``); the
+    The truth is ``truth`` (default: the province's truth folder ``<data>_truth``); the
     record is saved to ``run_dir/simulation/``.  The step records itself in the
     run folder's manifest (step ``"simulate"``: inputs ``campaign.json`` and the
     data, output ``simulation/``).
@@ -43,7 +43,7 @@ def run_simulation_step(data, run_dir, *, seed: int = 0, progress: bool = True) 
     from workbench.data.synth import default_truth_folder
     from workbench.demo.campaign import simulate_campaign
 
-    truth = default_truth_folder(data)
+    truth = Path(truth) if truth else default_truth_folder(data)
     if not (Path(truth) / "subscriber_truth.parquet").is_file():
         raise FileNotFoundError(f"no ground truth in {str(truth)!r}: the simulated execution needs the truth that "
                                 "`workbench sample` writes next to the province")
