@@ -12,6 +12,7 @@ from workbench.monitoring.drift import (
     bin_shares,
     build_reference,
     check_reference,
+    check_table,
     check_thresholds,
     compare,
     psi,
@@ -20,4 +21,4 @@ from workbench.monitoring.drift import (
 
 __all__ = ["FORMAT", "EPSILON", "WATCH", "ALERT", "NUMERIC", "CATEGORICAL", "OTHER", "MISSING",
            "build_reference", "bin_shares", "psi", "status_of", "check_thresholds", "compare",
-           "check_reference"]
+           "check_reference", "check_table"]

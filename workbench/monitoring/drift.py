@@ -35,7 +35,7 @@ from workbench.errors import DataValidationError, ParameterError
 
 __all__ = ["FORMAT", "EPSILON", "WATCH", "ALERT", "NUMERIC", "CATEGORICAL", "OTHER", "MISSING",
            "build_reference", "bin_shares", "psi", "status_of", "check_thresholds", "compare",
-           "check_reference"]
+           "check_reference", "check_table"]
 
 #: Format tag and version of a reference dict.
 FORMAT = {"name": "workbench.monitoring_reference", "version": 1}
@@ -235,19 +235,9 @@ def compare(reference: dict, df: pd.DataFrame, score=None, *, watch: float = WAT
     ParameterError
         ``df`` has no rows, bad thresholds or reference.
     """
-    check_reference(reference)
     watch, alert = check_thresholds(watch, alert)
+    check_table(reference, df, table)
     feats = reference["features"]
-    if not isinstance(df, pd.DataFrame):
-        raise ParameterError.invalid("df", "a pandas DataFrame", type(df).__name__)
-    missing = [c for c in feats if c not in df.columns]
-    if missing:
-        raise DataValidationError(
-            f"{table} lacks column(s) {missing} the model was trained on; expected {list(feats)}, "
-            f"found {list(map(str, df.columns))}",
-            [{"table": table, "column": c, "check": "present", "count": 1, "examples": []} for c in missing])
-    if len(df) == 0:
-        raise ParameterError(f"{table} has no rows; expected at least one row to compare with the reference.")
     eps = float(reference.get("epsilon", EPSILON))
     rows, bins = [], {}
     for name, ref in feats.items():
@@ -263,6 +253,23 @@ def compare(reference: dict, df: pd.DataFrame, score=None, *, watch: float = WAT
         out_score = {"psi": value, "status": status_of(value, watch, alert)}
     return {"features": pd.DataFrame(rows, columns=["feature", "kind", "psi", "status"]), "score": out_score,
             "bins": bins, "rows": int(len(df)), "thresholds": {"watch": watch, "alert": alert}}
+
+
+def check_table(reference: dict, df: pd.DataFrame, table: str = "the new table") -> None:
+    """``df`` is a DataFrame with rows and every feature of ``reference`` (the message names the missing
+    columns, the expected and the found ones)."""
+    check_reference(reference)
+    feats = reference["features"]
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError.invalid("df", "a pandas DataFrame", type(df).__name__)
+    missing = [c for c in feats if c not in df.columns]
+    if missing:
+        raise DataValidationError(
+            f"{table} lacks column(s) {missing} the model was trained on; expected {list(feats)}, "
+            f"found {list(map(str, df.columns))}",
+            [{"table": table, "column": c, "check": "present", "count": 1, "examples": []} for c in missing])
+    if len(df) == 0:
+        raise ParameterError(f"{table} has no rows; expected at least one row to compare with the reference.")
 
 
 def _bin_names(ref: dict) -> list[str]:
