@@ -110,7 +110,7 @@ def bin_shares(ref: dict, values) -> np.ndarray:
     else:
         levels = list(ref["levels"])
         text = _as_text(s)
-        codes = pd.Categorical(text, categories=levels).codes.astype(np.int64)  # -1: other or missing
+        codes = pd.Index(levels, dtype=object).get_indexer(text.to_numpy()).astype(np.int64)  # -1: other or missing
         codes = np.where(codes >= 0, codes, np.where(text.isna().to_numpy(), len(levels) + 1, len(levels)))
         counts = np.bincount(codes, minlength=len(levels) + 2)
     return counts / n if n else counts.astype(np.float64)
