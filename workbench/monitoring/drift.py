@@ -69,7 +69,7 @@ def _as_float(s: pd.Series, name: str) -> np.ndarray:
 
 def _as_text(s: pd.Series) -> pd.Series:
     """Category values as text (missing kept missing), so 1 and "1" are the same level."""
-    return s.astype("object").where(s.notna(), None).map(lambda v: None if v is None else str(v))
+    return s.astype(str).astype(object).where(s.notna().to_numpy(), None)
 
 
 def _numeric_bins(x: np.ndarray, n_bins: int) -> dict:
