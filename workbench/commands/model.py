@@ -5,6 +5,8 @@
     workbench model train  --data FILE --target COL --positive VALUE [--id COL] [--exclude COL ...] --out DIR
     workbench model score  --model DIR --data FILE --out FILE
     workbench model report --model DIR [--data FILE --target COL --positive VALUE] [--json]
+    workbench model monitor --model DIR --data FILE [--target COL --positive VALUE] [--json]
+                            [--watch 0.1] [--alert 0.25]
 
 FILE is CSV or Parquet (by suffix).  ``train`` holds out a stratified 20 % of
 the rows, reports the target model beside a logistic and a rules baseline on
@@ -101,6 +103,25 @@ def register(subparsers) -> None:
     rp.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the tables (default: zh)")
     rp.set_defaults(func=_report)
 
+    mo = verbs.add_parser(
+        "monitor", help="drift (PSI) of a new table against the training data of a saved model",
+        description="PSI of every feature and of the score between the training reference saved in the model "
+                    "folder (reference.json) and a new table, with a status ok / watch / alert; with labels, "
+                    "AUC and top-decile lift now against at training.",
+        epilog="example: workbench model monitor --model models/bank --data bank_2027_01.csv --target y "
+               "--positive yes")
+    mo.add_argument("--model", required=True, type=Path, metavar="DIR", help="model folder (with reference.json)")
+    mo.add_argument("--data", required=True, type=Path, metavar="FILE", help="CSV or Parquet file")
+    mo.add_argument("--target", default=None, metavar="COL",
+                    help="label column: also compare AUC and top-decile lift with training")
+    mo.add_argument("--positive", default=None, metavar="VALUE",
+                    help="positive value of --target (default: the training one)")
+    mo.add_argument("--watch", type=float, default=0.1, metavar="PSI", help="PSI from which to watch (default 0.1)")
+    mo.add_argument("--alert", type=float, default=0.25, metavar="PSI", help="PSI from which to alert (default 0.25)")
+    mo.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    mo.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the tables (default: zh)")
+    mo.set_defaults(func=_monitor)
+
 
 # ------------------------------------------------------------------ helpers
 def _share(x: float) -> str:
@@ -183,7 +204,7 @@ def _train(args) -> int:
                                                          "source": str(args.data)},
                training_window=None, metrics=metrics,
                training_data=result.prepared.X, id_col=args.id_col, rules=result.rules,
-               importance=result.importance)
+               importance=result.importance, reference=result.reference)
     if args.json:
         _print_json({"summary": metrics["summary"], "dropped": result.prepared.dropped,
                      "leakage": result.prepared.leakage, "notes": result.prepared.notes, "out": str(args.out)})
@@ -295,3 +316,98 @@ def _report(args) -> int:
         print(_rules_text(card["rules"], lang))
     return 0
 
+
+
+def _read_monitored(path):
+    import pandas as pd
+
+    try:
+        return read_table(path)
+    except pd.errors.EmptyDataError:
+        raise ParameterError(f"the --data file {str(path)!r} is empty; expected a CSV or Parquet table with a "
+                             "header and rows.") from None
+
+
+def _performance(args, card: dict, reference: dict, df, s) -> dict:
+    """AUC and top-decile lift on the labelled rows of ``df`` against those at training."""
+    from workbench.metrics.classification import auc, lift_at
+    from workbench.models.generic import encode_target
+
+    target = args.target
+    positive = args.positive if args.positive is not None else card["label"].get("positive")
+    if positive is None:
+        raise ParameterError("pass --positive: the model card does not define the positive value.")
+    if target not in df.columns:
+        raise ParameterError(f"target column {target!r} is not in {str(args.data)!r}; expected a label column, "
+                             f"found columns {list(map(str, df.columns))}.")
+    keep = df[target].notna().to_numpy()
+    y, _ = encode_target(df.loc[keep, target], positive, column=target)
+    now = {"auc": auc(y, s[keep]), "top_decile_lift": lift_at(y, s[keep], 0.1)["lift"], "rows": int(keep.sum())}
+    training = reference.get("performance") or {}
+    return {"training": {k: training.get(k) for k in ("auc", "top_decile_lift", "rows")}, "now": now}
+
+
+def _monitor(args) -> int:
+    from workbench.models.registry import load_card, load_model, load_reference
+    from workbench.monitoring import check_table, check_thresholds, compare
+    from workbench.workspace import path_arg
+
+    args.model = path_arg(args.model)
+    args.data = path_arg(args.data)
+    watch, alert = check_thresholds(args.watch, args.alert)
+    if args.positive is not None and args.target is None:
+        raise ParameterError("--positive needs --target (the label column).")
+    card = load_card(args.model)
+    reference = load_reference(args.model)
+    df = _read_monitored(args.data)
+    table = f"the --data file {str(args.data)!r}"
+    check_table(reference, df, table)
+    model = load_model(args.model)
+    s = model.predict_proba(df)[:, 1]
+    result = compare(reference, df, s, watch=watch, alert=alert, table=table)
+    out = {"rows": result["rows"], "thresholds": result["thresholds"],
+           "features": result["features"][["feature", "psi", "status"]], "score": result["score"]}
+    if args.target is not None:
+        out["performance"] = _performance(args, card, reference, df, s)
+    if args.json:
+        _print_json(out)
+        return 0
+    print(_monitor_text(result, out.get("performance"), args.lang))
+    return 0
+
+
+def _monitor_text(result: dict, performance: dict | None, lang: str | None) -> str:
+    import pandas as pd
+
+    from workbench.i18n import t
+    from workbench.report.format import count_text, number_text
+
+    th = result["thresholds"]
+    f = result["features"]
+    lines = [t("model.monitor.title", lang, rows=count_text(result["rows"])),
+             t("model.monitor.thresholds", lang, watch=number_text(th["watch"]), alert=number_text(th["alert"])), ""]
+    table = pd.DataFrame({
+        t("model.monitor.feature", lang): f["feature"],
+        t("model.monitor.kind", lang): [t(f"model.monitor.kind.{k}", lang) for k in f["kind"]],
+        t("model.monitor.psi", lang): [number_text(v, 3) for v in f["psi"]],
+        t("model.monitor.status", lang): [t(f"model.monitor.status.{k}", lang) for k in f["status"]],
+    })
+    if result["score"] is not None:
+        table.loc[len(table)] = [t("model.monitor.score", lang), "", number_text(result["score"]["psi"], 3),
+                                 t(f"model.monitor.status.{result['score']['status']}", lang)]
+    lines.append(table.to_string(index=False))
+    counts = f["status"].value_counts()
+    lines += ["", t("model.monitor.summary", lang, alert=int(counts.get("alert", 0)),
+                    watch=int(counts.get("watch", 0)))]
+    if performance is not None:
+        tr, now = performance["training"], performance["now"]
+        rows = []
+        for key, label in (("auc", t("model.metric.auc", lang)),
+                           ("top_decile_lift", t("model.monitor.top_decile_lift", lang))):
+            a, b = tr.get(key), now.get(key)
+            rows.append({t("model.monitor.metric", lang): label,
+                         t("model.monitor.training", lang): number_text(a, 3),
+                         t("model.monitor.now", lang): number_text(b, 3),
+                         t("model.monitor.change", lang): number_text(None if a is None else b - a, 3, sign=True)})
+        lines += ["", t("model.monitor.performance", lang), pd.DataFrame(rows).to_string(index=False)]
+    return "\n".join(lines)

@@ -276,6 +276,10 @@ class GenericResult:
         Rule examples of the final model (statistics on all rows).
     importance : DataFrame
         Global importance of the final model (mean |SHAP| over a sample of rows).
+    reference : dict
+        Monitoring reference (:func:`workbench.monitoring.build_reference`): binned distributions
+        of every feature and of the final model's score on all rows, and the holdout AUC and
+        top-decile lift as the performance at training.
     settings : dict
         ``holdout`` share, ``list_size``, ``random_state``.
     """
@@ -287,6 +291,7 @@ class GenericResult:
     rules: list
     importance: pd.DataFrame
     settings: dict
+    reference: dict | None = None
 
     def metrics(self) -> dict:
         """JSON-ready metrics for ``metrics.json``: holdout figures of the three models and the data notes."""
@@ -384,10 +389,19 @@ def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None
 
     sample = X if len(X) <= importance_rows else X.sample(importance_rows, random_state=random_state)
     importance = global_importance(final, shap=contributions(final, sample, progress=progress))
-    rules = learn_rules(X, y, score=final.predict_proba(X)[:, 1], random_state=random_state)
+    from workbench.metrics.classification import auc, lift_at
+    from workbench.monitoring import build_reference
+
+    final_score = final.predict_proba(X)[:, 1]
+    rules = learn_rules(X, y, score=final_score, random_state=random_state)
+    y_ho, s_ho = scores["model"]
+    reference = build_reference(
+        X, final_score, kinds={f.name: f.kind for f in final.features_},
+        performance={"auc": auc(y_ho, s_ho), "top_decile_lift": lift_at(y_ho, s_ho, 0.1)["lift"],
+                     "rows": int(len(y_ho)), "basis": "holdout"})
     return GenericResult(
         model=final, holdout=results, holdout_scores=scores, prepared=prepared, rules=rules,
-        importance=importance,
+        importance=importance, reference=reference,
         settings={"holdout": holdout, "list_size": list_size, "random_state": random_state,
                   "refit_on_all_rows": True, "importance_rows": int(min(len(X), importance_rows))},
     )

@@ -13,6 +13,9 @@ A model folder holds
                fingerprint of the training data, package versions, creation time
 ``rules.json`` (optional) the rule examples
 ``importance.json`` (optional) global feature importance
+``reference.json`` (optional) binned distributions of every feature and of the
+               score at training (:mod:`workbench.monitoring`), read by
+               ``workbench model monitor``
 ============== ================================================================
 
 Baselines are not persisted (their holdout figures live in ``metrics.json``).
@@ -38,11 +41,14 @@ from workbench.models.estimator import TargetModel
 from workbench.models.rules import FeatureLabels, Rule
 from workbench.models.schema import FeatureSpec, check_columns
 
-__all__ = ["FORMAT", "save_model", "load_model", "load_card", "score", "scored_schema", "fingerprint", "to_jsonable"]
+__all__ = ["FORMAT", "REFERENCE_FILE", "save_model", "load_model", "load_card", "score", "scored_schema", "fingerprint",
+           "to_jsonable", "save_reference", "load_reference"]
 
 #: Format tag and version written to ``model.json``.
 FORMAT = {"name": "workbench.target_model", "version": 1}
 _REQUIRED = ("model.txt", "features.json", "label.json", "metrics.json", "model.json")
+#: The monitoring reference of a model folder.
+REFERENCE_FILE = "reference.json"
 
 
 def to_jsonable(obj):
@@ -112,7 +118,8 @@ def _versions() -> dict:
 
 def save_model(model: TargetModel, folder, *, label_definition: dict, training_window: dict | None,
                metrics: dict, training_data: pd.DataFrame, id_col: str | None = None,
-               rules: list[Rule] | None = None, importance: pd.DataFrame | None = None) -> Path:
+               rules: list[Rule] | None = None, importance: pd.DataFrame | None = None,
+               reference: dict | None = None) -> Path:
     """Write a fitted model and its card to ``folder`` (created if needed).
 
     Parameters
@@ -135,6 +142,9 @@ def save_model(model: TargetModel, folder, *, label_definition: dict, training_w
         Rule examples to store.
     importance : DataFrame, optional
         Global importance to store.
+    reference : dict, optional
+        Monitoring reference (:func:`workbench.monitoring.build_reference`), written as
+        ``reference.json``; without it a stale ``reference.json`` is removed.
 
     Returns
     -------
@@ -176,7 +186,48 @@ def save_model(model: TargetModel, folder, *, label_definition: dict, training_w
             _write_json(path, [r.to_dict() for r in content] if name == "rules.json" else content)
         elif path.exists():
             path.unlink()
+    if reference is not None:
+        save_reference(folder, reference)
+    elif (folder / REFERENCE_FILE).exists():
+        (folder / REFERENCE_FILE).unlink()
     return folder
+
+
+def save_reference(folder, reference: dict) -> Path:
+    """Write a monitoring reference (:func:`workbench.monitoring.build_reference`) into a model folder.
+
+    Any saved model can carry one: build it from the model's training features and score, e.g.
+    ``build_reference(X, model.predict_proba(X)[:, 1], kinds={f.name: f.kind for f in model.features_})``.
+    """
+    from workbench.monitoring import check_reference
+
+    folder = _check_folder(folder)
+    check_reference(reference, "reference")
+    path = folder / REFERENCE_FILE
+    _write_json(path, reference)
+    return path
+
+
+def load_reference(folder) -> dict:
+    """The monitoring reference of a model folder.
+
+    Raises
+    ------
+    ParameterError
+        The folder has no ``reference.json`` (the message says how to create one) or it is not a
+        monitoring reference.
+    """
+    from workbench.monitoring import check_reference
+
+    folder = _check_folder(folder)
+    path = folder / REFERENCE_FILE
+    if not path.is_file():
+        raise ParameterError(
+            f"model folder {str(folder)!r} has no {REFERENCE_FILE}: expected the training reference that "
+            "`workbench model train` writes; found only "
+            f"{sorted(p.name for p in folder.iterdir())}. Retrain with `workbench model train`, or write one "
+            "with workbench.monitoring.build_reference and workbench.models.registry.save_reference.")
+    return check_reference(_read_json(path), f"{str(path)!r}")
 
 
 def _check_folder(folder) -> Path:
