@@ -40,3 +40,19 @@ def test_no_command_prints_help_and_fails(capsys):
 def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "workbench", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("workbench ")
+
+
+class _ClosedPipe:
+    """A stdout whose reader has gone away (``workbench ... --json | head``)."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_pipe_ends_the_command_quietly(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    assert main(["data", "describe"]) == 0          # no traceback, exit 0 as Unix tools do
+    assert "Traceback" not in capsys.readouterr().err

@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     except (WorkbenchError, FileNotFoundError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (`workbench ... --json | head`): stop quietly, as Unix tools do
+        sys.stdout = None
+        return 0
     return int(rc or 0)
 
 
