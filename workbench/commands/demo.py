@@ -30,9 +30,12 @@ DEMO_STEPS: list[str] = [
     "01_status_analysis",
     "02_goal_setting",
     "03_target_model",
+    "07_credit_grading",        # before 04: campaign design excludes high-risk credit grades from promotions
     "04_campaign_design",
     "simulate",
     "06_campaign_evaluation",
+    "08_handset_triggers",
+    "09_model_monitoring",
 ]
 #: Steps that are functions, not templates: name -> ``"module:function"``, called with ``(data, run_dir,
 #: progress=False)`` and returning the line the demo prints.

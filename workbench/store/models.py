@@ -25,7 +25,7 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData,
-    String, Text, TypeDecorator, UniqueConstraint, event,
+    String, Text, TypeDecorator, UniqueConstraint, event, text,
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -268,6 +268,95 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+# ---------------------------------------------------------------- operations (issue 19, 17)
+#: Kinds of published results (what operations may use).
+PUBLISHED_KINDS = ("target", "preference", "credit", "trigger")
+#: Life of a published version: written while ``loading``, then ``ready``; one ``current`` per kind at a time.
+PUBLISHED_STATUSES = ("loading", "ready", "current", "retired", "failed")
+
+
+class PublishedVersion(Base):
+    """One published set of results of one kind (e.g. this month's target scores).
+
+    Rows are written to :class:`PublishedResult` while the version is ``loading``; making
+    it ``current`` (and the previous current one ``retired``) is one transaction, so a
+    reader sees either the old version or the new one, never a half-written one.
+    """
+
+    __tablename__ = "published_versions"
+    __table_args__ = (
+        CheckConstraint(_in("kind", PUBLISHED_KINDS), name="kind"),
+        CheckConstraint(_in("status", PUBLISHED_STATUSES), name="status"),
+        Index(None, "kind", "status"),
+        # at most one current version per kind, enforced by the database
+        Index("uq_published_versions_current", "kind", unique=True,
+              sqlite_where=text("status = 'current'"), postgresql_where=text("status = 'current'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    model_version: Mapped[str] = mapped_column(String(64), default="")
+    run_dir: Mapped[str] = mapped_column(Text, default="")
+    source_sha256: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default="loading")
+    row_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    activated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PublishedResult(Base):
+    """One subscriber's published card in one version: score, grade, decile, reasons, eligible offers."""
+
+    __tablename__ = "published_results"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("published_versions.id"), primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    branch_id: Mapped[str] = mapped_column(String(32))
+    msisdn_masked: Mapped[str | None] = mapped_column(String(32))
+    score: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(8))
+    decile: Mapped[int | None] = mapped_column(Integer)
+    reasons: Mapped[str | None] = mapped_column(Text)   # JSON list of {code, text_zh, text_en}
+    offers: Mapped[str | None] = mapped_column(Text)    # JSON list of product ids
+
+
+class ApiToken(Base):
+    """A calling system's token for the look-up API; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(64))          # "province" or "branch:<branch_id>"
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class OcsRule(Base):
+    """Online-charging (credit control) rule of one credit grade of one credit model version."""
+
+    __tablename__ = "ocs_rules"
+    __table_args__ = (UniqueConstraint("model_version", "grade"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64))
+    grade: Mapped[str] = mapped_column(String(8))
+    score_min: Mapped[float] = mapped_column(Float)
+    score_max: Mapped[float] = mapped_column(Float)
+    credit_limit_yuan: Mapped[float] = mapped_column(Float)
+    stop_priority: Mapped[int] = mapped_column(Integer)
+    exit_condition: Mapped[str] = mapped_column(Text, default="")
+    promotions_excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # ---------------------------------------------------------------- immutability
