@@ -564,3 +564,35 @@ def test_users_command_offers_exactly_the_store_roles():
     from workbench.store import ROLES
 
     assert users._ROLES == ROLES
+
+
+def test_sqlite_store_file_and_its_wal_are_owner_only(tmp_path):
+    """The store holds password hashes: its file and the WAL/shm files SQLite makes are mode 600."""
+    import os
+    import stat
+
+    from workbench.store import SYSTEM_USER, PasswordPolicy, Store
+
+    old = os.umask(0o022)  # a usual login umask would give 644
+    try:
+        store = Store(f"sqlite:///{tmp_path}/s.sqlite", password_policy=PasswordPolicy.fast_for_tests(),
+                      progress=False)
+        store.add_user(SYSTEM_USER, "ana", "analyst", password="s3cret-pass-1")
+    finally:
+        os.umask(old)
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert "s.sqlite" in made
+    for name in made:
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+
+
+def test_an_existing_world_readable_store_is_tightened(tmp_path):
+    import stat
+
+    from workbench.store.db import engine_for
+
+    path = tmp_path / "old.sqlite"
+    path.write_bytes(b"")
+    path.chmod(0o644)
+    engine_for(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

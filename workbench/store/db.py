@@ -14,6 +14,7 @@ only by the Alembic migrations shipped in ``workbench/store/migrations``;
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
@@ -27,6 +28,7 @@ __all__ = [
     "STORE_URL_ENV",
     "default_url",
     "engine_for",
+    "owner_only_file",
     "upgrade",
     "current_revision",
     "head_revision",
@@ -108,6 +110,27 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def owner_only_file(path: Path) -> None:
+    """Make sure the SQLite store file exists and only its owner may read or write it (mode 600).
+
+    The store holds password hashes and subscribers' data.  SQLite creates the
+    ``-wal``, ``-shm`` and ``-journal`` files with the mode of the database file,
+    so they follow.  An existing file readable by others is tightened, as are
+    such side files left by an earlier run.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for item in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        try:
+            if stat.S_IMODE(item.stat().st_mode) & 0o077:
+                item.chmod(0o600)
+        except (FileNotFoundError, PermissionError):  # gone, or another owner's file: leave it
+            continue
+
+
 def engine_for(url: str | None = None, **engine_kwargs) -> Engine:
     """A SQLAlchemy engine for the campaign store.
 
@@ -142,7 +165,7 @@ def engine_for(url: str | None = None, **engine_kwargs) -> Engine:
     if backend == "sqlite":
         db = parsed.database
         if db and db != ":memory:" and not db.startswith("file:"):
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
+            owner_only_file(Path(db))
         engine_kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(parsed, **engine_kwargs)
         _configure_sqlite(engine)
