@@ -189,7 +189,8 @@ def members_frame() -> pd.DataFrame:
     })
 
 
-SPEC = {"name": "Mobile newspaper Q1", "product": "mnp_news", "goal": {"stable_subscribers": 500},
+SPEC = {"name": "Mobile newspaper Q1", "product": "mnp_news",
+        "goal": {"stable_subscribers": 500, "period_start": "2026-01-01", "period_end": "2026-12-31"},
         "channels": ["outbound_call", "sms"]}
 PASSWORD = "correct-horse-9"
 

@@ -438,3 +438,17 @@ def test_an_open_page_outlives_the_idle_timeout_and_a_closed_one_is_culled(tmp_p
         assert "Culling 'idle' kernel" in served.log()
     finally:
         stop_server(served)
+
+
+def test_a_refused_contact_time_is_said_in_the_page_language_with_the_allowed_range():
+    import datetime as dt
+
+    from workbench.store.results import ContactTimeError
+
+    utc = dt.timezone.utc
+    exc = ContactTimeError(dt.datetime(1900, 1, 1, tzinfo=utc), dt.datetime(2026, 10, 31, 16, tzinfo=utc),
+                           dt.datetime(2026, 12, 6, 4, tzinfo=utc))
+    zh = plain_message(exc, lang="zh")
+    assert "1900-01-01 08:00" in zh and "2026-11-01 00:00" in zh and "2026-12-06 12:00" in zh
+    assert "parameter" not in zh and "活动开始" in zh
+    assert "campaign's start 2026-11-01 00:00" in plain_message(exc, lang="en")

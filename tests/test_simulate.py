@@ -319,7 +319,8 @@ def test_write_simulated_records_contacts_and_responses_once(tmp_path):
 
     members = _members(24, seed=4)
     store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}", progress=False)
-    release = store.release_campaign(SYSTEM_USER, {"name": "sim", "product": "mobile_newspaper"}, members)
+    spec = {"name": "sim", "product": "mobile_newspaper", "goal": {"period_start": str(START)[:10]}}
+    release = store.release_campaign(SYSTEM_USER, spec, members)
     contacts = simulate_execution(members, start=START, days=5, seed=1)
     truth = _truth(members["subscriber_id"], base=0.5, gain=0.3)
     out = simulate_outcomes(members, contacts, truth, campaign_start=START, seed=2, months_after=0)

@@ -322,7 +322,7 @@ def test_results_are_append_only(seeded):
 @pytest.mark.parametrize("kwargs, message", [
     ({"result": "maybe"}, r"'result' parameter must be one of \['reached'"),
     ({"note": "x" * 2001}, r"'note' parameter must be a string of at most 2000 characters"),
-    ({"contacted_at": dt.datetime(2999, 1, 1, tzinfo=dt.timezone.utc)}, "'contacted_at' parameter must be not in"),
+    ({"contacted_at": dt.datetime(2999, 1, 1, tzinfo=dt.timezone.utc)}, "'contacted_at' parameter must lie between the campaign's start"),
     ({"client_request_id": "x" * 65}, "'client_request_id' parameter must be 1 to 64 characters"),
 ])
 def test_record_result_rejects_bad_input(seeded, kwargs, message):
@@ -596,3 +596,29 @@ def test_an_existing_world_readable_store_is_tightened(tmp_path):
     path.chmod(0o644)
     engine_for(f"sqlite:///{path}").dispose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("when", [
+    dt.datetime(1900, 1, 1, tzinfo=dt.timezone.utc),                           # a typo's year
+    dt.datetime(2025, 12, 31, 15, 59, tzinfo=dt.timezone.utc),                 # 23:59 local, the day before the start
+    dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1),                   # tomorrow
+])
+def test_contact_time_outside_campaign_start_and_now_is_refused_and_nothing_written(seeded, when):
+    from workbench.store.results import ContactTimeError
+
+    s = seeded.store
+    with pytest.raises(ContactTimeError) as info:
+        s.record_result(seeded.users["ex_u1"], seeded.member[101], "reached", contacted_at=when)
+    # the period of the fixture's spec starts 2026-01-01 (local midnight, UTC+8)
+    assert info.value.earliest == dt.datetime(2025, 12, 31, 16, tzinfo=dt.timezone.utc)
+    batch = pd.DataFrame({"member_id": [seeded.member[101], seeded.member[102]], "result": ["reached"] * 2,
+                          "contacted_at": [pd.Timestamp("2026-03-01", tz="UTC"), pd.Timestamp(when)]})
+    with pytest.raises((ContactTimeError, DataValidationError)):
+        s.record_results(seeded.users["ex_u1"], batch)
+    assert s.contact_results(seeded.users["ana"], seeded.campaign_id).empty
+
+
+def test_contact_time_at_the_campaign_start_is_accepted(seeded):
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    seeded.store.record_result(seeded.users["ex_u1"], seeded.member[101], "reached", contacted_at=start)
+    assert len(seeded.store.contact_results(seeded.users["ana"], seeded.campaign_id)) == 1

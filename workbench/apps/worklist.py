@@ -33,6 +33,7 @@ from workbench.errors import AccessDenied, ParameterError, WorkbenchError
 from workbench.i18n import get_language, labels_for, t
 from workbench.report.format import pct_text
 from workbench.store import CONTACT_RESULTS, RecordedResult, Store, User
+from workbench.store.results import PROVINCE_UTC_OFFSET, ContactTimeError
 from workbench.viz import progress_figure
 
 __all__ = [
@@ -245,12 +246,12 @@ def parse_contacted_at(text: str) -> dt.datetime:
         local = dt.datetime.strptime(str(text).strip(), TIME_FORMAT)
     except ValueError:
         raise ParameterError.invalid("contacted_at", f"a time like {TIME_FORMAT!r}", text) from None
-    return local.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    return local.replace(tzinfo=PROVINCE_UTC_OFFSET)
 
 
 def now_text() -> str:
     """The current time in the province (UTC+8) as :data:`TIME_FORMAT`."""
-    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime(TIME_FORMAT)
+    return dt.datetime.now(PROVINCE_UTC_OFFSET).strftime(TIME_FORMAT)
 
 
 class ResultForm:
@@ -337,6 +338,10 @@ def branch_summary_html(branch: pd.DataFrame, lang: str | None = None) -> str:
 def plain_message(exc: BaseException, lang: str | None = None) -> str:
     """A sentence for the page: a refused write, a bad value, or a failure worth a retry."""
     lang = _lang(lang)
+    if isinstance(exc, ContactTimeError):
+        local = {k: getattr(exc, k).astimezone(PROVINCE_UTC_OFFSET).strftime(TIME_FORMAT)
+                 for k in ("given", "earliest", "latest")}
+        return t(f"{_PREFIX}.time_out_of_range", lang=lang, **local)
     if isinstance(exc, (AccessDenied, ParameterError)):
         return t(f"{_PREFIX}.refused", lang=lang, reason=str(exc))
     reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__

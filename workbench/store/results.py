@@ -24,7 +24,8 @@ from workbench.store.models import (
 )
 
 __all__ = [
-    "StoreResults", "RecordedResult", "MAX_NOTE_LENGTH", "RESULT_BATCH_COLUMNS", "RECORDED_BATCH_COLUMNS",
+    "StoreResults", "RecordedResult", "ContactTimeError", "campaign_start", "MAX_NOTE_LENGTH",
+    "RESULT_BATCH_COLUMNS", "RECORDED_BATCH_COLUMNS", "PROVINCE_UTC_OFFSET",
 ]
 
 #: Longest note an executor may write with a result.
@@ -39,8 +40,48 @@ RECORDED_BATCH_COLUMNS: tuple[str, ...] = ("member_id", "client_request_id", "re
 _IN_CHUNK = 10_000
 #: Passes of a batch that loses a race on its request ids to a concurrent upload.
 _BATCH_ATTEMPTS = 3
+#: The province's clock (Xinjiang runs on Beijing time): a campaign period's dates start at local midnight.
+PROVINCE_UTC_OFFSET = dt.timezone(dt.timedelta(hours=8))
 #: Longest executor name (``contact_results.executor``).
 _EXECUTOR_LENGTH = ContactResult.__table__.c.executor.type.length
+
+
+class ContactTimeError(ParameterError):
+    """A contact time outside [campaign start, now]: carries the bounds so a page can say it in its language.
+
+    Attributes
+    ----------
+    given, earliest, latest : datetime.datetime
+        The refused time and the allowed range (timezone-aware).
+    count : int
+        How many rows of a batch were refused (1 for a single result).
+    """
+
+    def __init__(self, given: dt.datetime, earliest: dt.datetime, latest: dt.datetime, count: int = 1):
+        self.given, self.earliest, self.latest, self.count = given, earliest, latest, int(count)
+        super().__init__(
+            f"The 'contacted_at' parameter must lie between the campaign's start {earliest.isoformat()} and now "
+            f"({latest.isoformat()}). Got {given.isoformat()}" + (f" ({count} rows)." if count > 1 else ".")
+        )
+
+
+def campaign_start(spec: dict | None, released_at: dt.datetime | None) -> dt.datetime:
+    """The earliest time a contact of a campaign version may have: local midnight of its period's first day.
+
+    A spec without a period (``goal.period_start``) starts at its release; an
+    unreleased version at the epoch (it accepts no results anyway).
+    """
+    goal = (spec or {}).get("goal") if isinstance(spec, dict) else None
+    start = goal.get("period_start") if isinstance(goal, dict) else None
+    if start:
+        try:
+            day = dt.date.fromisoformat(str(start)[:10])
+            return dt.datetime.combine(day, dt.time(), PROVINCE_UTC_OFFSET)
+        except ValueError:
+            pass
+    if released_at is not None:
+        return released_at if released_at.tzinfo else released_at.replace(tzinfo=dt.timezone.utc)
+    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -211,8 +252,6 @@ class StoreResults(StoreCore):
             raise ParameterError.invalid("contacted_at", "a datetime", contacted_at)
         if contacted_at.tzinfo is None:
             contacted_at = contacted_at.replace(tzinfo=dt.timezone.utc)
-        if contacted_at > now + CLOCK_SKEW:
-            raise ParameterError.invalid("contacted_at", "not in the future", contacted_at.isoformat())
         request_id = str(client_request_id) if client_request_id is not None else uuid.uuid4().hex
         if not request_id or len(request_id) > 64:
             raise ParameterError.invalid("client_request_id", "1 to 64 characters", client_request_id)
@@ -236,7 +275,7 @@ class StoreResults(StoreCore):
             require_role(actor, RESULT_WRITERS, "recording a contact result")
             row = session.execute(
                 select(CampaignMember.branch_id, CampaignMember.executor, CampaignMember.group,
-                       CampaignVersion.campaign_id, CampaignVersion.released_at, Campaign.status)
+                       CampaignVersion.campaign_id, CampaignVersion.released_at, CampaignVersion.spec, Campaign.status)
                 .join(CampaignVersion, CampaignMember.campaign_version_id == CampaignVersion.id)
                 .join(Campaign, CampaignVersion.campaign_id == Campaign.id)
                 .where(CampaignMember.id == member_id)
@@ -259,6 +298,9 @@ class StoreResults(StoreCore):
                 raise ParameterError(
                     f"member {member_id} is in the {row.group!r} group, which must not be contacted"
                 )
+            earliest, latest = campaign_start(row.spec, row.released_at), utcnow() + CLOCK_SKEW
+            if not earliest <= contacted_at <= latest:
+                raise ContactTimeError(contacted_at, earliest, latest)
             entry = ContactResult(member_id=member_id, executor=actor.name, result=result, note=note,
                                   contacted_at=contacted_at, recorded_at=utcnow(), client_request_id=request_id)
             session.add(entry)
@@ -343,6 +385,21 @@ class StoreResults(StoreCore):
                 if attempt == _BATCH_ATTEMPTS - 1:
                     raise
 
+    @staticmethod
+    def _check_times(session: StoreSession, when: pd.Series, version_ids: pd.Series) -> None:
+        """Refuse a batch with a contact time before its campaign's start or after now (ContactTimeError)."""
+        versions = sorted(int(x) for x in pd.unique(version_ids))
+        specs = session.execute(select(CampaignVersion.id, CampaignVersion.spec, CampaignVersion.released_at)
+                                .where(CampaignVersion.id.in_(versions))).all()
+        starts = {row.id: pd.Timestamp(campaign_start(row.spec, row.released_at)) for row in specs}
+        earliest = pd.Series(version_ids.to_numpy(np.int64), index=when.index).map(starts)
+        latest = pd.Timestamp(utcnow() + CLOCK_SKEW)
+        bad = ((when < earliest) | (when > latest)).to_numpy(bool)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ContactTimeError(when.iloc[first].to_pydatetime(), earliest.iloc[first].to_pydatetime(),
+                                   latest.to_pydatetime(), count=int(bad.sum()))
+
     def _record_many(self, user: User, rows: pd.DataFrame) -> pd.DataFrame:
         from tqdm.auto import tqdm
 
@@ -368,7 +425,7 @@ class StoreResults(StoreCore):
             bar = tqdm(chunks, desc="contact results: members", unit="chunk",
                        disable=not self.show_progress or len(chunks) < 2)
             lookup = (select(m.id.label("member_id"), m.branch_id, m.executor.label("assigned"), m.group,
-                             v.campaign_id, v.released_at, c.status)
+                             m.campaign_version_id, v.campaign_id, v.released_at, c.status)
                       .join(v, m.campaign_version_id == v.id).join(c, v.campaign_id == c.id))
             parts = []
             for chunk in bar:
@@ -433,6 +490,8 @@ class StoreResults(StoreCore):
                 if mask.any():
                     who = np.unique(new["member_id"].to_numpy(np.int64)[mask])
                     raise ParameterError(f"{len(who)} members, e.g. {who[:5].tolist()}, {message}")
+            if len(new):
+                self._check_times(session, new["contacted_at"], state["campaign_version_id"])
 
             campaigns = sorted(int(x) for x in pd.unique(known.loc[ids, "campaign_id"]))
             if len(new):
