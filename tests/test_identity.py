@@ -82,6 +82,15 @@ def run(coro):
     return asyncio.run(coro)
 
 
+def stored_cookie(provider, payload: dict, secret=SECRET) -> dict[str, str]:
+    """A signed cookie whose session id is a session of the store (as a sign-in makes one)."""
+    import datetime as dt
+
+    if "sid" in payload and "u" in payload:
+        provider.store.open_session(payload["sid"], payload["u"], lifetime=dt.timedelta(hours=2))
+    return signed_cookie(payload, secret)
+
+
 # ------------------------------------------------------------------ the secret
 def test_secret_is_made_private_and_kept_across_restarts(tmp_path):
     path = tmp_path / "state" / "cookie_secret"
@@ -164,7 +173,7 @@ def test_cookie_holds_only_name_time_and_session_id_and_expires_with_the_sign_in
 
 
 def test_valid_cookie_gives_the_user_as_the_store_knows_them(provider):
-    handler = FakeHandler(signed_cookie({"u": "ana", "iat": time.time(), "sid": "s1", "role": "admin"}))
+    handler = FakeHandler(stored_cookie(provider, {"u": "ana", "iat": time.time(), "sid": "s1", "role": "admin"}))
     user = run(provider.get_user(handler))
     assert (user.username, user.role, user.branch_id) == ("ana", "executor", "urumqi")  # not the cookie's 'role'
 
@@ -175,9 +184,12 @@ def test_valid_cookie_gives_the_user_as_the_store_knows_them(provider):
     {"u": "gone", "iat": time.time(), "sid": "s2"},                      # deactivated user
     {"u": "nobody", "iat": time.time(), "sid": "s3"},                    # unknown user
     {"u": "ana", "iat": time.time()},                                    # malformed
+    {"u": "ana", "iat": time.time(), "sid": "never-signed-in", "unstored": True},  # no session in the store
 ])
 def test_expired_future_or_unknown_cookie_is_refused_and_cleared(provider, payload):
-    handler = FakeHandler(signed_cookie(payload))
+    payload = dict(payload)
+    cookie = signed_cookie if payload.pop("unstored", False) else (lambda p: stored_cookie(provider, p))
+    handler = FakeHandler(cookie(payload))
     assert run(provider.get_user(handler)) is None
     assert handler.cleared == [COOKIE_NAME]
 
@@ -185,7 +197,7 @@ def test_expired_future_or_unknown_cookie_is_refused_and_cleared(provider, paylo
 def test_cookie_signed_with_another_secret_or_tampered_is_refused(provider):
     forged = FakeHandler(signed_cookie({"u": "pm", "iat": time.time(), "sid": "x"}, secret=b"another" * 6))
     assert run(provider.get_user(forged)) is None
-    good = signed_cookie({"u": "ana", "iat": time.time(), "sid": "x"})[COOKIE_NAME]
+    good = stored_cookie(provider, {"u": "ana", "iat": time.time(), "sid": "x"})[COOKIE_NAME]
     parts = good.split("|")  # 2|1:0|10:<time>|<name>|<len>:<base64 value>|<signature>
     value = base64.b64encode(json.dumps({"u": "pm", "iat": time.time(), "sid": "x"}).encode()).decode()
     parts[4] = f"{len(value)}:{value}"
@@ -195,19 +207,33 @@ def test_cookie_signed_with_another_secret_or_tampered_is_refused(provider):
 
 
 def test_signed_out_session_is_refused_but_a_new_one_works(provider):
-    cookies = signed_cookie({"u": "ana", "iat": time.time(), "sid": "to-revoke"})
+    cookies = stored_cookie(provider, {"u": "ana", "iat": time.time(), "sid": "to-revoke"})
     session = provider.read_session(FakeHandler(cookies))
     assert session is not None and session.name == "ana"
     provider.revoke(session)
     assert run(provider.get_user(FakeHandler(cookies))) is None
-    fresh = signed_cookie({"u": "ana", "iat": time.time(), "sid": "another"})
+    fresh = stored_cookie(provider, {"u": "ana", "iat": time.time(), "sid": "another"})
     assert run(provider.get_user(FakeHandler(fresh))).username == "ana"
+
+
+def test_revocation_is_kept_in_the_store_and_holds_for_a_new_server(store_url, provider):
+    cookies = stored_cookie(provider, {"u": "ana", "iat": time.time(), "sid": "before-restart"})
+    other = stored_cookie(provider, {"u": "ana", "iat": time.time(), "sid": "second-pc"})
+    assert run(provider.get_user(FakeHandler(other))).username == "ana"
+    provider.revoke(provider.read_session(FakeHandler(cookies)), all_sessions=True)
+    restarted = StoreIdentityProvider(store_url=store_url, fast_passwords=True, cookie_max_age_hours=2.0,
+                                      user_cache_seconds=0.0)
+    try:
+        assert run(restarted.get_user(FakeHandler(cookies))) is None
+        assert run(restarted.get_user(FakeHandler(other))) is None      # every session of the user ended
+    finally:
+        restarted.store.close()
 
 
 def test_deactivation_signs_the_user_out_at_the_next_refresh(store_url, provider):
     with Store(store_url, password_policy=PasswordPolicy.fast_for_tests(), progress=False) as store:
         store.add_user(SYSTEM_USER, "temp", "executor", password="temp-password", branch_id="hami")
-        cookies = signed_cookie({"u": "temp", "iat": time.time(), "sid": "t"})
+        cookies = stored_cookie(provider, {"u": "temp", "iat": time.time(), "sid": "t"})
         assert run(provider.get_user(FakeHandler(cookies))).username == "temp"
         store.set_active(SYSTEM_USER, "temp", False)
     assert run(provider.get_user(FakeHandler(cookies))) is None

@@ -33,6 +33,8 @@ def browser_test(test):
 ANA = TestUser("ana", "executor", "urumqi", "ana-password-1", "阿娜")
 BO = TestUser("bo", "executor", "hami", "bo-password-12")
 PM = TestUser("pm", "province_manager", None, "pm-password-123")
+CY = TestUser("cy", "executor", "hami", "cy-password-123")       # the throttling test's account
+DEE = TestUser("dee", "executor", "hami", "dee-password-12")     # ... and the one it must not affect
 WHOAMI = ".wb-whoami [data-field=name]"
 #: Longest wait for an app to render (kernel start + execution on a busy 2-core machine).
 RENDER_TIMEOUT_MS = 60_000
@@ -40,7 +42,7 @@ RENDER_TIMEOUT_MS = 60_000
 
 @pytest.fixture(scope="module")
 def server_users():
-    return [ANA, BO, PM]
+    return [ANA, BO, PM, CY, DEE]
 
 
 # ------------------------------------------------------------------ settings and configuration
@@ -276,6 +278,8 @@ def test_logout_ends_the_session_and_the_old_cookie_is_refused(apps_server, brow
     assert _whoami(page)["role_code"] == "province_manager"
     old_cookies = context.cookies()
     page.goto(apps_server.url + "logout")
+    with page.expect_navigation():
+        page.click("#logout_submit")
     assert page.is_visible("#logout-title")
     assert page.is_visible("#login-again")
     page.goto(apps_server.app_url("whoami.ipynb"))
@@ -301,6 +305,8 @@ def test_signing_out_ends_the_users_open_pages_and_they_say_so(apps_server, brow
     assert page.query_selector("#wb-connection-lost") is None
     other = context.new_page()
     other.goto(apps_server.url + "logout")             # signing out in another tab
+    with other.expect_navigation():
+        other.click("#logout_submit")
     page.bring_to_front()
     page.click("body")                                  # the user comes back and clicks
     banner = page.wait_for_selector("#wb-connection-lost", state="visible", timeout=30_000)
@@ -355,16 +361,78 @@ def test_served_pages_ask_for_nothing_off_the_server(apps_server, browser):
     assert off_server == []
 
 
+def _post_sign_in(context, apps_server, name: str, password: str):
+    """POST the sign-in form as a browser would (with the page's XSRF cookie and field); the raw response."""
+    page = context.new_page()
+    page.goto(apps_server.url + "login")
+    page.close()
+    xsrf = next(c["value"] for c in context.cookies() if c["name"] == "_xsrf")
+    return context.request.post(apps_server.url + "login", max_redirects=0,
+                                form={"_xsrf": xsrf, "name": name, "password": password})
+
+
+def _audit_actions(apps_server, user: str) -> list[str]:
+    path = apps_server.store_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        return [a for (a,) in conn.execute("SELECT action FROM audit_log WHERE user_name = ? ORDER BY id", (user,))]
+
+
+@browser_test
+def test_repeated_wrong_passwords_throttle_the_account_even_for_the_right_one(apps_server, browser):
+    context = browser.new_context()
+    statuses = [_post_sign_in(context, apps_server, CY.name, "not-the-password").status for _ in range(10)]
+    assert statuses[0] == 401 and statuses[-1] == 429
+    right = _post_sign_in(context, apps_server, CY.name, CY.password)
+    assert right.status == 429 and int(right.headers["retry-after"]) > 0
+    assert "分钟后再试" in right.text() or "minute" in right.text()
+    assert not [c for c in context.cookies() if c["name"] == "workbench-apps-session"]
+    context.close()
+    actions = _audit_actions(apps_server, CY.name)
+    assert "login_locked" in actions and "login_throttled" in actions and "login" not in actions
+    # a locked account does not lock the others signing in from the same address
+    other = browser.new_context()
+    response = _post_sign_in(other, apps_server, DEE.name, DEE.password)
+    assert response.status == 302 and [c for c in other.cookies() if c["name"] == "workbench-apps-session"]
+    other.close()
+
+
+@browser_test
+def test_a_get_of_logout_or_a_post_without_xsrf_signs_nobody_out(apps_server, browser):
+    context, page = _signed_in_context(browser, apps_server, BO, "/voila/render/whoami.ipynb")
+    assert _whoami(page)["name"] == "bo"
+    assert context.request.get(apps_server.url + "logout").status == 200    # e.g. <img src=".../logout">
+    assert context.request.post(apps_server.url + "logout", max_redirects=0).status == 403   # no XSRF token
+    response = context.request.get(apps_server.app_url("whoami.ipynb"), max_redirects=0)
+    assert response.status == 200                                           # still signed in
+    assert response.headers.get("server") is None                           # no versions named
+    context.close()
+
+
+@browser_test
+def test_signing_out_everywhere_ends_the_users_other_session(apps_server, browser):
+    first, page = _signed_in_context(browser, apps_server, DEE, "/voila/render/whoami.ipynb")
+    second, other = _signed_in_context(browser, apps_server, DEE, "/voila/render/whoami.ipynb")
+    assert _whoami(other)["name"] == "dee"
+    page.goto(apps_server.url + "logout")
+    page.check("#logout-all")
+    with page.expect_navigation():
+        page.click("#logout_submit")
+    response = second.request.get(apps_server.app_url("whoami.ipynb"), max_redirects=0)
+    assert response.status == 302 and "/login" in response.headers["location"]
+    first.close()
+    second.close()
+
+
 @browser_test
 def test_passwords_are_stored_only_as_argon2_hashes(apps_server):
     path = apps_server.store_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:
         hashes = dict(conn.execute("SELECT name, password_hash FROM users").fetchall())
-    assert set(hashes) == {"ana", "bo", "pm"}
+    assert set(hashes) == {u.name for u in (ANA, BO, PM, CY, DEE)}
     assert all(h.startswith("$argon2id$") for h in hashes.values())
     raw = b"".join(p.read_bytes() for p in Path(path).parent.glob(Path(path).name + "*"))  # with -wal, -shm
     assert b"$argon2id$" in raw
-    for user in (ANA, BO, PM):
+    for user in (ANA, BO, PM, CY, DEE):
         assert user.password.encode() not in raw
 
 

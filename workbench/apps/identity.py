@@ -8,16 +8,22 @@
   checks the name and password with :meth:`workbench.store.Store.authenticate`
   (argon2; success and failure are in the store's audit log) in a worker thread
   so the server keeps serving while a hash is checked;
-- keeps the session in a **signed, stateless cookie** holding only the user
-  name, the time of sign-in and a random session id.  The cookie expires after
-  ``cookie_max_age_hours`` both in the browser and on the server (the issue time
-  is checked on every request), so a copied cookie is worthless after that;
+- throttles sign-in per account and per client address in the store
+  (:class:`workbench.store.sessions.ThrottlePolicy`): after repeated failures
+  the page answers HTTP 429 with ``Retry-After`` - even for the right password -
+  without checking any password; failures and lock-outs are audited;
+- keeps the session in a **signed cookie** holding the user name, the time of
+  sign-in and a random session id that is a row of the store's ``app_sessions``.
+  The cookie expires after ``cookie_max_age_hours`` both in the browser and on
+  the server (the issue time is checked on every request), and a session ended
+  in the store is refused within ``session_check_seconds`` on every server;
 - reads the user's role and branch from the store, not from the cookie (cached
   for ``user_cache_seconds``), so a deactivated user is signed out within that
   time and a changed role takes effect;
-- signs out with :class:`LogoutHandler`: the cookie is cleared and its session
-  id refused until the cookie would have expired anyway (in memory: a restart
-  forgets the refusals, the bounded lifetime still holds).
+- signs out with :class:`LogoutHandler`: a POST with the XSRF token (a GET only
+  shows the sign-out form, so no other page can sign a user out), ending this
+  session or all of the user's sessions in the store (it survives a restart),
+  clearing the cookie and shutting the user's app kernels down.
 
 The cookie secret is kept in a file outside every served folder
 (:func:`load_or_create_secret`), so sign-ins survive a restart of the server.
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import secrets
 import stat
@@ -39,11 +46,12 @@ from jupyter_server.auth.identity import IdentityProvider
 from jupyter_server.auth.identity import User as JupyterUser
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
-from traitlets import Bool, Float, Unicode, default
+from traitlets import Bool, Float, Integer, Unicode, default
 
-from workbench.apps.pages import ErrorPageMixin, render_login, render_logout
+from workbench.apps.pages import ErrorPageMixin, render_login, render_logout, render_logout_form
 from workbench.errors import ParameterError
 from workbench.store.access import SYSTEM_USER, User
+from workbench.store.sessions import ThrottlePolicy, account_key, client_key
 
 __all__ = [
     "WorkbenchUser",
@@ -157,6 +165,19 @@ class StoreIdentityProvider(IdentityProvider):
         30.0, config=True,
         help="Seconds the users' roles and branches are cached; a deactivated user is out within this time.",
     )
+    session_check_seconds = Float(
+        5.0, config=True,
+        help="Seconds a session found valid in the store is trusted before it is checked again; a sign-out on "
+             "another server takes effect within this time.",
+    )
+    throttle_account_limit = Integer(
+        ThrottlePolicy.account_limit, config=True,
+        help="Failed sign-ins of one account (within 15 minutes) that lock it for a while (HTTP 429).",
+    )
+    throttle_client_limit = Integer(
+        ThrottlePolicy.client_limit, config=True,
+        help="Failed sign-ins from one client address (within 15 minutes) that lock it for a while (HTTP 429).",
+    )
     fast_passwords = Bool(
         False, config=True,
         help="Hash passwords with minimal argon2 cost (tests only; never in production).",
@@ -180,7 +201,9 @@ class StoreIdentityProvider(IdentityProvider):
         self._users: dict[str, WorkbenchUser] = {}
         self._users_loaded_at = float("-inf")
         self._users_lock: asyncio.Lock | None = None
-        self._revoked: dict[str, float] = {}
+        self._checked: dict[str, float] = {}   # session id -> monotonic time it was last found valid
+        self.throttle = ThrottlePolicy(account_limit=self.throttle_account_limit,
+                                       client_limit=self.throttle_client_limit)
 
     # ------------------------------------------------------------ the store
     @property
@@ -245,9 +268,9 @@ class StoreIdentityProvider(IdentityProvider):
         return self._users.get(found.name)
 
     # ------------------------------------------------------------ the cookie
-    def user_to_cookie(self, user: JupyterUser) -> str:
-        """The cookie's content: user name, issue time and a fresh random session id."""
-        return json.dumps({"u": user.username, "iat": time.time(), "sid": secrets.token_urlsafe(18)})
+    def user_to_cookie(self, user: JupyterUser, session_id: str | None = None) -> str:
+        """The cookie's content: user name, issue time and the session id (a fresh random one by default)."""
+        return json.dumps({"u": user.username, "iat": time.time(), "sid": session_id or secrets.token_urlsafe(18)})
 
     def user_from_cookie(self, cookie_value: str) -> Session | None:
         """The :class:`Session` of a cookie's (already signature-checked) content, or None."""
@@ -258,7 +281,17 @@ class StoreIdentityProvider(IdentityProvider):
             return None
         return session if session.name and session.session_id else None
 
-    def set_login_cookie(self, handler: web.RequestHandler, user: JupyterUser) -> None:
+    async def start_session(self, user: JupyterUser, client: str) -> str:
+        """Record a new session of ``user`` in the store; its id (what the cookie carries)."""
+        import datetime as dt
+
+        session_id = secrets.token_urlsafe(18)
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self.store.open_session(session_id, user.username, client=client,
+                                                  lifetime=dt.timedelta(seconds=self.max_age_seconds)))
+        return session_id
+
+    def set_login_cookie(self, handler: web.RequestHandler, user: JupyterUser, session_id: str | None = None) -> None:
         """Set the signed session cookie: HTTP-only, SameSite=Lax, expiring with the sign-in."""
         options = {"httponly": True, "samesite": "Lax", "path": handler.base_url}
         options.update(self.cookie_options)
@@ -270,10 +303,10 @@ class StoreIdentityProvider(IdentityProvider):
             secure = handler.request.protocol == "https"
         if secure:
             options["secure"] = True
-        handler.set_secure_cookie(self.get_cookie_name(handler), self.user_to_cookie(user), **options)
+        handler.set_secure_cookie(self.get_cookie_name(handler), self.user_to_cookie(user, session_id), **options)
 
     def read_session(self, handler: web.RequestHandler) -> Session | None:
-        """The request's valid session: signature, age and revocation checked; else None."""
+        """The request's valid session: signature, age and the store's record checked; else None."""
         raw = handler.get_secure_cookie(self.get_cookie_name(handler),
                                         max_age_days=(self.max_age_seconds + _CLOCK_SKEW_S) / 86400.0)
         if not raw:
@@ -284,15 +317,24 @@ class StoreIdentityProvider(IdentityProvider):
         now = time.time()
         if session.issued_at > now + _CLOCK_SKEW_S or now - session.issued_at > self.max_age_seconds:
             return None
-        if session.session_id in self._revoked:
+        checked = self._checked.get(session.session_id)
+        if checked is not None and time.monotonic() - checked <= self.session_check_seconds:
+            return session
+        if not self.store.session_valid(session.session_id, session.name):
+            self._checked.pop(session.session_id, None)
             return None
+        if len(self._checked) > 10_000:  # bounded: forget the oldest checks
+            self._checked = dict(sorted(self._checked.items(), key=lambda kv: kv[1])[-5_000:])
+        self._checked[session.session_id] = time.monotonic()
         return session
 
-    def revoke(self, session: Session) -> None:
-        """Refuse ``session`` from now on (until it would have expired anyway)."""
-        now = time.time()
-        self._revoked = {sid: until for sid, until in self._revoked.items() if until > now}
-        self._revoked[session.session_id] = session.issued_at + self.max_age_seconds + _CLOCK_SKEW_S
+    def revoke(self, session: Session, *, all_sessions: bool = False) -> int:
+        """End ``session`` (or every session of its user) in the store; how many sessions were ended."""
+        self._checked.pop(session.session_id, None)
+        if all_sessions:
+            self._checked.clear()  # other sessions of the user on this server are re-checked at once
+            return self.store.revoke_sessions_of(session.name, actor=session.name)
+        return self.store.revoke_session(session.session_id, actor=session.name)
 
     def clear_login_cookie(self, handler: web.RequestHandler) -> None:
         """Delete the session cookie in the browser."""
@@ -329,11 +371,11 @@ class LoginHandler(ErrorPageMixin, JupyterHandler):
     def _next(self) -> str:
         return safe_next_url(self.get_argument("next", default=None), self.base_url)
 
-    def _form(self, *, error: str | None = None, name: str = "", status: int = 200) -> None:
+    def _form(self, *, error: str | None = None, name: str = "", status: int = 200, **error_args) -> None:
         self.set_status(status)
         self.set_header("Cache-Control", "no-store")
         self.finish(render_login(next_url=self._next(), error=error, name=name, base_url=self.base_url,
-                                 xsrf_form_html=self.xsrf_form_html()))
+                                 xsrf_form_html=self.xsrf_form_html(), error_args=error_args))
 
     @allow_unauthenticated
     def get(self) -> None:
@@ -349,14 +391,38 @@ class LoginHandler(ErrorPageMixin, JupyterHandler):
         if not name or not password:
             self._form(error="missing", name=name[:MAX_NAME_LENGTH], status=400)
             return
-        user = await self.provider.authenticate(name, password)
+        provider = self.provider
+        store = provider.store
+        client = str(self.request.remote_ip or "-")
+        keys = [account_key(name), client_key(client)]
+        loop = asyncio.get_running_loop()
+        wait = await loop.run_in_executor(None, store.sign_in_wait, keys)
+        if wait > 0:  # locked: no password is checked at all
+            await loop.run_in_executor(None, lambda: store.sign_in_refused(keys, name=name, client=client, wait=wait))
+            self._throttled(wait, name)
+            return
+        user = await provider.authenticate(name, password)
         if user is None:
-            self.log.warning("sign-in refused for %r from %s", name[:MAX_NAME_LENGTH], self.request.remote_ip)
+            self.log.warning("sign-in refused for %r from %s", name[:MAX_NAME_LENGTH], client)
+            locked = await loop.run_in_executor(
+                None, lambda: store.sign_in_failed(keys, policy=provider.throttle, name=name, client=client))
+            if locked > 0:
+                self._throttled(locked, name)
+                return
             self._form(error="failed", name=name[:MAX_NAME_LENGTH], status=401)
             return
-        self.provider.set_login_cookie(self, user)
+        await loop.run_in_executor(None, store.sign_in_succeeded, user.username)
+        session_id = await provider.start_session(user, client)
+        provider.set_login_cookie(self, user, session_id)
         self.log.info("signed in: %s (%s)", user.username, user.role)
         self.redirect(self._next())
+
+    def _throttled(self, wait: float, name: str) -> None:
+        """HTTP 429 with ``Retry-After`` and the form saying how long to wait."""
+        seconds = max(1, math.ceil(wait))
+        self.set_header("Retry-After", str(seconds))
+        self._form(error="throttled", name=name[:MAX_NAME_LENGTH], status=429,
+                   minutes=max(1, math.ceil(seconds / 60)))
 
 
 class LogoutHandler(ErrorPageMixin, JupyterHandler):
@@ -379,13 +445,29 @@ class LogoutHandler(ErrorPageMixin, JupyterHandler):
             await ensure_async(manager.shutdown_kernel(kernel_id))
             self.log.info("kernel %s of %s shut down at sign-out", kernel_id, name)
 
-    @allow_unauthenticated
-    async def get(self) -> None:
+    def _provider_session(self) -> Session | None:
         provider = self.identity_provider
-        session = provider.read_session(self) if isinstance(provider, StoreIdentityProvider) else None
+        return provider.read_session(self) if isinstance(provider, StoreIdentityProvider) else None
+
+    @allow_unauthenticated
+    def get(self) -> None:
+        """The sign-out form (a GET changes nothing: any page could make a browser send one)."""
+        self.set_header("Cache-Control", "no-store")
+        if self._provider_session() is None:
+            self.finish(render_logout(base_url=self.base_url))
+            return
+        self.finish(render_logout_form(base_url=self.base_url, xsrf_form_html=self.xsrf_form_html()))
+
+    @allow_unauthenticated
+    async def post(self) -> None:
+        """Sign out (XSRF-checked by Tornado): this session, or with ``all=1`` every session of the user."""
+        provider = self.identity_provider
+        session = self._provider_session()
         if session is not None:
-            provider.revoke(session)
-            self.log.info("signed out: %s", session.name)
+            everywhere = self.get_body_argument("all", default="") in ("1", "on", "true")
+            loop = asyncio.get_running_loop()
+            ended = await loop.run_in_executor(None, lambda: provider.revoke(session, all_sessions=everywhere))
+            self.log.info("signed out: %s (%d session(s))", session.name, ended)
             await self._end_kernels_of(session.name)
         provider.clear_login_cookie(self)
         self.set_header("Cache-Control", "no-store")

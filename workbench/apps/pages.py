@@ -13,7 +13,7 @@ from http import HTTPStatus
 
 from workbench.i18n import get_language, labels_for
 
-__all__ = ["render_login", "render_logout", "render_error", "ErrorPageMixin"]
+__all__ = ["render_login", "render_logout", "render_logout_form", "render_error", "ErrorPageMixin"]
 
 _BASE = """<!DOCTYPE html>
 <html lang="{{ lang }}">
@@ -64,6 +64,16 @@ _LOGOUT = """{% extends "base" %}{% block body %}
 <a class="button" id="login-again" href="{{ login_url }}">{{ L.again }}</a>
 {% endblock %}"""
 
+_LOGOUT_FORM = """{% extends "base" %}{% block body %}
+<h1 id="logout-title">{{ L.form_title }}</h1>
+<form method="post" action="{{ action }}" id="logout-form">
+  {{ xsrf_form_html | safe }}
+  <label><input type="checkbox" name="all" value="1" id="logout-all"> {{ L.all_sessions }}</label>
+  <button type="submit" id="logout_submit">{{ L.link }}</button>
+</form>
+<p class="hint">{{ L.form_hint }}</p>
+{% endblock %}"""
+
 _ERROR = """{% extends "base" %}{% block body %}
 <h1 id="error-title">{{ title }}</h1>
 <p id="error-message">{{ message }}</p>
@@ -75,7 +85,8 @@ _ERROR = """{% extends "base" %}{% block body %}
 def _env():
     import jinja2
 
-    loader = jinja2.DictLoader({"base": _BASE, "login": _LOGIN, "logout": _LOGOUT, "error": _ERROR})
+    loader = jinja2.DictLoader({"base": _BASE, "login": _LOGIN, "logout": _LOGOUT, "logout_form": _LOGOUT_FORM,
+                                 "error": _ERROR})
     return jinja2.Environment(loader=loader, autoescape=True)
 
 
@@ -84,15 +95,15 @@ def _join(base_url: str, path: str) -> str:
 
 
 def render_login(*, next_url: str, error: str | None = None, name: str = "", base_url: str = "/",
-                 xsrf_form_html: str = "", lang: str | None = None) -> str:
+                 xsrf_form_html: str = "", lang: str | None = None, error_args: dict | None = None) -> str:
     """The sign-in page.
 
     Parameters
     ----------
     next_url : str
         Where to go after signing in (already checked to be a local path).
-    error : {"failed", "missing"}, optional
-        Which refusal to show.
+    error : {"failed", "missing", "throttled"}, optional
+        Which refusal to show; ``error_args`` fill its placeholders (``minutes`` of "throttled").
     name : str
         The user name typed before (kept in the field after a refusal).
     base_url : str
@@ -107,7 +118,8 @@ def render_login(*, next_url: str, error: str | None = None, name: str = "", bas
     lang = lang or get_language()
     labels = labels_for("apps.login", lang)
     return _env().get_template("login").render(
-        lang=lang, title=labels["title"], L=labels, error=labels[error] if error else None, name=name,
+        lang=lang, title=labels["title"], L=labels, error=labels[error].format(**(error_args or {})) if error else None,
+        name=name,
         next_url=next_url, action=_join(base_url, "login"), xsrf_form_html=xsrf_form_html,
         max_name=MAX_NAME_LENGTH,
     )
@@ -119,6 +131,14 @@ def render_logout(*, base_url: str = "/", lang: str | None = None) -> str:
     labels = labels_for("apps.logout", lang)
     return _env().get_template("logout").render(lang=lang, title=labels["title"], L=labels,
                                                login_url=_join(base_url, "login"))
+
+
+def render_logout_form(*, base_url: str = "/", xsrf_form_html: str = "", lang: str | None = None) -> str:
+    """The sign-out form: a POST with the XSRF token, optionally ending every session of the user."""
+    lang = lang or get_language()
+    labels = labels_for("apps.logout", lang)
+    return _env().get_template("logout_form").render(lang=lang, title=labels["form_title"], L=labels,
+                                                    action=_join(base_url, "logout"), xsrf_form_html=xsrf_form_html)
 
 
 def render_error(status_code: int, *, base_url: str = "/", lang: str | None = None) -> str:

@@ -361,6 +361,13 @@ def voila_app_class() -> type:
         KernelOwnerAuthorizer, OwnedKernelManager, OwnerShutdownKernelHandler, kernel_owner,
     )
 
+    class NoServerHeader(web.OutputTransform):
+        """Drop Tornado's ``Server: TornadoServer/<version>`` header: a response names no versions."""
+
+        def transform_first_chunk(self, status_code, headers, chunk, finishing):
+            headers.pop("Server", None)
+            return status_code, headers, chunk
+
     class OwnedVoilaHandler(TornadoVoilaHandler):
         """Voila's page handler, starting the page's kernel as the signed-in user."""
 
@@ -424,6 +431,8 @@ def voila_app_class() -> type:
                 raise ParameterError("workbench serve refuses an unsafe configuration: " + "; ".join(problems))
 
         def init_handlers(self):
+            if getattr(self, "app", None) is not None:  # Voila.start made the app just before
+                self.app.transforms.append(NoServerHeader)
             handlers = super().init_handlers()
             replaced = {VoilaShutdownKernelHandler: 0, AllowListFileHandler: 0, TornadoVoilaHandler: 0}
             out = []

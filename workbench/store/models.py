@@ -359,6 +359,32 @@ class OcsRule(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# ---------------------------------------------------------------- sign-in (issue 15)
+class AppSession(Base):
+    """One sign-in to the apps; the cookie holds only its id.  Revoked rows stay until they expire."""
+
+    __tablename__ = "app_sessions"
+    __table_args__ = (Index(None, "user_name"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64), default="")
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins of one key (``account:<name>`` or ``client:<address>``) and its lock-out."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 # ---------------------------------------------------------------- immutability
 class StoreSession(Session):
     """The ORM session of the store: refuses to flush changes to released versions."""

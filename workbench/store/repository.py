@@ -18,7 +18,8 @@ writing, campaign and version lookup):
 - :class:`~workbench.store.results.StoreResults`: record_result, record_results;
 - :class:`~workbench.store.progress.StoreProgress`: contact_results, progress, branch_totals;
 - :class:`~workbench.store.responses.StoreResponses`: record_responses, responses;
-- :class:`~workbench.store.audit.StoreAudit`: audit_log.
+- :class:`~workbench.store.audit.StoreAudit`: audit_log;
+- :class:`~workbench.store.sessions.StoreSessions`: sign-in sessions and throttling.
 
 Who may do what is decided only in :mod:`workbench.store.access`.
 
@@ -40,6 +41,7 @@ from workbench.store.responses import StoreResponses
 from workbench.store.results import (
     MAX_NOTE_LENGTH, RECORDED_BATCH_COLUMNS, RESULT_BATCH_COLUMNS, RecordedResult, StoreResults,
 )
+from workbench.store.sessions import StoreSessions
 from workbench.store.users import StoreUsers
 
 __all__ = [
@@ -48,7 +50,8 @@ __all__ = [
 ]
 
 
-class Store(StoreUsers, StoreCampaigns, StoreMembers, StoreResults, StoreProgress, StoreResponses, StoreAudit):
+class Store(StoreUsers, StoreCampaigns, StoreMembers, StoreResults, StoreProgress, StoreResponses, StoreAudit,
+            StoreSessions):
     """The campaign store: one database, every operation the workbench performs on it.
 
     Parameters
