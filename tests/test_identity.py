@@ -328,3 +328,50 @@ def test_default_preload_skips_missing_modules_and_leaves_no_names():
     namespace: dict = {}
     exec(code, namespace)  # noqa: S102 (the package's own code)
     assert set(namespace) == {"__builtins__"}
+
+
+# ------------------------------------------------------------------ kernel caps
+def _manager_with(kernels: dict[str, tuple[str, str]], **caps):
+    from workbench.apps.kernels import OwnedKernelManager
+
+    manager = OwnedKernelManager(**caps)
+    for kid, (owner, app) in kernels.items():
+        manager._kernels[kid] = object()
+        manager._owners[kid] = owner
+        manager._apps[kid] = app
+    ended = []
+
+    async def shutdown_kernel(kid, now=False, restart=False):
+        ended.append(kid)
+        manager._kernels.pop(kid, None)
+        manager.remove_kernel(kid)
+
+    manager.shutdown_kernel = shutdown_kernel
+    return manager, ended
+
+
+def test_a_new_page_of_an_app_takes_over_the_users_kernel_of_that_app_only():
+    manager, ended = _manager_with({"k1": ("ana", "a.ipynb"), "k2": ("ana", "b.ipynb"), "k3": ("bo", "a.ipynb")})
+    run(manager._make_room("ana", "a.ipynb"))
+    assert ended == ["k1"]
+    assert manager.kernels_of("ana") == ["k2"] and manager.kernels_of("bo") == ["k3"]
+
+
+def test_kernel_caps_per_user_and_per_server_refuse_with_their_reason():
+    from workbench.apps.kernels import KernelLimitError
+
+    manager, ended = _manager_with({"k1": ("ana", "a.ipynb"), "k2": ("ana", "b.ipynb")}, max_kernels_per_user=2)
+    with pytest.raises(KernelLimitError) as info:
+        run(manager._make_room("ana", "c.ipynb"))
+    assert (info.value.status_code, info.value.reason_code) == (429, "user_kernels") and ended == []
+    run(manager._make_room("ana", "b.ipynb"))          # the same app again: taken over, not refused
+    assert ended == ["k2"]
+    full, _ = _manager_with({"k1": ("ana", "a.ipynb"), "k2": ("bo", "a.ipynb")}, max_kernels=2)
+    with pytest.raises(KernelLimitError) as info:
+        run(full._make_room("cy", "a.ipynb"))
+    assert (info.value.status_code, info.value.reason_code) == (503, "server_kernels")
+
+
+def test_the_server_full_page_is_localized():
+    assert "服务器当前已满" in render_error(503, lang="zh", reason="server_kernels")
+    assert "too many app pages open" in render_error(429, lang="en", reason="user_kernels")

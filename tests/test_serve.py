@@ -35,6 +35,7 @@ BO = TestUser("bo", "executor", "hami", "bo-password-12")
 PM = TestUser("pm", "province_manager", None, "pm-password-123")
 CY = TestUser("cy", "executor", "hami", "cy-password-123")       # the throttling test's account
 DEE = TestUser("dee", "executor", "hami", "dee-password-12")     # ... and the one it must not affect
+EVE = TestUser("eve", "executor", "hami", "eve-password-12")     # opens one app many times
 WHOAMI = ".wb-whoami [data-field=name]"
 #: Longest wait for an app to render (kernel start + execution on a busy 2-core machine).
 RENDER_TIMEOUT_MS = 60_000
@@ -42,7 +43,7 @@ RENDER_TIMEOUT_MS = 60_000
 
 @pytest.fixture(scope="module")
 def server_users():
-    return [ANA, BO, PM, CY, DEE]
+    return [ANA, BO, PM, CY, DEE, EVE]
 
 
 # ------------------------------------------------------------------ settings and configuration
@@ -71,7 +72,8 @@ def test_command_defaults_equal_the_settings_defaults():
     assert DEFAULTS["port"] == fields["port"].default
     assert DEFAULTS["state"] == str(fields["state_dir"].default)
     assert DEFAULTS["apps"] == str(fields["apps_dir"].default)
-    for name in ("cookie_hours", "cull_idle_timeout", "cull_interval", "kernel_pool"):
+    for name in ("cookie_hours", "cull_idle_timeout", "cull_interval", "kernel_pool", "max_kernels_per_user",
+                 "max_kernels"):
         assert DEFAULTS[name] == fields[name].default, name
 
 
@@ -361,6 +363,45 @@ def test_served_pages_ask_for_nothing_off_the_server(apps_server, browser):
     assert off_server == []
 
 
+@browser_test
+def test_a_page_opened_eight_times_leaves_one_kernel_for_that_user_and_app(apps_server, browser):
+    context, page = _signed_in_context(browser, apps_server, EVE, "/voila/render/whoami.ipynb")
+    assert _whoami(page)["name"] == "eve"
+    pages, kernels = [page], [_kernel_id(page)]
+    for _ in range(7):                                    # new tabs of the same app, one after the other
+        pages.append(context.new_page())
+        pages[-1].goto(apps_server.app_url("whoami.ipynb"))
+        assert _whoami(pages[-1])["name"] == "eve"
+        kernels.append(_kernel_id(pages[-1]))
+    assert len(set(kernels)) == 8
+    alive = [k for k in kernels if context.request.get(apps_server.url + "api/kernels/" + k).status == 200]
+    assert alive == [kernels[-1]]                          # the newest page took over; the others ended
+    pages[0].bring_to_front()
+    pages[0].click("body")
+    pages[0].wait_for_selector("#wb-connection-lost", state="visible", timeout=30_000)
+    context.close()
+
+
+@browser_test
+def test_a_full_server_says_so_in_the_users_language(apps_server, browser, tmp_path_factory):
+    root = tmp_path_factory.mktemp("full")
+    small = start_server(root, apps_server.store_url, args=("--max-kernels", "1", "--kernel-pool", "0"))
+    try:
+        first, page = _signed_in_context(browser, small, ANA, "/voila/render/whoami.ipynb")
+        assert _whoami(page)["name"] == "ana"              # the one kernel the server may hold
+        second = browser.new_context()
+        other = second.new_page()
+        sign_in(other, small.url, BO.name, BO.password)
+        response = other.goto(small.app_url("whoami.ipynb"))
+        assert response.status == 503 and response.headers.get("retry-after") == "60"
+        assert "The server is full" in other.inner_text("#error-message")
+        assert "Traceback" not in other.content()
+        first.close()
+        second.close()
+    finally:
+        stop_server(small)
+
+
 def _post_sign_in(context, apps_server, name: str, password: str):
     """POST the sign-in form as a browser would (with the page's XSRF cookie and field); the raw response."""
     page = context.new_page()
@@ -428,7 +469,7 @@ def test_passwords_are_stored_only_as_argon2_hashes(apps_server):
     path = apps_server.store_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:
         hashes = dict(conn.execute("SELECT name, password_hash FROM users").fetchall())
-    assert set(hashes) == {u.name for u in (ANA, BO, PM, CY, DEE)}
+    assert set(hashes) == {u.name for u in (ANA, BO, PM, CY, DEE, EVE)}
     assert all(h.startswith("$argon2id$") for h in hashes.values())
     raw = b"".join(p.read_bytes() for p in Path(path).parent.glob(Path(path).name + "*"))  # with -wal, -shm
     assert b"$argon2id$" in raw

@@ -40,6 +40,7 @@ from tornado import web
 from traitlets import Dict, Integer, Unicode
 
 __all__ = ["OwnedKernelManager", "KernelOwnerAuthorizer", "OwnerShutdownKernelHandler", "kernel_owner",
+           "KernelLimitError",
            "KERNEL_RESOURCE", "DEFAULT_PRELOAD", "PRELOAD_MODULES"]
 
 #: The authorizer resource name of kernels (Jupyter Server's).
@@ -58,15 +59,23 @@ DEFAULT_PRELOAD = (
     "    try:\n        _il.import_module(_m)\n    except ImportError:\n        pass\n"
     "del _il, _m\n"
 )
-_OWNER: ContextVar[str | None] = ContextVar("workbench_kernel_owner", default=None)
+_OWNER: ContextVar[tuple[str, str] | None] = ContextVar("workbench_kernel_owner", default=None)
+
+
+class KernelLimitError(web.HTTPError):
+    """A page refused because a kernel cap is reached (429 for the user's own cap, 503 for the server's)."""
+
+    def __init__(self, status_code: int, reason: str):
+        super().__init__(status_code, reason)
+        self.reason_code = reason
 
 
 @contextmanager
-def kernel_owner(name: str) -> Iterator[None]:
-    """Kernels started by :class:`OwnedKernelManager` inside this block belong to ``name``."""
+def kernel_owner(name: str, app: str = "") -> Iterator[None]:
+    """Kernels started by :class:`OwnedKernelManager` inside this block belong to ``name`` (for page ``app``)."""
     if not name:
         raise web.HTTPError(403, "a kernel is started only for a signed-in user")
-    token = _OWNER.set(name)
+    token = _OWNER.set((name, app or ""))
     try:
         yield
     finally:
@@ -84,10 +93,21 @@ class OwnedKernelManager(AsyncMappingKernelManager):
     pool_kernel_name = Unicode("python3", config=True, help="Kernel spec of the pooled kernels.")
     pool_env = Dict(config=True, help="Environment variables added to the server's for pooled kernels.")
     pool_timeout = Integer(120, config=True, help="Seconds a pooled kernel may take to start and preload.")
+    max_kernels_per_user = Integer(
+        3, config=True,
+        help="Kernels one user may hold at once (one per app: a reload or second tab of the same app takes "
+             "over the user's kernel of that app).",
+    )
+    max_kernels = Integer(
+        40, config=True,
+        help="Kernels the server holds at once for pages (pooled ones not counted); ~150-200 MiB each.",
+    )
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._owners: dict[str, str] = {}
+        self._apps: dict[str, str] = {}
+        self._user_locks: dict[str, asyncio.Lock] = {}
         self._pool: list[str] = []
         self._pool_task: asyncio.Task | None = None
 
@@ -95,18 +115,49 @@ class OwnedKernelManager(AsyncMappingKernelManager):
     async def start_kernel(self, *, kernel_id: str | None = None, path: str | None = None, **kwargs) -> str:
         """Start (or take from the pool) a kernel owned by the user of the surrounding :func:`kernel_owner` block.
 
+        A user's earlier kernel of the same app is shut down first (its page says
+        it has expired): one kernel per user and app.
+
         Raises
         ------
         tornado.web.HTTPError
             403 outside a :func:`kernel_owner` block (no owner: no kernel).
+        KernelLimitError
+            429 when the user holds ``max_kernels_per_user`` kernels of other apps;
+            503 when the server holds ``max_kernels``.
         """
-        owner = _OWNER.get()
+        owner, app = _OWNER.get() or ("", "")
         if not owner:
             raise web.HTTPError(403, "a kernel is started only for a signed-in user")
         if kernel_id is not None and kernel_id in self:
             if self._owners.get(kernel_id) != owner:
                 raise web.HTTPError(403, "kernel belongs to another user")
             return kernel_id
+        lock = self._user_locks.setdefault(owner, asyncio.Lock())
+        async with lock:  # one start at a time per user: two tabs opened together cannot both pass the caps
+            await self._make_room(owner, app)
+            kernel_id = await self._start_owned(owner, kernel_id=kernel_id, path=path, **kwargs)
+            if app:
+                self._apps[kernel_id] = app
+            return kernel_id
+
+    async def _make_room(self, owner: str, app: str) -> None:
+        """Take over ``owner``'s kernel of ``app`` (a reload or second tab); refuse past the caps."""
+        if app:
+            for old in [k for k in self.kernels_of(owner) if self._apps.get(k) == app]:
+                self.log.info("Kernel %s of %r taken over by a new page of %s", old, owner, app)
+                await ensure_async(self.shutdown_kernel(old))
+        if len(self.kernels_of(owner)) >= self.max_kernels_per_user:
+            self.log.warning("kernel refused to %r: %d kernels held (cap %d)", owner, len(self.kernels_of(owner)),
+                             self.max_kernels_per_user)
+            raise KernelLimitError(429, "user_kernels")
+        held = sum(1 for kid in self._owners if kid in self)
+        if held >= self.max_kernels:
+            self.log.warning("kernel refused to %r: the server holds %d kernels (cap %d)", owner, held,
+                             self.max_kernels)
+            raise KernelLimitError(503, "server_kernels")
+
+    async def _start_owned(self, owner: str, *, kernel_id: str | None, path: str | None, **kwargs) -> str:
         if kernel_id is None and not path and kwargs.get("kernel_name", self.pool_kernel_name) == self.pool_kernel_name:
             pooled = self._take_pooled()
             if pooled is not None:
@@ -134,6 +185,7 @@ class OwnedKernelManager(AsyncMappingKernelManager):
 
     def remove_kernel(self, kernel_id: str):
         self._owners.pop(kernel_id, None)
+        self._apps.pop(kernel_id, None)
         if kernel_id in self._pool:
             self._pool.remove(kernel_id)
         return super().remove_kernel(kernel_id)

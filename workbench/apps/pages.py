@@ -141,11 +141,14 @@ def render_logout_form(*, base_url: str = "/", xsrf_form_html: str = "", lang: s
                                                     action=_join(base_url, "logout"), xsrf_form_html=xsrf_form_html)
 
 
-def render_error(status_code: int, *, base_url: str = "/", lang: str | None = None) -> str:
-    """An error page naming the status and saying what it means, without any internals."""
+def render_error(status_code: int, *, base_url: str = "/", lang: str | None = None, reason: str | None = None) -> str:
+    """An error page naming the status and saying what it means, without any internals.
+
+    ``reason`` picks a more specific message (``apps.error.<reason>``), e.g. ``server_kernels``.
+    """
     lang = lang or get_language()
     labels = labels_for("apps.error", lang)
-    message = labels.get(str(status_code), labels["other"])
+    message = labels.get(reason or "", labels.get(str(status_code), labels["other"]))
     try:
         reason = HTTPStatus(status_code).phrase
     except ValueError:

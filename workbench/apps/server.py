@@ -105,6 +105,10 @@ class ServeSettings:
         Seconds between checks for idle kernels.
     kernel_pool : int
         Kernels kept started and warmed up for the next pages (0 = start each on demand).
+    max_kernels_per_user : int
+        Kernels one user may hold at once (one per app: a reload or second tab takes over).
+    max_kernels : int
+        Kernels the server holds for pages at once; a page past it gets a localized "server full" page (503).
     language : {"zh", "en"}, optional
         Language of pages and apps (default ``$WORKBENCH_LANG`` or zh).
     fast_passwords : bool
@@ -119,6 +123,8 @@ class ServeSettings:
     cull_idle_timeout: int = 1800
     cull_interval: int = 60
     kernel_pool: int = 1
+    max_kernels_per_user: int = 3
+    max_kernels: int = 40
     language: str | None = None
     fast_passwords: bool = False
 
@@ -133,6 +139,10 @@ class ServeSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ParameterError.invalid(name, "a whole number >= 0", value)
+        for name in ("max_kernels_per_user", "max_kernels"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ParameterError.invalid(name, "a whole number >= 1", value)
         if self.cull_idle_timeout and not self.cull_interval:
             raise ParameterError.invalid("cull_interval", "> 0 when cull_idle_timeout is set", self.cull_interval)
         if self.language is not None and self.language not in LANGUAGES:
@@ -193,6 +203,8 @@ c.MappingKernelManager.cull_idle_timeout = {cull_idle_timeout!r}
 c.MappingKernelManager.cull_interval = {cull_interval!r}
 c.MappingKernelManager.cull_connected = False  # an open page keeps its kernel; closed tabs' kernels are culled
 c.OwnedKernelManager.pool_size = {kernel_pool!r}  # warmed-up kernels (Voila's preheat is off, see above)
+c.OwnedKernelManager.max_kernels_per_user = {max_kernels_per_user!r}  # one per app; a reload takes over
+c.OwnedKernelManager.max_kernels = {max_kernels!r}  # pages' kernels the server holds at once
 '''
 
 
@@ -240,7 +252,8 @@ def write_config(settings: ServeSettings, kernel_dir: Path | None = None) -> Pat
         apps_dir=str(settings.apps_dir), state_dir=str(state), secret_path=str(state / SECRET_FILE),
         cookie_hours=float(settings.cookie_hours), fast_passwords=bool(settings.fast_passwords),
         cull_idle_timeout=settings.cull_idle_timeout, cull_interval=settings.cull_interval,
-        kernel_pool=settings.kernel_pool, page_texts={"workbench": page_texts(settings.language)},
+        kernel_pool=settings.kernel_pool, max_kernels_per_user=settings.max_kernels_per_user,
+        max_kernels=settings.max_kernels, page_texts={"workbench": page_texts(settings.language)},
     )
     path = state / CONFIG_FILE
     path.write_text(text, encoding="utf-8")
@@ -358,8 +371,9 @@ def voila_app_class() -> type:
 
     from workbench.apps.identity import NotFoundHandler, StoreIdentityProvider
     from workbench.apps.kernels import (
-        KernelOwnerAuthorizer, OwnedKernelManager, OwnerShutdownKernelHandler, kernel_owner,
+        KernelLimitError, KernelOwnerAuthorizer, OwnedKernelManager, OwnerShutdownKernelHandler, kernel_owner,
     )
+    from workbench.apps.pages import render_error
 
     class NoServerHeader(web.OutputTransform):
         """Drop Tornado's ``Server: TornadoServer/<version>`` header: a response names no versions."""
@@ -373,8 +387,17 @@ def voila_app_class() -> type:
 
         @web.authenticated
         async def get(self, path=None):
-            with kernel_owner(self.current_user.username):
+            with kernel_owner(self.current_user.username, app=path or ""):
                 await super().get(path)
+
+        def write_error(self, status_code: int, **kwargs) -> None:
+            exc = (kwargs.get("exc_info") or (None, None, None))[1]
+            if isinstance(exc, KernelLimitError):  # a full server or a user's cap: say so in the user's words
+                self.set_header("Retry-After", "60")
+                self.set_header("Content-Type", "text/html; charset=UTF-8")
+                self.finish(render_error(status_code, base_url=self.base_url, reason=exc.reason_code))
+                return
+            super().write_error(status_code, **kwargs)
 
     class SignedInFileHandler(JupyterHandler, AllowListFileHandler):
         """``/voila/files/``: Voila's allow-listed files, for signed-in users only."""

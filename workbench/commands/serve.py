@@ -1,7 +1,8 @@
 """``workbench serve`` - serve the campaign apps with Voila on 127.0.0.1, behind sign-in.
 
 ``workbench serve [--port N] [--store URL] [--apps DIR] [--state DIR] [--lang zh|en]
-[--cookie-hours H] [--cull-idle-timeout S] [--cull-interval S] [--kernel-pool N]``
+[--cookie-hours H] [--cull-idle-timeout S] [--cull-interval S] [--kernel-pool N]
+[--max-kernels-per-user N] [--max-kernels N]``
 
 Sources are stripped and tracebacks hidden; users sign in with their name and
 password from the campaign store (``workbench users add``); idle kernels are
@@ -17,7 +18,8 @@ __all__ = ["register", "DEFAULTS"]
 #: Defaults of the options; equal to :class:`workbench.apps.server.ServeSettings`'s (a test keeps them in step).
 DEFAULTS: dict[str, object] = {
     "port": 8866, "apps": "runs/apps", "state": "runs/serve", "cookie_hours": 8.0,
-    "cull_idle_timeout": 1800, "cull_interval": 60, "kernel_pool": 1,
+    "cull_idle_timeout": 1800, "cull_interval": 60, "kernel_pool": 1, "max_kernels_per_user": 3,
+    "max_kernels": 40,
 }
 
 
@@ -49,6 +51,12 @@ def register(subparsers) -> None:
                    help=f"seconds between checks for idle kernels (default {DEFAULTS['cull_interval']})")
     p.add_argument("--kernel-pool", type=int, default=DEFAULTS["kernel_pool"], metavar="N",
                    help=f"kernels kept warmed up for the next pages, 0 = none (default {DEFAULTS['kernel_pool']})")
+    p.add_argument("--max-kernels-per-user", type=int, default=DEFAULTS["max_kernels_per_user"], metavar="N",
+                   help="app pages (kernels) one user may hold at once; a reload of the same app takes over its "
+                        f"kernel (default {DEFAULTS['max_kernels_per_user']})")
+    p.add_argument("--max-kernels", type=int, default=DEFAULTS["max_kernels"], metavar="N",
+                   help="app pages (kernels, ~150-200 MiB each) the server holds at once; more get a 'server full' "
+                        f"page (default {DEFAULTS['max_kernels']})")
     p.add_argument("--fast-passwords", action="store_true", help="minimal argon2 cost (tests only)")
     p.set_defaults(func=_serve)
 
@@ -63,6 +71,7 @@ def _serve(args) -> int:
         store_url=store_arg(args.store, ws),
         cookie_hours=args.cookie_hours, cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval, kernel_pool=args.kernel_pool, language=args.lang,
+        max_kernels_per_user=args.max_kernels_per_user, max_kernels=args.max_kernels,
         fast_passwords=args.fast_passwords,
     )
     serve(settings)
