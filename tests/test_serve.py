@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser import *  # noqa: F401,F403 (fixtures and helpers)
+from browser import start_server, stop_server
 from browser import TestUser, cookie_header, sign_in
 
 from workbench.apps.server import (
