@@ -76,9 +76,24 @@ def setup(root: Path, rows: int) -> tuple[str, int]:
     return store_url, release.campaign_id
 
 
-def first_render(served, campaign_id: int, rows: int, runs: int, pooled: bool, timeout_ms: int = 120_000
-                 ) -> tuple[list[float], list[float], int]:
+def kernel_rss_mib(served, kernel_id: str) -> float | None:
+    """Resident memory (MiB) of the kernel process serving ``kernel_id`` (its connection file names the id)."""
+    import psutil
+
+    for proc in psutil.Process(served.process.pid).children(recursive=True):
+        try:
+            if any(kernel_id in part for part in proc.cmdline()):
+                return proc.memory_info().rss / 2**20
+        except psutil.Error:
+            continue
+    return None
+
+
+def first_render(served, campaign_id: int, rows: int, runs: int, pooled: bool, timeout_ms: int = 120_000,
+                 rss: list[float] | None = None) -> tuple[list[float], list[float], int]:
     """Times of ``runs`` first renders: (to the grid's rows, to the end of the streamed page, failed renders).
+
+    With ``rss``, the resident memory of each open page's kernel (MiB, 2 s after the grid shows) is appended.
 
     The page ends streaming when the server has run the notebook; the rest is the browser's
     (scripts, widget state, drawing).  A render whose grid never shows within ``timeout_ms``
@@ -117,6 +132,13 @@ def first_render(served, campaign_id: int, rows: int, runs: int, pooled: bool, t
                 times.append(time.perf_counter() - start)
                 streamed.append((done[0] - start) if done else float("nan"))
                 listed = page.get_attribute(".wb-list-heading", "data-rows")
+                if rss is not None:
+                    page.wait_for_timeout(2000)
+                    kid = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data')"
+                                        ".textContent).kernelId")
+                    found = kernel_rss_mib(served, kid)
+                    if found is not None:
+                        rss.append(found)
                 context.close()
                 if listed != str(rows):
                     raise RuntimeError(f"the app listed {listed} rows, expected {rows}")
@@ -152,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         store_url, campaign_id = setup(root, args.rows)
         served = start_server(root, store_url, args=("--kernel-pool", str(args.kernel_pool)))
         try:
+            rss: list[float] = []
             renders, streamed, failed = first_render(served, campaign_id, args.rows, args.runs,
-                                                     args.kernel_pool > 0)
+                                                     args.kernel_pool > 0, rss=rss)
         finally:
             stop_server(served)
         records = record_times(store_url, campaign_id, args.writes)
@@ -167,10 +190,14 @@ def main(argv: list[str] | None = None) -> int:
         "failed_renders": failed,
         "record_ms": [round(t * 1000, 1) for t in records],
         "record_median_ms": round(statistics.median(records) * 1000, 1),
+        "open_app_rss_mib": [round(x) for x in rss],
+        "open_app_rss_median_mib": round(statistics.median(rss)) if rss else None,
     }
     print(f"first render with {args.rows:,} rows (sign-in click -> grid rows visible), {args.runs} runs: "
           f"median {median} s  {figures['first_render_s']}  (target <= 6 s); failed renders: {failed}")
     print(f"  of which the server streaming the executed page: {figures['page_streamed_s']} s")
+    print(f"memory of an open executor app (its kernel's RSS): median {figures['open_app_rss_median_mib']} MiB "
+          f"{figures['open_app_rss_mib']}  (target <= 160 MiB)")
     print(f"record a result (server side, ResultForm.submit on SQLite), {args.writes} writes: "
           f"median {figures['record_median_ms']:.1f} ms  (target <= 300 ms)")
     if args.json:

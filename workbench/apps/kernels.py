@@ -45,12 +45,13 @@ __all__ = ["OwnedKernelManager", "KernelOwnerAuthorizer", "OwnerShutdownKernelHa
 
 #: The authorizer resource name of kernels (Jupyter Server's).
 KERNEL_RESOURCE = "kernels"
-#: Modules a pooled kernel imports while it waits for a page (the apps' heavy imports; ``nbformat`` is what
-#: setting plotly's renderer in :func:`workbench.notebook.setup` imports, ~1 s).
+#: Modules a pooled kernel imports while it waits for a page: what the executor app (the page most users hold
+#: open) imports.  Not ``nbformat`` / ``workbench.notebook`` (setting plotly's renderer in
+#: :func:`workbench.notebook.setup`, ~25 MiB): only the managers' monitoring page needs them, and every open
+#: executor page would hold them for the day.
 PRELOAD_MODULES: tuple[str, ...] = (
-    "pandas", "ipywidgets", "plotly.graph_objects", "plotly.io", "nbformat", "sqlalchemy", "workbench.store",
-    "workbench.apps.hook", "workbench.apps.widgets", "workbench.apps.worklist", "workbench.apps.monitor",
-    "workbench.notebook", "itables.widget",
+    "pandas", "ipywidgets", "plotly.graph_objects", "plotly.io", "sqlalchemy", "workbench.store",
+    "workbench.apps.hook", "workbench.apps.widgets", "workbench.apps.worklist", "itables.widget",
 )
 #: The code a pooled kernel runs: import :data:`PRELOAD_MODULES`, skipping any that is not installed.
 DEFAULT_PRELOAD = (
