@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 
 from workbench.checks import jsonable
 from workbench.errors import AccessDenied, ParameterError
@@ -35,7 +35,7 @@ from workbench.store.access import (
     API_TOKEN_ADMINS, User, lookup_branch, parse_token_scope, require_role, scope_allows,
 )
 from workbench.store.core import StoreCore, _frame
-from workbench.store.models import ApiToken, AuditEntry, PublishedResult, PublishedVersion, utcnow
+from workbench.store.models import ApiToken, AuditEntry, PublishedVersion, utcnow
 
 __all__ = ["StoreLookup", "ApiCaller", "CurrentVersion", "CARD_FIELDS", "TOKEN_PREFIX", "hash_token",
            "API_CALL_ACTIONS"]
@@ -49,11 +49,7 @@ TOKEN_PREFIX = "wbk_"
 API_CALL_ACTIONS: tuple[str, ...] = ("api.card", "api.eligibility", "api.other")
 _MAX_TOKEN_NAME = 48        # "api:" + name fits audit_log.user_name (64)
 
-_CARD_QUERY = (
-    select(*(getattr(PublishedResult, c) for c in CARD_FIELDS))
-    .where(PublishedResult.version_id.in_(bindparam("ids", expanding=True)),
-           PublishedResult.subscriber_id == bindparam("sid"))
-)
+_PLACEHOLDER = {"qmark": "?", "numeric": ":1", "named": ":sid", "format": "%s", "pyformat": "%(sid)s"}
 
 
 def hash_token(token: str) -> str:
@@ -103,6 +99,8 @@ class _Cache:
     loaded_at: float = float("-inf")
     versions: dict[int, CurrentVersion] = field(default_factory=dict)
     tokens: dict[str, ApiCaller] = field(default_factory=dict)
+    local: threading.local = field(default_factory=threading.local)
+    query: str = ""
 
 
 class StoreLookup(StoreCore):
@@ -133,6 +131,7 @@ class StoreLookup(StoreCore):
                     .where(v.status == "current").order_by(v.kind)).all()
                 tokens = conn.execute(select(k.name, k.scope, k.token_hash).where(k.revoked_at.is_(None))).all()
             cache.versions = {r.id: CurrentVersion(*r) for r in versions}
+            cache.query = self._card_query(list(cache.versions))
             cache.tokens = {r.token_hash: ApiCaller(r.name, r.scope, _scope_branch(r.scope)) for r in tokens}
             cache.loaded_at = time.monotonic()
 
@@ -142,18 +141,66 @@ class StoreLookup(StoreCore):
         return dict(self._lookup_cache().versions)
 
     # ------------------------------------------------------------- cards
+    def _card_query(self, version_ids: list[int]) -> str:
+        """The card's SQL for these current versions (ids are integers from the database, written inline)."""
+        if not version_ids:
+            return ""
+        placeholder = _PLACEHOLDER[self.engine.dialect.paramstyle]
+        ids = ", ".join(str(int(v)) for v in version_ids)
+        return (f"SELECT {', '.join(CARD_FIELDS)} FROM published_results "
+                f"WHERE version_id IN ({ids}) AND subscriber_id = {placeholder}")
+
+    def _reader(self):
+        """This thread's own pooled DBAPI connection for card reads, in autocommit mode.
+
+        A request is a single SELECT: SQLAlchemy's per-use checkout, BEGIN and ROLLBACK cost
+        about ten times the primary-key lookup itself on SQLite, so each thread keeps one
+        connection (SQLite connections of the store are in autocommit already; a PostgreSQL
+        one is switched to autocommit, so no transaction stays open between requests).
+        """
+        local = self._lookup_cache().local
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = self.engine.raw_connection()
+            if self.engine.dialect.name == "postgresql":
+                conn.driver_connection.autocommit = True
+            local.conn = conn
+        return conn
+
     def published_rows(self, subscriber_id: int) -> list[dict]:
         """The rows of ``subscriber_id`` in every current version (one primary-key query; no access check).
 
         The look-up API decides the caller's scope itself (:class:`ApiCaller`); apps call
         :meth:`subscriber_rows`, which checks the signed-in user.
         """
-        ids = list(self.current_versions())
-        if not ids:
+        self.refresh_lookup()
+        query = self._lookup_cache().query
+        if not query:
             return []
-        with self.engine.connect() as conn:
-            rows = conn.execute(_CARD_QUERY, {"ids": ids, "sid": int(subscriber_id)}).all()
+        sid = int(subscriber_id)
+        params = {"sid": sid} if self.engine.dialect.paramstyle in ("named", "pyformat") else (sid,)
+        conn = self._reader()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(query, params)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        except Exception:
+            self._lookup_cache().local.conn = None
+            conn.invalidate()          # a broken connection is not reused
+            raise
         return [dict(zip(CARD_FIELDS, r)) for r in rows]
+
+    def close(self) -> None:
+        """Release this thread's card-read connection, then the engine (see :meth:`StoreCore.close`)."""
+        cache = self.__dict__.get("_lookup")
+        conn = getattr(cache.local, "conn", None) if cache is not None else None
+        if conn is not None:
+            cache.local.conn = None
+            conn.close()
+        super().close()
 
     def subscriber_rows(self, user: User, subscriber_id: int) -> list[dict]:
         """:meth:`published_rows` for a signed-in user: branch roles see only their branch's subscribers.
