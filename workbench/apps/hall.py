@@ -63,7 +63,7 @@ def card_html(card: dict, lang: str) -> str:
         reasons = t("ops_api.answer.separator", lang).join(x["text"] for x in r["reasons"])
         cells = (kinds.get(r["kind"], r["kind"]), _fmt(r["score"]), _fmt(r["grade"]), _fmt(r["decile"]),
                  reasons or "–", r["model_version"] or str(r["version_id"]), valid)
-        rows.append(f'<tr data-kind="{e(r["kind"])}">' + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>")
+        rows.append(f'<tr data-kind="{e(r["kind"])}">' + "".join(f'<td style="padding-right:1.2em">{e(str(c))}</td>' for c in cells) + "</tr>")
     table = ('<table class="wb-hall-results" style="border-collapse:collapse;margin:.3em 0 1em 0">'
              "<thead><tr>" + "".join(f'<th style="text-align:left;padding-right:1.2em">{e(labels[c])}</th>'
                                      for c in cols) + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
@@ -112,7 +112,7 @@ def hall_app(store, user: User, lang: str | None = None):
     header = widgets.HTML(f'<h2 style="margin:0 0 .2em 0">{html.escape(labels["title"])}</h2>'
                           f'<div class="wb-signed-in">{html.escape(who)} · {sign_out_link(lang)}</div>'
                           f'<div class="wb-hall-scope" style="color:#616e7c">{html.escape(scope)}</div>')
-    box = widgets.Text(description=labels["subscriber"], placeholder="1001", style={"description_width": "6em"},
+    box = widgets.Text(description=labels["subscriber"], placeholder="1001", style={"description_width": "8em"},
                        continuous_update=False)
     box.add_class("wb-hall-id")
     button = widgets.Button(description=labels["lookup"], button_style="primary")
