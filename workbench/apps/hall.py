@@ -63,7 +63,8 @@ def card_html(card: dict, lang: str) -> str:
         reasons = t("ops_api.answer.separator", lang).join(x["text"] for x in r["reasons"])
         cells = (kinds.get(r["kind"], r["kind"]), _fmt(r["score"]), _fmt(r["grade"]), _fmt(r["decile"]),
                  reasons or "–", r["model_version"] or str(r["version_id"]), valid)
-        rows.append(f'<tr data-kind="{e(r["kind"])}">' + "".join(f'<td style="padding-right:1.2em">{e(str(c))}</td>' for c in cells) + "</tr>")
+        tds = "".join(f'<td style="padding-right:1.2em">{e(str(c))}</td>' for c in cells)
+        rows.append(f'<tr data-kind="{e(r["kind"])}">{tds}</tr>')
     table = ('<table class="wb-hall-results" style="border-collapse:collapse;margin:.3em 0 1em 0">'
              "<thead><tr>" + "".join(f'<th style="text-align:left;padding-right:1.2em">{e(labels[c])}</th>'
                                      for c in cols) + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
