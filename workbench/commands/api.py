@@ -12,6 +12,7 @@ See :mod:`workbench.ops.api`.  Heavy imports happen inside the handlers.
 from __future__ import annotations
 
 from workbench.commands import STORE_HELP
+from workbench.i18n import LANGUAGES
 
 __all__ = ["register"]
 
@@ -36,6 +37,7 @@ def register(subparsers) -> None:
                     help="how often the current versions and valid tokens are re-read (default 5)")
     sv.add_argument("--flush", type=float, default=1.0, metavar="SECONDS",
                     help="how often queued audit entries are written (default 1)")
+    sv.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the messages (default: zh)")
     sv.set_defaults(func=_serve)
 
     tk = verbs.add_parser("token", help="create, list and revoke the tokens of calling systems")
@@ -47,13 +49,16 @@ def register(subparsers) -> None:
     cr.add_argument("--scope", required=True, metavar="SCOPE",
                     help="'province' (every branch) or 'branch:<id>' (that branch's subscribers only)")
     cr.add_argument("--store", metavar="URL", help=STORE_HELP)
+    cr.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the messages (default: zh)")
     cr.set_defaults(func=_create)
     ls = tverbs.add_parser("list", help="list the tokens (names, scopes, times; never the tokens)")
     ls.add_argument("--store", metavar="URL", help=STORE_HELP)
+    ls.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the messages (default: zh)")
     ls.set_defaults(func=_list)
     rv = tverbs.add_parser("revoke", help="revoke a token (the API refuses it within --refresh seconds)")
     rv.add_argument("name", metavar="NAME")
     rv.add_argument("--store", metavar="URL", help=STORE_HELP)
+    rv.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the messages (default: zh)")
     rv.set_defaults(func=_revoke)
 
 
@@ -68,37 +73,40 @@ def _serve(args) -> int:
     from workbench.ops.api import serve
     from workbench.workspace import store_arg
 
+    from workbench.i18n import t
+
     url = store_arg(args.store)
-    print(f"look-up API on http://{args.host}:{args.port}/v1/subscribers/{{id}} (OpenAPI: /openapi.json)",
-          flush=True)
+    print(t("ops_api.cli.serving", args.lang, host=args.host, port=args.port), flush=True)
     serve(url, host=args.host, port=args.port, refresh_seconds=args.refresh, flush_seconds=args.flush)
     return 0
 
 
 def _create(args) -> int:
+    from workbench.i18n import t
     from workbench.store import SYSTEM_USER
 
     with _store(args) as store:
         token = store.create_api_token(SYSTEM_USER, args.name, args.scope)
     print(token)
-    print(f"# token of {args.name!r} ({args.scope}); it is shown only now: store it in the calling system",
-          flush=True)
+    print(t("ops_api.cli.token_once", args.lang, name=args.name, scope=args.scope), flush=True)
     return 0
 
 
 def _list(args) -> int:
+    from workbench.i18n import labels_for, t
     from workbench.store import SYSTEM_USER
 
     with _store(args) as store:
         tokens = store.api_tokens(SYSTEM_USER)
     if tokens.empty:
-        print("no API tokens")
+        print(t("ops_api.cli.no_tokens", args.lang))
         return 0
 
     def when(v) -> str:
         return "" if v is None or v != v else f"{v:%Y-%m-%d %H:%M}"
 
-    rows = [["name", "scope", "created", "by", "revoked", "last used"]]
+    heads = labels_for("ops_api.cli.col", args.lang)
+    rows = [[heads[k] for k in ("name", "scope", "created", "by", "revoked", "last_used")]]
     rows += [[r.name, r.scope, when(r.created_at), r.created_by, when(r.revoked_at), when(r.last_used_at)]
              for r in tokens.itertuples()]
     widths = [max(len(str(r[c])) for r in rows) for c in range(len(rows[0]))]
@@ -108,9 +116,10 @@ def _list(args) -> int:
 
 
 def _revoke(args) -> int:
+    from workbench.i18n import t
     from workbench.store import SYSTEM_USER
 
     with _store(args) as store:
         store.revoke_api_token(SYSTEM_USER, args.name)
-    print(f"revoked {args.name!r}")
+    print(t("ops_api.cli.revoked", args.lang, name=args.name))
     return 0
