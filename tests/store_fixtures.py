@@ -37,7 +37,8 @@ BACKEND_PARAMS = (pytest.param("sqlite"), pytest.param("postgresql", marks=pytes
 #: For tests of input checks that fail before any SQL runs: one backend is enough.
 SQLITE_ONLY = pytest.mark.parametrize("store_engine", ["sqlite"], indirect=True)
 STORE_TABLES = ("contact_results", "responses", "audit_log", "campaign_members", "campaign_versions", "campaigns",
-                "users")
+                "users", "published_results", "published_versions", "api_tokens", "ocs_rules", "app_sessions",
+                "sign_in_throttle")
 _server: dict[str, str] = {}
 
 

@@ -111,13 +111,15 @@ def test_unknown_app_name_lists_the_apps(tmp_path, monkeypatch):
 
 
 def test_builtin_whoami_is_copied_and_declares_the_identity(tmp_path):
-    (path,) = install_builtin_apps(tmp_path)
-    assert path.name == "whoami.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert params and all(f"{p} = " in params[0].source for p in IDENTITY_PARAMETERS)
-    assert list_apps(tmp_path) == [AppInfo("whoami.ipynb", path, "whoami")]
-    assert app_url("http://127.0.0.1:8866/", list_apps(tmp_path)[0]) == \
+    paths = install_builtin_apps(tmp_path)
+    assert [p.name for p in paths] == ["whoami.ipynb", "hall.ipynb"]       # the hall look-up page too
+    for built_in in paths:
+        nb = nbformat.read(built_in, as_version=4)
+        params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert params and all(f"{p} = " in params[0].source for p in IDENTITY_PARAMETERS)
+    path = paths[0]
+    assert list_apps(tmp_path) == [AppInfo("hall.ipynb", paths[1], "hall"), AppInfo("whoami.ipynb", path, "whoami")]
+    assert app_url("http://127.0.0.1:8866/", list_apps(tmp_path)[1]) == \
         "http://127.0.0.1:8866/voila/render/whoami.ipynb"
 
 

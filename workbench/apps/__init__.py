@@ -9,6 +9,7 @@
   into the notebook, and :func:`signed_in_user` for the notebook's side;
 - :mod:`~workbench.apps.publish` - a finished app notebook becomes a campaign's app;
 - :mod:`~workbench.apps.widgets` - widget builders shared by the apps;
+- :mod:`~workbench.apps.hall` - the hall / call-centre look-up of one subscriber's published card;
 - :mod:`~workbench.apps.monitor` - the manager view of template 05 (its numbers and lagging panel);
 - :mod:`~workbench.apps.demo` - demo accounts for the sample province.
 
@@ -28,6 +29,8 @@ _EXPORTS: dict[str, str] = {
     # monitor (template 05)
     "MonitorData": "monitor", "monitor_data": "monitor", "daily_progress": "monitor", "branch_status": "monitor",
     "early_response": "monitor", "lagging_panel": "monitor",
+    # hall / call-centre look-up
+    "hall_app": "hall", "card_html": "hall", "lookup_card": "hall",
     # publish
     "AppInfo": "publish", "APP_NOTEBOOKS_ENV": "publish", "BUILTIN_APPS": "publish", "DEFAULT_APP": "publish",
     "DEFAULT_APPS_DIR": "publish", "app_notebooks_dir": "publish", "find_app_notebook": "publish",

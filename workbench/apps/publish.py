@@ -49,7 +49,7 @@ DEFAULT_APPS_DIR = Path("runs") / "apps"
 #: The app a campaign gets when none is named.
 DEFAULT_APP = "executor"
 #: Apps every server carries (copied into the served folder at start).
-BUILTIN_APPS: tuple[str, ...] = ("whoami",)
+BUILTIN_APPS: tuple[str, ...] = ("whoami", "hall")
 _PARAMETERS_TAG = "parameters"
 _INJECTED_TAG = "injected-parameters"
 _PUBLISHED = re.compile(r"^campaign_(\d+)_(.+)\.ipynb$")

@@ -7,6 +7,7 @@
     workbench model report --model DIR [--data FILE --target COL --positive VALUE] [--json]
     workbench model monitor --model DIR --data FILE [--target COL --positive VALUE] [--json]
                             [--watch 0.1] [--alert 0.25]
+    workbench model export-sql --model DIR [--dialect postgresql|duckdb] [--table NAME] [--id COL] [--out FILE]
 
 FILE is CSV or Parquet (by suffix).  ``train`` holds out a stratified 20 % of
 the rows, reports the target model beside a logistic and a rules baseline on
@@ -121,6 +122,23 @@ def register(subparsers) -> None:
     mo.add_argument("--json", action="store_true", help="print JSON instead of tables")
     mo.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the tables (default: zh)")
     mo.set_defaults(func=_monitor)
+
+    ex = verbs.add_parser(
+        "export-sql", help="write a SQL query computing a saved model's score inside the database",
+        description="Write one SELECT that scores every row of a feature table in PostgreSQL or DuckDB: the "
+                    "LightGBM trees as nested CASE expressions (missing values, categorical splits and the "
+                    "sigmoid as LightGBM applies them), equal to the Python scores to rounding error.",
+        epilog="example: workbench model export-sql --model runs/demo-1/model --dialect postgresql "
+               "--table marts.features --out score.sql")
+    ex.add_argument("--model", required=True, type=Path, metavar="DIR", help="model folder")
+    ex.add_argument("--dialect", choices=("postgresql", "duckdb"), default="postgresql",
+                    help="database the query is written for (default postgresql)")
+    ex.add_argument("--table", default="features", metavar="NAME",
+                    help="feature table in the database, schema.table allowed (default features)")
+    ex.add_argument("--id", dest="id_col", default=None, metavar="COL",
+                    help="id column returned beside the score (default: the model's, else subscriber_id)")
+    ex.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the query here (default: print it)")
+    ex.set_defaults(func=_export_sql)
 
 
 # ------------------------------------------------------------------ helpers
@@ -373,6 +391,20 @@ def _monitor(args) -> int:
         _print_json(out)
         return 0
     print(_monitor_text(result, out.get("performance"), args.lang))
+    return 0
+
+
+def _export_sql(args) -> int:
+    from workbench.models.sql import export_model_sql
+    from workbench.workspace import path_arg
+
+    args.model = path_arg(args.model)
+    out = path_arg(args.out) if args.out is not None else None
+    sql = export_model_sql(args.model, dialect=args.dialect, table=args.table, id_col=args.id_col, out=out)
+    if out is None:
+        print(sql + ";")
+    else:
+        print(f"{out}", file=sys.stderr)
     return 0
 
 

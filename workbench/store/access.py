@@ -60,6 +60,11 @@ __all__ = [
     "can_write_member",
     "require_role",
     "totals_branch",
+    "API_TOKEN_ADMINS",
+    "LOOKUP_ROLES",
+    "lookup_branch",
+    "parse_token_scope",
+    "scope_allows",
 ]
 
 #: Roles tied to one branch (``branch_id`` required).
@@ -76,6 +81,11 @@ USER_ADMINS: tuple[str, ...] = ("admin",)
 USER_READERS: tuple[str, ...] = ("admin", "province_manager", "branch_manager")
 #: Roles that see full phone numbers in an exported list: only the executor, who has to dial them.
 NUMBER_VISIBLE_ROLES: frozenset[str] = frozenset({"executor"})
+#: Roles that create, list and revoke tokens of the look-up API (``workbench api token``).
+API_TOKEN_ADMINS: tuple[str, ...] = ("admin",)
+#: Roles that may open the hall / call-centre look-up page: every signed-in role (branch roles
+#: see their own branch's subscribers only, :func:`lookup_branch`).
+LOOKUP_ROLES: tuple[str, ...] = ROLES
 #: Valid branch codes (from the data model).
 BRANCH_IDS: tuple[str, ...] = tuple(b[0] for b in BRANCHES)
 
@@ -242,3 +252,37 @@ def totals_branch(user: User, branch_id: str | None = None) -> str:
             f"The 'branch_id' parameter is required for role {user.role!r} (one of {list(BRANCH_IDS)}). Got None."
         )
     return branch_id
+
+
+def lookup_branch(user: User) -> str | None:
+    """The branch whose published cards ``user`` may look up: None (every branch) for the province roles,
+    the own branch for the branch roles.
+
+    Raises
+    ------
+    AccessDenied
+        A role outside :data:`LOOKUP_ROLES`.
+    """
+    require_role(user, LOOKUP_ROLES, "looking up a subscriber's published card")
+    return user.branch_id if user.role in BRANCH_ROLES else None
+
+
+def parse_token_scope(scope: str) -> str | None:
+    """The branch an API token's ``scope`` limits it to: ``"province"`` -> None, ``"branch:<id>"`` -> id.
+
+    Raises
+    ------
+    ParameterError
+        Naming the allowed forms and branch codes and what was given.
+    """
+    if scope == "province":
+        return None
+    if isinstance(scope, str) and scope.startswith("branch:") and scope[len("branch:"):] in BRANCH_IDS:
+        return scope[len("branch:"):]
+    raise ParameterError.invalid(
+        "scope", f"'province' or 'branch:<id>' with id one of {list(BRANCH_IDS)}", scope)
+
+
+def scope_allows(scope_branch: str | None, branch_id: str | None) -> bool:
+    """Whether a caller limited to ``scope_branch`` (None: the whole province) may read a row of ``branch_id``."""
+    return scope_branch is None or scope_branch == branch_id

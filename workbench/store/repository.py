@@ -19,7 +19,9 @@ writing, campaign and version lookup):
 - :class:`~workbench.store.progress.StoreProgress`: contact_results, progress, branch_totals;
 - :class:`~workbench.store.responses.StoreResponses`: record_responses, responses;
 - :class:`~workbench.store.audit.StoreAudit`: audit_log;
-- :class:`~workbench.store.sessions.StoreSessions`: sign-in sessions and throttling.
+- :class:`~workbench.store.sessions.StoreSessions`: sign-in sessions and throttling;
+- :class:`~workbench.store.lookup.StoreLookup`: published cards one subscriber at a time, API tokens,
+  the API's audit.
 
 Who may do what is decided only in :mod:`workbench.store.access`.
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 from workbench.store.audit import StoreAudit
 from workbench.store.campaigns import Release, StoreCampaigns, spec_hash
+from workbench.store.lookup import StoreLookup
 from workbench.store.members import WORKLIST_COLUMNS, StoreMembers, validate_members
 from workbench.store.progress import BRANCH_TOTALS_COLUMNS, PROGRESS_COLUMNS, StoreProgress
 from workbench.store.responses import StoreResponses
@@ -51,7 +54,7 @@ __all__ = [
 
 
 class Store(StoreUsers, StoreCampaigns, StoreMembers, StoreResults, StoreProgress, StoreResponses, StoreAudit,
-            StoreSessions):
+            StoreSessions, StoreLookup):
     """The campaign store: one database, every operation the workbench performs on it.
 
     Parameters
