@@ -1,0 +1,395 @@
+"""A rolling trigger campaign: one spec, released in daily waves.
+
+Each day's wave (:func:`plan_wave`, then :func:`release_wave`; :func:`run_wave` does both)
+
+1. finds the day's stable changers (:func:`workbench.triggers.detect_changers`);
+2. drops those the contact policy holds back: listed in an earlier wave of this
+   campaign, or contacted by any campaign in the ``cooldown_days`` before the day;
+3. gives each their best eligible service and its channel (:func:`workbench.triggers.recommend`);
+4. draws the **comparison group**: for each changer, ``comparison_ratio``
+   non-changers of the same brand and ARPU quintile whose handset supports the
+   same service and who do not hold it, offered the same service by the same channel;
+5. splits changers and comparison members at random (seeded by the spec and the
+   day) into ``target`` (pushed) and ``control`` (not pushed), ``control_share`` each;
+6. releases the wave as the campaign's next **immutable version** (the first wave
+   releases the campaign).  The version's spec is the campaign spec plus the
+   wave day; a day already released is returned as it is, so re-running a day
+   adds no contact.
+
+Member rows use the store's list columns: ``score_band`` holds the arm
+(``changer`` / ``comparison``), ``edition`` the offered product id,
+``talking_points`` the old and new handset models.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench.campaign.lists import mask_msisdn
+from workbench.checks import check_date, check_int, check_num
+from workbench.data.source import connection, require_tables
+from workbench.errors import ParameterError
+from workbench.triggers.detect import MIN_ACTIVE_DAYS, WINDOW_DAYS, detect_changers
+from workbench.triggers.recommend import DEFAULT_CHANNEL_RULES, gather_recommend_inputs, recommend
+
+__all__ = [
+    "ARMS",
+    "TriggerSpec",
+    "Wave",
+    "WaveRelease",
+    "plan_wave",
+    "release_wave",
+    "run_wave",
+    "wave_members",
+    "channel_files",
+]
+
+#: Arms of a wave, kept in the member rows' ``score_band``.
+ARMS: tuple[str, ...] = ("changer", "comparison")
+_KIND = "handset_trigger"
+
+
+@dataclass(frozen=True)
+class TriggerSpec:
+    """The one spec of a rolling handset-change trigger campaign.
+
+    Parameters
+    ----------
+    name : str
+        Campaign name in the store (the campaign a wave joins).
+    window_days, min_active_days : int
+        Stable-changer rule (:func:`workbench.triggers.detect_changers`).
+    control_share : float
+        Share of each arm held back as the wave's control (0 < share < 1).
+    comparison_ratio : float
+        Comparison (non-changer) members per changer (0 for none).
+    cooldown_days : int
+        A subscriber contacted by any campaign in these days before the wave is held back.
+    gained_bonus : float
+        Score bonus of a service the old handset could not use.
+    channel_rules : dict
+        Capability -> channel.
+    seed : int
+        Seed of the random splits (with the day).
+    """
+
+    name: str = "handset-change trigger"
+    window_days: int = WINDOW_DAYS
+    min_active_days: int = MIN_ACTIVE_DAYS
+    control_share: float = 0.2
+    comparison_ratio: float = 1.0
+    cooldown_days: int = 30
+    gained_bonus: float = 0.5
+    channel_rules: dict = field(default_factory=lambda: dict(DEFAULT_CHANNEL_RULES))
+    seed: int = 20261207
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ParameterError.invalid("name", "a non-empty campaign name", self.name)
+        check_int("window_days", self.window_days, 1, 60)
+        check_int("min_active_days", self.min_active_days, 1, self.window_days)
+        check_num("control_share", self.control_share, 0, 1, lo_open=True)
+        if self.control_share >= 1:
+            raise ParameterError.invalid("control_share", "a share above 0 and below 1", self.control_share)
+        check_num("comparison_ratio", self.comparison_ratio, 0, 10)
+        check_int("cooldown_days", self.cooldown_days, 0, 365)
+        check_num("gained_bonus", self.gained_bonus, 0, 100)
+        check_int("seed", self.seed, 0, 2**32 - 1)
+
+    def to_dict(self) -> dict:
+        """The spec as stored with each version (``kind``, ``product``, parameters)."""
+        return {"kind": _KIND, "product": "handset_trigger", **dataclasses.asdict(self)}
+
+
+@dataclass
+class Wave:
+    """One day's wave before release.
+
+    Attributes
+    ----------
+    day : pandas.Timestamp
+    members : DataFrame
+        Store list rows plus ``arm``, ``product_id``, ``change_day``, ``msisdn_masked``.
+    funnel : DataFrame
+        ``step, count``: detected, held back by the policy, without an eligible service, listed, comparison.
+    """
+
+    day: pd.Timestamp
+    members: pd.DataFrame
+    funnel: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class WaveRelease:
+    """A released (or already released) wave."""
+
+    campaign_id: int | None
+    version: int | None
+    members: int
+    created: bool
+    day: str
+
+
+def _rng(spec: TriggerSpec, day: pd.Timestamp, what: str) -> np.random.Generator:
+    key = hashlib.sha256(f"{spec.seed}|{day.date().isoformat()}|{what}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(key[:8], "little"))
+
+
+def _split(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
+    """``target`` / ``control`` for ``n`` rows: exactly ``round(share * n)`` controls, at random."""
+    groups = np.full(n, "target", dtype=object)
+    k = int(round(share * n))
+    if k:
+        groups[rng.choice(n, size=k, replace=False)] = "control"
+    return groups
+
+
+def _comparison(con, offers: pd.DataFrame, day: pd.Timestamp, ratio: float, excluded: pd.Series,
+                seed: int) -> pd.DataFrame:
+    """Similar non-changers for each offered (brand, ARPU quintile, product): same push, no recent change."""
+    if offers.empty or ratio <= 0:
+        return pd.DataFrame(columns=["subscriber_id", "product_id", "channel", "branch_id"])
+    need = (offers.groupby(["brand", "arpu_q", "product_id", "required_capability", "channel"], dropna=False)
+            .size().rename("k").reset_index())
+    need["k"] = np.ceil(need["k"] * ratio).astype("int64")
+    con.register("_need", need)
+    con.register("_excl", pd.DataFrame({"subscriber_id": excluded.astype("int64").unique()}))
+    month = (day.to_period("M") - 1).to_timestamp()
+    try:
+        frame = con.execute("""
+            WITH cur AS (
+                SELECT subscriber_id, arg_max(handset_model, CAST(last_seen AS DATE)) AS model
+                FROM imei_presence WHERE CAST(first_seen AS DATE) <= $day GROUP BY 1),
+            changed AS (SELECT DISTINCT subscriber_id FROM imei_presence
+                        WHERE CAST(first_seen AS DATE) > $day - INTERVAL 90 DAY
+                          AND subscriber_id IN (SELECT subscriber_id FROM imei_presence
+                                                GROUP BY 1 HAVING count(*) > 1)),
+            arpu AS (SELECT subscriber_id, ntile(5) OVER (ORDER BY arpu, subscriber_id) AS arpu_q
+                     FROM monthly_usage WHERE CAST(month AS DATE) = $month),
+            held AS (
+                SELECT DISTINCT subscriber_id, p.family FROM (
+                    SELECT subscriber_id, product_id, arg_max(event_type, date_diff('day', DATE '1970-01-01', CAST(event_date AS DATE))
+                                                 * 1000000 + event_id)
+                           AS last_type
+                    FROM vas_orders WHERE CAST(event_date AS DATE) <= $day GROUP BY 1, 2) o
+                JOIN vas_products p USING (product_id) WHERE last_type = 'order'),
+            pool AS (
+                SELECT s.subscriber_id, s.branch_id, s.brand, a.arpu_q, n.product_id, n.channel, n.k,
+                       hash(s.subscriber_id, n.product_id, $seed) AS h
+                FROM subscribers s
+                JOIN arpu a USING (subscriber_id)
+                JOIN cur c USING (subscriber_id)
+                JOIN handset_models m ON m.handset_model = c.model
+                JOIN _need n ON n.brand = s.brand AND n.arpu_q = a.arpu_q
+                JOIN vas_products p ON p.product_id = n.product_id
+                WHERE s.subscriber_id NOT IN (SELECT subscriber_id FROM changed)
+                  AND s.subscriber_id NOT IN (SELECT subscriber_id FROM _excl)
+                  AND CASE n.required_capability WHEN 'wap' THEN m.cap_wap WHEN 'mms' THEN m.cap_mms
+                       WHEN 'java' THEN m.cap_java WHEN 'mp3' THEN m.cap_mp3 ELSE TRUE END
+                  AND (n.channel <> 'wap_push' OR m.cap_wap)
+                  AND NOT EXISTS (SELECT 1 FROM held h WHERE h.subscriber_id = s.subscriber_id
+                                  AND h.family = p.family)),
+            ranked AS (SELECT *, row_number() OVER (PARTITION BY subscriber_id ORDER BY h) AS one
+                       FROM pool),
+            picked AS (SELECT *, row_number() OVER (PARTITION BY brand, arpu_q, product_id ORDER BY h) AS r
+                       FROM ranked WHERE one = 1)
+            SELECT subscriber_id, product_id, channel, branch_id FROM picked WHERE r <= k
+            ORDER BY subscriber_id""", {"day": day.date(), "month": month.date(), "seed": seed}).df()
+    finally:
+        con.unregister("_need")
+        con.unregister("_excl")
+    return frame
+
+
+def plan_wave(spec: TriggerSpec, source, day, *, held_back=None) -> Wave:
+    """Plan one day's wave (nothing is written).
+
+    Parameters
+    ----------
+    spec : TriggerSpec
+    source : path, mapping, Source or duckdb connection
+        The province (with the presence tables).
+    day : date
+        The wave day (the detection day).
+    held_back : array-like of int, optional
+        Subscribers the contact policy holds back (earlier waves, recent contacts;
+        :func:`release_wave` and :func:`run_wave` pass them from the store).
+
+    Returns
+    -------
+    Wave
+    """
+    if not isinstance(spec, TriggerSpec):
+        raise ParameterError.invalid("spec", "a TriggerSpec", type(spec).__name__)
+    day = check_date("day", day)
+    held = pd.Series(np.asarray([] if held_back is None else held_back, dtype="int64"))
+    with connection(source, progress=False) as con:
+        require_tables(con, ("subscribers", "monthly_usage", "vas_orders", "vas_products", "imei_presence",
+                             "imei_days", "handset_models"), "plan_wave")
+        changers = detect_changers(con, day, window_days=spec.window_days, min_active_days=spec.min_active_days)
+        detected = len(changers)
+        changers = changers[~changers["subscriber_id"].isin(held)]
+        policy = detected - len(changers)
+        offers = pd.DataFrame()
+        if len(changers):
+            inputs = gather_recommend_inputs(con, changers["subscriber_id"], day)
+            ranked = recommend(changers, inputs, channel_rules=spec.channel_rules, gained_bonus=spec.gained_bonus)
+            offers = ranked[ranked["rank"] == 1].merge(
+                changers[["subscriber_id", "change_day", "old_model", "new_model"]], on="subscriber_id")
+        if len(offers):
+            con.register("_ids", offers[["subscriber_id"]])
+            attrs = con.execute("""
+                SELECT s.subscriber_id, s.branch_id, s.brand, s.msisdn, a.arpu_q FROM subscribers s
+                JOIN _ids USING (subscriber_id)
+                LEFT JOIN (SELECT subscriber_id, ntile(5) OVER (ORDER BY arpu, subscriber_id) AS arpu_q
+                           FROM monthly_usage WHERE CAST(month AS DATE) = $month) a USING (subscriber_id)""",
+                                {"month": (day.to_period("M") - 1).to_timestamp().date()}).df()
+            con.unregister("_ids")
+            offers = offers.merge(attrs, on="subscriber_id")
+            offers["arpu_q"] = offers["arpu_q"].fillna(1).astype("int64")
+        comp = _comparison(con, offers, day, spec.comparison_ratio,
+                           pd.concat([held, offers.get("subscriber_id", pd.Series(dtype="int64"))]),
+                           int(spec.seed)) if len(offers) else pd.DataFrame()
+        if len(comp):
+            con.register("_ids", comp[["subscriber_id"]])
+            msisdn = con.execute("SELECT subscriber_id, msisdn FROM subscribers JOIN _ids USING (subscriber_id)").df()
+            con.unregister("_ids")
+            comp = comp.merge(msisdn, on="subscriber_id")
+    members = _members(spec, day, offers, comp)
+    funnel = pd.DataFrame({"step": ["detected", "held_back", "no_service", "listed_changers", "comparison"],
+                           "count": [detected, policy, detected - policy - len(offers), len(offers), len(comp)]})
+    return Wave(day, members, funnel)
+
+
+def _members(spec: TriggerSpec, day: pd.Timestamp, offers: pd.DataFrame, comp: pd.DataFrame) -> pd.DataFrame:
+    parts = []
+    if len(offers):
+        o = offers.sort_values("subscriber_id").reset_index(drop=True)
+        parts.append(pd.DataFrame({
+            "subscriber_id": o["subscriber_id"].astype("int64"), "branch_id": o["branch_id"],
+            "group": _split(len(o), spec.control_share, _rng(spec, day, "changer")),
+            "score": o["score"].astype(float), "score_band": "changer", "channel": o["channel"],
+            "edition": o["product_id"], "talking_points": o["old_model"] + " -> " + o["new_model"],
+            "reasons": "gained" + o["gained"].map({True: "", False: "_no"}).astype(str),
+            "msisdn": o["msisdn"], "change_day": pd.to_datetime(o["change_day"]),
+        }))
+    if len(comp):
+        c = comp.sort_values("subscriber_id").reset_index(drop=True)
+        parts.append(pd.DataFrame({
+            "subscriber_id": c["subscriber_id"].astype("int64"), "branch_id": c["branch_id"],
+            "group": _split(len(c), spec.control_share, _rng(spec, day, "comparison")),
+            "score": np.nan, "score_band": "comparison", "channel": c["channel"], "edition": c["product_id"],
+            "talking_points": "", "reasons": "", "msisdn": c["msisdn"], "change_day": pd.NaT,
+        }))
+    if not parts:
+        return pd.DataFrame(columns=["subscriber_id", "branch_id", "group", "score", "score_band", "channel",
+                                     "edition", "talking_points", "reasons", "msisdn_masked", "change_day"])
+    out = pd.concat(parts, ignore_index=True)
+    out["msisdn_masked"] = mask_msisdn(out.pop("msisdn"))
+    return out
+
+
+def _campaign_versions(store, user, name: str) -> tuple[int | None, dict[str, int]]:
+    """The trigger campaign's id and its released wave days -> version."""
+    campaigns = store.visible_campaigns(user)
+    mine = campaigns[(campaigns["name"] == name) & (campaigns["product"] == "handset_trigger")] \
+        if len(campaigns) else campaigns
+    if not len(mine):
+        return None, {}
+    cid = int(mine["campaign_id"].max())
+    versions = store.versions(user, cid)
+    days = {}
+    for v in versions.loc[versions["released_at"].notna(), "version"].tolist():
+        wave_day = store.spec(user, cid, int(v)).get("wave_day")
+        if wave_day:
+            days[str(wave_day)] = int(v)
+    return cid, days
+
+
+def wave_members(store, user, name: str = TriggerSpec.name) -> pd.DataFrame:
+    """Every wave's members of the trigger campaign ``name``: list rows plus ``wave_day`` and ``version``."""
+    cid, days = _campaign_versions(store, user, name)
+    parts = []
+    for day, version in sorted(days.items()):
+        rows = store.worklist(user, cid, version=version, include_control=True)
+        parts.append(rows.assign(wave_day=pd.Timestamp(day)))
+    if not parts:
+        return pd.DataFrame(columns=["campaign_id", "version", "subscriber_id", "group", "score_band", "channel",
+                                     "edition", "wave_day"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _held_back(store, user, spec: TriggerSpec, day: pd.Timestamp) -> np.ndarray:
+    from workbench.campaign.planning import contact_history
+
+    earlier = wave_members(store, user, spec.name)
+    earlier = earlier[earlier["wave_day"] < day] if len(earlier) else earlier
+    recent = contact_history(store, user=user, before=day)
+    if len(recent):
+        recent = recent[recent["contact_date"] >= day - pd.Timedelta(days=spec.cooldown_days)]
+    return np.unique(np.r_[earlier["subscriber_id"].to_numpy("int64") if len(earlier) else [],
+                           recent["subscriber_id"].to_numpy("int64") if len(recent) else []]).astype("int64")
+
+
+def release_wave(spec: TriggerSpec, wave: Wave, store, user) -> WaveRelease:
+    """Release a planned wave as the campaign's next version (a day already released is returned as is).
+
+    Raises
+    ------
+    ParameterError
+        A wave that is not a :class:`Wave`.
+    AccessDenied
+        When ``user`` may not release campaigns.
+    """
+    if not isinstance(wave, Wave):
+        raise ParameterError.invalid("wave", "a Wave (plan_wave())", type(wave).__name__)
+    day = wave.day.date().isoformat()
+    cid, days = _campaign_versions(store, user, spec.name)
+    if day in days:
+        return WaveRelease(cid, days[day], 0, False, day)
+    if wave.members.empty:
+        return WaveRelease(cid, None, 0, False, day)
+    stored = {**spec.to_dict(), "wave_day": day}
+    members = wave.members.drop(columns=["change_day"])
+    if cid is None:
+        rel = store.release_campaign(user, stored, members, product="handset_trigger")
+    else:
+        rel = store.new_version(user, cid, stored, members)
+    return WaveRelease(rel.campaign_id, rel.version, rel.member_count, True, day)
+
+
+def run_wave(spec: TriggerSpec, source, day, store, user) -> tuple[Wave, WaveRelease]:
+    """Detect, recommend and release one day's wave (idempotent per day).
+
+    Returns
+    -------
+    (Wave, WaveRelease)
+        ``release.created`` is False when the day was already released (nothing is added).
+    """
+    day = check_date("day", day)
+    cid, days = _campaign_versions(store, user, spec.name)
+    if day.date().isoformat() in days:
+        empty = Wave(day, _members(spec, day, pd.DataFrame(), pd.DataFrame()),
+                     pd.DataFrame({"step": [], "count": []}))
+        return empty, WaveRelease(cid, days[day.date().isoformat()], 0, False, day.date().isoformat())
+    wave = plan_wave(spec, source, day, held_back=_held_back(store, user, spec, day))
+    return wave, release_wave(spec, wave, store, user)
+
+
+def channel_files(wave: Wave, channels=("sms", "wap_push")) -> dict[str, pd.DataFrame]:
+    """The pushed (target) members of a wave per automatic channel, for the SMS / WAP-Push platforms.
+
+    Numbers are masked; the platform resolves ``subscriber_id`` itself.
+    """
+    m = wave.members
+    out = {}
+    for ch in channels:
+        rows = m[(m["group"] == "target") & (m["channel"] == ch)] if len(m) else m
+        out[ch] = rows[["subscriber_id", "msisdn_masked", "edition", "branch_id"]].rename(
+            columns={"edition": "product_id"}).reset_index(drop=True) if len(rows) else pd.DataFrame(
+            columns=["subscriber_id", "msisdn_masked", "product_id", "branch_id"])
+    return out
