@@ -276,7 +276,7 @@ RESPONSE_TRUTH_TABLE = "trigger_response"
 TRIGGER_FAMILIES: tuple[str, ...] = tuple(
     dict.fromkeys(f for f, cap in zip(VAS_PRODUCTS["family"], VAS_PRODUCTS["required_capability"]) if cap))
 #: Logit shift of a product offered at the moment of a trigger (30-day response window) over the monthly uptake.
-TRIGGER_OFFSET = 3.0
+TRIGGER_OFFSET = 2.0
 #: Days after a stable change during which capability services get the boost.
 BOOST_DAYS = 28
 #: Boost of the order logit of a stable changer (whether contacted or not) ...
