@@ -3,8 +3,9 @@
 Each day's wave (:func:`plan_wave`, then :func:`release_wave`; :func:`run_wave` does both)
 
 1. finds the day's stable changers (:func:`workbench.triggers.detect_changers`);
-2. drops those the contact policy holds back: listed in an earlier wave of this
-   campaign, or contacted by any campaign in the ``cooldown_days`` before the day;
+2. drops those the contact policy holds back: listed in a wave of this campaign
+   or contacted by any campaign in the ``cooldown_days`` before the day (a change
+   is judged on one day only, so a changer is never listed twice for it);
 3. gives each their best eligible service and its channel (:func:`workbench.triggers.recommend`);
 4. draws the **comparison group**: for each changer, ``comparison_ratio``
    non-changers of the same brand and ARPU quintile whose handset supports the
@@ -310,11 +311,18 @@ def _campaign_versions(store, user, name: str) -> tuple[int | None, dict[str, in
     return cid, days
 
 
-def wave_members(store, user, name: str = TriggerSpec.name) -> pd.DataFrame:
-    """Every wave's members of the trigger campaign ``name``: list rows plus ``wave_day`` and ``version``."""
+def wave_members(store, user, name: str = TriggerSpec.name, *, since=None, before=None) -> pd.DataFrame:
+    """The waves' members of the trigger campaign ``name``: list rows plus ``wave_day`` and ``version``.
+
+    ``since`` / ``before`` keep the waves of days ``since <= day < before``.
+    """
     cid, days = _campaign_versions(store, user, name)
+    lo = check_date("since", since) if since is not None else None
+    hi = check_date("before", before) if before is not None else None
     parts = []
     for day, version in sorted(days.items()):
+        if (lo is not None and pd.Timestamp(day) < lo) or (hi is not None and pd.Timestamp(day) >= hi):
+            continue
         rows = store.worklist(user, cid, version=version, include_control=True)
         parts.append(rows.assign(wave_day=pd.Timestamp(day)))
     if not parts:
@@ -326,8 +334,7 @@ def wave_members(store, user, name: str = TriggerSpec.name) -> pd.DataFrame:
 def _held_back(store, user, spec: TriggerSpec, day: pd.Timestamp) -> np.ndarray:
     from workbench.campaign.planning import contact_history
 
-    earlier = wave_members(store, user, spec.name)
-    earlier = earlier[earlier["wave_day"] < day] if len(earlier) else earlier
+    earlier = wave_members(store, user, spec.name, since=day - pd.Timedelta(days=spec.cooldown_days), before=day)
     recent = contact_history(store, user=user, before=day)
     if len(recent):
         recent = recent[recent["contact_date"] >= day - pd.Timedelta(days=spec.cooldown_days)]
