@@ -623,6 +623,11 @@ class RunFolder:
         return folder
 
 
+    def save_waves(self, waves: Mapping) -> list[Path]:
+        """Several waves' files: ``{day: (files, funnel)}`` -> ``triggers/<day>/`` each (see :meth:`save_wave`)."""
+        return [self.save_wave(day, files, funnel) for day, (files, funnel) in waves.items()]
+
+
 def _writer_text(writer: str) -> str:
     return f"template {writer}" if writer[:2].isdigit() else f"the {writer!r} step (workbench demo)"
 

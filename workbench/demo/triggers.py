@@ -19,7 +19,7 @@ from workbench.demo.triggers_truth import load_changes_truth, load_response_trut
 from workbench.triggers.evaluate import RESPONSE_DAYS
 from workbench.triggers.waves import TriggerSpec, wave_members
 
-__all__ = ["true_probabilities", "simulate_trigger_responses"]
+__all__ = ["true_probabilities", "simulate_trigger_responses", "detection_check", "trigger_truth_folder"]
 
 _FAMILY = dict(zip(VAS_PRODUCTS["product_id"], VAS_PRODUCTS["family"]))
 
@@ -85,3 +85,28 @@ def simulate_trigger_responses(store, user, truth_folder, *, name: str = Trigger
     up_c, up_n = float(d[ch].mean()), float(d[~ch].mean())
     return {"responses": written, "true_uplift_changer": up_c, "true_uplift_comparison": up_n,
             "true_extra_uplift": up_c - up_n}
+
+
+def detection_check(source, truth_folder, *, window_days: int = 10, min_active_days: int = 7) -> dict:
+    """Precision and recall of the day-by-day detection over every day ``imei_days`` can judge."""
+    from workbench.data.source import connection
+    from workbench.demo.triggers_truth import detection_quality
+    from workbench.triggers import detect_changers, presence_days
+
+    with connection(source, progress=False) as con:
+        lo, hi = presence_days(con)
+        days = pd.date_range(lo + pd.Timedelta(days=window_days - 1), hi)
+        found = pd.concat([detect_changers(con, d, window_days=window_days, min_active_days=min_active_days)
+                           for d in days], ignore_index=True)
+    return detection_quality(found, load_changes_truth(truth_folder), lo, hi - pd.Timedelta(days=window_days - 1))
+
+
+def trigger_truth_folder(data, truth: str = ""):
+    """The truth folder for template 08: ``truth`` when given, else ``<data>_truth`` when it has the trigger truth."""
+    from pathlib import Path
+
+    from workbench.data.synth.generate import default_truth_folder
+    from workbench.data.synth.presence import PRESENCE_TRUTH_TABLE
+
+    folder = Path(truth) if truth else default_truth_folder(data)
+    return folder if (folder / f"{PRESENCE_TRUTH_TABLE}.parquet").is_file() else None

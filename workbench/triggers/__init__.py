@@ -13,7 +13,8 @@ from workbench.triggers.recommend import (
     DEFAULT_CHANNEL_RULES, OFFER_COLUMNS, RecommendInputs, gather_recommend_inputs, recommend,
 )
 from workbench.triggers.waves import (
-    ARMS, TriggerSpec, Wave, WaveRelease, channel_files, plan_wave, release_wave, run_wave, wave_members,
+    ARMS, TriggerSpec, Wave, WaveRelease, channel_files, plan_wave, release_wave, releases_table, run_wave, run_waves,
+    wave_days, wave_files, wave_members,
 )
 
 __all__ = [
@@ -21,5 +22,5 @@ __all__ = [
     "RESPONSE_DAYS", "evaluate_triggers", "member_outcomes",
     "DEFAULT_CHANNEL_RULES", "OFFER_COLUMNS", "RecommendInputs", "gather_recommend_inputs", "recommend",
     "ARMS", "TriggerSpec", "Wave", "WaveRelease", "channel_files", "plan_wave", "release_wave", "run_wave",
-    "wave_members",
+    "wave_members", "wave_days", "run_waves", "releases_table", "wave_files",
 ]

@@ -47,6 +47,10 @@ __all__ = [
     "run_wave",
     "wave_members",
     "channel_files",
+    "wave_days",
+    "run_waves",
+    "releases_table",
+    "wave_files",
 ]
 
 #: Arms of a wave, kept in the member rows' ``score_band``.
@@ -400,3 +404,36 @@ def channel_files(wave: Wave, channels=("sms", "wap_push")) -> dict[str, pd.Data
             columns={"edition": "product_id"}).reset_index(drop=True) if len(rows) else pd.DataFrame(
             columns=["subscriber_id", "msisdn_masked", "product_id", "branch_id"])
     return out
+
+
+def wave_days(source, days: int) -> list[pd.Timestamp]:
+    """The last ``days`` days a wave can be run on (those ``imei_days`` can judge with the default rule)."""
+    from workbench.triggers.detect import presence_days
+
+    days = check_int("days", days, 1, 366)
+    lo, hi = presence_days(source)
+    first = max(lo + pd.Timedelta(days=WINDOW_DAYS - 1), hi - pd.Timedelta(days=days - 1))
+    return list(pd.date_range(first, hi))
+
+
+def run_waves(spec: TriggerSpec, source, days, store, user, *, progress: bool = False) -> list[tuple[Wave, WaveRelease]]:
+    """:func:`run_wave` for each day in order (a tqdm bar with ``progress``)."""
+    from tqdm.auto import tqdm
+
+    return [run_wave(spec, source, d, store, user)
+            for d in tqdm(list(days), desc="waves", unit="day", disable=not progress)]
+
+
+def releases_table(runs: list[tuple[Wave, WaveRelease]]) -> pd.DataFrame:
+    """One row per day: version, members released, created or already there, and the funnel's counts."""
+    rows = []
+    for wave, rel in runs:
+        counts = dict(zip(wave.funnel["step"], wave.funnel["count"])) if len(wave.funnel) else {}
+        rows.append({"day": rel.day, "version": rel.version, "members": rel.members, "created": rel.created,
+                     **counts})
+    return pd.DataFrame(rows)
+
+
+def wave_files(runs: list[tuple[Wave, WaveRelease]]) -> dict:
+    """``{day: (channel_files(wave), funnel)}`` of the waves released now (for ``RunFolder.save_waves``)."""
+    return {wave.day: (channel_files(wave), wave.funnel) for wave, rel in runs if rel.created}
