@@ -77,8 +77,11 @@ def gather_recommend_inputs(source, subscriber_ids, day, *, months: int = 6) -> 
     day : date
         Holdings are those on this day; preferences use the ``months`` months before its month.
     months : int
+
+    The preference model (:class:`workbench.models.PreferenceModel`) learns its prior from
+    these subscribers' content items (the ``months`` months up to the month before ``day``).
     """
-    from workbench.models.preference import PreferenceModel, content_counts
+    from workbench.models.preference import PreferenceModel
 
     day = check_date("day", day)
     ids = pd.DataFrame({"subscriber_id": pd.Series(subscriber_ids, dtype="int64").unique()})
@@ -96,9 +99,15 @@ def gather_recommend_inputs(source, subscriber_ids, day, *, months: int = 6) -> 
                 FROM vas_orders o JOIN _ids USING (subscriber_id)
                 WHERE CAST(o.event_date AS DATE) <= $day)
             WHERE rn = 1 AND event_type = 'order'""", {"day": day.date()}).df()
+        cats = ", ".join(f'sum(coalesce(u."content_{c}", 0)) AS "{c}"' for c in CONTENT_CATEGORIES)
+        counts = con.execute(f"""
+            SELECT _ids.subscriber_id, {cats} FROM _ids
+            LEFT JOIN monthly_usage u ON u.subscriber_id = _ids.subscriber_id
+                 AND CAST(u.month AS DATE) > $start AND CAST(u.month AS DATE) <= $end
+            GROUP BY 1 ORDER BY 1""", {"start": (pd.Period(snapshot, "M") - months).to_timestamp().date(),
+                                       "end": pd.Period(snapshot, "M").to_timestamp().date()}).df()
         con.unregister("_ids")
-        counts = content_counts(con, snapshot=snapshot, months=months)
-    counts = counts.reindex(ids["subscriber_id"]).fillna(0)
+    counts = counts.set_index("subscriber_id").astype("int64")
     preferences = PreferenceModel().fit(counts).transform(counts) if len(counts) else counts.astype(float)
     return RecommendInputs(products, holdings, preferences)
 
