@@ -10,7 +10,8 @@ from workbench.demo.triggers import simulate_trigger_responses, true_probabiliti
 from workbench.errors import ParameterError
 from workbench.store import SYSTEM_USER, Store
 from workbench.triggers import (
-    TriggerSpec, channel_files, detect_changers, evaluate_triggers, member_outcomes, plan_wave, presence_days, run_wave, wave_members,
+    TriggerSpec, channel_files, detect_changers, evaluate_triggers, member_outcomes, plan_wave, presence_days,
+    run_wave, wave_members,
 )
 
 
@@ -55,7 +56,7 @@ def test_next_waves_hold_back_earlier_members_and_each_has_its_control(prov, sto
     m = wave_members(store, SYSTEM_USER)
     assert not m["subscriber_id"].duplicated().any()           # nobody listed in two waves
     assert m["version"].nunique() == m["wave_day"].nunique() > 1
-    for (_, arm), rows in m.groupby(["wave_day", "score_band"]):
+    for _, rows in m.groupby(["wave_day", "score_band"]):
         assert (rows["group"] == "control").sum() == round(0.25 * len(rows))
     assert set(m["score_band"]) == {"changer", "comparison"}
     assert m["msisdn_masked"].str.fullmatch(r"\d{3}\*{4}\d{4}").all()

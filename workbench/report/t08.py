@@ -8,7 +8,8 @@ from workbench.report.format import ci_text, count_text, p_text, pct_text
 
 __all__ = [
     "detect_line", "wave_line", "funnel_table", "arms_table", "extra_line", "intro_story", "presence_story",
-    "detection_story", "waves_story", "changers_display", "rerun_story", "files_story", "truth_uplift_story", "waves_display",
+    "detection_story", "waves_story", "changers_display", "rerun_story", "files_story", "truth_uplift_story",
+    "waves_display",
 ]
 
 

@@ -450,7 +450,8 @@ def wave_days(source, days: int) -> list[pd.Timestamp]:
     return list(pd.date_range(first, hi))
 
 
-def run_waves(spec: TriggerSpec, source, days, store, user, *, progress: bool = False) -> list[tuple[Wave, WaveRelease]]:
+def run_waves(spec: TriggerSpec, source, days, store, user, *,
+              progress: bool = False) -> list[tuple[Wave, WaveRelease]]:
     """:func:`run_wave` for each day in order (a tqdm bar with ``progress``)."""
     from tqdm.auto import tqdm
 
