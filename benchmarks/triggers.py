@@ -14,6 +14,11 @@ Run::
     .venv/bin/python benchmarks/triggers.py --subscribers 200000 --json out.json
 
 Targets (issue 18): precision and recall >= 0.95; a day's wave <= 10 s.
+Measured 2026-12-07 on the shared 2-core machine, 1,039,229 subscribers (generated in 189 s;
+1.23 M imei_presence rows, 1.75 M imei_days rows): detection over 33 days precision 0.998,
+recall 0.983 (23,993 detected, 24,364 truly stable); detection 1.4 s a day; a day's wave
+(detect -> recommend -> comparison -> release, ~1,150 members, after 5 waves) 4.2-7.2 s,
+median 5.2 s.
 Figures are printed; nothing here is a pass/fail test.
 """
 from __future__ import annotations
