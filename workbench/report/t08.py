@@ -100,7 +100,7 @@ def truth_uplift_story(result: dict, true_extra: float, lang: str | None = None)
 def waves_display(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """The waves table with labelled columns."""
     steps = [c for c in ("detected", "held_back", "no_service", "listed_changers", "comparison") if c in table]
-    out = pd.DataFrame({t("triggers.col.day", lang): table["day"], "version": table["version"]})
+    out = pd.DataFrame({t("triggers.col.day", lang): table["day"], t("triggers.col.version", lang): table["version"]})
     for s in steps:
         out[t(f"triggers.step.{s}", lang)] = table[s].fillna(0).astype(int)
     return out
