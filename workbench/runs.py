@@ -93,6 +93,9 @@ PLAN_DIR = "plan"
 SIMULATION_DIR = "simulation"
 #: The summary of a simulated execution, inside :data:`SIMULATION_DIR`.
 SIMULATION_FILE = "simulation.json"
+#: Folder of the trigger campaign's waves (template 08): ``<day>/<channel>.csv`` for the SMS / WAP-Push
+#: platforms (masked numbers) and ``<day>/funnel.csv``.
+TRIGGERS_DIR = "triggers"
 #: The manifest of the run folder.
 MANIFEST_FILE = "run.json"
 #: The SQLite store of a run folder that has no other store.
@@ -106,11 +109,12 @@ LAYOUT: dict[str, tuple[str, str]] = {
     "campaign": (CAMPAIGN_FILE, "04_campaign_design"),
     "plan": (PLAN_DIR, "04_campaign_design"),
     "simulation": (SIMULATION_DIR, "simulate"),
+    "triggers": (TRIGGERS_DIR, "08_handset_triggers"),
 }
 #: ``format`` entry of ``run.json``.
 MANIFEST_FORMAT: dict = {"name": "workbench.run", "version": 1}
 # Kinds of the layout that are folders.
-_FOLDERS: tuple[str, ...] = ("model", "plan", "simulation")
+_FOLDERS: tuple[str, ...] = ("model", "plan", "simulation", "triggers")
 # Parameters whose value is a path outside the run folder that the step reads (hashed as inputs).
 _EXTERNAL_INPUTS: tuple[str, ...] = ("data",)
 # The active step of each run folder in this process: resolved folder -> step name.
@@ -600,6 +604,28 @@ class RunFolder:
         folder = record.save(self.file("simulation"))
         self.record_output("simulation")
         return folder
+
+
+    def save_wave(self, day, files: Mapping, funnel=None) -> Path:
+        """A trigger wave's channel files (``{channel: DataFrame}``) and funnel -> ``triggers/<day>/`` (CSV)."""
+        import pandas as pd
+
+        folder = self.file("triggers") / pd.Timestamp(day).date().isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        for channel, frame in files.items():
+            if "msisdn" in frame.columns:
+                raise ParameterError.invalid(f"files[{channel!r}]", "masked numbers only (msisdn_masked)",
+                                             "a column 'msisdn'")
+            frame.to_csv(folder / f"{channel}.csv", index=False)
+        if funnel is not None:
+            funnel.to_csv(folder / "funnel.csv", index=False)
+        self.record_output("triggers")
+        return folder
+
+
+    def save_waves(self, waves: Mapping) -> list[Path]:
+        """Several waves' files: ``{day: (files, funnel)}`` -> ``triggers/<day>/`` each (see :meth:`save_wave`)."""
+        return [self.save_wave(day, files, funnel) for day, (files, funnel) in waves.items()]
 
 
 def _writer_text(writer: str) -> str:

@@ -85,7 +85,8 @@ def register(subparsers) -> None:
     validate.add_argument("--as-of", metavar="YYYY-MM-DD", default=None,
                           help="snapshot date: no date in the extract may be later (default: today)")
     validate.add_argument("--tables", nargs="+", metavar="TABLE", default=None,
-                          help="check only these tables (space- or comma-separated; default: all seven)")
+                          help="check only these tables (space- or comma-separated; default: the seven required ones "
+                               "and the optional ones present)")
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
     validate.add_argument("--lang", choices=("zh", "en"), default=None,
                           help="language of the report (default: WORKBENCH_LANG or zh)")

@@ -29,7 +29,9 @@ _HEADER = """\
 
 Seven tables describe one province: the branches, the handset and VAS product
 catalogues, the subscribers, their monthly usage, their VAS orders and
-unsubscribes, and the handsets they were seen with. Everything in the workbench
+unsubscribes, and the handsets they were seen with. Two optional tables add the
+daily handset presence the handset-change triggers need (`imei_presence`,
+`imei_days`; see "Daily handset presence" below). Everything in the workbench
 (schemas, loader, features, synthetic province, this page) reads the same
 declaration in `workbench/data/tables.py`.
 """
@@ -40,8 +42,9 @@ _INTRO = """\
 Put one file (or folder) per table in a folder, named after the table:
 `subscribers.parquet`, or a folder `subscribers/` of Parquet parts, or
 `subscribers.csv`. A DuckDB file holding one table per name works too, and in
-Python so does a `dict` of DataFrames. All seven tables are required
-(`--tables` checks a subset). Column names are as below, in any order;
+Python so does a `dict` of DataFrames. The seven tables are required and the
+optional ones are checked when present (`--tables` checks a subset, and requires
+what it names). Column names are as below, in any order;
 columns the model does not know are kept and reported as a note.
 
 * **Parquet** is preferred for large extracts: types travel with the data and
@@ -71,6 +74,28 @@ there is any (`--json` prints the same report as JSON). In Python,
 one `DataValidationError` naming every problem. The kinds of problem are:
 
 {checks}
+
+### Daily handset presence (optional)
+
+"A new IMEI used continuously for 7-10 days" needs the days each IMEI was seen.
+One row per subscriber, IMEI and day for a million subscribers over months would be
+tens of millions of rows, so the extract keeps two tables:
+
+* `imei_presence` - one row per subscriber and IMEI over the observed window:
+  first and last day seen and the days seen (`active_days`; equal to the span when
+  the handset was used every day, which the row then claims);
+* `imei_days` - one row per subscriber, IMEI and day seen, for the last weeks of
+  the window (the synthetic province keeps 42 days) and **only for subscribers who
+  used more than one IMEI in those days** - the days around a change. A subscriber
+  with one handset through those weeks has no daily rows.
+
+`handset_events` keeps the adopted handsets; an IMEI tried for a few days and given
+back appears only in the presence tables. Across rows the validator also checks
+`presence_span` (more days seen than the span), `presence_gap` (a day missing in
+`imei_days` where `imei_presence` claims use every day), `presence_outside` (a day
+outside the IMEI's first and last seen day) and `imei_shared` (one IMEI on two
+subscribers on the same day, or with overlapping seen ranges); a duplicated day is
+a `duplicate_key` of `imei_days`.
 
 After loading, columns have these pandas types:
 

@@ -46,6 +46,7 @@ import pandas as pd
 import pandera.errors as pa_errors
 import pyarrow as pa
 
+from workbench.data.presence import PRESENCE_CHECKS, presence_problems
 from workbench.data.schemas import pandas_dtype, resolve_as_of, schema_for
 from workbench.data.source import SourceLike, as_source, connect
 from workbench.data.tables import TABLE_ORDER, TABLES, table
@@ -75,6 +76,7 @@ CHECKS: dict[str, str] = {
     "above_max": "a value is above the column's maximum",
     "after_snapshot": "a date is later than the snapshot date (as_of)",
     "orphan_key": "a foreign key refers to a row that does not exist in the referenced table",
+    **PRESENCE_CHECKS,
     "check_error": "a check could not be evaluated",
 }
 _CHECK_RANK = {name: i for i, name in enumerate(CHECKS)}
@@ -320,9 +322,9 @@ class Province(Mapping):
 
 
 # ------------------------------------------------------------------ reading
-def _wanted_tables(tables) -> tuple[str, ...]:
-    if tables is None:
-        return TABLE_ORDER
+def _wanted_tables(tables, present=()) -> tuple[str, ...]:
+    if tables is None:  # every required table, and the optional ones the source holds
+        return tuple(n for n in TABLE_ORDER if not TABLES[n].optional or n in present)
     if isinstance(tables, str):
         tables = [tables]
     names = [str(n) for n in tables]
@@ -522,10 +524,11 @@ def _progress(iterable, total: int, progress: bool):
 
 def _run(source: SourceLike, as_of, tables, progress: bool) -> tuple[Report, dict[str, pd.DataFrame]]:
     stamp = resolve_as_of(as_of)
-    wanted = _wanted_tables(tables)
+    _wanted_tables(tables)  # a bad selection is a ParameterError before the source is touched
     src = as_source(source)
     kind = src.kind  # raises FileNotFoundError for a path that is neither folder nor DuckDB file
     present = set(src.tables())
+    wanted = _wanted_tables(tables, present)
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     row_counts: dict[str, int] = {}
@@ -568,6 +571,7 @@ def _run(source: SourceLike, as_of, tables, progress: bool) -> tuple[Report, dic
             order = [c for c in model_columns if c in checked.columns] + list(extras)
             frames[name] = checked[order].reset_index(drop=True)
     problems += _orphan_problems(frames, bad_columns)
+    problems += [Problem(**p) for p in presence_problems(frames, bad_columns)]
     problems.sort(key=lambda p: (TABLE_ORDER.index(p.table), _CHECK_RANK.get(p.check, len(CHECKS)),
                                  _column_rank(p)))
     report = Report(
@@ -594,7 +598,8 @@ def validate(source: SourceLike, as_of=None, *, tables=None, progress: bool = Fa
     as_of : str, date or None
         Snapshot date; no date may be later.  ``None`` means today.
     tables : iterable of str, optional
-        Tables to require (default: all seven); foreign keys are checked
+        Tables to require (default: the seven required ones and the optional presence tables the
+        source holds); foreign keys are checked
         within this set only.
     progress : bool
         Show a progress bar over the tables.
@@ -626,7 +631,8 @@ def load(source: SourceLike, *, as_of=None, tables=None, progress: bool = False)
     as_of : str, date or None
         Snapshot date; no date may be later.  ``None`` means today.
     tables : iterable of str, optional
-        Tables to load (default: all seven); foreign keys are checked within
+        Tables to load (default: the seven required ones and the optional presence tables the
+        source holds); foreign keys are checked within
         this set only.
     progress : bool
         Show a progress bar over the tables.

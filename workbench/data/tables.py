@@ -22,6 +22,7 @@ __all__ = [
     "Table",
     "TABLES",
     "TABLE_ORDER",
+    "REQUIRED_TABLES",
     "BRANCHES",
     "branch_name",
     "BRANDS",
@@ -137,6 +138,8 @@ class Table:
     primary_key: tuple[str, ...]
     #: foreign keys: column -> (table, column)
     foreign_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: an optional table is validated when present and not required by default
+    optional: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -270,13 +273,51 @@ TABLES: dict[str, Table] = {
                 "handset_model": ("handset_models", "handset_model"),
             },
         ),
+        # daily handset presence (workbench.data.presence checks it across rows; docs/data-model.md)
+        Table(
+            "imei_presence", "Each IMEI seen per subscriber in the observed window: first and last day seen, "
+            "days seen", "终端IMEI在网天数",
+            (
+                Column("subscriber_id", "int", "Subscriber key", "用户编号"),
+                Column("imei", "str", "Handset IMEI (15 digits)", "IMEI"),
+                Column("handset_model", "str", "Handset model of the IMEI", "终端型号"),
+                Column("first_seen", "date", "First day the IMEI was seen on the subscriber", "首次出现日期",
+                       not_after_snapshot=True),
+                Column("last_seen", "date", "Last day the IMEI was seen on the subscriber", "最后出现日期",
+                       not_after_snapshot=True),
+                Column("active_days", "int", "Days the IMEI was seen from first_seen to last_seen "
+                       "(equal to their span: used every day)", "出现天数", "days", min=1),
+            ),
+            primary_key=("subscriber_id", "imei"),
+            foreign_keys={
+                "subscriber_id": ("subscribers", "subscriber_id"),
+                "handset_model": ("handset_models", "handset_model"),
+            },
+            optional=True,
+        ),
+        Table(
+            "imei_days", "Days each IMEI was seen, for the last weeks and only around handset changes "
+            "(subscribers with more than one IMEI in those days)", "终端IMEI逐日出现记录",
+            (
+                Column("subscriber_id", "int", "Subscriber key", "用户编号"),
+                Column("imei", "str", "Handset IMEI (15 digits)", "IMEI"),
+                Column("day", "date", "A day the IMEI was seen on the subscriber", "出现日期",
+                       not_after_snapshot=True),
+            ),
+            primary_key=("subscriber_id", "imei", "day"),
+            foreign_keys={"subscriber_id": ("subscribers", "subscriber_id")},
+            optional=True,
+        ),
     )
 }
 
 #: Order in which tables are loaded and validated (referenced tables first).
 TABLE_ORDER: tuple[str, ...] = (
     "branches", "handset_models", "vas_products", "subscribers", "monthly_usage", "vas_orders", "handset_events",
+    "imei_presence", "imei_days",
 )
+#: Tables every extract must have (the optional ones are checked when present).
+REQUIRED_TABLES: tuple[str, ...] = tuple(n for n in TABLE_ORDER if not TABLES[n].optional)
 
 
 def table(name: str) -> Table:

@@ -14,7 +14,7 @@ import importlib
 from workbench.lazy import lazy_exports
 from pathlib import Path
 
-_AREAS = ("status", "goal", "model", "campaign", "effect", "quality", "monitor", "overview")
+_AREAS = ("status", "goal", "model", "campaign", "effect", "quality", "monitor", "overview", "triggers")
 
 
 def _declared(area: str) -> list[str] | None:

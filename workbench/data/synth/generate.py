@@ -21,6 +21,10 @@ from workbench.data.synth.catalogue import (
 )
 from workbench.data.synth.handsets import simulate_handsets
 from workbench.data.synth.ids import MAX_SUBSCRIBERS, imei_column, msisdn_column
+from workbench.data.synth.presence import (
+    PRESENCE_TRUTH_TABLE, RESPONSE_TRUTH_TABLE, ChangeRates, presence_columns, presence_truth_columns,
+    presence_truth_schema, response_truth_columns, response_truth_schema, simulate_presence,
+)
 from workbench.data.synth.subscriptions import STABLE_MONTHS, simulate_subscriptions
 from workbench.data.synth.timeline import Timeline, format_month, month_start_day, parse_month
 from workbench.data.synth.traits import TARIFF_CODES, draw_population
@@ -218,18 +222,21 @@ def generate_province(
     rows = dict.fromkeys(TABLE_ORDER, 0)
     stable = 0
     n_chunks = -(-n_subscribers // chunk_size)
+    changes = ChangeRates()
     root = np.random.SeedSequence(seed)
 
     from tqdm.auto import tqdm
 
-    with TableWriters(out, schemas) as w, TableWriters(truth_out, {TRUTH_TABLE: truth_schema()}) as tw:
+    with TableWriters(out, schemas) as w, TableWriters(
+            truth_out, {TRUTH_TABLE: truth_schema(), PRESENCE_TRUTH_TABLE: presence_truth_schema(),
+                        RESPONSE_TRUTH_TABLE: response_truth_schema()}) as tw:
         rows["branches"] = w.write_table("branches", branches_table(schemas["branches"]))
         rows["handset_models"] = w.write_table("handset_models", handset_models_table(schemas["handset_models"]))
         rows["vas_products"] = w.write_table("vas_products", vas_products_table(schemas["vas_products"]))
         for i in tqdm(range(n_chunks), desc="synthetic province", unit="chunk", disable=not progress):
             ids = np.arange(i * chunk_size + 1, min((i + 1) * chunk_size, n_subscribers) + 1, dtype=np.int64)
             ss = np.random.SeedSequence(root.entropy, spawn_key=(i,))
-            g_traits, g_hand, g_subs, g_usage = (np.random.default_rng(s) for s in ss.spawn(4))
+            g_traits, g_hand, g_subs, g_usage, g_pres = (np.random.default_rng(s) for s in ss.spawn(5))
             pop = draw_population(ids, timeline, g_traits)
             hs = simulate_handsets(pop, timeline, g_hand)
             model = uptake_model(pop)
@@ -239,6 +246,12 @@ def generate_province(
             rows["monthly_usage"] += w.write("monthly_usage", _usage_columns(pop, usage))
             rows["vas_orders"] += w.write("vas_orders", _orders_columns(pop, subs))
             rows["handset_events"] += w.write("handset_events", _handset_columns(pop, hs))
+            pres = simulate_presence(pop, timeline, hs, g_pres)
+            for name, cols in presence_columns(pop, pres).items():
+                rows[name] += w.write(name, cols)
+            tw.write(PRESENCE_TRUTH_TABLE, presence_truth_columns(pop, pres))
+            tw.write(RESPONSE_TRUTH_TABLE, response_truth_columns(pop, model.logit))
+            changes.add(hs, pres, pop, timeline)
             truth = truth_columns(pop, model, subs, hs.model_by_month[:, timeline.end_index + 1], timeline)
             tw.write(TRUTH_TABLE, truth)
             stable += int((subs.held_end[:, NEWSPAPER] & (subs.age_end[:, NEWSPAPER] >= STABLE_MONTHS - 1)).sum())
@@ -260,6 +273,7 @@ def generate_province(
         "target_stable_share_mobile_newspaper": round(TARGET_STABLE_SHARE, 6),
         "next_period_months": 3,
         "rows": rows,
+        "handset_presence": changes.summary(),
     }
     (truth_out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return {**meta, "out": str(out), "truth_out": str(truth_out),
