@@ -1,0 +1,376 @@
+"""Publish a run folder's results for operations: versioned, with an atomic switch of the current version.
+
+What is published, per kind (``published_versions.kind``):
+
+==========  =========================================  ================================================
+kind        from the run folder                        a row per subscriber holds
+==========  =========================================  ================================================
+target      ``scores.parquet`` (template 03)           score, decile, reasons (zh/en), offers (every
+                                                       subscriber: eligibility answers for all products)
+credit      the credit grades (template 07)            score, grade
+trigger     the trigger list (template 08)             score (when given), reasons (when given)
+==========  =========================================  ================================================
+
+Rows are written while the version is ``loading``, in batches; one transaction then
+makes it ``current`` and the previous one ``retired``
+(:class:`workbench.store.published.StorePublished`).  A failure on the way marks
+the new version ``failed`` and leaves the previous one current.
+
+``reasons`` is a JSON list of ``{"code", "zh", "en"}``: template 03 writes its
+reasons in one language; the other language is made from the same parts
+(feature, band) when the run's model folder names its features, else the text is
+repeated (``code`` ``reason_<i>``).  ``offers`` is a JSON list over every product
+of ``{"product", "eligible", "reason"}`` (:mod:`workbench.ops.eligibility`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.checks import check_date
+from workbench.data.source import connection
+from workbench.data.tables import BRANCHES
+from workbench.errors import ParameterError
+from workbench.ops.eligibility import DEFAULT_EXCLUDED_GRADES, offers_json
+from workbench.runs import RunFileMissing, RunFolder, file_hash, path_hash
+
+__all__ = ["CREDIT_FILES", "TRIGGER_FILES", "SCORE_NAMES", "publish_run", "target_rows", "credit_rows",
+           "trigger_rows", "reason_words", "run_data", "demo_publish", "available_kinds"]
+
+#: Files a credit run may leave (the first found is used): template 07's grades.
+CREDIT_FILES: tuple[str, ...] = ("credit_grades.parquet", "credit/grades.parquet", "grades.parquet")
+#: Files a trigger run may leave: template 08's list.
+TRIGGER_FILES: tuple[str, ...] = ("triggers.parquet", "trigger_list.parquet", "triggers/list.parquet")
+#: Columns taken as a row's score, in order of preference.
+SCORE_NAMES: tuple[str, ...] = ("score", "pd", "probability", "bad_probability", "points")
+_REASON_SLOTS = ("reason_1", "reason_2", "reason_3")
+# Branch names in either language -> (zh, en): the values of the "home branch is ..." reasons.
+_BRANCH_WORDS: dict[str, tuple[str, str]] = {w: (zh, en) for _, zh, en in BRANCHES for w in (zh, en)}
+
+
+def _runs_name(attr: str) -> str | None:
+    """A file name the run folder's owner (:mod:`workbench.runs`) defines, when it does."""
+    import workbench.runs as runs
+
+    value = getattr(runs, attr, None)
+    return value if isinstance(value, str) else None
+
+
+def _find(folder: RunFolder, names: tuple[str, ...], attr: str) -> Path | None:
+    own = _runs_name(attr)
+    for name in ((own,) if own else ()) + names:
+        path = folder.path / name
+        if path.is_file():
+            return path
+    return None
+
+
+def available_kinds(run_dir) -> list[str]:
+    """The kinds a run folder can publish (those whose files it holds)."""
+    folder = RunFolder.of(run_dir)
+    kinds = ["target"] if folder.exists("scores") else []
+    if _find(folder, CREDIT_FILES, "CREDIT_GRADES_FILE"):
+        kinds.append("credit")
+    if _find(folder, TRIGGER_FILES, "TRIGGERS_FILE"):
+        kinds.append("trigger")
+    return kinds
+
+
+def run_data(run_dir, data=None) -> Path:
+    """The province data a run used: ``data`` when given, else the ``data`` parameter its steps recorded."""
+    if data:
+        return Path(data)
+    for record in RunFolder.of(run_dir).steps().values():
+        value = (record.get("parameters") or {}).get("data")
+        if value and Path(value).exists():
+            return Path(value)
+    from workbench.workspace import find_workspace
+
+    ws = find_workspace()
+    if ws is not None and ws.data.exists():
+        return ws.data
+    raise ParameterError(f"The 'data' parameter is required: the run folder {str(run_dir)!r} records no data "
+                         "folder and no workspace names one. Pass --data DIR.")
+
+
+# ------------------------------------------------------------------ reasons in both languages
+def _reason_dictionary(model_dir: Path, lang: str) -> dict[str, tuple[str, str, str]]:
+    """Every reason text the model can give in ``lang`` -> (feature, zh, en)."""
+    from workbench.i18n import t
+    from workbench.models.explain import REASON_BANDS
+    from workbench.models.province_inputs import feature_labels
+    from workbench.models.registry import load_card
+
+    names = [f["name"] for f in load_card(model_dir)["features"]["features"]]
+    labels = {lg: feature_labels(lg) for lg in ("zh", "en")}
+    out: dict[str, tuple[str, str, str]] = {}
+    for name in names:
+        words = {}
+        for lg in ("zh", "en"):
+            label, scope = labels[lg](name), t("model.reason.scope.province", lg)
+            items = [t("model.reason.missing", lg, feature=label)]
+            items += [t("model.reason.is", lg, feature=label, value=t(f"common.{w}", lg)) for w in ("yes", "no")]
+            for side in ("top", "bottom"):
+                items += [t(f"model.reason.{side}", lg, feature=label, pct=b, scope=scope) for b in REASON_BANDS]
+            words[lg] = items
+        for zh, en in zip(words["zh"], words["en"]):
+            out[zh if lang == "zh" else en] = (name, zh, en)
+    return out
+
+
+def reason_words(texts: pd.Series, *, lang: str, model_dir: Path | None = None) -> pd.DataFrame:
+    """``code, zh, en`` of each unique reason text (index: the text).
+
+    Texts the model's dictionary knows get the feature as code and both languages;
+    ``"<feature> is <value>"`` texts keep the value as written; others keep the text in
+    both languages with the code ``reason``.
+    """
+    from workbench.i18n import t
+
+    uniq = pd.Series(pd.unique(texts.dropna()), dtype="str")
+    known: dict[str, tuple[str, str, str]] = {}
+    pattern: list[tuple[re.Pattern, str, str, str]] = []
+    if model_dir is not None and Path(model_dir).is_dir():
+        known = _reason_dictionary(Path(model_dir), lang)
+        from workbench.models.province_inputs import feature_labels
+        from workbench.models.registry import load_card
+
+        for f in load_card(model_dir)["features"]["features"]:
+            zh, en = feature_labels("zh")(f["name"]), feature_labels("en")(f["name"])
+            own = zh if lang == "zh" else en
+            marker = t("model.reason.is", lang, feature=own, value="\x00")
+            head, _, tail = marker.partition("\x00")
+            pattern.append((re.compile(re.escape(head) + "(.+)" + re.escape(tail) + "$"), f["name"], zh, en))
+    rows = []
+    for text in uniq:
+        if text in known:
+            rows.append((text, *known[text]))
+            continue
+        for rx, name, zh, en in pattern:
+            m = rx.match(text)
+            if m:
+                value = m.group(1)
+                zh_value, en_value = _BRANCH_WORDS.get(value, (value, value))
+                rows.append((text, name, t("model.reason.is", "zh", feature=zh, value=zh_value),
+                             t("model.reason.is", "en", feature=en, value=en_value)))
+                break
+        else:
+            rows.append((text, "reason", text, text))
+    return pd.DataFrame(rows, columns=["text", "code", "zh", "en"]).set_index("text")
+
+
+def _run_language(folder: RunFolder) -> str:
+    record = folder.steps().get("03_target_model") or {}
+    lang = (record.get("parameters") or {}).get("language")
+    return lang if lang in ("zh", "en") else "zh"
+
+
+# ------------------------------------------------------------------ rows of each kind
+def _subscribers(data) -> pd.DataFrame:
+    from workbench.campaign.lists import mask_msisdn
+
+    with connection(data, progress=False) as con:
+        subs = con.execute("SELECT subscriber_id, branch_id, msisdn FROM subscribers ORDER BY 1").df()
+    subs["msisdn_masked"] = mask_msisdn(subs.pop("msisdn"))
+    return subs
+
+
+def target_rows(run_dir, data, *, credit: pd.DataFrame | None = None, as_of=None,
+                excluded_grades: tuple[str, ...] = DEFAULT_EXCLUDED_GRADES) -> pd.DataFrame:
+    """The ``target`` rows: every subscriber with template 03's score (when scored) and the offers JSON.
+
+    Raises
+    ------
+    RunFileMissing
+        The run folder holds no ``scores.parquet``.
+    """
+    folder = RunFolder.of(run_dir)
+    scores = folder.read_scores()
+    words = reason_words(pd.concat([scores[c] for c in _REASON_SLOTS if c in scores.columns]),
+                         lang=_run_language(folder), model_dir=folder.model_dir())
+    with connection(data, progress=False) as con:
+        subs = _subscribers(con)
+        offers = offers_json(con, credit=credit, as_of=as_of, excluded_grades=excluded_grades)
+        con.register("scores_in", scores)
+        con.register("subs_in", subs)
+        con.register("offers_in", offers)
+        con.register("words_in", words.reset_index())
+        slots = [c for c in _REASON_SLOTS if c in scores.columns]
+        joins = " ".join(f"LEFT JOIN words_in w{i} ON w{i}.text = sc.{c}" for i, c in enumerate(slots))
+        structs = ", ".join(f"CASE WHEN w{i}.text IS NULL THEN NULL ELSE {{'code': w{i}.code, 'zh': w{i}.zh, "
+                            f"'en': w{i}.en}} END" for i in range(len(slots)))
+        reasons = (f"CASE WHEN len(list_filter([{structs}], lambda x: x IS NOT NULL)) = 0 THEN NULL ELSE "
+                   f"to_json(list_filter([{structs}], lambda x: x IS NOT NULL))::VARCHAR END" if slots else "NULL")
+        frame = con.execute(f"""
+            SELECT s.subscriber_id, s.branch_id, s.msisdn_masked, sc.score::DOUBLE AS score,
+                   NULL::VARCHAR AS grade, sc.decile::INTEGER AS decile, {reasons} AS reasons, o.offers
+            FROM subs_in s LEFT JOIN scores_in sc ON sc.subscriber_id = s.subscriber_id
+            LEFT JOIN offers_in o ON o.subscriber_id = s.subscriber_id {joins}
+            ORDER BY s.subscriber_id""").df()
+    return frame
+
+
+def _read_parquet(path: Path, what: str) -> pd.DataFrame:
+    from workbench.data.files import read_table
+
+    frame = read_table(path, parameter=what)
+    if "subscriber_id" not in frame.columns:
+        raise ParameterError(f"{path}: the {what} file must have a 'subscriber_id' column. Got {list(frame.columns)}.")
+    return frame
+
+
+def credit_grades(run_dir) -> pd.DataFrame | None:
+    """``subscriber_id, grade`` (and a score column when given) of the run's credit grades, or None."""
+    path = _find(RunFolder.of(run_dir), CREDIT_FILES, "CREDIT_GRADES_FILE")
+    if path is None:
+        return None
+    frame = _read_parquet(path, "credit grades")
+    if "grade" not in frame.columns:
+        raise ParameterError(f"{path}: the credit grades file must have a 'grade' column. Got {list(frame.columns)}.")
+    return frame
+
+
+def _score_of(frame: pd.DataFrame) -> pd.Series:
+    for name in SCORE_NAMES:
+        if name in frame.columns:
+            return pd.to_numeric(frame[name], errors="coerce")
+    return pd.Series(float("nan"), index=frame.index)
+
+
+def _with_subscribers(frame: pd.DataFrame, data) -> pd.DataFrame:
+    subs = _subscribers(data)
+    out = frame.merge(subs, on="subscriber_id", how="inner", validate="one_to_one")
+    return out.sort_values("subscriber_id", kind="stable").reset_index(drop=True)
+
+
+def credit_rows(run_dir, data) -> pd.DataFrame:
+    """The ``credit`` rows: every graded subscriber's grade and score."""
+    grades = credit_grades(run_dir)
+    if grades is None:
+        raise RunFileMissing(f"The run folder {str(run_dir)!r} holds no credit grades ({list(CREDIT_FILES)}): "
+                             "run template 07_credit_grading with this run_dir first.")
+    frame = pd.DataFrame({"subscriber_id": grades["subscriber_id"].astype("int64"),
+                          "score": _score_of(grades), "grade": grades["grade"].astype("str"),
+                          "decile": pd.array([None] * len(grades), dtype="Int64"), "reasons": None,
+                          "offers": None}).drop_duplicates("subscriber_id")
+    return _with_subscribers(frame, data)
+
+
+def trigger_rows(run_dir, data) -> pd.DataFrame:
+    """The ``trigger`` rows: the subscribers of the run's trigger list (score and reasons when given)."""
+    path = _find(RunFolder.of(run_dir), TRIGGER_FILES, "TRIGGERS_FILE")
+    if path is None:
+        raise RunFileMissing(f"The run folder {str(run_dir)!r} holds no trigger list ({list(TRIGGER_FILES)}): "
+                             "run template 08_handset_triggers with this run_dir first.")
+    found = _read_parquet(path, "trigger list").drop_duplicates("subscriber_id")
+    reasons = None
+    for col in ("product_id", "service", "product"):
+        if col in found.columns:
+            reasons = ('[{"code": "trigger:' + found[col].astype("str") + '", "zh": "' + found[col].astype("str")
+                       + '", "en": "' + found[col].astype("str") + '"}]')
+            break
+    frame = pd.DataFrame({"subscriber_id": found["subscriber_id"].astype("int64"), "score": _score_of(found),
+                          "grade": None, "decile": pd.array([None] * len(found), dtype="Int64"),
+                          "reasons": reasons, "offers": None})
+    return _with_subscribers(frame, data)
+
+
+# ------------------------------------------------------------------ publishing
+def _model_version(folder: RunFolder, kind: str, source: Path) -> str:
+    digest = path_hash(folder.file("model")) if kind == "target" and folder.exists("model") else file_hash(source)
+    return f"{kind}-{(digest or '')[:12]}"
+
+
+def publish_run(store, user, run_dir, *, kinds=None, data=None, valid_from=None, valid_to=None,
+                label: str = "", as_of=None, excluded_grades: tuple[str, ...] = DEFAULT_EXCLUDED_GRADES) -> list[dict]:
+    """Publish the results of a run folder; return one summary per kind published.
+
+    Parameters
+    ----------
+    store : workbench.store.Store
+    user : workbench.store.User
+        Must have a role of :data:`workbench.store.access.PUBLISH_ROLES`.
+    run_dir : path
+        The run folder.
+    kinds : list of str, optional
+        Kinds to publish (default: every kind the folder holds, :func:`available_kinds`).
+    data : path, optional
+        The province data (default: the one the run's steps recorded).
+    valid_from, valid_to : date-like, optional
+        Validity of the new versions (default: from today, open-ended).
+
+    Returns
+    -------
+    list of dict
+        ``{"version_id", "kind", "rows", "retired"}`` per kind.
+
+    Raises
+    ------
+    RunFileMissing
+        The run folder lacks the file of a kind asked for (e.g. no scores).
+    ParameterError
+        An unknown kind, or a bad date.
+    """
+    folder = RunFolder.of(run_dir)
+    if not folder.path.is_dir():
+        raise ParameterError.invalid("run_dir", "an existing run folder", str(run_dir))
+    asked = list(kinds) if kinds else available_kinds(folder)
+    if not asked:
+        raise RunFileMissing(f"The run folder {str(run_dir)!r} holds nothing to publish: no scores.parquet "
+                             "(template 03_target_model), no credit grades (07), no trigger list (08).")
+    for kind in asked:
+        if kind not in ("target", "credit", "trigger"):
+            raise ParameterError.invalid("kind", "one of ['target', 'credit', 'trigger']", kind)
+    start = check_date("valid_from", valid_from).date() if valid_from else dt.date.today()
+    end = check_date("valid_to", valid_to).date() if valid_to else None
+    source = run_data(folder, data)
+    done = []
+    for kind in asked:
+        if kind == "target":
+            frame = target_rows(folder, source, credit=credit_grades(folder), as_of=as_of,
+                                excluded_grades=excluded_grades)
+            path = folder.file("scores")
+        elif kind == "credit":
+            frame = credit_rows(folder, source)
+            path = _find(folder, CREDIT_FILES, "CREDIT_GRADES_FILE")
+        else:
+            frame = trigger_rows(folder, source)
+            path = _find(folder, TRIGGER_FILES, "TRIGGERS_FILE")
+        version_id = store.create_published(
+            user, kind, valid_from=start, valid_to=end, label=label or folder.path.name,
+            model_version=_model_version(folder, kind, path), run_dir=str(folder.path.resolve()),
+            source_sha256=file_hash(path))
+        try:
+            store.load_published(user, version_id, frame)
+            done.append(store.activate_published(user, version_id))
+        except BaseException as exc:
+            store.fail_published(user, version_id, f"{type(exc).__name__}: {exc}")
+            raise
+    return done
+
+
+def demo_publish(data, run_dir, *, progress: bool = False) -> str:
+    """The demo's ``publish`` step: publish the run's scores (and credit grades, triggers) into its store."""
+    from workbench.i18n import t
+    from workbench.store import SYSTEM_USER, Store
+
+    folder = RunFolder.of(run_dir)
+    if not available_kinds(folder):
+        return t("ops.publish.demo_skipped", path=str(folder.path))
+    url = None
+    if folder.exists("campaign"):
+        url = folder.read_campaign().get("store_url")
+    if not url:
+        from workbench.workspace import find_workspace
+
+        ws = find_workspace()
+        url = ws.store_url if ws is not None else folder.store_url()
+    folder.step("publish", {"data": str(data), "run_dir": str(run_dir)})
+    with Store(url, progress=progress) as store:
+        done = publish_run(store, SYSTEM_USER, folder, data=data)
+    folder.finish("publish")
+    return t("ops.publish.demo_done", versions=", ".join(f"{d['kind']} #{d['version_id']} ({d['rows']:,})"
+                                                          for d in done), store=url)
