@@ -25,6 +25,7 @@ of ``{"product", "eligible", "reason"}`` (:mod:`workbench.ops.eligibility`).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
@@ -79,8 +80,10 @@ def available_kinds(run_dir) -> list[str]:
     return kinds
 
 
-def run_data(run_dir, data=None) -> Path:
+def run_data(run_dir, data=None):
     """The province data a run used: ``data`` when given, else the ``data`` parameter its steps recorded."""
+    if data is not None and not isinstance(data, (str, os.PathLike)):
+        return data    # tables already open: a mapping of DataFrames, a Source, a DuckDB connection
     if data:
         return Path(data)
     for record in RunFolder.of(run_dir).steps().values():

@@ -185,8 +185,9 @@ class StorePublished(StoreCore):
     def rollback_published(self, user: User, kind: str) -> dict:
         """Re-activate the version that was current before the current one of ``kind``.
 
-        The current version becomes ``retired``; the newest retired version activated
+        The current version becomes ``retired``; the newest retired version first activated
         before it becomes ``current`` again (one transaction, audit ``publish_rollback``).
+        Rolling back again goes one version further back.
         """
         _kind(kind)
         with self._session(write=True) as session:
@@ -199,14 +200,15 @@ class StorePublished(StoreCore):
                 raise ParameterError(f"no current published version of kind {kind!r} to roll back")
             previous = session.execute(
                 select(v).where(v.kind == kind, v.status == "retired", v.id != current.id,
-                                v.activated_at.is_not(None), v.activated_at <= current.activated_at)
+                                v.activated_at.is_not(None), v.activated_at < current.activated_at)
                 .order_by(v.activated_at.desc(), v.id.desc()).limit(1)).scalar_one_or_none()
             if previous is None:
                 raise ParameterError(f"published {kind!r} version {current.id} has no earlier version to roll back "
                                      "to (see workbench publish list)")
             current.status = "retired"
             session.flush()
-            previous.status, previous.valid_to, previous.activated_at = "current", None, utcnow()
+            # activated_at keeps the first activation, so a second rollback goes further back, not forth
+            previous.status, previous.valid_to = "current", None
             self._audit(session, actor, "publish_rollback", version_id=previous.id, kind=kind,
                         retired=current.id)
             return {"version_id": int(previous.id), "kind": kind, "rows": int(previous.row_count),
