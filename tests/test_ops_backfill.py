@@ -67,7 +67,8 @@ def _check_idempotent_and_transactional(store, run, url, schema, monkeypatch):
     rows4, _, versions4 = _target_rows(url, schema)
     assert set(rows4.loc[rows4["kind"] == "target", "version_id"]) == {new}
     assert len(rows4) == 7
-    assert set(versions4["version_id"]) == {new, int(versions2.loc[versions2["kind"] == "credit", "version_id"].iloc[0])}
+    credit = int(versions2.loc[versions2["kind"] == "credit", "version_id"].iloc[0])
+    assert set(versions4["version_id"]) == {new, credit}
     audit = store.audit_log(SYSTEM_USER, action="backfill")
     assert len(audit) == 5                                             # 2 + 2 + 1 (the failed one is not)
 
