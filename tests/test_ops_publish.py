@@ -172,3 +172,20 @@ def test_demo_step_publishes_into_the_runs_store(data, tmp_path):
         assert store.current_published(SYSTEM_USER, "target")["row_count"] == 5
     empty = write_run(tmp_path / "empty", data, scores=False, store_url=url)
     assert str(empty) in demo_publish(str(data), str(empty))
+
+
+def test_trigger_waves_of_template_08_are_published(store, data, tmp_path):
+    run = write_run(tmp_path / "run", data, scores=False)
+    for day, rows in (("2026-10-01", [(4, "D")]), ("2026-10-02", [(2, "C"), (3, "A")])):
+        folder = run / "triggers" / day
+        folder.mkdir(parents=True)
+        pd.DataFrame({"subscriber_id": [r[0] for r in rows], "msisdn_masked": ["138****0000"] * len(rows),
+                      "product_id": [r[1] for r in rows], "branch_id": ["hami"] * len(rows)}).to_csv(
+            folder / "sms.csv", index=False)
+        pd.DataFrame({"step": ["changers"], "count": [9]}).to_csv(folder / "funnel.csv", index=False)
+    done = publish_run(store, SYSTEM_USER, run)
+    assert [(d["kind"], d["rows"]) for d in done] == [("trigger", 2)]       # the newest day only
+    rows = store.published_frame(SYSTEM_USER, done[0]["version_id"]).set_index("subscriber_id")
+    reason = json.loads(rows.loc[2, "reasons"])[0]
+    assert reason["code"] == "trigger:C" and "SMS" in reason["en"] and "短信" in reason["zh"]
+    assert rows.loc[2, "branch_id"] == "urumqi"             # from the subscribers table, not the file

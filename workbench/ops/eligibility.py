@@ -92,6 +92,8 @@ def _query(con, as_of: dt.date, credit: bool, excluded: tuple[str, ...]) -> str:
         FROM vas_orders WHERE event_date::DATE <= {day} GROUP BY 1, 2),
     held AS (SELECT e.subscriber_id, e.product_id, p.family
              FROM last_event e JOIN vas_products p USING (product_id) WHERE e.last_type = 'order'),
+    held_family AS (SELECT subscriber_id, family, list(product_id ORDER BY product_id) AS products
+                    FROM held GROUP BY 1, 2),
     handset AS (SELECT subscriber_id, arg_max(handset_model, event_date::DATE) AS handset_model
                 FROM handset_events WHERE event_date::DATE <= {day} GROUP BY 1),
     last_month AS (SELECT max(month::DATE) AS m FROM monthly_usage WHERE month::DATE <= {day}),
@@ -100,14 +102,14 @@ def _query(con, as_of: dt.date, credit: bool, excluded: tuple[str, ...]) -> str:
         SELECT s.subscriber_id, p.product_id, p.family, p.required_capability,
                a.subscriber_id IS NOT NULL AS is_active,
                h.subscriber_id IS NOT NULL AS is_held,
-               (SELECT min(x.product_id) FROM held x WHERE x.subscriber_id = s.subscriber_id
-                   AND x.family = p.family AND x.product_id <> p.product_id) AS exclusive_with,
+               list_filter(hf.products, lambda x: x <> p.product_id)[1] AS exclusive_with,
                hs.handset_model IS NOT NULL AS has_handset,
                {_capability_sql(con)} AS capable,
                g.grade
         FROM subscribers s CROSS JOIN vas_products p
         LEFT JOIN active a ON a.subscriber_id = s.subscriber_id
         LEFT JOIN held h ON h.subscriber_id = s.subscriber_id AND h.product_id = p.product_id
+        LEFT JOIN held_family hf ON hf.subscriber_id = s.subscriber_id AND hf.family = p.family
         LEFT JOIN handset hs ON hs.subscriber_id = s.subscriber_id
         LEFT JOIN handset_models m ON m.handset_model = hs.handset_model
         {credit_join})

@@ -25,6 +25,7 @@ of ``{"product", "eligible", "reason"}`` (:mod:`workbench.ops.eligibility`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from pathlib import Path
@@ -36,7 +37,7 @@ from workbench.data.source import connection
 from workbench.data.tables import BRANCHES
 from workbench.errors import ParameterError
 from workbench.ops.eligibility import DEFAULT_EXCLUDED_GRADES, offers_json
-from workbench.runs import RunFileMissing, RunFolder, file_hash, path_hash
+from workbench.runs import RunFileMissing, RunFolder, path_hash
 
 __all__ = ["CREDIT_FILES", "TRIGGER_FILES", "SCORE_NAMES", "publish_run", "target_rows", "credit_rows",
            "trigger_rows", "reason_words", "run_data", "demo_publish", "available_kinds"]
@@ -46,7 +47,7 @@ CREDIT_FILES: tuple[str, ...] = ("credit_grades.parquet", "credit/grades.parquet
 #: Files a trigger run may leave: template 08's list.
 TRIGGER_FILES: tuple[str, ...] = ("triggers.parquet", "trigger_list.parquet", "triggers/list.parquet")
 #: Columns taken as a row's score, in order of preference.
-SCORE_NAMES: tuple[str, ...] = ("score", "pd", "probability", "bad_probability", "points")
+SCORE_NAMES: tuple[str, ...] = ("score", "p_bad", "pd", "probability", "bad_probability", "points")
 _REASON_SLOTS = ("reason_1", "reason_2", "reason_3")
 # Branch names in either language -> (zh, en): the values of the "home branch is ..." reasons.
 _BRANCH_WORDS: dict[str, tuple[str, str]] = {w: (zh, en) for _, zh, en in BRANCHES for w in (zh, en)}
@@ -75,7 +76,7 @@ def available_kinds(run_dir) -> list[str]:
     kinds = ["target"] if folder.exists("scores") else []
     if _find(folder, CREDIT_FILES, "CREDIT_GRADES_FILE"):
         kinds.append("credit")
-    if _find(folder, TRIGGER_FILES, "TRIGGERS_FILE"):
+    if _trigger_source(folder):
         kinds.append("trigger")
     return kinds
 
@@ -262,28 +263,81 @@ def credit_rows(run_dir, data) -> pd.DataFrame:
     return _with_subscribers(frame, data)
 
 
+def _trigger_source(folder: RunFolder) -> Path | None:
+    """The run's trigger list: a file of :data:`TRIGGER_FILES`, else the newest day of template 08's
+    ``triggers/<day>/`` (one CSV per channel, masked numbers)."""
+    path = _find(folder, TRIGGER_FILES, "TRIGGERS_FILE")
+    if path is not None:
+        return path
+    waves = folder.path / (_runs_name("TRIGGERS_DIR") or "triggers")
+    days = sorted(d for d in waves.iterdir() if d.is_dir() and any(_channel_files(d))) if waves.is_dir() else []
+    return days[-1] if days else None
+
+
+def _channel_files(day: Path) -> list[Path]:
+    return [f for f in sorted(day.glob("*.csv")) if f.stem != "funnel"]
+
+
+def _read_triggers(path: Path) -> pd.DataFrame:
+    from workbench.data.files import read_table
+
+    if path.is_file():
+        return _read_parquet(path, "trigger list")
+    parts = [read_table(f, parameter="trigger list").assign(channel=f.stem) for f in _channel_files(path)]
+    frame = pd.concat(parts, ignore_index=True)
+    if "subscriber_id" not in frame.columns:
+        raise ParameterError(f"{path}: the trigger files must have a 'subscriber_id' column. "
+                             f"Got {list(frame.columns)}.")
+    return frame
+
+
+def _channel_word(channel: str, lang: str) -> str:
+    from workbench.i18n import catalogue, t
+
+    return t(f"channel.{channel}", lang) if f"channel.{channel}" in catalogue() else (channel or "-")
+
+
+def _trigger_reasons(found: pd.DataFrame, data) -> pd.Series | None:
+    """``[{"code": "trigger:<product>", "zh", "en"}]`` per row (product names from ``vas_products``)."""
+    from workbench.i18n import t
+
+    if "product_id" not in found.columns:
+        return None
+    with connection(data, progress=False) as con:
+        cols = [r[0] for r in con.execute("DESCRIBE vas_products").fetchall()]
+        names = (con.execute("SELECT product_id, name_zh, name_en FROM vas_products").df().set_index("product_id")
+                 if {"name_zh", "name_en"} <= set(cols) else pd.DataFrame(columns=["name_zh", "name_en"]))
+    channel = found["channel"] if "channel" in found.columns else pd.Series("", index=found.index)
+    keys = pd.DataFrame({"product": found["product_id"].astype("str"), "channel": channel.astype("str")})
+    words = {}
+    for product, ch in keys.drop_duplicates().itertuples(index=False):
+        zh = names["name_zh"].get(product, product) if len(names) else product
+        en = names["name_en"].get(product, product) if len(names) else product
+        words[(product, ch)] = json.dumps([{
+            "code": f"trigger:{product}",
+            "zh": t("ops.trigger.reason", "zh", product=zh, channel=_channel_word(ch, "zh")),
+            "en": t("ops.trigger.reason", "en", product=en, channel=_channel_word(ch, "en")),
+        }], ensure_ascii=False)
+    return pd.Series([words[k] for k in keys.itertuples(index=False, name=None)], index=found.index, dtype="str")
+
+
 def trigger_rows(run_dir, data) -> pd.DataFrame:
-    """The ``trigger`` rows: the subscribers of the run's trigger list (score and reasons when given)."""
-    path = _find(RunFolder.of(run_dir), TRIGGER_FILES, "TRIGGERS_FILE")
+    """The ``trigger`` rows: the subscribers of the run's trigger list (score when given, the offered
+    product and channel as the reason)."""
+    path = _trigger_source(RunFolder.of(run_dir))
     if path is None:
-        raise RunFileMissing(f"The run folder {str(run_dir)!r} holds no trigger list ({list(TRIGGER_FILES)}): "
-                             "run template 08_handset_triggers with this run_dir first.")
-    found = _read_parquet(path, "trigger list").drop_duplicates("subscriber_id")
-    reasons = None
-    for col in ("product_id", "service", "product"):
-        if col in found.columns:
-            reasons = ('[{"code": "trigger:' + found[col].astype("str") + '", "zh": "' + found[col].astype("str")
-                       + '", "en": "' + found[col].astype("str") + '"}]')
-            break
+        raise RunFileMissing(f"The run folder {str(run_dir)!r} holds no trigger list ({list(TRIGGER_FILES)} or "
+                             "triggers/<day>/*.csv): run template 08_handset_triggers with this run_dir first.")
+    found = _read_triggers(path).drop_duplicates("subscriber_id").reset_index(drop=True)
     frame = pd.DataFrame({"subscriber_id": found["subscriber_id"].astype("int64"), "score": _score_of(found),
                           "grade": None, "decile": pd.array([None] * len(found), dtype="Int64"),
-                          "reasons": reasons, "offers": None})
+                          "reasons": _trigger_reasons(found, data), "offers": None})
     return _with_subscribers(frame, data)
 
 
 # ------------------------------------------------------------------ publishing
 def _model_version(folder: RunFolder, kind: str, source: Path) -> str:
-    digest = path_hash(folder.file("model")) if kind == "target" and folder.exists("model") else file_hash(source)
+    digest = path_hash(folder.file("model")) if kind == "target" and folder.exists("model") else path_hash(source)
     return f"{kind}-{(digest or '')[:12]}"
 
 
@@ -341,11 +395,11 @@ def publish_run(store, user, run_dir, *, kinds=None, data=None, valid_from=None,
             path = _find(folder, CREDIT_FILES, "CREDIT_GRADES_FILE")
         else:
             frame = trigger_rows(folder, source)
-            path = _find(folder, TRIGGER_FILES, "TRIGGERS_FILE")
+            path = _trigger_source(folder)
         version_id = store.create_published(
             user, kind, valid_from=start, valid_to=end, label=label or folder.path.name,
             model_version=_model_version(folder, kind, path), run_dir=str(folder.path.resolve()),
-            source_sha256=file_hash(path))
+            source_sha256=path_hash(path) or "")
         try:
             store.load_published(user, version_id, frame)
             done.append(store.activate_published(user, version_id))
