@@ -13,6 +13,7 @@ from workbench.ops.publish import demo_publish, publish_run, reason_words
 from workbench.runs import RunFileMissing
 from workbench.store import SYSTEM_USER, Store
 from workbench.store.published import StorePublished
+from store_fixtures import fresh_database, postgres_url  # noqa: F401 - fixture
 
 
 @pytest.fixture
@@ -189,3 +190,23 @@ def test_trigger_waves_of_template_08_are_published(store, data, tmp_path):
     reason = json.loads(rows.loc[2, "reasons"])[0]
     assert reason["code"] == "trigger:C" and "SMS" in reason["en"] and "短信" in reason["zh"]
     assert rows.loc[2, "branch_id"] == "urumqi"             # from the subscribers table, not the file
+
+
+@pytest.mark.postgres
+def test_switch_and_rollback_on_postgresql(data, tmp_path, postgres_url, monkeypatch):  # noqa: F811
+    url, drop = fresh_database(postgres_url)
+    try:
+        with Store(url, progress=False, chunk_size=2) as store:
+            run = write_run(tmp_path / "run", data)
+            first = publish_run(store, SYSTEM_USER, run)[0]["version_id"]
+            second = publish_run(store, SYSTEM_USER, run)[0]["version_id"]
+            assert _statuses(store) == {first: "retired", second: "current"}
+            monkeypatch.setattr(StorePublished, "_insert_published",
+                                lambda self, version_id, batch: (_ for _ in ()).throw(RuntimeError("killed")))
+            with pytest.raises(RuntimeError, match="killed"):
+                publish_run(store, SYSTEM_USER, run)
+            assert store.current_published(SYSTEM_USER, "target")["id"] == second
+            assert store.rollback_published(SYSTEM_USER, "target")["version_id"] == first
+            assert len(store.published_frame(SYSTEM_USER, first)) == 5
+    finally:
+        drop()
