@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import pytest
 from ops_fixtures import PRODUCTS, write_province, write_run
+from store_fixtures import fresh_database, postgres_url  # noqa: F401 - fixture
 
 from workbench.cli import main
 from workbench.errors import AccessDenied, ParameterError
@@ -13,7 +14,6 @@ from workbench.ops.publish import demo_publish, publish_run, reason_words
 from workbench.runs import RunFileMissing
 from workbench.store import SYSTEM_USER, Store
 from workbench.store.published import StorePublished
-from store_fixtures import fresh_database, postgres_url  # noqa: F401 - fixture
 
 
 @pytest.fixture
