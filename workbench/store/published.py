@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 
 from workbench.errors import ParameterError
 from workbench.store.access import PUBLISH_ROLES, PUBLISHED_READERS, User, require_role
@@ -44,13 +44,17 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def _rows(frame: pd.DataFrame, version_id: int) -> list[dict]:
-    """Rows of ``frame`` as dicts of Python values (None for missing)."""
-    part = frame.astype(object).where(frame.notna(), None)
-    records = part.to_dict("records")
-    for r in records:
-        r["version_id"] = version_id
-    return records
+def _rows(frame: pd.DataFrame, version_id: int) -> list[tuple]:
+    """Rows of ``frame`` (:data:`PUBLISHED_COLUMNS`) as tuples of Python values (None for missing)."""
+    columns = [[version_id] * len(frame)]
+    for col in PUBLISHED_COLUMNS:
+        s = frame[col]
+        values = s.tolist()
+        missing = s.isna().to_numpy()
+        if missing.any():
+            values = [None if m else v for v, m in zip(values, missing)]
+        columns.append(values)
+    return list(zip(*columns))
 
 
 class StorePublished(StoreCore):
@@ -135,9 +139,19 @@ class StorePublished(StoreCore):
         return len(frame)
 
     def _insert_published(self, version_id: int, batch: pd.DataFrame) -> None:
-        """One batch in one transaction (a separate method, so a test can make it fail mid-way)."""
+        """One batch in one transaction: COPY on PostgreSQL, executemany on SQLite (a separate method, so a
+        test can make it fail mid-way)."""
+        names = ", ".join(f'"{c}"' for c in ("version_id", *PUBLISHED_COLUMNS))
+        rows = _rows(batch, version_id)
         with self.engine.begin() as conn:
-            conn.execute(insert(PublishedResult), _rows(batch, version_id))
+            if conn.dialect.name == "postgresql":
+                driver = conn.connection.driver_connection
+                with driver.cursor() as cur, cur.copy(f"COPY published_results ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return
+            marks = ", ".join("?" * (len(PUBLISHED_COLUMNS) + 1))
+            conn.exec_driver_sql(f"INSERT INTO published_results ({names}) VALUES ({marks})", rows)
 
     def activate_published(self, user: User, version_id: int) -> dict:
         """Make a ``loading`` version ``current`` and the kind's current one ``retired``, in one transaction.
