@@ -32,7 +32,7 @@ from workbench.data.source import connection
 from workbench.errors import DataValidationError, ParameterError
 
 __all__ = ["REASON_ORDER", "DEFAULT_EXCLUDED_GRADES", "ELIGIBILITY_COLUMNS", "eligibility", "offers_json",
-           "reason_code"]
+           "offers_sql", "reason_code"]
 
 #: Reason codes, in the order they are tried (the first that applies is the answer).
 REASON_ORDER: tuple[str, ...] = ("inactive", "held", "exclusive", "handset", "handset_unknown", "credit_grade")
@@ -190,12 +190,20 @@ def offers_json(source, *, credit: pd.DataFrame | None = None, as_of=None,
         ``{"product": id, "eligible": bool, "reason": null | code}``, products in id order.
     """
     with connection(source, progress=False) as con:
-        day, has_credit = _prepare(con, credit, as_of)
-        inner = _query(con, day, has_credit, tuple(excluded_grades))
-        frame = con.execute(f"""
-            SELECT subscriber_id,
-                   to_json(list({{'product': product_id, 'eligible': reason IS NULL, 'reason': reason}}
-                                ORDER BY product_id))::VARCHAR AS offers
-            FROM ({inner}) GROUP BY subscriber_id ORDER BY subscriber_id""").df()
+        frame = con.execute(offers_sql(con, credit=credit, as_of=as_of, excluded_grades=excluded_grades)
+                            + " ORDER BY subscriber_id").df()
     frame["offers"] = frame["offers"].astype("str")
     return frame
+
+
+def offers_sql(con, *, credit: pd.DataFrame | None = None, as_of=None,
+               excluded_grades: tuple[str, ...] = DEFAULT_EXCLUDED_GRADES) -> str:
+    """The query of :func:`offers_json` on an open DuckDB connection ``con`` over the province's tables
+    (for callers that join it further in DuckDB instead of holding the JSON in pandas)."""
+    day, has_credit = _prepare(con, credit, as_of)
+    inner = _query(con, day, has_credit, tuple(excluded_grades))
+    return f"""
+        SELECT subscriber_id,
+               to_json(list({{'product': product_id, 'eligible': reason IS NULL, 'reason': reason}}
+                            ORDER BY product_id))::VARCHAR AS offers
+        FROM ({inner}) GROUP BY subscriber_id"""

@@ -36,7 +36,7 @@ from workbench.checks import check_date
 from workbench.data.source import connection
 from workbench.data.tables import BRANCHES
 from workbench.errors import ParameterError
-from workbench.ops.eligibility import DEFAULT_EXCLUDED_GRADES, offers_json
+from workbench.ops.eligibility import DEFAULT_EXCLUDED_GRADES, offers_sql
 from workbench.runs import RunFileMissing, RunFolder, path_hash
 
 __all__ = ["CREDIT_FILES", "TRIGGER_FILES", "SCORE_NAMES", "publish_run", "target_rows", "credit_rows",
@@ -197,10 +197,10 @@ def target_rows(run_dir, data, *, credit: pd.DataFrame | None = None, as_of=None
                          lang=_run_language(folder), model_dir=folder.model_dir())
     with connection(data, progress=False) as con:
         subs = _subscribers(con)
-        offers = offers_json(con, credit=credit, as_of=as_of, excluded_grades=excluded_grades)
+        con.execute("CREATE OR REPLACE TEMP TABLE offers_in AS "
+                    + offers_sql(con, credit=credit, as_of=as_of, excluded_grades=excluded_grades))
         con.register("scores_in", scores)
         con.register("subs_in", subs)
-        con.register("offers_in", offers)
         con.register("words_in", words.reset_index())
         slots = [c for c in _REASON_SLOTS if c in scores.columns]
         joins = " ".join(f"LEFT JOIN words_in w{i} ON w{i}.text = sc.{c}" for i, c in enumerate(slots))
@@ -214,6 +214,9 @@ def target_rows(run_dir, data, *, credit: pd.DataFrame | None = None, as_of=None
             FROM subs_in s LEFT JOIN scores_in sc ON sc.subscriber_id = s.subscriber_id
             LEFT JOIN offers_in o ON o.subscriber_id = s.subscriber_id {joins}
             ORDER BY s.subscriber_id""").df()
+        con.execute("DROP TABLE IF EXISTS offers_in")    # a caller's open connection is left as it was
+        for name in ("scores_in", "subs_in", "words_in"):
+            con.unregister(name)
     return frame
 
 
