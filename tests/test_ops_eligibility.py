@@ -8,7 +8,7 @@ import pytest
 from ops_fixtures import PRODUCTS, tiny_province
 
 from workbench.errors import DataValidationError, ParameterError
-from workbench.i18n import catalogue
+from workbench.i18n import catalogue, t
 from workbench.ops.eligibility import ELIGIBILITY_COLUMNS, REASON_ORDER, eligibility, offers_json, reason_code
 
 
@@ -91,8 +91,9 @@ def test_every_reason_code_has_words_in_both_languages():
     for code in REASON_ORDER:
         entry = labels[f"ops.reason.{code}"]
         assert entry["zh"] and entry["en"]
-    assert "{product}" in labels["ops.reason.exclusive"]["en"]
-    assert "{grade}" in labels["ops.reason.credit_grade"]["zh"]
+    for code, arg in (("exclusive", "MN_NEWS"), ("credit_grade", "E")):   # rendered as the look-up API does
+        for lang in ("zh", "en"):
+            assert arg in t(f"ops.reason.{code}", lang, arg=arg)
     assert reason_code("exclusive:MN_NEWS") == ("exclusive", "MN_NEWS")
     with pytest.raises(ParameterError, match="reason code"):
         reason_code("nope")

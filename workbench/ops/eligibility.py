@@ -19,7 +19,7 @@ reason code          rule                                                       
 
 One reason is given per product, the first that applies in the order above
 (:data:`REASON_ORDER`); the words of each code are the labels ``ops.reason.<code>``
-(``workbench/i18n/labels/ops.yaml``, placeholders ``{product}`` and ``{grade}``).
+(``workbench/i18n/labels/ops.yaml``, placeholder ``{arg}``: the part of the code after the colon).
 """
 from __future__ import annotations
 
