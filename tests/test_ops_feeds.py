@@ -187,3 +187,24 @@ def test_cli_feed_list_and_run(workspace, monkeypatch, capsys):
     assert json.loads(capsys.readouterr().out)["rows"] == 5
     assert main(["feed", "run", "nope", "--store", url]) != 0
     assert "Unknown feed 'nope'" in capsys.readouterr().err
+
+
+def test_cli_schedule_runs_each_feed_through_the_scheduler(workspace, monkeypatch, capsys):
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    root, store = workspace
+    _feed(root / "feeds", "weekly")
+    monkeypatch.setenv("WORKBENCH_WORKSPACE", str(root))
+    seen = {}
+
+    def start(self):      # instead of blocking: fire every job once, as its trigger would
+        seen["jobs"] = {job.id: str(job.trigger) for job in self.get_jobs()}
+        for job in self.get_jobs():
+            job.func(*job.args)
+
+    monkeypatch.setattr(BlockingScheduler, "start", start)
+    url = store.engine.url.render_as_string(hide_password=False)
+    assert main(["feed", "schedule", "--store", url]) == 0
+    assert list(seen["jobs"]) == ["weekly"] and "cron" in seen["jobs"]["weekly"]
+    assert "weekly (0 5 * * 1)" in capsys.readouterr().out
+    assert len(list((root / "out").glob("weekly-*.csv"))) == 1
