@@ -210,3 +210,35 @@ def test_switch_and_rollback_on_postgresql(data, tmp_path, postgres_url, monkeyp
             assert len(store.published_frame(SYSTEM_USER, first)) == 5
     finally:
         drop()
+
+
+def test_a_killed_publish_leaves_the_previous_version_current(store, data, tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    run = write_run(tmp_path / "run", data)
+    first = publish_run(store, SYSTEM_USER, run)[0]["version_id"]
+    url = store.engine.url.render_as_string(hide_password=False)
+    script = textwrap.dedent(f"""
+        import os
+        from workbench.ops.publish import publish_run
+        from workbench.store import SYSTEM_USER, Store
+        from workbench.store.published import StorePublished
+        original, calls = StorePublished._insert_published, []
+        def insert(self, version_id, batch):
+            calls.append(1)
+            if len(calls) == 2:
+                os._exit(9)            # the process dies between two batches: no clean-up runs
+            original(self, version_id, batch)
+        StorePublished._insert_published = insert
+        publish_run(Store({url!r}, progress=False, chunk_size=2), SYSTEM_USER, {str(run)!r})
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 9, done.stderr
+    statuses = _statuses(store)
+    assert statuses[first] == "current"
+    assert sorted(statuses.values()) == ["current", "loading"]      # the dead one never became current
+    assert len(store.published_frame(SYSTEM_USER, first)) == 5
+    third = publish_run(store, SYSTEM_USER, run)[0]          # the leftover blocks nothing
+    assert third["retired"] == first and store.current_published(SYSTEM_USER, "target")["id"] == third["version_id"]
