@@ -10,7 +10,8 @@ from store_fixtures import fresh_database, postgres_url  # noqa: F401 - fixture
 
 from workbench.cli import main
 from workbench.errors import AccessDenied, ParameterError
-from workbench.ops.publish import demo_publish, publish_run, reason_words
+from workbench.ops.publish import demo_publish, publish_run
+from workbench.ops.reasons import reason_words
 from workbench.runs import RunFileMissing
 from workbench.store import SYSTEM_USER, Store
 from workbench.store.published import StorePublished

@@ -27,20 +27,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from workbench.checks import check_date
 from workbench.data.source import connection
-from workbench.data.tables import BRANCHES
 from workbench.errors import ParameterError
 from workbench.ops.eligibility import DEFAULT_EXCLUDED_GRADES, offers_sql
+from workbench.ops.reasons import model_features, reason_words
 from workbench.runs import RunFileMissing, RunFolder, path_hash
 
 __all__ = ["CREDIT_FILES", "TRIGGER_FILES", "SCORE_NAMES", "publish_run", "target_rows", "credit_rows",
-           "trigger_rows", "reason_words", "run_data", "demo_publish", "available_kinds"]
+           "trigger_rows", "run_data", "demo_publish", "available_kinds"]
 
 #: Files a credit run may leave (the first found is used): template 07's grades.
 CREDIT_FILES: tuple[str, ...] = ("credit_grades.parquet", "credit/grades.parquet", "grades.parquet")
@@ -49,8 +48,6 @@ TRIGGER_FILES: tuple[str, ...] = ("triggers.parquet", "trigger_list.parquet", "t
 #: Columns taken as a row's score, in order of preference.
 SCORE_NAMES: tuple[str, ...] = ("score", "p_bad", "pd", "probability", "bad_probability", "points")
 _REASON_SLOTS = ("reason_1", "reason_2", "reason_3")
-# Branch names in either language -> (zh, en): the values of the "home branch is ..." reasons.
-_BRANCH_WORDS: dict[str, tuple[str, str]] = {w: (zh, en) for _, zh, en in BRANCHES for w in (zh, en)}
 
 
 def _runs_name(attr: str) -> str | None:
@@ -100,72 +97,6 @@ def run_data(run_dir, data=None):
                          "folder and no workspace names one. Pass --data DIR.")
 
 
-# ------------------------------------------------------------------ reasons in both languages
-def _reason_dictionary(model_dir: Path, lang: str) -> dict[str, tuple[str, str, str]]:
-    """Every reason text the model can give in ``lang`` -> (feature, zh, en)."""
-    from workbench.i18n import t
-    from workbench.models.explain import REASON_BANDS
-    from workbench.models.province_inputs import feature_labels
-    from workbench.models.registry import load_card
-
-    names = [f["name"] for f in load_card(model_dir)["features"]["features"]]
-    labels = {lg: feature_labels(lg) for lg in ("zh", "en")}
-    out: dict[str, tuple[str, str, str]] = {}
-    for name in names:
-        words = {}
-        for lg in ("zh", "en"):
-            label, scope = labels[lg](name), t("model.reason.scope.province", lg)
-            items = [t("model.reason.missing", lg, feature=label)]
-            items += [t("model.reason.is", lg, feature=label, value=t(f"common.{w}", lg)) for w in ("yes", "no")]
-            for side in ("top", "bottom"):
-                items += [t(f"model.reason.{side}", lg, feature=label, pct=b, scope=scope) for b in REASON_BANDS]
-            words[lg] = items
-        for zh, en in zip(words["zh"], words["en"]):
-            out[zh if lang == "zh" else en] = (name, zh, en)
-    return out
-
-
-def reason_words(texts: pd.Series, *, lang: str, model_dir: Path | None = None) -> pd.DataFrame:
-    """``code, zh, en`` of each unique reason text (index: the text).
-
-    Texts the model's dictionary knows get the feature as code and both languages;
-    ``"<feature> is <value>"`` texts keep the value as written; others keep the text in
-    both languages with the code ``reason``.
-    """
-    from workbench.i18n import t
-
-    uniq = pd.Series(pd.unique(texts.dropna()), dtype="str")
-    known: dict[str, tuple[str, str, str]] = {}
-    pattern: list[tuple[re.Pattern, str, str, str]] = []
-    if model_dir is not None and Path(model_dir).is_dir():
-        known = _reason_dictionary(Path(model_dir), lang)
-        from workbench.models.province_inputs import feature_labels
-        from workbench.models.registry import load_card
-
-        for f in load_card(model_dir)["features"]["features"]:
-            zh, en = feature_labels("zh")(f["name"]), feature_labels("en")(f["name"])
-            own = zh if lang == "zh" else en
-            marker = t("model.reason.is", lang, feature=own, value="\x00")
-            head, _, tail = marker.partition("\x00")
-            pattern.append((re.compile(re.escape(head) + "(.+)" + re.escape(tail) + "$"), f["name"], zh, en))
-    rows = []
-    for text in uniq:
-        if text in known:
-            rows.append((text, *known[text]))
-            continue
-        for rx, name, zh, en in pattern:
-            m = rx.match(text)
-            if m:
-                value = m.group(1)
-                zh_value, en_value = _BRANCH_WORDS.get(value, (value, value))
-                rows.append((text, name, t("model.reason.is", "zh", feature=zh, value=zh_value),
-                             t("model.reason.is", "en", feature=en, value=en_value)))
-                break
-        else:
-            rows.append((text, "reason", text, text))
-    return pd.DataFrame(rows, columns=["text", "code", "zh", "en"]).set_index("text")
-
-
 def _run_language(folder: RunFolder) -> str:
     record = folder.steps().get("03_target_model") or {}
     lang = (record.get("parameters") or {}).get("language")
@@ -194,7 +125,7 @@ def target_rows(run_dir, data, *, credit: pd.DataFrame | None = None, as_of=None
     folder = RunFolder.of(run_dir)
     scores = folder.read_scores()
     words = reason_words(pd.concat([scores[c] for c in _REASON_SLOTS if c in scores.columns]),
-                         lang=_run_language(folder), model_dir=folder.model_dir())
+                         lang=_run_language(folder), features=model_features(folder.model_dir()))
     with connection(data, progress=False) as con:
         subs = _subscribers(con)
         con.execute("CREATE OR REPLACE TEMP TABLE offers_in AS "
