@@ -18,8 +18,8 @@ the new version ``failed`` and leaves the previous one current.
 
 ``reasons`` is a JSON list of ``{"code", "zh", "en"}``: template 03 writes its
 reasons in one language; the other language is made from the same parts
-(feature, band) when the run's model folder names its features, else the text is
-repeated (``code`` ``reason_<i>``).  ``offers`` is a JSON list over every product
+(feature, band or value: :mod:`workbench.ops.reasons`) when the run's model folder
+names its features, else the text is repeated (``code`` ``reason``).  ``offers`` is a JSON list over every product
 of ``{"product", "eligible", "reason"}`` (:mod:`workbench.ops.eligibility`).
 """
 from __future__ import annotations
