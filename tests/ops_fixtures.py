@@ -1,63 +1,90 @@
-"""Published results written straight into the store tables (the look-up API's and hall page's tests).
+"""A tiny province and run folders for the operations tests (tests/test_ops_*.py).
 
-The publishing path (``workbench publish``) is built beside the API; these rows follow the same
-table contract (``published_versions`` / ``published_results``, JSON ``reasons`` and ``offers``).
+Five subscribers, four products, each subscriber chosen to fall under one eligibility rule:
+
+======  ==========================================================================
+sub     situation
+======  ==========================================================================
+1       holds A (family f): A ``held``, B ``exclusive:A``; handset with MMS
+2       ordered A then unsubscribed: A eligible again; handset without MMS: C ``handset``
+3       handset with MMS, nothing held: everything eligible
+4       no handset record: C ``handset_unknown``
+5       no usage in the last month: every product ``inactive``
+======  ==========================================================================
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
+from pathlib import Path
 
-import sqlalchemy as sa
+import pandas as pd
 
-from workbench.store.models import PublishedResult, PublishedVersion, utcnow
+from workbench.runs import RunFolder
 
-__all__ = ["publish_rows", "seed_published", "OFFERS_URUMQI", "PRODUCTS"]
-
-PRODUCTS = ("MNP_NEWS", "FETION", "STOCK")
-#: Subscriber 1001 (Urumqi): the newspaper eligible, Fetion held, stock trading refused twice.
-OFFERS_URUMQI = [
-    {"product": "MNP_NEWS", "eligible": True, "reason": None},
-    {"product": "FETION", "eligible": False, "reason": "held"},
-    {"product": "STOCK", "eligible": False, "reason": "handset"},
-]
+PRODUCTS = ("A", "B", "C", "D")
 
 
-def publish_rows(engine: sa.Engine, kind: str, rows: list[dict], *, status: str = "current",
-                 model_version: str = "m1", valid_from: dt.date = dt.date(2026, 12, 1),
-                 valid_to: dt.date | None = dt.date(2026, 12, 31)) -> int:
-    """Insert one version of ``kind`` with ``rows`` (dicts of published_results columns); returns its id."""
-    with engine.begin() as conn:
-        if status == "current":
-            conn.execute(sa.update(PublishedVersion).where(PublishedVersion.kind == kind,
-                                                           PublishedVersion.status == "current")
-                         .values(status="retired"))
-        version_id = conn.execute(sa.insert(PublishedVersion).values(
-            kind=kind, label=f"{kind} {model_version}", model_version=model_version, run_dir="", source_sha256="",
-            status=status, row_count=len(rows), valid_from=valid_from, valid_to=valid_to, created_at=utcnow(),
-            created_by="test", activated_at=utcnow() if status == "current" else None)).inserted_primary_key[0]
-        if rows:
-            conn.execute(sa.insert(PublishedResult), [{"version_id": version_id, **r} for r in rows])
-    return int(version_id)
+def tiny_province() -> dict[str, pd.DataFrame]:
+    """The province's tables as DataFrames."""
+    return {
+        "subscribers": pd.DataFrame({
+            "subscriber_id": [1, 2, 3, 4, 5],
+            "msisdn": ["13800000001", "13800000002", "13800000003", "13800000004", "13800000005"],
+            "branch_id": ["urumqi", "urumqi", "hami", "hami", "turpan"],
+        }),
+        "vas_products": pd.DataFrame({
+            "product_id": list(PRODUCTS),
+            "family": ["f", "f", "g", "h"],
+            "required_capability": [None, None, "mms", None],
+        }),
+        "vas_orders": pd.DataFrame({
+            "event_id": [1, 2, 3, 4],
+            "subscriber_id": [1, 2, 2, 3],
+            "product_id": ["A", "A", "A", "D"],
+            "event_date": ["2026-09-01", "2026-09-02", "2026-09-20", "2026-10-30"],
+            "event_type": ["order", "order", "unsubscribe", "order"],
+        }),
+        "handset_events": pd.DataFrame({
+            "subscriber_id": [1, 2, 3, 5, 3],
+            "event_date": ["2026-10-01", "2026-10-01", "2026-10-01", "2026-10-01", "2026-08-01"],
+            "handset_model": ["SMART", "BASIC", "SMART", "SMART", "BASIC"],
+        }),
+        "handset_models": pd.DataFrame({"handset_model": ["SMART", "BASIC"], "cap_mms": [True, False]}),
+        "monthly_usage": pd.DataFrame({
+            "subscriber_id": [1, 2, 3, 4, 5, 5],
+            "month": ["2026-10-01"] * 5 + ["2026-09-01"],
+        }).iloc[[0, 1, 2, 3, 5]],
+    }
 
 
-def seed_published(engine: sa.Engine) -> dict:
-    """A target and a credit version: 1001 and 1002 in Urumqi, 2001 in Hami; a retired older target version."""
-    reasons = json.dumps([{"code": "news_reader", "zh": "常读新闻", "en": "reads news often"}], ensure_ascii=False)
-    old = publish_rows(engine, "target", [{"subscriber_id": 1001, "branch_id": "urumqi", "score": 0.1,
-                                           "msisdn_masked": "138****1001", "decile": 9}], model_version="m0")
-    target = publish_rows(engine, "target", [
-        {"subscriber_id": 1001, "branch_id": "urumqi", "msisdn_masked": "138****1001", "score": 0.8125,
-         "decile": 1, "reasons": reasons, "offers": json.dumps(OFFERS_URUMQI)},
-        {"subscriber_id": 1002, "branch_id": "urumqi", "msisdn_masked": "138****1002", "score": 0.25,
-         "decile": 6, "reasons": "[]", "offers": json.dumps([{"product": p, "eligible": True, "reason": None}
-                                                             for p in PRODUCTS])},
-        {"subscriber_id": 2001, "branch_id": "hami", "msisdn_masked": "139****2001", "score": 0.5, "decile": 3,
-         "reasons": "[]", "offers": json.dumps([{"product": "FETION", "eligible": False,
-                                                 "reason": "exclusive:MNP_NEWS"}])},
-    ])
-    credit = publish_rows(engine, "credit", [
-        {"subscriber_id": 1001, "branch_id": "urumqi", "msisdn_masked": "138****1001", "score": 0.05, "grade": "D",
-         "offers": json.dumps([{"product": "STOCK", "eligible": False, "reason": "credit_grade:D"}])},
-    ], model_version="c1", valid_to=None)
-    return {"old_target": old, "target": target, "credit": credit}
+def write_province(folder: Path) -> Path:
+    """The tiny province as a folder of Parquet files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in tiny_province().items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    return folder
+
+
+def write_run(folder: Path, data: Path, *, scores: bool = True, credit: dict | None = None,
+              store_url: str | None = None) -> Path:
+    """A run folder with template 03's scores (subscribers 1-4; 5 unscored) and optional credit grades."""
+    folder.mkdir(parents=True, exist_ok=True)
+    run = RunFolder(folder)
+    run.step("03_target_model", {"data": str(data), "language": "en"})
+    if scores:
+        run.write_scores(pd.DataFrame({
+            "subscriber_id": [3, 1, 2, 4], "score": [0.9, 0.5, 0.2, 0.1], "rank": [1, 2, 3, 4],
+            "decile": [1, 3, 6, 10],
+            "reason_1": ["Tenure is long", "Tenure is long", None, None],
+            "reason_2": ["Likes news", None, None, None],
+            "reason_3": pd.array([None] * 4, dtype="str"),
+            "edition": ["news"] * 4, "edition_2": ["sports"] * 4,
+        }))
+    run.finish("03_target_model")
+    if credit:
+        pd.DataFrame({"subscriber_id": list(credit), "grade": list(credit.values()),
+                      "score": [0.1 * i for i in range(len(credit))]}).to_parquet(
+            folder / "credit_grades.parquet", index=False)
+    if store_url:
+        (folder / "campaign.json").write_text(json.dumps({"store_url": store_url}), encoding="utf-8")
+    return folder

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from browser import *  # noqa: F401,F403 (fixtures and helpers)
 from browser import TestUser
-from ops_fixtures import seed_published
+from lookup_fixtures import seed_published
 
 from workbench.apps.hall import card_html, lookup_card
 from workbench.errors import AccessDenied, ParameterError

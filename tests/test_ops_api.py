@@ -1,6 +1,6 @@
 """The look-up API: a real ``workbench api serve`` (uvicorn on 127.0.0.1, a free port) asked with httpx.
 
-Published rows are written straight into the store (tests/ops_fixtures.py).  Checked: the card and
+Published rows are written straight into the store (tests/lookup_fixtures.py).  Checked: the card and
 the eligibility answers (200) in both languages, 401 / 403 / 404 / 422, the OpenAPI description,
 no Server header, tokens stored as hashes only, a revoked token refused, every call audited and
 the audit queue written on a clean shutdown.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from ops_fixtures import seed_published
+from lookup_fixtures import seed_published
 
 from workbench.errors import AccessDenied, ParameterError
 from workbench.ops.api import pick_language

@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 import sqlalchemy as sa
-from ops_fixtures import publish_rows, seed_published
+from lookup_fixtures import publish_rows, seed_published
 from store_fixtures import *  # noqa: F401,F403 (fixtures)
 
 from workbench.errors import ParameterError

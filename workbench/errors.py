@@ -16,6 +16,7 @@ __all__ = [
     "AccessDenied",
     "TemplateError",
     "DestinationExistsError",
+    "DeliveryError",
     "ImmutableVersionError",
     "WorkspaceError",
     "MissingExtraError",
@@ -78,6 +79,14 @@ class TemplateError(WorkbenchError, RuntimeError):
 
 class DestinationExistsError(WorkbenchError, FileExistsError):
     """A copy of a template would overwrite an existing file."""
+
+
+class DeliveryError(WorkbenchError, OSError):
+    """A feed or back-fill cannot deliver to its destination (missing, not a folder, not writable).
+
+    Nothing has been delivered when it is raised: files are written under a temporary
+    name and renamed only when complete.
+    """
 
 
 class ImmutableVersionError(WorkbenchError, RuntimeError):

@@ -36,10 +36,12 @@ DEMO_STEPS: list[str] = [
     "06_campaign_evaluation",
     "08_handset_triggers",
     "09_model_monitoring",
+    "publish",                  # results for operations (published versions in the store)
 ]
 #: Steps that are functions, not templates: name -> ``"module:function"``, called with ``(data, run_dir,
 #: progress=False)`` and returning the line the demo prints.
-STEP_FUNCTIONS: dict[str, str] = {"simulate": "workbench.demo.steps:demo_simulate"}
+STEP_FUNCTIONS: dict[str, str] = {"simulate": "workbench.demo.steps:demo_simulate",
+                                  "publish": "workbench.ops.publish:demo_publish"}
 #: Parameters the demo hands to every step that declares them.
 SHARED_PARAMETERS: tuple[str, ...] = ("data", "run_dir", "store")
 

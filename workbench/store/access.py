@@ -19,7 +19,10 @@ no executor's figures) are for the caller's own branch (branch roles) or any
 branch (province roles); :func:`totals_branch` decides which.
 
 Releasing a campaign or a new version, closing it, and recording responses
-are for ``analyst`` and ``admin``; adding users is for ``admin``; reading the
+are for ``analyst`` and ``admin``, and so is publishing results for operations
+(:data:`PUBLISH_ROLES`: a new version, the switch of the current one, a roll-back,
+a back-fill); whole published versions are read by the province roles
+(:data:`PUBLISHED_READERS`); adding users is for ``admin``; reading the
 audit log is for the province roles.  Full phone numbers in an exported file
 are for executors only (:func:`can_see_numbers`).
 
@@ -65,6 +68,8 @@ __all__ = [
     "lookup_branch",
     "parse_token_scope",
     "scope_allows",
+    "PUBLISH_ROLES",
+    "PUBLISHED_READERS",
 ]
 
 #: Roles tied to one branch (``branch_id`` required).
@@ -86,6 +91,10 @@ API_TOKEN_ADMINS: tuple[str, ...] = ("admin",)
 #: Roles that may open the hall / call-centre look-up page: every signed-in role (branch roles
 #: see their own branch's subscribers only, :func:`lookup_branch`).
 LOOKUP_ROLES: tuple[str, ...] = ROLES
+#: Roles that publish results for operations, switch or roll back the current version and back-fill them.
+PUBLISH_ROLES: tuple[str, ...] = ("analyst", "admin")
+#: Roles that read whole published versions (feeds, back-fill, listings): the province roles.
+PUBLISHED_READERS: tuple[str, ...] = PROVINCE_ROLES
 #: Valid branch codes (from the data model).
 BRANCH_IDS: tuple[str, ...] = tuple(b[0] for b in BRANCHES)
 

@@ -21,7 +21,9 @@ writing, campaign and version lookup):
 - :class:`~workbench.store.audit.StoreAudit`: audit_log;
 - :class:`~workbench.store.sessions.StoreSessions`: sign-in sessions and throttling;
 - :class:`~workbench.store.lookup.StoreLookup`: published cards one subscriber at a time, API tokens,
-  the API's audit.
+  the API's audit;
+- :class:`~workbench.store.published.StorePublished`: create/load/activate/fail/rollback_published,
+  published_versions, current_published, iter_published (results published for operations).
 
 Who may do what is decided only in :mod:`workbench.store.access`.
 
@@ -39,6 +41,7 @@ from workbench.store.audit import StoreAudit
 from workbench.store.campaigns import Release, StoreCampaigns, spec_hash
 from workbench.store.lookup import StoreLookup
 from workbench.store.members import WORKLIST_COLUMNS, StoreMembers, validate_members
+from workbench.store.published import StorePublished
 from workbench.store.progress import BRANCH_TOTALS_COLUMNS, PROGRESS_COLUMNS, StoreProgress
 from workbench.store.responses import StoreResponses
 from workbench.store.results import (
@@ -54,7 +57,7 @@ __all__ = [
 
 
 class Store(StoreUsers, StoreCampaigns, StoreMembers, StoreResults, StoreProgress, StoreResponses, StoreAudit,
-            StoreSessions, StoreLookup):
+            StoreSessions, StoreLookup, StorePublished):
     """The campaign store: one database, every operation the workbench performs on it.
 
     Parameters
