@@ -6,10 +6,14 @@ screenshot goes to docs/screenshots/hall-app.png.
 """
 from __future__ import annotations
 
+import html
+
 import shutil
 from pathlib import Path
 
 import pytest
+
+from workbench.i18n import t
 from browser import *  # noqa: F401,F403 (fixtures and helpers)
 from browser import TestUser
 from lookup_fixtures import seed_published
@@ -41,7 +45,7 @@ def test_the_card_in_words_for_a_branch_executor(store):
     assert 'data-subscriber="1001"' in page and "138****1001" in page and "Urumqi" in page
     assert '<tr data-kind="target">' in page and '<tr data-kind="credit">' in page and "reads news often" in page
     assert 'data-product="MNP_NEWS" data-eligible="true"' in page
-    assert "STOCK cannot be ordered: the customer&#x27;s handset does not support this service" in page
+    assert "STOCK cannot be ordered: " + html.escape(t("ops.reason.handset", lang="en")) in page
     assert lookup_card(store, ex, "424242", "en") is None
     with pytest.raises(AccessDenied, match="belongs to another branch than user 'ex_u'"):
         lookup_card(store, ex, "2001", "en")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from workbench.i18n import t
 from lookup_fixtures import seed_published
 
 from workbench.errors import AccessDenied, ParameterError
@@ -123,12 +125,14 @@ def test_eligibility_answers_why_not_in_both_languages(api):
     assert ok["eligible"] is True and ok["reasons"] == [] and ok["answer"] == "MNP_NEWS can be ordered"
     stock = served.get("/v1/subscribers/1001/eligibility/STOCK?lang=en", tokens["crm"]).json()
     assert stock["eligible"] is False
-    assert stock["answer"] == ("STOCK cannot be ordered: the customer's handset does not support this service; "
-                               "credit grade D is excluded from promotions")
+    # the words are the catalogue's (labels/ops.yaml), both refusals named, in the asked language
+    assert stock["answer"] == (f"STOCK cannot be ordered: {t('ops.reason.handset', lang='en')}; "
+                               f"{t('ops.reason.credit_grade', lang='en', arg='D')}")
     held = served.get("/v1/subscribers/1001/eligibility/FETION", tokens["crm"]).json()
-    assert held["answer"] == "不能办理 FETION：已订购该产品"
+    assert held["answer"] == f"不能办理 FETION：{t('ops.reason.held', lang='zh')}"
     hami = served.get("/v1/subscribers/2001/eligibility/FETION?lang=en", tokens["hall-hami"]).json()
-    assert hami["reasons"][0]["text"] == "mutually exclusive with MNP_NEWS, which the customer already has"
+    assert hami["reasons"][0]["text"] == t("ops.reason.exclusive", lang="en", arg="MNP_NEWS")
+    assert "MNP_NEWS" in hami["reasons"][0]["text"]
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wbk_not-a-token"},
