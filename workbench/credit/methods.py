@@ -212,33 +212,36 @@ class ScorecardMethod:
         self.variables = variables or []
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, features: list[dict], *, seed: int = 0,
-            sample_rows: int = 50_000) -> "ScorecardMethod":
-        from optbinning import BinningProcess
+            sample_rows: int = 50_000, min_iv: float = 0.02) -> "ScorecardMethod":
+        from optbinning import OptimalBinning
         from sklearn.linear_model import LogisticRegression
 
         n = len(y)
         rng = np.random.default_rng(seed)
         idx = np.sort(rng.choice(n, sample_rows, replace=False)) if n > sample_rows else np.arange(n)
-        names = [f["name"] for f in features]
-        cats = [f["name"] for f in features if f["kind"] == "categorical"]
         frame = pd.DataFrame({f["name"]: (level_text(X[f["name"]]).to_numpy() if f["kind"] == "categorical"
                                           else pd.to_numeric(X[f["name"]], errors="coerce").to_numpy(
                                               dtype=np.float64, na_value=np.nan))
                               for f in features})
-        params = {c: {"prebinning_method": "quantile", "max_n_prebins": 10,
-                      "monotonic_trend": "auto_asc_desc"} for c in names if c not in cats}
         min_bin = 0.05 if len(idx) >= 400 else 0.1
-        bp = BinningProcess(names, categorical_variables=cats, max_n_bins=6, min_bin_size=min_bin,
-                            binning_fit_params=params)
+        sample = frame.iloc[idx]
+        variables = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            bp.fit(frame.iloc[idx], y[idx])
-        variables = []
-        for f in features:
-            ob = bp.get_binned_variable(f["name"])
-            v = _variable_bins(ob, f)
-            if v is not None:
-                variables.append(v)
+            for f in features:  # one OptimalBinning per input (BinningProcess adds summaries we do not use)
+                kind = "categorical" if f["kind"] == "categorical" else "numerical"
+                extra = {} if kind == "categorical" else {"prebinning_method": "quantile", "max_n_prebins": 10,
+                                                          "monotonic_trend": "auto_asc_desc"}
+                ob = OptimalBinning(name=f["name"], dtype=kind, max_n_bins=6, min_bin_size=min_bin, **extra)
+                try:
+                    ob.fit(sample[f["name"]].to_numpy(), y[idx])
+                except (ValueError, TypeError):  # nothing to bin (e.g. one value in the sample)
+                    continue
+                if ob.status not in ("OPTIMAL", "FEASIBLE"):
+                    continue
+                v = _variable_bins(ob, f)
+                if v is not None and v["iv"] >= min_iv:
+                    variables.append(v)
         if not variables:
             self.intercept = float(np.log(max(np.mean(y), 1e-6) / max(1 - np.mean(y), 1e-6)))
             self.variables = []
@@ -287,6 +290,7 @@ def _variable_bins(ob, f: dict) -> dict | None:
     table = ob.binning_table.build(add_totals=False)
     woe = -table["WoE"].to_numpy(dtype=np.float64)  # optbinning: ln(non-event share / event share)
     counts = table["Count"].to_numpy(dtype=np.float64)
+    iv = float(np.nansum(table["IV"].to_numpy(dtype=np.float64)))
     labels = [b if isinstance(b, str) else None for b in table["Bin"].tolist()]  # categorical bins are arrays
     miss_i = labels.index("Missing") if "Missing" in labels else None
     regular = [i for i, b in enumerate(labels) if b not in ("Special", "Missing")]
@@ -297,11 +301,12 @@ def _variable_bins(ob, f: dict) -> dict | None:
         splits = [float(s) for s in np.asarray(ob.splits, dtype=np.float64)]
         bins = [{"upper": (splits[k] if k < len(splits) else None), "woe": float(woe[i]), "rows": int(counts[i])}
                 for k, i in enumerate(regular)]
-        return {"name": f["name"], "kind": "numeric", "splits": splits, "bins": bins, "missing_woe": missing_woe}
+        return {"name": f["name"], "kind": "numeric", "splits": splits, "bins": bins, "missing_woe": missing_woe,
+                "iv": iv}
     groups = [[str(x) for x in g] for g in ob.splits]
     bins = [{"levels": groups[k], "woe": float(woe[i]), "rows": int(counts[i])} for k, i in enumerate(regular)
             if k < len(groups)]
-    return {"name": f["name"], "kind": "categorical", "bins": bins, "missing_woe": missing_woe}
+    return {"name": f["name"], "kind": "categorical", "bins": bins, "missing_woe": missing_woe, "iv": iv}
 
 
 def _woe(v: dict, s: pd.Series) -> np.ndarray:
@@ -364,7 +369,7 @@ class LightGBMMethod:
             "num_leaves": int(min(max(round(m / 60), 7), 31)),
             "min_child_samples": int(min(max(round(n_rows / 200), 20), 500)),
             "lambda_l2": 10.0 if m < 1_000 else 1.0, "max_bin": 63, "feature_fraction": 0.8,
-            "bagging_fraction": 0.8 if n_rows >= 2_000 else 1.0, "bagging_freq": 1,
+            "bagging_fraction": 1.0 if n_rows < 2_000 else 0.8 if n_rows < 50_000 else 0.5, "bagging_freq": 1,
             "monotone_constraints_method": "basic", "verbosity": -1, "deterministic": True,
             "force_col_wise": True, "num_threads": 0,
         }

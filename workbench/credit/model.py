@@ -51,12 +51,14 @@ from workbench.credit.methods import (
 from workbench.credit.segments import WHOLE, plan_segments, route, segment_keys
 from workbench.errors import DataValidationError, ParameterError
 
-__all__ = ["FORMAT", "MODEL_FILE", "SUMMARY_FILE", "CreditModel", "train_credit", "load_credit_model",
+__all__ = ["FORMAT", "MODEL_FILE", "SUMMARY_FILE", "ROW_COLUMN", "CreditModel", "train_credit", "load_credit_model",
            "is_credit_model", "stability_adjusted_auc"]
 
 #: Format tag and version of ``credit.json``.
 FORMAT = {"name": "workbench.credit_model", "version": 1}
 MODEL_FILE, SUMMARY_FILE, REFERENCE_FILE = "credit.json", "summary.json", "reference.json"
+#: Name of the row-number column of scores of a model trained without an id column (1 = first row).
+ROW_COLUMN = "row"
 #: Readability order of the methods (ties go to the first).
 READABLE = ("tree", "scorecard", "lightgbm")
 
@@ -193,11 +195,15 @@ class CreditModel:
         Without an id column, ``row`` numbers the rows from 1 in their order.
         """
         seg, s = self.predict_score(frame, table)
-        if self.id_col is not None and self.id_col in frame.columns:
-            ids = frame[self.id_col].to_numpy()
-            id_name = self.id_col
+        if self.id_col is not None:
+            if self.id_col not in frame.columns:
+                raise DataValidationError(
+                    f"{table} lacks the id column {self.id_col!r} the credit model was trained with; found "
+                    f"{list(map(str, frame.columns))[:40]}",
+                    [{"table": table, "column": self.id_col, "check": "present", "count": 1, "examples": []}])
+            ids, id_name = frame[self.id_col].to_numpy(), self.id_col
         else:
-            ids, id_name = np.arange(1, len(frame) + 1), "row"
+            ids, id_name = np.arange(1, len(frame) + 1), ROW_COLUMN
         return pd.DataFrame({id_name: ids, "segment": seg, "score": s, "grade": self.grade(s)})
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
@@ -386,7 +392,8 @@ def _choose(results: dict, prefer_readable: float) -> str:
 
 
 def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | None = None,
-                 segments: list[str] | None = None, grades: int = 5, oot=None, min_segment_rows: int = 500,
+                 segments: list[str] | None = None, grades: int = 5, oot=None, exclude=(),
+                 min_segment_rows: int = 500,
                  min_segment_bads: int = 50, cv_max_rows: int = 20_000, holdout: float = 0.2,
                  methods=METHODS, prefer_readable: float = 0.005, seed: int = 0, progress: bool = True,
                  table: str = "the table") -> CreditModel:
@@ -408,6 +415,8 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
         Grades wanted (A = lowest risk).
     oot : array-like of bool, optional
         True for the rows of the later cohort (out of time), used to choose and grade.
+    exclude : iterable of str
+        Columns never used as inputs (e.g. the cohort column that defines ``oot``).
     min_segment_rows, min_segment_bads : int
         Training rows, and bad (and good) training rows, a segment needs for its own model.
     cv_max_rows : int
@@ -445,7 +454,9 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
     if not methods or any(m not in METHODS for m in methods):
         raise ParameterError.invalid("methods", f"a non-empty subset of {METHODS}", methods)
     keep = frame[target].notna().to_numpy()
-    prepared = prepare_training_data(frame, target=target, positive=positive, id_col=id_col, table=table)
+    exclude = [c for c in dict.fromkeys(exclude or ()) if c not in segments]
+    prepared = prepare_training_data(frame, target=target, positive=positive, id_col=id_col, exclude=exclude,
+                                     table=table)
     X, y = prepared.X, prepared.y.astype(np.int64)
     kept = frame.loc[keep].reset_index(drop=True)
     keys = segment_keys(kept, segments)
@@ -523,7 +534,7 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
     spec = {
         "format": dict(FORMAT),
         "label": {"target": target, **prepared.label_definition},
-        "id_col": id_col, "segment_columns": segments,
+        "id_col": id_col, "segment_columns": segments, "excluded": exclude,
         "settings": {"validation": mode, "grades": grades, "min_segment_rows": min_segment_rows,
                      "min_segment_bads": min_segment_bads, "cv_max_rows": cv_max_rows, "holdout": holdout,
                      "methods": list(methods), "prefer_readable": prefer_readable, "seed": seed},
