@@ -279,3 +279,19 @@ def test_scoring_a_table_without_a_model_input_names_it(german):
 def test_load_names_a_folder_that_is_not_a_credit_model(tmp_path):
     with pytest.raises(ParameterError, match="is not a credit model folder"):
         load_credit_model(tmp_path)
+
+
+def test_small_level_of_a_many_valued_column_merges_with_its_smallest_sibling_only():
+    from workbench.credit.segments import plan_segments, route, segment_keys
+
+    frame = pd.DataFrame({"region": ["urumqi"] * 600 + ["ili"] * 300 + ["hami"] * 40})
+    y = np.tile([1, 0, 0, 0], len(frame) // 4 + 1)[:len(frame)]
+    plan = plan_segments(segment_keys(frame, ["region"]), y, None, ["region"], min_rows=200, min_bads=20)
+    assert sorted(plan["groups"]) == ["region=hami+ili", "region=urumqi"]
+    assert plan["merges"] == [{"segment": "region=hami", "into": "region=hami+ili", "rows": 40, "bads": 10,
+                               "reason": "rows"}]
+    routed = route(segment_keys(pd.DataFrame({"region": ["hami", "ili", "urumqi"]}), ["region"]),
+                   plan["groups"], ["region"])
+    assert list(routed) == ["region=hami+ili", "region=hami+ili", "region=urumqi"]
+    with pytest.raises(DataValidationError, match="unseen at training"):
+        route(segment_keys(pd.DataFrame({"region": ["kashgar"]}), ["region"]), plan["groups"], ["region"])

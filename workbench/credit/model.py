@@ -177,7 +177,7 @@ class CreditModel:
     def predict_score(self, frame: pd.DataFrame, table: str = "the table") -> tuple[np.ndarray, np.ndarray]:
         """``(segment name, P(bad))`` of every row."""
         self._check(frame, table)
-        groups = {s["name"]: {"values": s["values"]} for s in self.spec["segments"]}
+        groups = {s["name"]: {"keys": s["keys"]} for s in self.spec["segments"]}
         seg = route(segment_keys(frame, self.segment_columns), groups, self.segment_columns, table)
         score = np.empty(len(frame), dtype=np.float64)
         for name in pd.unique(seg):
@@ -510,6 +510,7 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
         fitted_all[name] = fitted
         group = plan["groups"][name]
         spec_segments.append({"name": name, "values": list(group["values"]), "members": group["members"],
+                              "keys": group["keys"],
                               "method": chosen, "encoder": fitted.encoder.to_dict(),
                               "model": fitted.method.to_dict()})
         models_summary.append({

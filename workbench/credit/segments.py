@@ -3,14 +3,19 @@
 A segment is named by its values, ``"rejoined=1 & urumqi=0"``; the whole table is :data:`WHOLE`.
 A segment that cannot carry its own model - fewer than ``min_rows`` training rows, fewer than
 ``min_bads`` bad or good training rows, or (with held-out rows) fewer than ``min_holdout_bads`` bad
-or good held-out rows - is merged with its siblings (the segments with the same values but for the
-LAST segment column), i.e. it becomes the segment of its first ``k - 1`` values; repeated until every
-segment can be modelled or only the whole table is left.  Each merge is recorded
-(``{"segment", "into", "rows", "bads", "reason"}``) so the summary can say so.
+or good held-out rows - is merged with its smallest sibling (a segment with the same values but for
+the LAST segment column; with two values per column, THE sibling, giving the segment of the first
+``k - 1`` values); a segment that already holds all its siblings is merged one level up; repeated,
+weakest first, until every segment can be modelled or only the whole table is left.  Each merge is
+recorded (``{"segment", "into", "rows", "bads", "reason"}``, ``into`` being the segment it ends in) so
+the summary can say so.  A merged segment is named by the values it shares (``"joiner=rejoined"``,
+:data:`WHOLE`) or, when it holds some of its siblings only, by the values joined with ``+``
+(``"region=hami+ili"``).
 
-A row is routed to the segment whose values are the longest prefix of its own values, so a value
-unseen at training still finds a merged (or the whole) segment; when none matches, scoring stops
-with a :class:`~workbench.errors.DataValidationError` naming the value.
+A row is routed to the segment holding its combination of values; a combination unseen at training
+goes to the segment that holds every training combination under its longest known prefix (e.g. a new
+region of re-joiners to the merged ``"joiner=rejoined"``); when there is none, scoring stops with a
+:class:`~workbench.errors.DataValidationError` naming the values.
 """
 from __future__ import annotations
 
@@ -50,9 +55,46 @@ def segment_name(columns: list[str], values: tuple) -> str:
     return " & ".join(f"{c}={v}" for c, v in zip(columns, values))
 
 
+def _covers(group: set, prefix: tuple, all_keys) -> bool:
+    """Whether ``group`` holds every training combination that starts with ``prefix``."""
+    under = {k for k in all_keys if k[:len(prefix)] == prefix}
+    return bool(under) and under <= group
+
+
+def _common_prefix(keys) -> tuple:
+    keys = list(keys)
+    out = []
+    for parts in zip(*keys):
+        if len(set(parts)) > 1:
+            break
+        out.append(parts[0])
+    return tuple(out)
+
+
+def group_name(columns: list[str], group, all_keys) -> str:
+    """Name of a set of combinations: its prefix when it covers it (``"joiner=rejoined"``, :data:`WHOLE`), else
+    the prefix and the values of the next column joined by ``+`` (``"region=hami+ili"``), else its members."""
+    group = set(group)
+    prefix = _common_prefix(sorted(group))
+    if _covers(group, prefix, all_keys):
+        return segment_name(columns, prefix)
+    d = len(prefix)
+    if all(len(k) == d + 1 for k in group) or len({k[d + 1:] for k in group}) == 1:
+        values = "+".join(sorted({k[d] for k in group}))
+        head = segment_name(columns, prefix)
+        tail = f"{columns[d]}={values}" + "".join(f" & {c}={v}" for c, v in zip(columns[d + 1:],
+                                                                                 next(iter(group))[d + 1:]))
+        return tail if head == WHOLE else f"{head} & {tail}"
+    return " | ".join(segment_name(columns, k) for k in sorted(group))
+
+
 def plan_segments(keys: pd.Series, y: np.ndarray, holdout: np.ndarray | None, columns: list[str], *,
                   min_rows: int, min_bads: int, min_holdout_bads: int = 5) -> dict:
     """Which segment each original combination is modelled in.
+
+    A weak segment is merged with its smallest sibling (a segment under the same values of all but the
+    last column); when it already holds all its siblings, with the smallest segment one level up; and so
+    on up to the whole table.
 
     Parameters
     ----------
@@ -69,27 +111,25 @@ def plan_segments(keys: pd.Series, y: np.ndarray, holdout: np.ndarray | None, co
     Returns
     -------
     dict
-        ``groups``: ``{name: {"values": tuple, "members": [original names]}}``; ``assign``: original
-        key -> group name; ``merges``: list of merge records; ``originals``: original name ->
-        ``{"rows", "bads"}``; ``viable``: whether the final groups all meet the minimums.
+        ``groups``: ``{name: {"values": common prefix, "members": [original names], "keys": [value
+        tuples], "rows": training rows}}``; ``assign``: original key -> group name; ``merges``: list of
+        merge records; ``originals``: original name -> ``{"rows", "bads"}``; ``viable``: whether the
+        final groups all meet the minimums.
     """
-    depth_all = len(columns)
+    depth = len(columns)
     ho = np.zeros(len(y), dtype=bool) if holdout is None else np.asarray(holdout, dtype=bool)
-    stats = pd.DataFrame({"k": keys.to_numpy(), "y": y, "tr": ~ho, "ho": ho})
-    stats["ybad_tr"] = stats["y"] * stats["tr"]
-    stats["ybad_ho"] = stats["y"] * stats["ho"]
-    agg = stats.groupby("k", sort=True).agg(rows=("tr", "sum"), bads=("ybad_tr", "sum"), ho=("ho", "sum"),
-                                             ho_bads=("ybad_ho", "sum"))
-    originals = {k: _values(k, depth_all) for k in agg.index}
-    current = {k: v for k, v in originals.items()}  # original key -> current group values
+    stats = pd.DataFrame({"k": keys.to_numpy(), "tr": ~ho, "ho": ho,
+                          "bad_tr": np.asarray(y) * ~ho, "bad_ho": np.asarray(y) * ho})
+    agg = stats.groupby("k", sort=True).agg(rows=("tr", "sum"), bads=("bad_tr", "sum"), ho=("ho", "sum"),
+                                             ho_bads=("bad_ho", "sum"))
+    tup = {k: _values(k, depth) for k in agg.index}
+    counts = {tup[k]: agg.loc[k, ["rows", "bads", "ho", "ho_bads"]].to_numpy(dtype=np.float64) for k in agg.index}
+    all_keys = set(counts)
+    groups = [{t} for t in sorted(all_keys)]
     merges = []
 
-    def group_stats():
-        g = {}
-        for k, vals in current.items():
-            a = g.setdefault(vals, np.zeros(4))
-            a += agg.loc[k, ["rows", "bads", "ho", "ho_bads"]].to_numpy(dtype=np.float64)
-        return g
+    def total(g):
+        return sum(counts[k] for k in g)
 
     def short(a) -> str | None:
         rows, bads, ho_rows, ho_bads = a
@@ -101,56 +141,71 @@ def plan_segments(keys: pd.Series, y: np.ndarray, holdout: np.ndarray | None, co
             return "holdout"
         return None
 
-    while True:
-        g = group_stats()
-        weak = sorted(((a[0], vals, short(a)) for vals, a in g.items() if vals and short(a)),
-                      key=lambda r: (r[0], r[1]))
+    while len(groups) > 1:
+        weak = sorted(((total(g)[0], sorted(g), i) for i, g in enumerate(groups) if short(total(g))))
         if not weak:
             break
-        _, vals, reason = weak[0]
-        parent = vals[:-1]
-        a = g[vals]
-        merges.append({"segment": segment_name(columns, vals), "into": segment_name(columns, parent),
-                       "rows": int(a[0]), "bads": int(a[1]), "reason": reason})
-        for k, v in current.items():
-            if v[:len(parent)] == parent:
-                current[k] = parent
-    g = group_stats()
-    groups = {}
-    for k, vals in current.items():
-        name = segment_name(columns, vals)
-        groups.setdefault(name, {"values": vals, "members": []})["members"].append(
-            segment_name(columns, originals[k]))
+        _, _, i = weak[0]
+        g = groups[i]
+        prefix = _common_prefix(sorted(g))
+        if _covers(g, prefix, all_keys):
+            prefix = prefix[:-1]                      # its siblings are under its parent
+        partner = None
+        for d in range(len(prefix), -1, -1):
+            cands = [j for j, h in enumerate(groups) if j != i and all(k[:d] == prefix[:d] for k in h)]
+            if cands:
+                partner = min(cands, key=lambda j: (total(groups[j])[0], sorted(groups[j])))
+                break
+        a = total(g)
+        before = group_name(columns, g, all_keys)
+        merged = g | groups[partner]
+        groups = [h for j, h in enumerate(groups) if j not in (i, partner)] + [merged]
+        merges.append({"segment": before, "into": group_name(columns, merged, all_keys), "rows": int(a[0]),
+                       "bads": int(a[1]), "reason": short(a), "_keys": g})
+    out_groups, assign = {}, {}
+    for g in groups:
+        name = group_name(columns, g, all_keys)
+        members = sorted(g)
+        out_groups[name] = {"values": _common_prefix(members), "members": [segment_name(columns, k) for k in members],
+                            "keys": [list(k) for k in members], "rows": int(total(g)[0])}
+        for k in g:
+            assign[_SEP.join(k)] = name
+    for m in merges:  # a segment merged again later: name the segment it ends in
+        k = next(iter(m.pop("_keys")))
+        m["into"] = assign[_SEP.join(k)]
     return {
-        "groups": groups,
-        "assign": {k: segment_name(columns, v) for k, v in current.items()},
+        "groups": out_groups,
+        "assign": assign,
         "merges": merges,
-        "originals": {segment_name(columns, originals[k]): {"rows": int(agg.loc[k, "rows"] + agg.loc[k, "ho"]),
-                                                             "bads": int(agg.loc[k, "bads"] + agg.loc[k, "ho_bads"])}
+        "originals": {segment_name(columns, tup[k]): {"rows": int(agg.loc[k, "rows"] + agg.loc[k, "ho"]),
+                                                      "bads": int(agg.loc[k, "bads"] + agg.loc[k, "ho_bads"])}
                       for k in agg.index},
-        "viable": all(short(a) is None for a in g.values()),
+        "viable": all(short(total(g)) is None for g in groups),
     }
 
 
 def route(keys: pd.Series, groups: dict, columns: list[str], table: str = "the table") -> np.ndarray:
-    """The segment name of every row: the group whose values are the longest prefix of the row's values.
+    """The segment name of every row: the group holding its combination of values; for a combination unseen
+    at training, the group that holds every training combination under its longest known prefix.
 
     Raises
     ------
     DataValidationError
         A row's values match no segment (a value unseen at training with no merged segment above it).
     """
-    by_values = {tuple(g["values"]): name for name, g in groups.items()}
+    exact = {tuple(k): name for name, g in groups.items() for k in g["keys"]}
+    all_keys = set(exact)
     uniq = pd.unique(keys.to_numpy())
-    mapping = {}
-    bad = []
+    mapping, bad = {}, []
     for k in uniq:
         vals = tuple(k.split(_SEP)) if columns else ()
-        name = None
-        for d in range(len(vals), -1, -1):
-            name = by_values.get(vals[:d])
-            if name is not None:
-                break
+        name = exact.get(vals)
+        d = len(vals) - 1
+        while name is None and d >= 0:
+            owners = {exact[t] for t in all_keys if t[:d] == vals[:d]}
+            if len(owners) == 1:
+                name = owners.pop()
+            d -= 1
         if name is None:
             bad.append(dict(zip(columns, vals)))
         mapping[k] = name
