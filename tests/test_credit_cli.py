@@ -84,9 +84,21 @@ def test_segments_from_the_command_line_and_the_merge_stated(files, capsys):
     df.assign(region=np.where(np.arange(len(df)) < 40, "hami", "urumqi")).to_csv(seg, index=False)
     out = root / "seg_model"
     assert main(["credit", "train", "--data", str(seg), "--target", "risk", "--positive", "bad", "--id", "app_id",
-                 "--segments", "region", "--out", str(out), "--lang", "en", "--no-progress"]) == 0
+                 "--segments", "region", "--grades", "3", "--out", str(out), "--lang", "en", "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "Segment region=hami (40 rows" in text and "merged into All" in text
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["grades"]["labels"] == ["A", "B", "C"] and len(summary["grades"]["cutoffs"]) == 2
+
+
+def test_score_and_rules_name_a_folder_that_is_not_a_credit_model(files, capsys):
+    root, data, _ = files
+    (root / "plain").mkdir(exist_ok=True)
+    assert main(["credit", "score", "--model", str(root / "plain"), "--data", str(data),
+                 "--out", str(root / "s.csv")]) == 1
+    assert "is not a credit model folder" in capsys.readouterr().err and not (root / "s.csv").exists()
+    assert main(["credit", "rules", "--model", str(root / "plain")]) == 1
+    assert "is not a credit model folder" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -114,8 +114,6 @@ def choose_cutoffs(score, y, n: int = 5, *, min_share: float = 0.05, min_gap: fl
                         return {"cuts": cuts, "labels": labels_all[:k], "requested": n, "kept": k,
                                 "min_share": share, "table": table}
             share /= 2
-        if len(u) < k:
-            continue
     # no monotone split into two grades: one cut at the median score if it separates, else none
     cut = float(np.median(u)) if len(u) > 1 else None
     if cut is not None:
