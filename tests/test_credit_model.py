@@ -265,6 +265,10 @@ def test_label_with_one_class_empty_table_and_too_few_rows():
         train_credit(pd.DataFrame(), target="risk", positive="bad", progress=False)
     with pytest.raises(ParameterError, match="too few rows to model"):
         train_credit(df.head(40), target="risk", positive="bad", progress=False)
+    late = np.arange(len(df)) >= 250
+    with pytest.raises(ParameterError, match="out-of-time rows of the table .* are all good"):
+        train_credit(df.assign(risk=np.where(late, "good", df["risk"])), target="risk", positive="bad", oot=late,
+                     progress=False)
 
 
 def test_scoring_a_table_without_a_model_input_names_it(german):

@@ -469,6 +469,11 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
     n = len(y)
     if oot is not None:
         ho, mode = oot[keep], "oot"
+        held_bads = int(y[ho].sum())
+        if held_bads == 0 or held_bads == int(ho.sum()):
+            raise ParameterError(f"the out-of-time rows of {table} ({int(ho.sum())} labelled) are all "
+                                 f"{'good' if held_bads == 0 else 'bad'}; expected bad and good rows to compare "
+                                 "the methods and choose the grades on.")
     elif n <= cv_max_rows:
         ho, mode = None, "cv"
     else:
