@@ -299,3 +299,13 @@ def test_small_level_of_a_many_valued_column_merges_with_its_smallest_sibling_on
     assert list(routed) == ["region=hami+ili", "region=hami+ili", "region=urumqi"]
     with pytest.raises(DataValidationError, match="unseen at training"):
         route(segment_keys(pd.DataFrame({"region": ["kashgar"]}), ["region"]), plan["groups"], ["region"])
+
+
+def test_lightgbm_rules_give_each_inputs_direction():
+    df, _ = applicants(800, 12)
+    model = train_credit(df, target="risk", positive="bad", methods=("lightgbm",), progress=False)
+    r = model.rules("en")[0]
+    assert r["method"] == "lightgbm" and r["rules"][0].startswith("Monotone gradient boosting (")
+    directions = {i["feature"]: i["direction"] for i in r["items"]}
+    assert directions["duration"] == 1 and directions["age"] == -1      # risk rises with duration, falls with age
+    assert any(t.startswith("status: risk rises across A14") for t in r["rules"])

@@ -137,9 +137,17 @@ def _lightgbm_rules(seg: dict, lang) -> tuple[list[str], list[dict]]:
     m = seg["model"]
     texts = [t("credit_model.rule.trees", lang, n=m["params"].get("rounds", 0))]
     items = []
+    from workbench.credit.methods import MISSING_LEVEL
+
+    sep = t("model.rule.list_sep", lang)
     for f, sign in zip(seg["encoder"], m["constraints"]):
-        key = {1: "up", -1: "down", 0: "free"}[int(sign)]
-        texts.append(t(f"credit_model.rule.direction.{key}", lang, feature=f["name"]))
+        if f["kind"] == "categorical":  # coded by risk rank: the order of its levels is the direction
+            shown = [t("credit_model.rule.missing_level", lang) if v == MISSING_LEVEL else str(v)
+                     for v in f["levels"]]
+            texts.append(t("credit_model.rule.direction.levels", lang, feature=f["name"], levels=sep.join(shown)))
+        else:
+            key = {1: "up", -1: "down", 0: "free"}[int(sign)]
+            texts.append(t(f"credit_model.rule.direction.{key}", lang, feature=f["name"]))
         items.append({"feature": f["name"], "direction": int(sign)})
     return texts, items
 
