@@ -182,6 +182,11 @@ def _summary_text(summary: dict, lang: str | None) -> str:
                           t("credit_model.cli.bad_rate", lang): [pct_text(v, 1) for v in g["bad_rate"]]})
     lines += ["", t("credit_model.cli.grades", lang, how=t(f"credit_model.validation.{g['basis']}", lang)),
               table.to_string(index=False)]
+    if len(summary["models"]) > 1:  # the same grade's bad rate in every segment
+        per = pd.DataFrame([{t("credit_model.cli.segment", lang): seg(m["segment"]),
+                             **{lab: pct_text(r, 1) for lab, r in zip(g["labels"], m["grade_bad_rates"])}}
+                            for m in summary["models"]])
+        lines += ["", t("credit_model.cli.grades_by_segment", lang), per.to_string(index=False)]
     if summary.get("dropped"):
         from workbench.i18n import t as tt
 
