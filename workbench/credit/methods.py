@@ -43,11 +43,15 @@ LEVEL_SMOOTHING = 20.0
 
 def level_text(s: pd.Series) -> pd.Series:
     """A categorical column as text, missing as :data:`MISSING_LEVEL` (``1`` and ``"1"`` alike)."""
-    if pd.api.types.is_float_dtype(s.dtype):
+    if pd.api.types.is_float_dtype(s.dtype):  # 1.0 as "1" (an integer column with missing values is float)
         v = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        out = pd.Series([MISSING_LEVEL if np.isnan(x) else (str(int(x)) if float(x).is_integer() else repr(float(x)))
-                         for x in v], index=s.index, dtype=object)
-        return out
+        out = np.full(len(v), MISSING_LEVEL, dtype=object)
+        ok = ~np.isnan(v)
+        whole = ok & (np.abs(np.where(ok, v, 0.0)) < 1e15) & (np.where(ok, v, 0.0) == np.floor(np.where(ok, v, 0.0)))
+        out[whole] = v[whole].astype(np.int64).astype(str).astype(object)
+        rest = ok & ~whole
+        out[rest] = [repr(float(x)) for x in v[rest]]
+        return pd.Series(out, index=s.index, dtype=object)
     text = s.astype(str).astype(object)
     return text.where(s.notna().to_numpy(), MISSING_LEVEL)
 
