@@ -136,3 +136,10 @@ def test_model_monitor_reads_a_credit_model_folder(files, trained_with_id, capsy
     out = json.loads(capsys.readouterr().out)
     assert out["score"]["psi"] < 0.1 and {f["feature"] for f in out["features"]} >= {"status", "duration"}
     assert out["performance"]["now"]["auc"] > 0.6
+
+
+def test_model_score_on_a_credit_folder_points_to_credit_score(files, trained_with_id, capsys):
+    root, data, _ = files
+    assert main(["model", "score", "--model", str(trained_with_id), "--data", str(data),
+                 "--out", str(root / "wrong.csv")]) == 1
+    assert "holds a credit model" in capsys.readouterr().err and not (root / "wrong.csv").exists()

@@ -283,6 +283,9 @@ def load_model(folder) -> TargetModel:
     import lightgbm as lgb
 
     folder = _check_folder(folder)
+    if (folder / CREDIT_FILE).is_file():
+        raise ParameterError(f"model folder {str(folder)!r} holds a credit model ({CREDIT_FILE}); score it with "
+                             "`workbench credit score` (workbench.credit.model.load_credit_model).")
     meta = _read_json(folder / "model.json")
     fmt = meta.get("format", {})
     if fmt.get("name") != FORMAT["name"] or fmt.get("version", 0) > FORMAT["version"]:
