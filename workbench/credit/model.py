@@ -299,6 +299,7 @@ def load_credit_model(folder) -> CreditModel:
     reference = json.loads(ref_path.read_text(encoding="utf-8")) if ref_path.is_file() else None
     for seg in spec["segments"]:
         seg["values"] = tuple(seg["values"])
+        seg.setdefault("keys", [list(seg["values"])])  # folders written before segments listed their combinations
     return CreditModel(spec, fitted, summary, reference)
 
 
