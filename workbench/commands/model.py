@@ -365,8 +365,16 @@ def _performance(args, card: dict, reference: dict, df, s) -> dict:
     return {"training": {k: training.get(k) for k in ("auc", "top_decile_lift", "rows")}, "now": now}
 
 
+def _load_scorer(folder):
+    """The model of a folder, for its scores: a credit model (``credit.json``) or a target model."""
+    from workbench.credit.model import is_credit_model, load_credit_model
+    from workbench.models.registry import load_model
+
+    return load_credit_model(folder) if is_credit_model(folder) else load_model(folder)
+
+
 def _monitor(args) -> int:
-    from workbench.models.registry import load_card, load_model, load_reference
+    from workbench.models.registry import load_card, load_reference
     from workbench.monitoring import check_table, check_thresholds, compare
     from workbench.workspace import path_arg
 
@@ -380,7 +388,7 @@ def _monitor(args) -> int:
     df = _read_monitored(args.data)
     table = f"the --data file {str(args.data)!r}"
     check_table(reference, df, table)
-    model = load_model(args.model)
+    model = _load_scorer(args.model)
     s = model.predict_proba(df)[:, 1]
     result = compare(reference, df, s, watch=watch, alert=alert, table=table)
     out = {"rows": result["rows"], "thresholds": result["thresholds"],

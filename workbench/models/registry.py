@@ -230,10 +230,16 @@ def load_reference(folder) -> dict:
     return check_reference(_read_json(path), f"{str(path)!r}")
 
 
+#: The file that marks a credit model folder (:mod:`workbench.credit.model`): it holds its own files.
+CREDIT_FILE = "credit.json"
+
+
 def _check_folder(folder) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
         raise ParameterError(f"model folder {str(folder)!r} does not exist or is not a folder.")
+    if (folder / CREDIT_FILE).is_file():
+        return folder
     missing = [name for name in _REQUIRED if not (folder / name).is_file()]
     if missing:
         raise ParameterError(f"model folder {str(folder)!r} lacks {missing}; expected the files {list(_REQUIRED)} "
@@ -243,8 +249,16 @@ def _check_folder(folder) -> Path:
 
 def load_card(folder) -> dict:
     """Everything but the booster: ``model`` (model.json), ``label``, ``metrics``,
-    ``features``, ``rules`` and ``importance`` (None when absent)."""
+    ``features``, ``rules`` and ``importance`` (None when absent).  Of a credit model folder: its
+    label, its summary as ``metrics`` and the inputs of its segment models."""
     folder = _check_folder(folder)
+    if (folder / CREDIT_FILE).is_file():  # a credit model: its label, summary and inputs
+        spec = _read_json(folder / CREDIT_FILE)
+        summary = folder / "summary.json"
+        return {"model": {"format": spec.get("format"), "id_col": spec.get("id_col")}, "label": spec.get("label", {}),
+                "metrics": _read_json(summary) if summary.is_file() else {},
+                "features": {"features": [f for seg in spec.get("segments", []) for f in seg.get("encoder", [])]},
+                "rules": None, "importance": None}
     card = {
         "model": _read_json(folder / "model.json"),
         "label": _read_json(folder / "label.json"),
@@ -269,6 +283,9 @@ def load_model(folder) -> TargetModel:
     import lightgbm as lgb
 
     folder = _check_folder(folder)
+    if (folder / CREDIT_FILE).is_file():
+        raise ParameterError(f"model folder {str(folder)!r} holds a credit model ({CREDIT_FILE}); score it with "
+                             "`workbench credit score` (workbench.credit.model.load_credit_model).")
     meta = _read_json(folder / "model.json")
     fmt = meta.get("format", {})
     if fmt.get("name") != FORMAT["name"] or fmt.get("version", 0) > FORMAT["version"]:
