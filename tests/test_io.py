@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from workbench.data.io import CHECKS, ExtraColumnWarning, Province, Report, load, save, validate
-from workbench.data.tables import TABLE_ORDER, TABLES, table
+from workbench.data.tables import REQUIRED_TABLES, TABLE_ORDER, TABLES, table
 from workbench.errors import DataValidationError, ParameterError
 
 AS_OF = "2024-06-30"
@@ -108,8 +108,8 @@ def single_problem(frames, as_of=AS_OF, **kwargs) -> dict:
 def test_valid_province_loads_with_documented_types(frames):
     province = load(frames, as_of=AS_OF)
     assert isinstance(province, Province)
-    assert list(province) == list(TABLE_ORDER)
-    assert province.row_counts == {name: len(frames[name]) for name in TABLE_ORDER}
+    assert list(province) == list(REQUIRED_TABLES)
+    assert province.row_counts == {name: len(frames[name]) for name in REQUIRED_TABLES}
     subs = province.subscribers
     assert subs is province["subscribers"]
     assert subs["subscriber_id"].dtype == "int64"
@@ -151,7 +151,7 @@ def test_no_warning_without_extra_columns(frames):
 def test_folder_sources_give_the_same_frames(tmp_path, fmt):
     expected = load(province_frames(), as_of=AS_OF)
     province = load(write_province(tmp_path / fmt, fmt=fmt), as_of=AS_OF)
-    for name in TABLE_ORDER:
+    for name in REQUIRED_TABLES:
         pd.testing.assert_frame_equal(province[name], expected[name], check_exact=True)
 
 
@@ -165,7 +165,7 @@ def test_duckdb_file_source_gives_the_same_frames(tmp_path, frames):
     con.close()
     expected = load(province_frames(), as_of=AS_OF)
     province = load(path, as_of=AS_OF)
-    for name in TABLE_ORDER:
+    for name in REQUIRED_TABLES:
         pd.testing.assert_frame_equal(province[name], expected[name])
 
 
@@ -458,9 +458,9 @@ def test_a_value_that_is_not_a_dataframe(frames):
 def test_save_writes_parquet_that_loads_back(tmp_path, frames):
     province = load(frames, as_of=AS_OF)
     folder = save(province, tmp_path / "out" / "province")
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.parquet" for n in TABLE_ORDER)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.parquet" for n in REQUIRED_TABLES)
     again = load(folder, as_of=AS_OF)
-    for name in TABLE_ORDER:
+    for name in REQUIRED_TABLES:
         pd.testing.assert_frame_equal(again[name], province[name])
     assert [p.name for p in folder.parent.iterdir()] == ["province"]  # no temporary folder left
 
@@ -470,7 +470,7 @@ def test_save_refuses_a_non_empty_folder_unless_overwrite(tmp_path, frames):
     with pytest.raises(FileExistsError, match="not empty; pass overwrite=True"):
         save(frames, folder)
     save(frames, folder, overwrite=True)
-    assert len(list(folder.iterdir())) == len(TABLE_ORDER)
+    assert len(list(folder.iterdir())) == len(REQUIRED_TABLES)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
 
 

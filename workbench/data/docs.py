@@ -29,7 +29,10 @@ _HEADER = """\
 
 Seven tables describe one province: the branches, the handset and VAS product
 catalogues, the subscribers, their monthly usage, their VAS orders and
-unsubscribes, and the handsets they were seen with. Everything in the workbench
+unsubscribes, and the handsets they were seen with. Six optional credit tables
+describe the accounts of recent joiners (payment type, ID-document key, join
+channel, credit limit, OCS), their monthly charges and balance, postpaid bills,
+payments and top-ups, stops for arrears, and a re-joiner's earlier subscription. Everything in the workbench
 (schemas, loader, features, synthetic province, this page) reads the same
 declaration in `workbench/data/tables.py`.
 """
@@ -40,8 +43,9 @@ _INTRO = """\
 Put one file (or folder) per table in a folder, named after the table:
 `subscribers.parquet`, or a folder `subscribers/` of Parquet parts, or
 `subscribers.csv`. A DuckDB file holding one table per name works too, and in
-Python so does a `dict` of DataFrames. All seven tables are required
-(`--tables` checks a subset). Column names are as below, in any order;
+Python so does a `dict` of DataFrames. The first seven tables are required
+(`--tables` checks a subset); the six credit tables (`credit_accounts` ...
+`previous_subscriptions`, needed only by credit grading) are checked when present. Column names are as below, in any order;
 columns the model does not know are kept and reported as a note.
 
 * **Parquet** is preferred for large extracts: types travel with the data and
@@ -119,6 +123,8 @@ def _table_section(spec: Table) -> str:
         f"* Primary key: {', '.join(f'`{k}`' for k in spec.primary_key)} (unique"
         f"{' together' if len(spec.primary_key) > 1 else ''})",
     ]
+    if spec.optional:
+        lines.append("* Optional: checked when the extract holds it (the credit pipeline needs it)")
     if spec.foreign_keys:
         refs = ", ".join(f"`{col}` -> `{t}.{c}`" for col, (t, c) in spec.foreign_keys.items())
         lines.append(f"* Foreign keys: {refs}")

@@ -526,6 +526,8 @@ def _run(source: SourceLike, as_of, tables, progress: bool) -> tuple[Report, dic
     src = as_source(source)
     kind = src.kind  # raises FileNotFoundError for a path that is neither folder nor DuckDB file
     present = set(src.tables())
+    if tables is None:  # optional tables (credit) are checked when the extract holds them
+        wanted = tuple(n for n in wanted if not TABLES[n].optional or n in present)
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     row_counts: dict[str, int] = {}
@@ -594,7 +596,7 @@ def validate(source: SourceLike, as_of=None, *, tables=None, progress: bool = Fa
     as_of : str, date or None
         Snapshot date; no date may be later.  ``None`` means today.
     tables : iterable of str, optional
-        Tables to require (default: all seven); foreign keys are checked
+        Tables to require (default: the seven required ones and the optional credit tables present); foreign keys are checked
         within this set only.
     progress : bool
         Show a progress bar over the tables.
@@ -626,7 +628,7 @@ def load(source: SourceLike, *, as_of=None, tables=None, progress: bool = False)
     as_of : str, date or None
         Snapshot date; no date may be later.  ``None`` means today.
     tables : iterable of str, optional
-        Tables to load (default: all seven); foreign keys are checked within
+        Tables to load (default: the seven required ones and the optional credit tables present); foreign keys are checked within
         this set only.
     progress : bool
         Show a progress bar over the tables.
