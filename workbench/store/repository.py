@@ -18,7 +18,8 @@ writing, campaign and version lookup):
 - :class:`~workbench.store.results.StoreResults`: record_result, record_results;
 - :class:`~workbench.store.progress.StoreProgress`: contact_results, progress, branch_totals;
 - :class:`~workbench.store.responses.StoreResponses`: record_responses, responses;
-- :class:`~workbench.store.audit.StoreAudit`: audit_log.
+- :class:`~workbench.store.audit.StoreAudit`: audit_log;
+- :class:`~workbench.store.credit.StoreCredit`: write_ocs_rules, ocs_rules.
 
 Who may do what is decided only in :mod:`workbench.store.access`.
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 from workbench.store.audit import StoreAudit
 from workbench.store.campaigns import Release, StoreCampaigns, spec_hash
+from workbench.store.credit import StoreCredit
 from workbench.store.members import WORKLIST_COLUMNS, StoreMembers, validate_members
 from workbench.store.progress import BRANCH_TOTALS_COLUMNS, PROGRESS_COLUMNS, StoreProgress
 from workbench.store.responses import StoreResponses
@@ -48,7 +50,8 @@ __all__ = [
 ]
 
 
-class Store(StoreUsers, StoreCampaigns, StoreMembers, StoreResults, StoreProgress, StoreResponses, StoreAudit):
+class Store(StoreUsers, StoreCampaigns, StoreMembers, StoreResults, StoreProgress, StoreResponses, StoreAudit,
+            StoreCredit):
     """The campaign store: one database, every operation the workbench performs on it.
 
     Parameters
