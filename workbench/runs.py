@@ -614,6 +614,12 @@ class RunFolder:
         self.record_output(kind)
         return path
 
+    def save_credit_model(self, model) -> Path:
+        """A :class:`~workbench.credit.model.CreditModel` -> :data:`CREDIT_MODEL_DIR` (JSON, no pickle)."""
+        folder = Path(model.save(self.file("credit_model")))
+        self.record_output("credit_model")
+        return folder
+
     def read_credit_grades(self, *, required: bool = False):
         """Template 07's credit grades (a DataFrame); ``None`` when template 07 did not run (unless ``required``)."""
         from workbench.data.files import read_table

@@ -34,6 +34,7 @@ __all__ = [
     "FEATURE_COLUMNS",
     "NEEDED_TABLES",
     "credit_frame",
+    "current_arrears",
 ]
 
 #: The segment columns: ``joiner`` (``rejoined`` / ``new``) and ``region`` (``urumqi`` / ``other``).
@@ -238,3 +239,35 @@ def credit_frame(source, rule: LabelRule | None = None) -> pd.DataFrame:
     frame["matured"] = frame["matured"].astype(bool)
     frame["bad"] = frame["bad"].astype("int64")
     return frame
+
+
+_ARREARS_SQL = """
+WITH last AS (SELECT max(month) AS last_month FROM account_months),
+bills AS (
+    SELECT subscriber_id, sum(amount_due - amount_paid) AS owed FROM monthly_bills
+    WHERE amount_paid < amount_due AND due_date < (SELECT last_month FROM last) + INTERVAL 1 MONTH
+    GROUP BY subscriber_id
+),
+prepaid AS (
+    SELECT m.subscriber_id, -m.balance AS owed
+    FROM account_months m JOIN credit_accounts a USING (subscriber_id)
+    WHERE a.payment_type = 'prepaid' AND m.month = (SELECT last_month FROM last) AND m.balance < 0
+),
+closed AS (SELECT DISTINCT subscriber_id FROM account_events WHERE event = 'written_off')
+SELECT subscriber_id, round(sum(owed), 2) AS amount_owed
+FROM (SELECT * FROM bills UNION ALL SELECT * FROM prepaid)
+WHERE subscriber_id NOT IN (SELECT subscriber_id FROM closed)
+GROUP BY subscriber_id HAVING sum(owed) > 0 ORDER BY subscriber_id
+"""
+
+
+def current_arrears(source) -> pd.DataFrame:
+    """Accounts in arrears at the data's last month: ``subscriber_id``, ``amount_owed`` (yuan).
+
+    Postpaid: bills due by then and not paid in full; prepaid: a negative month-end balance.
+    Written-off accounts are left out (they are no longer dunned).
+    """
+    with connection(source, progress=False) as con:
+        require_tables(con, ("credit_accounts", "account_months", "monthly_bills", "account_events"),
+                       "the dunning list")
+        return con.execute(_ARREARS_SQL).df()

@@ -33,6 +33,9 @@ __all__ = [
     "train_province_credit",
     "grade_table",
     "grade_psi",
+    "cohort_table",
+    "method_table",
+    "grading_actions",
     "GRADE_LETTERS",
 ]
 
@@ -209,3 +212,52 @@ def grade_psi(expected: pd.Series, actual: pd.Series, grades=None, floor: float 
     a = actual.value_counts(normalize=True).reindex(grades, fill_value=0.0).to_numpy(float)
     e, a = np.maximum(e, floor), np.maximum(a, floor)
     return float(np.sum((a - e) * np.log(a / e)))
+
+
+def cohort_table(grading: CreditGrading) -> pd.DataFrame:
+    """Accounts and bad rate per join month: ``join_month``, ``cohort``, ``accounts``, ``bads``, ``bad_rate``."""
+    fr = grading.frame
+    out = (fr.assign(_bad=fr["bad"].where(fr["matured"]).astype(float))
+           .groupby(["join_month", "cohort"], sort=True)["_bad"]
+           .agg(accounts="size", bads="sum").reset_index())
+    out["bads"] = out["bads"].astype(int)
+    out["bad_rate"] = (out["bads"] / out["accounts"]).where(out["cohort"] != "base")
+    return out
+
+
+def method_table(summary: dict) -> pd.DataFrame:
+    """Out-of-time AUC of every method of every modelled segment: ``segment``, ``method``, ``auc_oot``,
+    ``auc_train``, ``psi``, ``chosen``, ``rows``, ``bads`` (from the model's summary)."""
+    rows = []
+    for m in summary.get("models", []):
+        for method, auc in (m.get("auc_oot") or {}).items():
+            rows.append({"segment": m.get("segment"), "method": method, "auc_oot": auc,
+                         "auc_train": (m.get("auc_train") or {}).get(method),
+                         "psi": (m.get("psi") or {}).get(method), "chosen": method == m.get("method"),
+                         "rows": m.get("rows"), "bads": m.get("bads")})
+    return pd.DataFrame(rows, columns=["segment", "method", "auc_oot", "auc_train", "psi", "chosen", "rows",
+                                       "bads"])
+
+
+def grading_actions(grading: CreditGrading, source, *, exclude_credit_grades=("D", "E"), policy=None,
+                    limit_scale: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The OCS rules per grade (with the out-of-time bad rates) and the dunning list of the accounts in arrears.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        :func:`workbench.credit.actions.ocs_rules` and :func:`workbench.credit.actions.dunning_list`.
+    """
+    from workbench.credit.actions import dunning_list, ocs_rules
+    from workbench.credit.features import current_arrears
+
+    cutoffs = getattr(grading.model, "cutoffs", None)
+    if cutoffs is None:
+        cutoffs = (grading.summary.get("grades") or {}).get("cutoffs")
+    oot = grade_table(grading.scores[grading.scores["cohort"] == "oot"]).set_index("grade")["bad_rate"]
+    letters = [chr(ord("A") + i) for i in range(len(cutoffs) + 1)]
+    rules = ocs_rules(cutoffs, [oot.get(g) for g in letters], policy=policy, excluded_grades=exclude_credit_grades,
+                      limit_scale=limit_scale)
+    latest = grading.scores[grading.scores["cohort"] == "base"]
+    dunning = dunning_list(latest, current_arrears(source), rules)
+    return rules, dunning
