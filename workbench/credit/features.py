@@ -3,7 +3,9 @@
 Every credit account is described as it looked at its **grade date**, the first
 day of its third month (the join month is month 1): the first ``feature_months``
 months of charges, payments, top-ups and balance, postpaid bills due by then,
-stops and restarts, the handset first seen, the join channel and dealer, how
+stops and restarts, the handset first seen, the join channel and the dealer's
+bad rate known at the grade date (accounts of that dealer whose outcome period had
+ended, smoothed by :data:`DEALER_PRIOR_WEIGHT` towards the province's rate known then), how
 many numbers share its ID document, and a re-joiner's earlier subscription.
 Nothing dated on or after the grade date is used.
 
@@ -39,11 +41,13 @@ __all__ = [
 
 #: The segment columns: ``joiner`` (``rejoined`` / ``new``) and ``region`` (``urumqi`` / ``other``).
 SEGMENT_COLUMNS: tuple[str, ...] = ("joiner", "region")
+#: Weight (in accounts) of the province's bad rate in a dealer's smoothed bad rate.
+DEALER_PRIOR_WEIGHT = 50
 #: Tables the credit frame reads.
 NEEDED_TABLES: tuple[str, ...] = ("subscribers", "handset_events", "handset_models", *CREDIT_TABLES)
 #: Model features of the credit frame (in order).
 FEATURE_COLUMNS: tuple[str, ...] = (
-    "brand", "payment_type", "join_channel", "dealer_id", "age", "credit_limit", "ocs_member", "handset_band",
+    "brand", "payment_type", "join_channel", "dealer_bad_rate", "age", "credit_limit", "ocs_member", "handset_band",
     "smartphone", "id_numbers", "charges_m1", "charges_m2", "charges_per_day", "paid_total", "paid_ratio",
     "top_ups", "balance_end", "balance_min", "bills_late", "days_late_max", "stops_early", "restarts_early",
     "previous_bad", "previous_unpaid", "days_since_previous", "previous_tenure_days",
@@ -156,6 +160,37 @@ arrears AS (
     WHERE b.due_date >= acc.outcome_start AND b.due_date < acc.outcome_end
     GROUP BY b.subscriber_id
 ),
+labels AS (
+    SELECT acc.subscriber_id, acc.dealer_id, acc.outcome_end,
+           (coalesce(stop_bad.bad_stop, false) OR ({use_arrears} AND coalesce(arrears.bad_arrears, false)))::INT
+               AS bad
+    FROM acc LEFT JOIN stop_bad USING (subscriber_id) LEFT JOIN arrears USING (subscriber_id)
+),
+dealer_known AS (
+    SELECT dealer_id, outcome_end AS known_from,
+           sum(count(*)) OVER w AS n, sum(sum(bad)) OVER w AS b
+    FROM labels
+    WHERE dealer_id <> 'none' AND outcome_end <= (SELECT last_month FROM last) + INTERVAL 1 MONTH
+    GROUP BY dealer_id, outcome_end
+    WINDOW w AS (PARTITION BY dealer_id ORDER BY outcome_end)
+),
+province_known AS (
+    SELECT outcome_end AS known_from, sum(count(*)) OVER w AS n, sum(sum(bad)) OVER w AS b
+    FROM labels WHERE outcome_end <= (SELECT last_month FROM last) + INTERVAL 1 MONTH
+    GROUP BY outcome_end
+    WINDOW w AS (ORDER BY outcome_end)
+),
+prior AS (
+    SELECT a.subscriber_id, coalesce(p.b / nullif(p.n, 0), 0.1) AS rate
+    FROM acc a ASOF LEFT JOIN province_known p ON a.grade_date >= p.known_from
+),
+dealer_rate AS (
+    SELECT a.subscriber_id,
+           (coalesce(d.b, 0) + {dealer_k} * pr.rate) / (coalesce(d.n, 0) + {dealer_k}) AS dealer_bad_rate
+    FROM acc a JOIN prior pr USING (subscriber_id)
+    ASOF LEFT JOIN dealer_known d ON a.dealer_id = d.dealer_id AND a.grade_date >= d.known_from
+    WHERE a.dealer_id <> 'none'
+),
 ids AS (
     SELECT a.subscriber_id, count(o.subscriber_id) AS id_numbers
     FROM acc a JOIN acc o ON o.id_key = a.id_key AND o.join_date < a.grade_date
@@ -191,12 +226,11 @@ SELECT acc.subscriber_id, acc.join_month, acc.grade_date, acc.joiner, acc.region
        prev.days_since_previous,
        prev.previous_tenure_days,
        (acc.outcome_end <= (SELECT last_month FROM last) + INTERVAL 1 MONTH) AS matured,
-       (coalesce(stop_bad.bad_stop, false) OR ({use_arrears} AND coalesce(arrears.bad_arrears, false)))::INT
-           AS bad
+       dealer_rate.dealer_bad_rate, labels.bad
 FROM acc
 LEFT JOIN months USING (subscriber_id) LEFT JOIN pays USING (subscriber_id)
 LEFT JOIN bills USING (subscriber_id) LEFT JOIN early USING (subscriber_id)
-LEFT JOIN stop_bad USING (subscriber_id) LEFT JOIN arrears USING (subscriber_id)
+LEFT JOIN labels USING (subscriber_id) LEFT JOIN dealer_rate USING (subscriber_id)
 LEFT JOIN ids USING (subscriber_id) LEFT JOIN hand USING (subscriber_id) LEFT JOIN prev USING (subscriber_id)
 WHERE acc.grade_date <= (SELECT last_month FROM last) + INTERVAL 1 MONTH
 ORDER BY acc.subscriber_id
@@ -230,7 +264,7 @@ def credit_frame(source, rule: LabelRule | None = None) -> pd.DataFrame:
         raise ParameterError.invalid("rule", "a LabelRule", type(rule).__name__)
     sql = _SQL.format(fm=rule.feature_months, of=rule.outcome_first, ol=rule.outcome_last,
                       ay=float(rule.arrears_yuan or 0.0), ad=rule.arrears_days,
-                      use_arrears="true" if rule.arrears_yuan is not None else "false")
+                      use_arrears="true" if rule.arrears_yuan is not None else "false", dealer_k=DEALER_PRIOR_WEIGHT)
     with connection(source, progress=False) as con:
         require_tables(con, NEEDED_TABLES, "credit grading")
         frame = con.execute(sql).df()
