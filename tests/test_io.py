@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from workbench.data.io import CHECKS, ExtraColumnWarning, Province, Report, load, save, validate
-from workbench.data.tables import REQUIRED_TABLES, TABLE_ORDER, TABLES, table
+from workbench.data.tables import REQUIRED_TABLES, TABLES, table
 from workbench.errors import DataValidationError, ParameterError
 
 AS_OF = "2024-06-30"

@@ -45,8 +45,9 @@ Put one file (or folder) per table in a folder, named after the table:
 `subscribers.csv`. A DuckDB file holding one table per name works too, and in
 Python so does a `dict` of DataFrames. The first seven tables are required
 (`--tables` checks a subset); the six credit tables (`credit_accounts` ...
-`previous_subscriptions`, needed only by credit grading) are checked when present. Column names are as below, in any order;
-columns the model does not know are kept and reported as a note.
+`previous_subscriptions`, needed only by credit grading) are checked when
+present. Column names are as below, in any order; columns the model does not
+know are kept and reported as a note.
 
 * **Parquet** is preferred for large extracts: types travel with the data and
   DuckDB reads it without loading it into memory.

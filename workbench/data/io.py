@@ -596,8 +596,8 @@ def validate(source: SourceLike, as_of=None, *, tables=None, progress: bool = Fa
     as_of : str, date or None
         Snapshot date; no date may be later.  ``None`` means today.
     tables : iterable of str, optional
-        Tables to require (default: the seven required ones and the optional credit tables present); foreign keys are checked
-        within this set only.
+        Tables to require (default: the seven required ones and the optional credit tables present);
+        foreign keys are checked within this set only.
     progress : bool
         Show a progress bar over the tables.
 
@@ -628,8 +628,8 @@ def load(source: SourceLike, *, as_of=None, tables=None, progress: bool = False)
     as_of : str, date or None
         Snapshot date; no date may be later.  ``None`` means today.
     tables : iterable of str, optional
-        Tables to load (default: the seven required ones and the optional credit tables present); foreign keys are checked within
-        this set only.
+        Tables to load (default: the seven required ones and the optional credit tables present);
+        foreign keys are checked within this set only.
     progress : bool
         Show a progress bar over the tables.
 
