@@ -145,3 +145,13 @@ def test_grade_psi_is_zero_for_the_same_mix_and_grows_with_a_shift():
     a = pd.Series(list("AABBCCDDEE"))
     assert grade_psi(a, a) == pytest.approx(0.0)
     assert grade_psi(a, pd.Series(list("AAAAAABBCE"))) > 0.1
+
+
+def test_every_credit_feature_has_a_label_and_rules_show_labels():
+    from workbench.i18n import t
+    from workbench.report.t07 import _feature_words
+
+    for name in FEATURE_COLUMNS:
+        assert t(f"credit.feature.{name}", "zh") and t(f"credit.feature.{name}", "en")
+    words = _feature_words("paid_ratio > 1.2 and charges_m1 <= 30", "en")
+    assert words == "paid / charged > 1.2 and charges of month 1 <= 30"

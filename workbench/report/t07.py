@@ -40,6 +40,16 @@ def _method_name(method, lang: str | None) -> str:
     return t(key, lang) if key in catalogue() else str(method)
 
 
+def _feature_words(text: str, lang: str | None) -> str:
+    """A rule with every credit feature's column name replaced by its label (longest names first)."""
+    from workbench.credit.features import FEATURE_COLUMNS
+
+    for name in sorted(FEATURE_COLUMNS, key=len, reverse=True):
+        if name in text:
+            text = text.replace(name, t(f"credit.feature.{name}", lang))
+    return text
+
+
 def oot_grades(grading: CreditGrading) -> pd.DataFrame:
     """Accounts, bads and bad rate per grade of the out-of-time cohort."""
     return grade_table(grading.scores[grading.scores["cohort"] == "oot"])
@@ -157,12 +167,12 @@ def grade_display(grades: pd.DataFrame, lang: str | None = None) -> pd.DataFrame
 
 
 def rules_display(grading: CreditGrading, n: int = 6, lang: str | None = None) -> pd.DataFrame:
-    """The first ``n`` readable rules of every modelled segment (the model's own wording)."""
+    """The first ``n`` readable rules of every modelled segment (the model's wording, features by their labels)."""
     rows = []
     for entry in grading.model.rules(language=lang or None):
         for rule in list(entry.get("rules") or [])[:n]:
             rows.append((_segment_name(entry.get("segment"), lang), _method_name(entry.get("method"), lang),
-                         str(rule)))
+                         _feature_words(str(rule), lang)))
     frame = pd.DataFrame(rows, columns=["segment", "method", "rule"])
     return pd.DataFrame({
         t("t07.col.method", lang): pd.array(frame["method"], dtype="str"),
