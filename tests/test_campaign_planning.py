@@ -128,6 +128,7 @@ def test_every_exclusion_rule_hits_the_right_users_and_the_funnel_adds_up():
     assert list(plan.funnel["step"]) == list(FUNNEL_STEPS)
     assert f["excluded"].to_dict() == {"candidates": 0, "segment": 1, "subscriber": 1, "do_not_disturb": 1,
                                        "recent_contact": 1, "monthly_cap": 1, "handset": 4, "universal_control": 0,
+                                       "credit_grade": 0,
                                        "outside_list": 0}
     assert (plan.funnel["remaining"] == 12 - plan.funnel["excluded"].cumsum()).all()
     # eligible: 7 (MMS handset since October), 9, 10 (urumqi); the list takes the best 3 of them

@@ -140,7 +140,7 @@ def test_generated_province_validates_cleanly(capsys, tmp_path):
     generate_province(300, months=3, out=folder, progress=False)
     rc, out, _ = run(capsys, "validate", str(folder), "--lang", "en")
     assert rc == 0, out
-    assert "OK: 9 tables valid" in out and "subscribers 300" in out and "imei_days" in out
+    assert "OK: 15 tables valid" in out and "subscribers 300" in out and "imei_days" in out
 
 
 # ---------------------------------------------------------------- describe

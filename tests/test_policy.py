@@ -42,8 +42,8 @@ def test_each_rule_excludes_the_right_users_in_order(candidates, history):
     per_step = funnel.set_index("step")["excluded"].to_dict()
     # 1 is both a subscriber and do-not-disturb: counted once, at the first rule
     assert per_step == {"candidates": 0, "subscriber": 1, "do_not_disturb": 1, "recent_contact": 1,
-                        "monthly_cap": 1, "handset": 1, "universal_control": 0}
-    assert funnel["remaining"].tolist() == [8, 7, 6, 5, 4, 3, 3]
+                        "monthly_cap": 1, "handset": 1, "universal_control": 0, "credit_grade": 0}
+    assert funnel["remaining"].tolist() == [8, 7, 6, 5, 4, 3, 3, 3]
     reasons = excluded.set_index("subscriber_id")["reason"].to_dict()
     assert reasons == {1: "subscriber", 2: "do_not_disturb", 3: "recent_contact", 4: "monthly_cap", 8: "handset"}
     row1 = excluded.set_index("subscriber_id").loc[1]

@@ -285,7 +285,7 @@ def test_brand_mix_and_attributes(big):
     assert share["easyown"] == pytest.approx(0.55, abs=0.03)
     s = _q(con, """SELECT avg(rejoined::int) rejoined, avg((age IS NULL)::int) no_age,
                           avg((gender IS NULL)::int) no_gender, min(join_date) first_join FROM subscribers""")
-    assert 0.07 < s.rejoined[0] < 0.13 and 0 < s.no_age[0] < 0.15 and 0 < s.no_gender[0] < 0.1
+    assert 0.10 < s.rejoined[0] < 0.20 and 0 < s.no_age[0] < 0.15 and 0 < s.no_gender[0] < 0.1
     assert pd.Timestamp(s.first_join[0]) < pd.Timestamp("2016-01-01")
     arpu = _q(con, """SELECT s.brand, avg(u.arpu) arpu, avg(u.sms_count) sms FROM monthly_usage u
                       JOIN subscribers s USING (subscriber_id) GROUP BY 1""").set_index("brand")

@@ -35,8 +35,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.kernel]
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "templates"
 SAMPLE = REPO / "sample_data" / "province"
-CHAIN = ("00_hello", "01_status_analysis", "02_goal_setting", "03_target_model", "04_campaign_design",
-         "simulate", "05_campaign_monitoring", "06_campaign_evaluation")
+CHAIN = ("00_hello", "01_status_analysis", "02_goal_setting", "03_target_model", "07_credit_grading",
+         "04_campaign_design", "simulate", "05_campaign_monitoring", "06_campaign_evaluation")
 ANALYST = {"user_name": "ana", "user_role": "analyst"}
 KERNEL = "workbench"
 CELL_TIMEOUT_S = 900

@@ -61,6 +61,10 @@ __all__ = [
     "SIMULATION_DIR",
     "SIMULATION_FILE",
     "MANIFEST_FILE",
+    "CREDIT_MODEL_DIR",
+    "CREDIT_GRADES_FILE",
+    "OCS_RULES_FILE",
+    "DUNNING_FILE",
     "STORE_FILE",
     "LAYOUT",
     "MANIFEST_FORMAT",
@@ -98,6 +102,14 @@ SIMULATION_FILE = "simulation.json"
 TRIGGERS_DIR = "triggers"
 #: The manifest of the run folder.
 MANIFEST_FILE = "run.json"
+#: The credit model folder of template 07 (:func:`workbench.credit.model.load_credit_model`).
+CREDIT_MODEL_DIR = "credit_model"
+#: The new users' credit grades of template 07 (``subscriber_id, segment, score, grade``).
+CREDIT_GRADES_FILE = "credit_grades.parquet"
+#: The OCS rules per grade of template 07 (CSV).
+OCS_RULES_FILE = "ocs_rules.csv"
+#: The dunning priority list of template 07 (CSV).
+DUNNING_FILE = "dunning.csv"
 #: The SQLite store of a run folder that has no other store.
 STORE_FILE = "store.sqlite"
 #: What a run folder holds: kind -> (path inside the folder, step that writes it).
@@ -110,11 +122,15 @@ LAYOUT: dict[str, tuple[str, str]] = {
     "plan": (PLAN_DIR, "04_campaign_design"),
     "simulation": (SIMULATION_DIR, "simulate"),
     "triggers": (TRIGGERS_DIR, "08_handset_triggers"),
+    "credit_model": (CREDIT_MODEL_DIR, "07_credit_grading"),
+    "credit_grades": (CREDIT_GRADES_FILE, "07_credit_grading"),
+    "ocs_rules": (OCS_RULES_FILE, "07_credit_grading"),
+    "dunning": (DUNNING_FILE, "07_credit_grading"),
 }
 #: ``format`` entry of ``run.json``.
 MANIFEST_FORMAT: dict = {"name": "workbench.run", "version": 1}
 # Kinds of the layout that are folders.
-_FOLDERS: tuple[str, ...] = ("model", "plan", "simulation", "triggers")
+_FOLDERS: tuple[str, ...] = ("model", "plan", "simulation", "triggers", "credit_model")
 # Parameters whose value is a path outside the run folder that the step reads (hashed as inputs).
 _EXTERNAL_INPUTS: tuple[str, ...] = ("data",)
 # The active step of each run folder in this process: resolved folder -> step name.
@@ -590,6 +606,37 @@ class RunFolder:
         if read and path.is_dir():
             self.record_input("model")
         return path
+
+    def write_table(self, kind: str, frame) -> Path:
+        """A DataFrame -> the file of ``kind`` (Parquet, or CSV in UTF-8 with a byte-order mark for Excel)."""
+        path = self.file(kind)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".csv":
+            frame.to_csv(path, index=False, encoding="utf-8-sig")
+        else:
+            frame.to_parquet(path, index=False)
+        self.record_output(kind)
+        return path
+
+    def save_credit_model(self, model) -> Path:
+        """A :class:`~workbench.credit.model.CreditModel` -> :data:`CREDIT_MODEL_DIR` (JSON, no pickle)."""
+        folder = Path(model.save(self.file("credit_model")))
+        self.record_output("credit_model")
+        return folder
+
+    def read_credit_grades(self, *, required: bool = False):
+        """Template 07's credit grades (a DataFrame); ``None`` when template 07 did not run (unless ``required``)."""
+        from workbench.data.files import read_table
+
+        path = self.file("credit_grades")
+        if not path.is_file():
+            if required:
+                raise RunFileMissing(f"The credit grades {str(path)!r} do not exist: run template 07_credit_grading "
+                                     f"with this run_dir first (it writes {CREDIT_GRADES_FILE}).")
+            return None
+        frame = read_table(path, parameter="credit_grades")
+        self.record_input("credit_grades")
+        return frame
 
     def save_plan(self, plan) -> Path:
         """A :class:`~workbench.campaign.planning.CampaignPlan` -> :data:`PLAN_DIR` (read it back with

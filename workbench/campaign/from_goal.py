@@ -102,7 +102,8 @@ def spec_from_goal(goal: Mapping, *, channels, list_size: int | None = None, sco
                    tariff: str = "", monthly_fee: float | None = None, free_months: int = 0, promotion: str = "",
                    control_share: float = 0.1, budget: float | None = None, response_window_days: int = 30,
                    period=None, seed: int = 0, value_per_order: float = 30.0, recent_days: int = 7,
-                   max_contacts_month: int = 4, universal_control_share: float = 0.0, universal_period_key: str = "",
+                   max_contacts_month: int = 4, exclude_credit_grades=("D", "E"),
+                   universal_control_share: float = 0.0, universal_period_key: str = "",
                    name: str = "", owner: str = "system", model_id: str = "scores", rules: Sequence[str] = (),
                    brands: Sequence[str] = ()) -> CampaignSpec:
     """A validated :class:`CampaignSpec` from the goal of template 02 and the planner's choices.
@@ -158,7 +159,8 @@ def spec_from_goal(goal: Mapping, *, channels, list_size: int | None = None, sco
                            rules=tuple(rules), brands=tuple(brands)),
         channels=chans, branches=tuple(goal.get("branches") or ()), response_window_days=response_window_days,
         control_share=control_share, universal_control=uc,
-        contact_policy=ContactPolicy(recent_days=recent_days, max_contacts_month=max_contacts_month),
+        contact_policy=ContactPolicy(recent_days=recent_days, max_contacts_month=max_contacts_month,
+                                     exclude_credit_grades=tuple(exclude_credit_grades)),
         value_per_order=value_per_order, budget=budget, seed=seed,
     )
 

@@ -339,7 +339,7 @@ def gather_plan_inputs(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_o
                       contact_history=history, msisdn=msisdn, seconds=seconds)
 
 
-def plan_from_inputs(spec: CampaignSpec, inputs: PlanInputs, *, executors, dnd=None,
+def plan_from_inputs(spec: CampaignSpec, inputs: PlanInputs, *, executors, dnd=None, credit_grades=None,
                      contacts: pd.DataFrame | None = None, baseline_rate: float | None = None,
                      baseline_size: int | None = None, lang: str | None = None, progress: bool = True) -> CampaignPlan:
     """Plan a campaign from gathered inputs: eligibility, target group, control, channel plan, executors, rows.
@@ -385,7 +385,8 @@ def plan_from_inputs(spec: CampaignSpec, inputs: PlanInputs, *, executors, dnd=N
             held = ids[universal_control(ids, uc.share, uc.period_key, uc.seed)]
         eligible, policy_funnel = apply_contact_policy(
             segment, as_of=day, product_subscribers=subs, dnd=dnd, contact_history=history,
-            handset_capable=inputs.capable, held_out=held, **dataclasses.asdict(spec.contact_policy))
+            handset_capable=inputs.capable, held_out=held, credit_grades=credit_grades,
+            **dataclasses.asdict(spec.contact_policy))
         clock.done("eligibility")
 
         # 4. target group
@@ -511,7 +512,7 @@ def plan_from_inputs(spec: CampaignSpec, inputs: PlanInputs, *, executors, dnd=N
 def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, executors, store=None, user=None,
                   dnd=None, contacts: pd.DataFrame | None = None, baseline_rate: float | None = None,
                   baseline_size: int | None = None, score_col: str = "score", lang: str | None = None,
-                  progress: bool = True) -> CampaignPlan:
+                  progress: bool = True, credit_grades: pd.DataFrame | None = None) -> CampaignPlan:
     """Plan a campaign: eligibility, target group, control, channel plan, executors and list rows.
 
     See the module docstring for the steps and their rules: :func:`gather_plan_inputs` (the
@@ -538,6 +539,9 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
         Who reads the store (default :data:`workbench.store.SYSTEM_USER`).
     dnd : ids, optional
         Do-not-disturb users (anything :func:`~workbench.campaign.apply_contact_policy` takes).
+    credit_grades : DataFrame, optional
+        New users' credit grades (``subscriber_id``, ``grade``; template 07's ``credit_grades.parquet``):
+        the grades of ``spec.contact_policy.exclude_credit_grades`` are not contacted.
     contacts : DataFrame, optional
         Further contact history (``subscriber_id``, ``contact_date``), e.g.
         from the operator's other contact systems; added to the store's.
@@ -572,7 +576,7 @@ def plan_campaign(spec: CampaignSpec, scores: pd.DataFrame, source, *, as_of, ex
     _check_plan_args(spec, baseline_rate, baseline_size)
     inputs = gather_plan_inputs(spec, scores, source, as_of=as_of, store=store, user=user, score_col=score_col)
     return plan_from_inputs(spec, inputs, executors=executors, dnd=dnd, contacts=contacts, baseline_rate=baseline_rate,
-                            baseline_size=baseline_size, lang=lang, progress=progress)
+                            baseline_size=baseline_size, lang=lang, progress=progress, credit_grades=credit_grades)
 
 
 

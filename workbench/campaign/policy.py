@@ -7,7 +7,9 @@ A candidate is excluded, in this order, when the user
 3. ``recent_contact``    was contacted by *any* campaign in the last ``recent_days`` days,
 4. ``monthly_cap``       has already been contacted ``max_contacts_month`` times this month,
 5. ``handset``           has a handset that cannot use the product,
-6. ``universal_control`` belongs to the province's universal control group (when given).
+6. ``universal_control`` belongs to the province's universal control group (when given),
+7. ``credit_grade``      has a new-user credit grade excluded from promotions (``exclude_credit_grades``
+   of the grades given in ``credit_grades``; template 07 writes them).
 
 Each user is counted once, at the first rule that excludes them, so the funnel
 adds up; every rule a user fails is still available per user
@@ -32,6 +34,7 @@ __all__ = [
     "POLICY_STEPS",
     "FUNNEL_COLUMNS",
     "CONTACT_DATE",
+    "DEFAULT_EXCLUDED_CREDIT_GRADES",
     "policy_flags",
     "apply_contact_policy",
 ]
@@ -39,8 +42,10 @@ __all__ = [
 SUBSCRIBER_ID: str = table("subscribers").column("subscriber_id").name
 #: The exclusion rules in the order they are applied (and counted).
 POLICY_STEPS: tuple[str, ...] = (
-    "subscriber", "do_not_disturb", "recent_contact", "monthly_cap", "handset", "universal_control",
+    "subscriber", "do_not_disturb", "recent_contact", "monthly_cap", "handset", "universal_control", "credit_grade",
 )
+#: Credit grades excluded from promotions unless the policy says otherwise (the riskiest two of A-E).
+DEFAULT_EXCLUDED_CREDIT_GRADES: tuple[str, ...] = ("D", "E")
 #: Columns of the funnel: the first row (``step == "candidates"``) holds the input size.
 FUNNEL_COLUMNS: tuple[str, ...] = ("step", "excluded", "remaining")
 #: Default name of the contact date column of a contact history.
@@ -77,7 +82,8 @@ def _contacts(history: pd.DataFrame | None, id_col: str, date_col: str) -> tuple
 
 def policy_flags(candidates: pd.DataFrame, *, as_of, product_subscribers=None, dnd=None,
                  contact_history: pd.DataFrame | None = None, handset_capable=None, held_out=None,
-                 recent_days: int = 7, max_contacts_month: int = 4, id_col: str = SUBSCRIBER_ID,
+                 recent_days: int = 7, max_contacts_month: int = 4, credit_grades: pd.DataFrame | None = None,
+                 exclude_credit_grades=DEFAULT_EXCLUDED_CREDIT_GRADES, id_col: str = SUBSCRIBER_ID,
                  contact_date_col: str = CONTACT_DATE) -> pd.DataFrame:
     """Every policy rule evaluated for every candidate.
 
@@ -103,6 +109,10 @@ def policy_flags(candidates: pd.DataFrame, *, as_of, product_subscribers=None, d
     max_contacts_month : int
         This many contacts or more from the first of ``as_of``'s month up to
         ``as_of`` exclude.
+    credit_grades : DataFrame, optional
+        New users' credit grades: ``id_col`` and ``grade`` (``None``: nobody is graded).
+    exclude_credit_grades : iterable of str
+        Grades never targeted by promotions (empty: the rule is off).
     id_col, contact_date_col : str
         Column names.
 
@@ -153,6 +163,15 @@ def policy_flags(candidates: pd.DataFrame, *, as_of, product_subscribers=None, d
     flags["handset"] = ~ids.isin(capable).to_numpy() if capable is not None else np.zeros(n, bool)
     held = _id_set("held_out", held_out, id_col)
     flags["universal_control"] = ids.isin(held).to_numpy() if held is not None else np.zeros(n, bool)
+    risky = np.zeros(n, bool)
+    if credit_grades is not None:
+        require_columns(credit_grades, "credit_grades", [id_col, "grade"])
+        if isinstance(exclude_credit_grades, str):
+            raise ParameterError.invalid("exclude_credit_grades", "a list of grades such as ['D', 'E']",
+                                         exclude_credit_grades)
+        bad = credit_grades["grade"].astype(str).isin({str(g) for g in exclude_credit_grades}).to_numpy()
+        risky = ids.isin(pd.unique(credit_grades[id_col].to_numpy()[bad])).to_numpy()
+    flags["credit_grade"] = risky
 
     matrix = flags[list(POLICY_STEPS)].to_numpy()
     first = matrix.argmax(axis=1)
@@ -163,7 +182,9 @@ def policy_flags(candidates: pd.DataFrame, *, as_of, product_subscribers=None, d
 
 def apply_contact_policy(candidates: pd.DataFrame, *, as_of, product_subscribers=None, dnd=None,
                          contact_history: pd.DataFrame | None = None, handset_capable=None, held_out=None,
-                         recent_days: int = 7, max_contacts_month: int = 4, id_col: str = SUBSCRIBER_ID,
+                         recent_days: int = 7, max_contacts_month: int = 4,
+                         credit_grades: pd.DataFrame | None = None,
+                         exclude_credit_grades=DEFAULT_EXCLUDED_CREDIT_GRADES, id_col: str = SUBSCRIBER_ID,
                          contact_date_col: str = CONTACT_DATE, return_excluded: bool = False):
     """Apply the contact policy: the eligible candidates and the exclusion funnel.
 
@@ -199,8 +220,8 @@ def apply_contact_policy(candidates: pd.DataFrame, *, as_of, product_subscribers
     flags = policy_flags(
         candidates, as_of=as_of, product_subscribers=product_subscribers, dnd=dnd,
         contact_history=contact_history, handset_capable=handset_capable, held_out=held_out,
-        recent_days=recent_days, max_contacts_month=max_contacts_month, id_col=id_col,
-        contact_date_col=contact_date_col,
+        recent_days=recent_days, max_contacts_month=max_contacts_month, credit_grades=credit_grades,
+        exclude_credit_grades=exclude_credit_grades, id_col=id_col, contact_date_col=contact_date_col,
     )
     reason = flags["reason"]
     excluded_mask = reason.notna().to_numpy()

@@ -315,15 +315,23 @@ class ContactPolicy:
         Exclude users contacted by any campaign in the last ``recent_days`` days (0 = off).
     max_contacts_month : int
         Exclude users already contacted this many times in the current month.
+    exclude_credit_grades : tuple of str
+        New users of these credit grades (template 07) are never promotion targets (empty: off).
     """
 
     recent_days: int = 7
     max_contacts_month: int = 4
+    exclude_credit_grades: tuple[str, ...] = ("D", "E")
 
     def __post_init__(self):
         _set(self, "recent_days", check_int("contact_policy.recent_days", self.recent_days, 0, 365))
         _set(self, "max_contacts_month",
              check_int("contact_policy.max_contacts_month", self.max_contacts_month, 1, 100))
+        grades = self.exclude_credit_grades
+        if isinstance(grades, str) or not isinstance(grades, (list, tuple)) \
+                or not all(isinstance(g, str) and len(g) == 1 and g.isalpha() and g.isupper() for g in grades):
+            raise _fail("contact_policy.exclude_credit_grades", "a list of grade letters such as ['D', 'E']", grades)
+        _set(self, "exclude_credit_grades", tuple(grades))
 
 
 _SECTIONS = {"goal": Goal, "offer": Offer, "target": TargetGroup, "universal_control": UniversalControl,

@@ -29,9 +29,12 @@ _HEADER = """\
 
 Seven tables describe one province: the branches, the handset and VAS product
 catalogues, the subscribers, their monthly usage, their VAS orders and
-unsubscribes, and the handsets they were seen with. Two optional tables add the
+unsubscribes, and the handsets they were seen with. Optional tables add the
 daily handset presence the handset-change triggers need (`imei_presence`,
-`imei_days`; see "Daily handset presence" below). Everything in the workbench
+`imei_days`; see "Daily handset presence" below) and the accounts of recent
+joiners credit grading needs (payment type, ID-document key, join channel,
+credit limit, OCS; monthly charges and balance, postpaid bills, payments and
+top-ups, stops for arrears, a re-joiner's earlier subscription). Everything in the workbench
 (schemas, loader, features, synthetic province, this page) reads the same
 declaration in `workbench/data/tables.py`.
 """
@@ -42,9 +45,9 @@ _INTRO = """\
 Put one file (or folder) per table in a folder, named after the table:
 `subscribers.parquet`, or a folder `subscribers/` of Parquet parts, or
 `subscribers.csv`. A DuckDB file holding one table per name works too, and in
-Python so does a `dict` of DataFrames. The seven tables are required and the
-optional ones are checked when present (`--tables` checks a subset, and requires
-what it names). Column names are as below, in any order;
+Python so does a `dict` of DataFrames. The first seven tables are required and the
+optional ones (presence, credit) are checked when present (`--tables` checks a subset,
+and requires what it names). Column names are as below, in any order;
 columns the model does not know are kept and reported as a note.
 
 * **Parquet** is preferred for large extracts: types travel with the data and
@@ -144,6 +147,8 @@ def _table_section(spec: Table) -> str:
         f"* Primary key: {', '.join(f'`{k}`' for k in spec.primary_key)} (unique"
         f"{' together' if len(spec.primary_key) > 1 else ''})",
     ]
+    if spec.optional:
+        lines.append("* Optional: checked when the extract holds it (the credit pipeline needs it)")
     if spec.foreign_keys:
         refs = ", ".join(f"`{col}` -> `{t}.{c}`" for col, (t, c) in spec.foreign_keys.items())
         lines.append(f"* Foreign keys: {refs}")

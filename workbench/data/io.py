@@ -598,7 +598,7 @@ def validate(source: SourceLike, as_of=None, *, tables=None, progress: bool = Fa
     as_of : str, date or None
         Snapshot date; no date may be later.  ``None`` means today.
     tables : iterable of str, optional
-        Tables to require (default: the seven required ones and the optional presence tables the
+        Tables to require (default: the seven required ones and the optional tables the
         source holds); foreign keys are checked
         within this set only.
     progress : bool
@@ -631,7 +631,7 @@ def load(source: SourceLike, *, as_of=None, tables=None, progress: bool = False)
     as_of : str, date or None
         Snapshot date; no date may be later.  ``None`` means today.
     tables : iterable of str, optional
-        Tables to load (default: the seven required ones and the optional presence tables the
+        Tables to load (default: the seven required ones and the optional tables the
         source holds); foreign keys are checked within
         this set only.
     progress : bool

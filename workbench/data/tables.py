@@ -31,6 +31,14 @@ __all__ = [
     "PRODUCT_FAMILIES",
     "ORDER_CHANNELS",
     "USAGE_MEASURES",
+    "REQUIRED_TABLES",
+    "CREDIT_TABLES",
+    "PAYMENT_TYPES",
+    "JOIN_CHANNELS",
+    "PAYMENT_KINDS",
+    "PAYMENT_CHANNELS",
+    "ACCOUNT_EVENTS",
+    "PREVIOUS_END_REASONS",
     "table",
 ]
 
@@ -129,7 +137,11 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """One table of the province data model."""
+    """One table of the province data model.
+
+    ``optional`` tables (the credit tables) are validated when an extract holds
+    them and are not required otherwise.
+    """
 
     name: str
     meaning: str
@@ -169,6 +181,21 @@ _usage_columns = (
         for c in CONTENT_CATEGORIES
     ),
 )
+
+#: Payment types of an account: prepaid (top-ups, charged in real time) or postpaid (monthly bills).
+PAYMENT_TYPES: tuple[str, ...] = ("prepaid", "postpaid")
+#: Where a subscriber joined (入网渠道): own hall, a dealer (代理商), online, key-account manager.
+JOIN_CHANNELS: tuple[str, ...] = ("own_hall", "dealer", "online", "key_account")
+#: Kinds of money coming into an account.
+PAYMENT_KINDS: tuple[str, ...] = ("bill_payment", "top_up")
+#: Channels a payment or top-up comes through.
+PAYMENT_CHANNELS: tuple[str, ...] = ("hall", "card", "bank", "online")
+#: Account status events: stopped for arrears (欠费停机), restarted (复机), written off (销户/坏账).
+ACCOUNT_EVENTS: tuple[str, ...] = ("stopped_arrears", "restarted", "written_off")
+#: How a re-joiner's earlier subscription ended.
+PREVIOUS_END_REASONS: tuple[str, ...] = ("voluntary", "stopped_arrears", "written_off")
+
+_SUB_FK = {"subscriber_id": ("subscribers", "subscriber_id")}
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -308,6 +335,104 @@ TABLES: dict[str, Table] = {
             foreign_keys={"subscriber_id": ("subscribers", "subscriber_id")},
             optional=True,
         ),
+        Table(
+            "credit_accounts", "Account of each subscriber who joined in the credit span: payment type, "
+            "credit control, ID-document key and join channel", "新入网用户账户资料",
+            (
+                Column("subscriber_id", "int", "Subscriber key", "用户编号"),
+                Column("payment_type", "str", "Prepaid or postpaid", "付费方式", allowed=PAYMENT_TYPES),
+                Column("id_key", "str", "Hashed ID-document number (several numbers may share one) - personal data",
+                       "证件号哈希", personal=True),
+                Column("join_channel", "str", "Channel the subscriber joined through", "入网渠道",
+                       allowed=JOIN_CHANNELS),
+                Column("dealer_id", "str", "Dealer that signed the subscriber up (dealer channel only)", "代理商",
+                       nullable=True),
+                Column("credit_limit", "float", "Credit limit at joining (arrears allowed before a stop)",
+                       "信用额度", "yuan", min=0),
+                Column("ocs_member", "bool", "Under OCS real-time credit control at joining", "是否纳入OCS"),
+            ),
+            primary_key=("subscriber_id",),
+            foreign_keys=_SUB_FK,
+            optional=True,
+        ),
+        Table(
+            "account_months", "Charges, payments and month-end balance of each credit account by month",
+            "账户月收支与余额",
+            (
+                Column("subscriber_id", "int", "Subscriber key", "用户编号"),
+                Column("month", "date", "Month (first day of the month)", "月份", not_after_snapshot=True),
+                Column("charges", "float", "Charges of the month (usage, rent and VAS)", "月消费", "yuan", min=0),
+                Column("paid", "float", "Payments and top-ups received in the month", "月缴费/充值", "yuan",
+                       min=0),
+                Column("balance", "float", "Balance at the month's end (negative = owed)", "月末余额", "yuan"),
+            ),
+            primary_key=("subscriber_id", "month"),
+            foreign_keys=_SUB_FK,
+            optional=True,
+        ),
+        Table(
+            "monthly_bills", "Monthly bills of postpaid accounts", "后付费月账单",
+            (
+                Column("subscriber_id", "int", "Subscriber key", "用户编号"),
+                Column("bill_month", "date", "Month billed (first day of the month)", "账期",
+                       not_after_snapshot=True),
+                Column("amount_due", "float", "Amount billed", "应缴金额", "yuan", min=0),
+                Column("due_date", "date", "Date the bill is due", "缴费截止日", not_after_snapshot=True),
+                Column("amount_paid", "float", "Amount paid by the extract date", "已缴金额", "yuan", min=0),
+                Column("paid_date", "date", "Date the bill was paid in full (missing while unpaid)", "缴清日期",
+                       nullable=True, not_after_snapshot=True),
+            ),
+            primary_key=("subscriber_id", "bill_month"),
+            foreign_keys=_SUB_FK,
+            optional=True,
+        ),
+        Table(
+            "payments", "Bill payments (postpaid) and top-ups (prepaid)", "缴费与充值记录",
+            (
+                Column("payment_id", "int", "Payment key", "缴费编号"),
+                Column("subscriber_id", "int", "Subscriber key", "用户编号"),
+                Column("payment_date", "date", "Date of the payment", "缴费日期", not_after_snapshot=True),
+                Column("amount", "float", "Amount paid", "金额", "yuan", min=0),
+                Column("kind", "str", "Bill payment or top-up", "类型", allowed=PAYMENT_KINDS),
+                Column("channel", "str", "Channel of the payment", "渠道", allowed=PAYMENT_CHANNELS),
+            ),
+            primary_key=("payment_id",),
+            foreign_keys=_SUB_FK,
+            optional=True,
+        ),
+        Table(
+            "account_events", "Status events of credit accounts: stopped for arrears, restarted, written off",
+            "账户状态变更(停机/复机/销账)",
+            (
+                Column("event_id", "int", "Event key", "记录编号"),
+                Column("subscriber_id", "int", "Subscriber key", "用户编号"),
+                Column("event_date", "date", "Date of the event", "日期", not_after_snapshot=True),
+                Column("event", "str", "What happened", "事件", allowed=ACCOUNT_EVENTS),
+                Column("amount_owed", "float", "Arrears at the event", "欠费金额", "yuan", min=0),
+            ),
+            primary_key=("event_id",),
+            foreign_keys=_SUB_FK,
+            optional=True,
+        ),
+        Table(
+            "previous_subscriptions", "A re-joiner's earlier subscription (found through the ID document)",
+            "再入网用户的前一次入网记录",
+            (
+                Column("subscriber_id", "int", "Subscriber key (the current subscription)", "用户编号"),
+                Column("previous_subscriber_id", "int", "Subscriber key of the earlier subscription", "原用户编号"),
+                Column("previous_join_date", "date", "Join date of the earlier subscription", "原入网日期",
+                       not_after_snapshot=True),
+                Column("previous_end_date", "date", "End date of the earlier subscription", "原离网日期",
+                       not_after_snapshot=True),
+                Column("end_reason", "str", "How the earlier subscription ended", "原离网原因",
+                       allowed=PREVIOUS_END_REASONS),
+                Column("unpaid_amount", "float", "Arrears left unpaid by the earlier subscription", "原欠费",
+                       "yuan", min=0),
+            ),
+            primary_key=("subscriber_id",),
+            foreign_keys=_SUB_FK,
+            optional=True,
+        ),
     )
 }
 
@@ -315,6 +440,11 @@ TABLES: dict[str, Table] = {
 TABLE_ORDER: tuple[str, ...] = (
     "branches", "handset_models", "vas_products", "subscribers", "monthly_usage", "vas_orders", "handset_events",
     "imei_presence", "imei_days",
+    "credit_accounts", "account_months", "monthly_bills", "payments", "account_events", "previous_subscriptions",
+)
+#: The credit tables (optional: validated when present, needed by the credit pipeline only).
+CREDIT_TABLES: tuple[str, ...] = (
+    "credit_accounts", "account_months", "monthly_bills", "payments", "account_events", "previous_subscriptions",
 )
 #: Tables every extract must have (the optional ones are checked when present).
 REQUIRED_TABLES: tuple[str, ...] = tuple(n for n in TABLE_ORDER if not TABLES[n].optional)

@@ -23,7 +23,8 @@ writing, campaign and version lookup):
 - :class:`~workbench.store.lookup.StoreLookup`: published cards one subscriber at a time, API tokens,
   the API's audit;
 - :class:`~workbench.store.published.StorePublished`: create/load/activate/fail/rollback_published,
-  published_versions, current_published, iter_published (results published for operations).
+  published_versions, current_published, iter_published (results published for operations);
+- :class:`~workbench.store.credit.StoreCredit`: write_ocs_rules, ocs_rules.
 
 Who may do what is decided only in :mod:`workbench.store.access`.
 
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 from workbench.store.audit import StoreAudit
 from workbench.store.campaigns import Release, StoreCampaigns, spec_hash
+from workbench.store.credit import StoreCredit
 from workbench.store.lookup import StoreLookup
 from workbench.store.members import WORKLIST_COLUMNS, StoreMembers, validate_members
 from workbench.store.published import StorePublished
@@ -57,7 +59,7 @@ __all__ = [
 
 
 class Store(StoreUsers, StoreCampaigns, StoreMembers, StoreResults, StoreProgress, StoreResponses, StoreAudit,
-            StoreSessions, StoreLookup, StorePublished):
+            StoreSessions, StoreLookup, StorePublished, StoreCredit):
     """The campaign store: one database, every operation the workbench performs on it.
 
     Parameters

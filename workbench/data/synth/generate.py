@@ -19,6 +19,9 @@ import pyarrow.parquet as pq
 from workbench.data.synth.catalogue import (
     HANDSET_MODELS, VAS_PRODUCTS, branches_table, handset_models_table, vas_products_table,
 )
+from workbench.data.synth.credit import (
+    CREDIT_TRUTH_TABLE, credit_rng, credit_table_columns, credit_truth_columns, credit_truth_schema, simulate_credit,
+)
 from workbench.data.synth.handsets import simulate_handsets
 from workbench.data.synth.ids import MAX_SUBSCRIBERS, imei_column, msisdn_column
 from workbench.data.synth.presence import (
@@ -227,9 +230,9 @@ def generate_province(
 
     from tqdm.auto import tqdm
 
-    with TableWriters(out, schemas) as w, TableWriters(
-            truth_out, {TRUTH_TABLE: truth_schema(), PRESENCE_TRUTH_TABLE: presence_truth_schema(),
-                        RESPONSE_TRUTH_TABLE: response_truth_schema()}) as tw:
+    truth_schemas = {TRUTH_TABLE: truth_schema(), PRESENCE_TRUTH_TABLE: presence_truth_schema(),
+                     RESPONSE_TRUTH_TABLE: response_truth_schema(), CREDIT_TRUTH_TABLE: credit_truth_schema()}
+    with TableWriters(out, schemas) as w, TableWriters(truth_out, truth_schemas) as tw:
         rows["branches"] = w.write_table("branches", branches_table(schemas["branches"]))
         rows["handset_models"] = w.write_table("handset_models", handset_models_table(schemas["handset_models"]))
         rows["vas_products"] = w.write_table("vas_products", vas_products_table(schemas["vas_products"]))
@@ -254,8 +257,11 @@ def generate_province(
             changes.add(hs, pres, pop, timeline)
             truth = truth_columns(pop, model, subs, hs.model_by_month[:, timeline.end_index + 1], timeline)
             tw.write(TRUTH_TABLE, truth)
+            credit = simulate_credit(pop, timeline, credit_rng(root.entropy, i))
+            rows.update({k: rows[k] + w.write(k, v) for k, v in credit_table_columns(pop, credit).items()})
+            tw.write(CREDIT_TRUTH_TABLE, credit_truth_columns(credit))
             stable += int((subs.held_end[:, NEWSPAPER] & (subs.age_end[:, NEWSPAPER] >= STABLE_MONTHS - 1)).sum())
-            del pop, hs, model, subs, usage, truth
+            del pop, hs, model, subs, usage, truth, credit
 
     share = stable / n_subscribers
     meta = {

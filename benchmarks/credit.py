@@ -1,0 +1,162 @@
+"""Acceptance benchmark of credit grading on a generated 1,039,229-subscriber province and its truth.
+
+Usage::
+
+    python benchmarks/credit.py                       # /tmp/prov1m, generated with `workbench sample` if missing
+    python benchmarks/credit.py --data DIR [--truth DIR] [--json FILE]
+
+What is measured (one process):
+
+1. **The pipeline** (:func:`workbench.credit.province.train_province_credit`): features of every
+   credit account at its grade date, training per segment (joiner x region) on the matured
+   cohorts with the latest 3 join months held out of time, grading every account.
+2. **Accuracy per segment against the observable ceiling**: a LightGBM taught the true
+   probabilities ``p_bad`` (cross-entropy on soft labels) from the same observable columns on the
+   training cohorts.  Model and ceiling are compared by AUC on the realised outcome of
+   (a) the out-of-time cohort and (b) the **next cohort** - the new-user base graded at the end
+   of the data, whose outcome only the truth knows.  Target: model >= 0.97 x ceiling.
+3. **Grades**: the realised bad rate per grade A..E of the next cohort must increase strictly;
+   the PSI of the grade mix between the training cohorts and the next cohort must be < 0.1.
+4. **Time** of features + train + grade the whole base against a **floor** measured in the same
+   run: the same feature statement, one ``lightgbm.train`` (200 rounds, default parameters) on
+   the matured accounts and ``Booster.predict`` of every account.  Target: <= 1.5 x.
+
+Figures are printed and written as JSON (``benchmarks/out/credit.json`` by default).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from model import DEFAULT_DATA, ensure_province  # noqa: E402
+
+TARGET_AUC, TARGET_PSI, TARGET_TIME = 0.97, 0.1, 1.5
+
+
+def _matrix(frame, columns):
+    """Features as LightGBM takes them (text as categories)."""
+    import pandas as pd
+
+    X = frame[list(columns)].copy()
+    for c in X.columns:
+        if X[c].dtype == object or str(X[c].dtype) in ("str", "string"):
+            X[c] = pd.Categorical(X[c].astype(str))
+    return X
+
+
+def _auc(y, s):
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, s)) if len(set(y)) == 2 else None
+
+
+def ceiling_scores(frame, truth_p, columns, seed=0):
+    """A LightGBM taught the true ``p_bad`` of the matured accounts; scores of every account."""
+    import lightgbm as lgb
+
+    X = _matrix(frame, columns)
+    learn = (frame["cohort"] == "train").to_numpy()
+    params = dict(objective="cross_entropy", learning_rate=0.05, num_leaves=31, min_data_in_leaf=100,
+                  feature_fraction=0.9, bagging_fraction=0.8, bagging_freq=1, seed=seed, verbose=-1)
+    booster = lgb.train(params, lgb.Dataset(X[learn], label=truth_p[learn]), num_boost_round=400)
+    return booster.predict(X)
+
+
+def floor_run(source, columns):
+    """The bare path: the same feature statement, one LightGBM, predict every account."""
+    import lightgbm as lgb
+
+    from workbench.credit.features import credit_frame
+
+    t0 = time.perf_counter()
+    frame = credit_frame(source)
+    X = _matrix(frame, columns)
+    m = frame["matured"].to_numpy()
+    booster = lgb.train(dict(objective="binary", verbose=-1, seed=0), lgb.Dataset(X[m], label=frame["bad"][m]),
+                        num_boost_round=200)
+    booster.predict(X)
+    return time.perf_counter() - t0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--truth", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "credit.json")
+    args = parser.parse_args(argv)
+    truth_dir = args.truth or args.data.with_name(args.data.name + "_truth")
+    ensure_province(args.data, truth_dir)
+    if not (args.data / "credit_accounts.parquet").is_file():
+        raise SystemExit(f"{args.data} has no credit tables: generate it again with this version "
+                         "(`workbench sample`), or pass another --data")
+    warnings.filterwarnings("ignore")
+
+    from workbench.credit.features import FEATURE_COLUMNS, credit_frame
+    from workbench.credit.province import grade_psi, grade_table, train_province_credit
+    from workbench.data.synth.credit import load_credit_truth
+
+    t0 = time.perf_counter()
+    frame = credit_frame(args.data)
+    t_features = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    grading = train_province_credit(args.data, frame=frame, progress=False)
+    t_pipeline = t_features + time.perf_counter() - t1
+    t_floor = floor_run(args.data, FEATURE_COLUMNS)
+
+    truth = load_credit_truth(truth_dir).set_index("subscriber_id")
+    fr = grading.frame
+    p_true = truth.loc[fr["subscriber_id"], "p_bad"].to_numpy()
+    realised = truth.loc[fr["subscriber_id"], "bad_realised"].to_numpy()
+    ceiling = ceiling_scores(fr, p_true, FEATURE_COLUMNS)
+    sc = grading.scores.set_index("subscriber_id").loc[fr["subscriber_id"]]
+    score = sc["score"].to_numpy()
+    seg = (fr["joiner"] + " & " + fr["region"]).to_numpy()
+    cohort = fr["cohort"].to_numpy()
+    per_segment = {}
+    for s in sorted(set(seg)):
+        row = {}
+        for c in ("oot", "base"):
+            m = (seg == s) & (cohort == c)
+            model_auc, ceil_auc, oracle = _auc(realised[m], score[m]), _auc(realised[m], ceiling[m]), \
+                _auc(realised[m], p_true[m])
+            row[c] = {"rows": int(m.sum()), "bads": int(realised[m].sum()), "auc_model": model_auc,
+                      "auc_ceiling": ceil_auc, "auc_oracle": oracle,
+                      "ratio": None if not (model_auc and ceil_auc) else model_auc / ceil_auc}
+        per_segment[s] = row
+    base = fr["cohort"].to_numpy() == "base"
+    nxt = sc[base].assign(realised=realised[base])
+    table = grade_table(nxt, outcome="realised")
+    rates = table["bad_rate"].tolist()
+    psi = grade_psi(sc.loc[cohort == "train", "grade"], sc.loc[base, "grade"])
+    summary = grading.summary
+    out = {
+        "accounts": int(len(fr)), "train": int((cohort == "train").sum()), "oot": int((cohort == "oot").sum()),
+        "base": int(base.sum()), "per_segment": per_segment,
+        "methods": [{k: m.get(k) for k in ("segment", "members", "method", "auc_oot")}
+                    for m in summary.get("models", [])],
+        "merges": summary.get("merges"),
+        "next_cohort_grades": table.to_dict("records"),
+        "bad_rate_strictly_increasing": bool(all(b > a for a, b in zip(rates, rates[1:]))),
+        "grade_psi_train_vs_next": psi,
+        "seconds": {"features": t_features, "pipeline": t_pipeline, "floor": t_floor,
+                    "ratio": t_pipeline / t_floor},
+    }
+    ok_auc = all(v["base"]["ratio"] is None or v["base"]["ratio"] >= TARGET_AUC for v in per_segment.values())
+    out["targets"] = {"auc_ratio_next_cohort": ok_auc, "grades_increase": out["bad_rate_strictly_increasing"],
+                      "psi": psi < TARGET_PSI, "time": out["seconds"]["ratio"] <= TARGET_TIME}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(out, indent=2, default=float) + "\n", encoding="utf-8")
+    print(json.dumps(out, indent=2, default=float))
+    return 0 if all(out["targets"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
