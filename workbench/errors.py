@@ -46,6 +46,14 @@ class WorkbenchError(Exception):
         exc.key, exc.values = key, dict(values)
         return exc
 
+    @classmethod
+    def keyed(cls, message: str, key: str, **values):
+        """The error with ``message`` as raised (kept as it was, for callers that read it) and the
+        catalogue's ``key`` for the command line, which words it in its own language."""
+        exc = cls(message)
+        exc.key, exc.values = key, dict(values)
+        return exc
+
     def localized(self, lang: str | None = None) -> str:
         """The message in ``lang`` (default: the current language) when the error has a catalogue key, else
         the message as raised."""

@@ -394,7 +394,7 @@ def plan_checks(goal: Mapping, plan, *, model_snapshot=None, store=None) -> list
     return checks
 
 
-def evaluation_checks(evaluation, budget=None) -> list[MethodCheck]:
+def evaluation_checks(evaluation, budget=None, *, run=None) -> list[MethodCheck]:
     """The method checks of an evaluated campaign (template 06).
 
     Spend vs budget on the recorded contact cost, and the evidence of the campaign's effect and of
@@ -405,7 +405,13 @@ def evaluation_checks(evaluation, budget=None) -> list[MethodCheck]:
     evaluation : workbench.tracking.CampaignEvaluation
     budget : float, optional
         The plan's contact budget (``spec["budget"]``).
+    run : workbench.tracking.CampaignRun, optional
+        The evaluated run: the budget is read from its released plan in the store when ``budget`` is None.
     """
+    if budget is None and run is not None:
+        from workbench.store import SYSTEM_USER
+
+        budget = run.store.spec(SYSTEM_USER, run.campaign_id, run.version).get("budget")
     h = evaluation.headline
     checks = [spend_vs_budget(budget, h["cost"], stage="actual"),
               evidence("campaign", h["lift"], h["lift_low"], h["lift_high"], h["target"], h["control"],

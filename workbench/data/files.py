@@ -62,7 +62,8 @@ def file_format(path, *, parameter: str = "--data", must_exist: bool = True) -> 
     """
     path = Path(path)
     if must_exist and not path.is_file():
-        raise ParameterError.from_key("errors.file.missing", parameter=repr(parameter), path=repr(str(path)))
+        raise ParameterError.keyed(f"The {parameter!r} file {str(path)!r} does not exist.", "errors.file.missing",
+                                   parameter=repr(parameter), path=repr(str(path)))
     name = path.name.lower()
     if name.endswith(PARQUET_SUFFIXES):
         return path, "parquet"
