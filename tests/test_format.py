@@ -10,8 +10,8 @@ from workbench.viz.ticks import funnel_text, rate_axis
 
 
 def test_numbers_become_text_of_their_kind_and_money_gets_its_unit():
-    frame = pd.DataFrame({"响应率": [0.035, 0.1], "人数": [23.0, 1500.0], "成本": [1315.2, 3.0], "提升": [0.0601, -0.01],
-                          "渠道": ["外呼", "短信"]})
+    frame = pd.DataFrame({"响应率": [0.035, 0.1], "人数": [23.0, 1500.0], "成本": [1315.2, 3.0],
+                          "提升": [0.0601, -0.01], "渠道": ["外呼", "短信"]})
     table = people_table(frame, {"响应率": "pct", "成本": "money", "提升": "signed_pct"}, lang="zh")
     assert isinstance(table, PeopleTable) and table.columns.tolist() == ["响应率", "人数", "成本（元）", "提升", "渠道"]
     assert table.iloc[0].tolist() == ["3.50%", "23", "1,315", "+6.01%", "外呼"]

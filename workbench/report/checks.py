@@ -6,8 +6,8 @@ Words come from ``workbench/i18n/labels/method_checks.yaml``; numbers through
 Examples
 --------
 >>> from workbench.methodchecks import plan_vs_goal
->>> check_text(plan_vs_goal(71, 50.0), "en")
-"The plan expects only 50.0 incremental orders against template 02's goal of 71 stable subscribers (short by 21.0; 70% of the goal)."
+>>> check_text(plan_vs_goal(71, 50.0), "zh")
+'方案预期新增订购只有 50.0，低于模板 02 的目标 71 个稳定用户（缺口 21.0，只达到目标的 70%）。'
 """
 from __future__ import annotations
 

@@ -61,8 +61,11 @@ def feature_name(name: str, lang: str | None = None) -> str:
     >>> feature_name("content_pref_edition_top", "en")
     'Preference for the best-fitting edition'
     """
+    from workbench.i18n import t
     from workbench.models.province_inputs import feature_labels
 
+    if name == "score":     # the look-alike score, a covariate of the evaluation
+        return t("campaign.list.col.score", lang=lang)
     return feature_labels(lang)(str(name))
 
 

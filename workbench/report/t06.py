@@ -129,8 +129,8 @@ def _adjusted(s: _Story) -> tuple[str, dict]:
     if not ev.covariates or "cuped_lift" not in row.index or pd.isna(row.get("cuped_lift")):
         return "t06.adjusted.none", {}
     return "t06.adjusted.story", {
-        "covariates": "、".join(feature_name(c, s.lang) for c in ev.covariates) if s.lang == "zh"
-        else ", ".join(feature_name(c, s.lang) for c in ev.covariates), "lift": ev.headline["lift"], "cuped": float(row["cuped_lift"]),
+        "covariates": ("、" if s.lang == "zh" else ", ").join(feature_name(c, s.lang) for c in ev.covariates),
+        "lift": ev.headline["lift"], "cuped": float(row["cuped_lift"]),
         "cuped_low": float(row["cuped_ci_low"]), "cuped_high": float(row["cuped_ci_high"]),
         "reg": float(row["reg_lift"]), "reg_low": float(row["reg_ci_low"]), "reg_high": float(row["reg_ci_high"]),
         "variance_reduction": float(row["cuped_variance_reduction"]),

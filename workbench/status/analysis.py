@@ -78,7 +78,8 @@ def _check_branches(branches) -> list[str]:
     return sorted(set(branches))
 
 
-def check_scope(product: str, snapshot, branches: Sequence[str] | None = (), *, data=None) -> tuple[str, str, list[str]]:
+def check_scope(product: str, snapshot, branches: Sequence[str] | None = (), *,
+                data=None) -> tuple[str, str, list[str]]:
     """Check a template's scope parameters and return them normalised.
 
     Parameters
