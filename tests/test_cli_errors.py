@@ -96,3 +96,30 @@ def test_a_snapshot_outside_the_data_stops_the_scope_check_with_the_valid_range(
         check_scope("ringtone", "2026-10", [], data=sample)
     assert check_scope("mobile_newspaper", "2026-10", ["hami"], data=sample) == ("mobile_newspaper", "2026-10",
                                                                                 ["hami"])
+
+
+@pytest.mark.kernel
+def test_a_snapshot_outside_the_data_stops_template_01_in_its_parameter_check(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import nbformat
+
+    from workbench import templates as wt
+    from workbench.errors import TemplateError
+    from workbench.templates import run_template
+
+    monkeypatch.delenv(wt.TEMPLATES_ENV, raising=False)
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "province"
+    with pytest.raises(TemplateError) as caught:
+        run_template("01_status_analysis", {"data": str(sample), "run_dir": str(tmp_path), "snapshot": "2030-01"},
+                     tmp_path, progress=False)
+    err = caught.value
+    nb = nbformat.read(str(err.notebook), as_version=4)
+    failed = [c for c in nb.cells if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.outputs)]
+    assert len(failed) == 1 and "check_scope(" in failed[0].source     # the parameter check, before any computation
+    later = nb.cells[nb.cells.index(failed[0]) + 1:]
+    assert not any(c.get("outputs") for c in later if c.cell_type == "code")
+    assert err.ename == "ParameterError"
+    assert err.evalue == "快照月 2030-01 不在数据范围内：数据 " + str(sample) + " 的月份从 2026-05 到 2026-10，" \
+                         "请在这个范围内选择 snapshot 参数。"
+    assert not (tmp_path / "status_findings.json").exists()
