@@ -204,3 +204,13 @@ def test_a_check_refuses_unknown_names_and_severities():
         MethodCheck("plan_vs_goal", "ok", "fatal")
     with pytest.raises(ParameterError, match="'check' parameter must be one of"):
         MethodCheck("vibes", "ok", "info")
+
+
+def test_no_cost_verdict_from_an_unproven_increment():
+    evaluation = _Evaluation(-0.0524)
+    evaluation.headline["cost_per_incremental"] = 54.7
+    evaluation.terms.value_per_order = 30.0
+    codes = dict(lessons(evaluation, lang="zh"))
+    assert "cost_high" not in codes and "cost_ok" not in codes and codes["cost_unproven"] == {"cost": 54.7}
+    evaluation.headline["lift_low"] = 0.001
+    assert dict(lessons(evaluation, lang="zh"))["cost_high"] == {"cost": 54.7, "value": 30.0}

@@ -338,7 +338,9 @@ def lessons(evaluation: CampaignEvaluation, *, uplift: UpliftResult | None = Non
         out.append(("srm", {}))
     if np.isfinite(h["cost_per_incremental"]):
         value = evaluation.terms.value_per_order
-        if value is None:
+        if not h["lift_low"] > 0:       # a cost per incremental order of an unproven effect judges nothing
+            out.append(("cost_unproven", {"cost": h["cost_per_incremental"]}))
+        elif value is None:
             out.append(("cost_unvalued", {"cost": h["cost_per_incremental"]}))
         else:
             key = "cost_ok" if h["cost_per_incremental"] <= value else "cost_high"
