@@ -212,5 +212,5 @@ def test_no_cost_verdict_from_an_unproven_increment():
     evaluation.terms.value_per_order = 30.0
     codes = dict(lessons(evaluation, lang="zh"))
     assert "cost_high" not in codes and "cost_ok" not in codes and codes["cost_unproven"] == {"cost": 54.7}
-    evaluation.headline["lift_low"] = 0.001
+    evaluation.headline.update(lift_low=0.001, incremental=20.0, incremental_low=1.0, incremental_high=40.0)
     assert dict(lessons(evaluation, lang="zh"))["cost_high"] == {"cost": 54.7, "value": 30.0}
