@@ -159,7 +159,7 @@ def importance_figure(importance: pd.DataFrame, *, measure: str = "auto", top: i
                            orientation="h"))
     axis = "model.chart.importance.shap" if measure == "mean_abs_shap" else "model.chart.importance.gain"
     fig.update_layout(title=t("model.chart.importance.title", lang),
-                      xaxis={"title": t(axis, lang), "tickformat": ".2f" if measure == "mean_abs_shap" else ".0%"},
+                      xaxis={"title": t(axis, lang), "tickformat": ".3~f" if measure == "mean_abs_shap" else ".0%"},
                       height=max(300, 22 * len(rows) + 120))
     return fig
 
