@@ -71,8 +71,11 @@ def report_texts(path: str | Path) -> list[tuple[int, str, str]]:
     return found
 
 
-def _words(text: str, words) -> list[str]:
-    return sorted({w for w in words if re.search(rf"(?<![A-Za-z0-9_]){re.escape(w)}(?![A-Za-z0-9_])", text)})
+def _words(text: str, words, *, prose_after: bool = False) -> list[str]:
+    """The ``words`` found in ``text`` as whole tokens; with ``prose_after``, not where an English word follows
+    (``None of their contacts`` is prose, ``Control: None`` a leaked value)."""
+    tail = r"(?![A-Za-z0-9_]| [a-z])" if prose_after else r"(?![A-Za-z0-9_])"
+    return sorted({w for w in words if re.search(rf"(?<![A-Za-z0-9_]){re.escape(w)}{tail}", text)})
 
 
 def untranslated(path: str | Path, lang: str) -> list[str]:
@@ -82,7 +85,7 @@ def untranslated(path: str | Path, lang: str) -> list[str]:
     single = [c for c in COLUMNS if "_" not in c]
     for i, kind, text in report_texts(path):
         hits = _words(text, snake) + (_words(text, single) if lang == "zh" and kind != "markdown-cell" else [])
-        hits += _words(text, MISSING_WORDS)
+        hits += _words(text, MISSING_WORDS, prose_after=True)
         if kind in ("stream", "error"):
             hits.append(kind)
         if lang == "zh":

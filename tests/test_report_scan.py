@@ -45,3 +45,9 @@ def test_identifiers_missing_values_and_english_errors_are_found(tmp_path):
     assert "'channel'" not in english and "' must be '" not in english      # English prose may say "channel"
     assert "'arpu_mean'" in english and "'nan'" in english
     assert "'brand'" not in found                                            # titles are bilingual on purpose
+
+
+def test_english_prose_is_not_a_missing_value(tmp_path):
+    path = _notebook(tmp_path / "prose.ipynb", [_md("None of their contacts is counted."), _md("Control: None")],
+                     markdown="## Title")
+    assert ["'None'" in p for p in untranslated(path, "en")] == [True]     # only the leaked value
