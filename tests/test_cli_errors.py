@@ -83,12 +83,17 @@ def test_a_snapshot_outside_the_data_stops_the_scope_check_with_the_valid_range(
     import workbench.i18n as i18n
     from workbench.status import check_scope
 
+    from workbench.status.scope import data_scope
+
     sample = Path(__file__).resolve().parent.parent / "sample_data" / "province"
+    scope = data_scope(sample)
+    first, last = scope.first_month, scope.last_month
+    assert first < "2026-10" <= last
     with pytest.raises(ParameterError) as caught:
         check_scope("mobile_newspaper", "2030-01", [], data=sample)
-    assert "快照月 2030-01 不在数据范围内" in str(caught.value) and "2026-05 到 2026-10" in str(caught.value)
+    assert "快照月 2030-01 不在数据范围内" in str(caught.value) and f"{first} 到 {last}" in str(caught.value)
     i18n.set_language("en")
-    with pytest.raises(ParameterError, match="The snapshot month 2030-01 is outside the data.*2026-05 to 2026-10"):
+    with pytest.raises(ParameterError, match=f"The snapshot month 2030-01 is outside the data.*{first} to {last}"):
         check_scope("mobile_newspaper", "2030-01", [], data=sample)
     with pytest.raises(ParameterError, match="The data hold no branch atlantis"):
         check_scope("mobile_newspaper", "2026-10", ["atlantis"], data=sample)
@@ -120,6 +125,9 @@ def test_a_snapshot_outside_the_data_stops_template_01_in_its_parameter_check(tm
     later = nb.cells[nb.cells.index(failed[0]) + 1:]
     assert not any(c.get("outputs") for c in later if c.cell_type == "code")
     assert err.ename == "ParameterError"
-    assert err.evalue == "快照月 2030-01 不在数据范围内：数据 " + str(sample) + " 的月份从 2026-05 到 2026-10，" \
-                         "请在这个范围内选择 snapshot 参数。"
+    from workbench.status.scope import data_scope
+
+    scope = data_scope(sample)
+    assert err.evalue == f"快照月 2030-01 不在数据范围内：数据 {sample} 的月份从 {scope.first_month} 到 " \
+                         f"{scope.last_month}，请在这个范围内选择 snapshot 参数。"
     assert not (tmp_path / "status_findings.json").exists()
