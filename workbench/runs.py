@@ -496,6 +496,18 @@ class RunFolder:
         """The method checks recorded for step ``name`` (empty when it recorded none)."""
         return list(self.steps().get(name, {}).get("checks", []))
 
+    def model_snapshot(self) -> str | None:
+        """The snapshot (``YYYY-MM``) the folder's model was trained at (``model/province.json``); None when the
+        folder has no such model (e.g. scores given as a file)."""
+        path = self.file("model") / "province.json"
+        if not path.is_file():
+            return None
+        try:
+            found = json.loads(path.read_text(encoding="utf-8")).get("snapshot")
+        except (ValueError, AttributeError):
+            return None
+        return str(found)[:7] if found else None
+
     # -------------------------------------------------------------- stale steps
     def _stale(self, manifest: Mapping) -> list[StaleInput]:
         found: dict[str, StaleInput] = {}
@@ -617,18 +629,6 @@ class RunFolder:
         if read and path.is_dir():
             self.record_input("model")
         return path
-
-    def model_snapshot(self) -> str | None:
-        """The snapshot (``YYYY-MM``) the folder's model was trained at (``model/province.json``); None when the
-        folder has no such model (e.g. scores given as a file)."""
-        path = self.file("model") / "province.json"
-        if not path.is_file():
-            return None
-        try:
-            found = json.loads(path.read_text(encoding="utf-8")).get("snapshot")
-        except (ValueError, AttributeError):
-            return None
-        return str(found)[:7] if found else None
 
     def save_plan(self, plan) -> Path:
         """A :class:`~workbench.campaign.planning.CampaignPlan` -> :data:`PLAN_DIR` (read it back with
