@@ -142,7 +142,8 @@ def test_executor_role_without_data_gets_masked_numbers_and_a_note(setup, capsys
     assert rc == 0 and "(numbers masked" in out and "without --data only the store's masked numbers" in out
 
 
-def test_errors_are_clear_and_exit_with_1(setup, capsys):
+def test_errors_are_clear_and_exit_with_1(setup, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LANG", "en")    # the messages are compared in English (the CLI's default is zh)
     root, url = setup
     base = ["--scores", str(root / "scores.csv"), "--data", str(root / "province"), "--out", str(root / "p")]
     rc, _, err = run(capsys, "plan", "--spec", str(root / "nope.yaml"), *base)

@@ -1,5 +1,9 @@
 """Re-runs: the demo twice with one seed in one workspace store gives the same evaluation, each run
-releasing its own campaign; planning's contact history counts only contacts before the plan's day."""
+releasing its own campaign; planning's contact history counts only contacts before the plan's day.
+
+The two demos are the executed chain of templates 01-06 of the test suite: the first in Chinese, the second in
+English, so every report of both languages is also scanned for words a person must never read
+(tests/report_scan.py) and the method checks of 04 and 06 are found in the reports and in run.json."""
 from __future__ import annotations
 
 import json
@@ -14,12 +18,15 @@ from workbench.commands import demo
 from workbench.runs import CAMPAIGN_FILE, RunFolder, other_campaigns
 from workbench.store import SYSTEM_USER, Store
 from workbench.tracking.loop import evaluate_run, open_run
+from report_scan import untranslated
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "province"
-#: The demo's steps from the goal on: 02 computes the status findings itself when 01 did not run, and
-#: 00_hello writes nothing the later steps read.
-STEPS = ["02_goal_setting", "03_target_model", "04_campaign_design", "simulate", "06_campaign_evaluation"]
+#: The demo's steps from the status analysis on (00_hello writes nothing the later steps read).
+STEPS = ["01_status_analysis", "02_goal_setting", "03_target_model", "04_campaign_design", "simulate",
+         "06_campaign_evaluation"]
+#: Language of each demo: the chain's reports are read in both.
+LANGUAGES = ("zh", "en")
 
 
 class _Store:
@@ -70,9 +77,9 @@ def two_demos(tmp_path_factory):
         mp.setenv("WORKBENCH_WORKSPACE", str(ws))
         mp.chdir(ws)
         folders = []
-        for _ in range(2):
+        for lang in LANGUAGES:
             folder = demo.demo_folder()
-            demo.run_demo(None, folder, steps=STEPS, language="en", progress=False)
+            demo.run_demo(None, folder, steps=STEPS, language=lang, progress=False)
             folders.append(folder)
         evaluations = []
         for folder in folders:
@@ -125,10 +132,47 @@ def test_same_seed_same_evaluation_in_a_shared_store(two_demos):
 def test_the_evaluation_names_the_other_campaigns_of_the_store(two_demos):
     _, folders, _ = two_demos
     first, second = (_markdown(f / "06_campaign_evaluation.ipynb") for f in folders)
-    assert "holds only the evaluated campaign #1" in first
+    assert "活动库中只有本次评估的活动 #1" in first
     assert "campaign(s) released by other runs: #1 " in second and "covers campaign #2 only" in second
     store = Store(json.loads((folders[1] / CAMPAIGN_FILE).read_text(encoding="utf-8"))["store_url"], progress=False)
     try:
         assert sorted(store.visible_campaigns(SYSTEM_USER)["campaign_id"].tolist()) == [1, 2]
     finally:
         store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.kernel
+def test_no_report_shows_identifiers_missing_values_or_english_errors(two_demos):
+    _, folders, _ = two_demos
+    problems = []
+    for folder, lang in zip(folders, LANGUAGES):
+        for step in STEPS:
+            if step != "simulate":
+                problems += [f"{lang} {step} {p}" for p in untranslated(folder / f"{step}.ipynb", lang)]
+    assert problems == []
+
+
+@pytest.mark.slow
+@pytest.mark.kernel
+def test_the_method_checks_are_in_the_reports_and_the_manifest(two_demos):
+    _, folders, _ = two_demos
+    zh, en = folders
+    plan = _markdown(zh / "04_campaign_design.ipynb")
+    assert "**方法检查**" in plan and plan.index("**方法检查**") < plan.index("**资格筛选：**")   # a card near the top
+    recorded = RunFolder(zh).checks("04_campaign_design")
+    assert {c["check"] for c in recorded} == {"plan_vs_goal", "spend_vs_budget", "control_power", "list_overlap",
+                                               "scores_snapshot"}
+    goal = json.loads((zh / "goal.json").read_text(encoding="utf-8"))["target_stable_subscribers"]
+    planned = CampaignPlan.load(RunFolder(zh).require("plan")).summary["expected_orders"]
+    shortfall = next(c for c in recorded if c["check"] == "plan_vs_goal")
+    assert (shortfall["code"] == "shortfall") == (planned < goal)
+    if planned < goal:
+        assert "低于模板 02 的目标" in plan
+    evaluation = RunFolder(en).checks("06_campaign_evaluation")
+    assert [c["check"] for c in evaluation][:2] == ["spend_vs_budget", "evidence"]
+    report = _markdown(en / "06_campaign_evaluation.ipynb")
+    assert "**Method checks**" in report
+    # a lesson favours a channel only when its interval excludes 0
+    channel = [c for c in evaluation if c["check"] == "evidence" and c["subject"] != "campaign"][0]
+    assert ("give it budget and staff first" in report) == (channel["code"] == "supported")

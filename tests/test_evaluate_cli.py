@@ -136,13 +136,15 @@ def test_chinese_is_the_default(capsys, mail_csv, monkeypatch):
          "'planned_control_share' parameter must be a share strictly between 0 and 1"),
     ],
 )
-def test_errors_are_named(capsys, mail_csv, argv, message):
+def test_errors_are_named(capsys, mail_csv, argv, message, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LANG", "en")    # the messages are compared in English (the CLI's default is zh)
     assert main(["evaluate", "--data", str(mail_csv), *argv]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err
 
 
-def test_bad_files(capsys, tmp_path):
+def test_bad_files(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LANG", "en")    # the messages are compared in English (the CLI's default is zh)
     assert main(["evaluate", "--data", str(tmp_path / "nope.csv"), "--arm", "a", "--control", "0",
                  "--outcome", "y"]) == 1
     assert "does not exist" in capsys.readouterr().err

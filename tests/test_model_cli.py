@@ -164,8 +164,11 @@ def test_train_errors_name_the_problem(trained, tmp_path, capsys, argv, message)
 
 def test_file_errors(tmp_path, capsys):
     assert main(["model", "train", "--data", str(tmp_path / "none.csv"), "--target", "y", "--positive", "1",
-                 "--id", "i", "--out", str(tmp_path / "m")]) == 1
+                 "--id", "i", "--out", str(tmp_path / "m"), "--lang", "en"]) == 1
     assert "does not exist" in capsys.readouterr().err
+    assert main(["model", "train", "--data", str(tmp_path / "none.csv"), "--target", "y", "--positive", "1",
+                 "--id", "i", "--out", str(tmp_path / "m")]) == 1
+    assert "不存在" in capsys.readouterr().err        # the CLI's errors speak its language, zh by default
     assert main(["model", "score", "--model", str(tmp_path), "--data", "x.xlsx", "--out", "o.csv"]) == 1
     assert "lacks" in capsys.readouterr().err
 

@@ -95,10 +95,13 @@ def test_the_cost_is_judged_against_the_value_of_an_order_only_when_the_plan_giv
 def test_a_branch_without_control_members_shows_missing_not_nan(uncontrolled):
     table = dimension_table(uncontrolled, "branch", "en").set_index("Branch")
     assert table.loc["Aksu", "Control"] == "10.00%"
-    assert table.loc["Hotan", "Control"] == MISSING and table.loc["Hotan", "95% CI"] == MISSING
-    assert table.loc["Hotan", "Incremental orders"] == MISSING
+    # a branch without control members says why it has no comparison, not "nan" nor a bare dash
+    assert table.loc["Hotan", "Control"] == "no control group" and table.loc["Hotan", "95% CI"] == "no control group"
+    assert table.loc["Hotan", "Incremental orders"] == "no control group"
     shown = breakdown_table(uncontrolled, lang="zh")
     assert list(shown.columns[:2]) == ["维度", "分组"] and "阿克苏" in shown["分组"].tolist()
+    assert "无对照组" in shown["对照组"].tolist() and MISSING not in shown["对照组"].tolist()
+    assert "<th" in shown._repr_html_() and ">0</th>" not in shown._repr_html_()    # no index column 0..n
     assert not shown.astype(str).apply(lambda col: col.str.contains("nan")).any().any()
 
 

@@ -95,7 +95,7 @@ def test_scope_is_checked_before_any_data_is_read(tmp_path):
         nb = nbformat.read(str(wt.find_template(name)), as_version=4)
         code = [c.source for c in nb.cells if c.cell_type == "code"]
         assert "parameters" in nb.cells[1].metadata["tags"] and code[0] == nb.cells[1].source
-        assert "product, snapshot, branches = check_scope(product, snapshot, branches)" in code[1]
+        assert "product, snapshot, branches = check_scope(product, snapshot, branches, data=data)" in code[1]
         assert "setup(language)" in code[1]
         assert [c.source for c in nb.cells if c.cell_type == "markdown"][0].startswith("# ")
     with pytest.raises(ParameterError, match="has no parameter 'ambitions'"):

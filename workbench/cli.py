@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, error_text
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc = args.func(args)
     except (WorkbenchError, FileNotFoundError, FileExistsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # in the language of the command's messages: its --lang, else the workspace's / $WORKBENCH_LANG (zh default)
+        print(error_text(exc, getattr(args, "lang", None)), file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader went away (`workbench ... --json | head`): stop quietly, as Unix tools do
         sys.stdout = None

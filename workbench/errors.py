@@ -20,11 +20,47 @@ __all__ = [
     "ImmutableVersionError",
     "WorkspaceError",
     "MissingExtraError",
+    "error_text",
 ]
 
 
+def _t(key: str, lang: str | None, **values) -> str:
+    from workbench.i18n import t   # i18n imports this module: import it when a message is worded
+
+    return t(key, lang=lang, **values)
+
+
 class WorkbenchError(Exception):
-    """Base class of all workbench errors."""
+    """Base class of all workbench errors.
+
+    An error made by :meth:`from_key` carries a catalogue key (``errors.*``) and its values, so it can
+    be worded again in another language (:meth:`localized`); its message is the current language's.
+    """
+
+    key: str | None = None
+    values: dict = {}
+
+    @classmethod
+    def from_key(cls, key: str, **values):
+        """The error whose message is the catalogue's ``key`` (current language) filled with ``values``."""
+        exc = cls(_t(key, None, **values))
+        exc.key, exc.values = key, dict(values)
+        return exc
+
+    @classmethod
+    def keyed(cls, message: str, key: str, **values):
+        """The error with ``message`` as raised (kept as it was, for callers that read it) and the
+        catalogue's ``key`` for the command line, which words it in its own language."""
+        exc = cls(message)
+        exc.key, exc.values = key, dict(values)
+        return exc
+
+    def localized(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default: the current language) when the error has a catalogue key, else
+        the message as raised."""
+        if self.key is None:
+            return str(self)
+        return _t(self.key, lang, **self.values)
 
 
 class ParameterError(WorkbenchError, ValueError):
@@ -32,7 +68,9 @@ class ParameterError(WorkbenchError, ValueError):
 
     @classmethod
     def invalid(cls, name: str, allowed: str, got: object) -> "ParameterError":
-        return cls(f"The {name!r} parameter must be {allowed}. Got {got!r} instead.")
+        exc = cls(f"The {name!r} parameter must be {allowed}. Got {got!r} instead.")
+        exc.key, exc.values = "errors.parameter.invalid", {"name": repr(name), "allowed": allowed, "got": repr(got)}
+        return exc
 
 
 class DataValidationError(WorkbenchError, ValueError):
@@ -128,3 +166,18 @@ class MissingExtraError(WorkbenchError, ImportError):
         super().__init__(message, name=module)
         self.extra = extra
         self.module = module
+
+
+def error_text(exc: BaseException, lang: str | None = None) -> str:
+    """What the command line prints for an error: the catalogue's prefix and the message in ``lang``.
+
+    Workbench errors with a catalogue key are worded in ``lang``; a missing file names its path in
+    ``lang``; any other message is shown as raised.
+    """
+    if isinstance(exc, WorkbenchError):
+        message = exc.localized(lang)
+    elif isinstance(exc, FileNotFoundError) and exc.filename is not None:
+        message = _t("errors.file_not_found", lang, path=str(exc.filename))
+    else:
+        message = str(exc)
+    return _t("errors.prefix", lang, message=message)

@@ -485,6 +485,49 @@ class RunFolder:
         record["finished"] = _now()
         self._save_manifest(manifest)
 
+    def record_checks(self, checks: Iterable, name: str | None = None) -> list[dict]:
+        """Record a step's method checks (:mod:`workbench.methodchecks`) in the manifest; return them as stored.
+
+        Parameters
+        ----------
+        checks : iterable of MethodCheck (or mappings)
+            Each is stored as plain data (``check, code, severity, values, action, subject``) in the
+            step's record under ``"checks"``, replacing what the step recorded before.
+        name : str, optional
+            The step (default: the active one).
+
+        Raises
+        ------
+        ParameterError
+            When no step is named or active, or the step has no record in the manifest.
+        """
+        name = name or self.active_step
+        manifest = self.manifest()
+        record = manifest["steps"].get(name) if name else None
+        if record is None:
+            raise ParameterError.invalid("name", f"a step recorded in {MANIFEST_FILE} ({sorted(manifest['steps'])})",
+                                         name)
+        stored = [jsonable(c.to_dict() if hasattr(c, "to_dict") else dict(c)) for c in checks]
+        record["checks"] = stored
+        self._save_manifest(manifest)
+        return stored
+
+    def checks(self, name: str) -> list[dict]:
+        """The method checks recorded for step ``name`` (empty when it recorded none)."""
+        return list(self.steps().get(name, {}).get("checks", []))
+
+    def model_snapshot(self) -> str | None:
+        """The snapshot (``YYYY-MM``) the folder's model was trained at (``model/province.json``); None when the
+        folder has no such model (e.g. scores given as a file)."""
+        path = self.file("model") / "province.json"
+        if not path.is_file():
+            return None
+        try:
+            found = json.loads(path.read_text(encoding="utf-8")).get("snapshot")
+        except (ValueError, AttributeError):
+            return None
+        return str(found)[:7] if found else None
+
     # -------------------------------------------------------------- stale steps
     def _stale(self, manifest: Mapping) -> list[StaleInput]:
         found: dict[str, StaleInput] = {}

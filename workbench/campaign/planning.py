@@ -772,9 +772,9 @@ def model_rules(run_dir, top: int = 3, lang: str | None = None) -> list[str]:
     ParameterError
         When ``run_dir/model`` exists but is not a complete model folder.
     """
-    from workbench.features import FEATURE_INDEX
     from workbench.i18n import get_language
     from workbench.models import Rule, load_card
+    from workbench.models.province_inputs import feature_labels
     from workbench.runs import RunFolder
 
     top = check_int("top", top, 0)
@@ -783,7 +783,7 @@ def model_rules(run_dir, top: int = 3, lang: str | None = None) -> list[str]:
         return []
     rules = load_card(folder).get("rules") or []
     lang = lang or get_language()
-    labels = {name: (f.meaning_zh if lang == "zh" else f.meaning) for name, f in FEATURE_INDEX.items()}
+    labels = feature_labels(lang)    # catalogue features, preference and derived inputs alike
     # statistics saved as null (NaN in JSON) would not read back: only the conditions matter here
     return [Rule.from_dict({k: v for k, v in r.items() if v is not None}).render(lang, labels) for r in rules[:top]]
 

@@ -150,7 +150,7 @@ def _read_spec(path: Path):
 def _read_ids(path: Path):
     from workbench.data.files import read_table
 
-    return read_table(path, parameter="--dnd")
+    return read_table(path, parameter="--dnd", allow_empty=True)
 
 
 def _plan(args) -> int:

@@ -62,7 +62,8 @@ def file_format(path, *, parameter: str = "--data", must_exist: bool = True) -> 
     """
     path = Path(path)
     if must_exist and not path.is_file():
-        raise ParameterError(f"The {parameter!r} file {str(path)!r} does not exist.")
+        raise ParameterError.keyed(f"The {parameter!r} file {str(path)!r} does not exist.", "errors.file.missing",
+                                   parameter=repr(parameter), path=repr(str(path)))
     name = path.name.lower()
     if name.endswith(PARQUET_SUFFIXES):
         return path, "parquet"
@@ -150,10 +151,14 @@ def csv_options(path) -> dict:
 def _read_csv(path: Path, parameter: str, **kwargs):
     import pandas as pd
 
+    if path.stat().st_size == 0:
+        raise ParameterError.from_key("errors.file.empty", path=str(path), parameter=repr(parameter))
     options = csv_options(path)
     while True:
         try:
             return pd.read_csv(path, **options, **kwargs)
+        except pd.errors.EmptyDataError:    # only blank lines, or a compressed file of nothing
+            raise ParameterError.from_key("errors.file.empty", path=str(path), parameter=repr(parameter)) from None
         except UnicodeDecodeError as exc:
             if options["encoding"] == CSV_ENCODINGS[-1]:
                 raise ParameterError(
@@ -173,28 +178,41 @@ def table_columns(path, *, parameter: str = "--data") -> list[str]:
     return list(_read_csv(path, parameter, nrows=0).columns)
 
 
-def read_table(path, columns: list[str] | None = None, *, parameter: str = "--data"):
+def read_table(path, columns: list[str] | None = None, *, parameter: str = "--data", allow_empty: bool = False):
     """Read a CSV or Parquet file (all columns, or ``columns`` in that order).
+
+    Parameters
+    ----------
+    allow_empty : bool
+        Accept a file with a header and no rows (e.g. an empty do-not-disturb list); by default it is
+        refused, as a table to train or score on must have rows.
 
     Raises
     ------
     ParameterError
-        The file does not exist, has an unknown suffix, or lacks one of ``columns``
-        (the message lists the available ones).
+        The file does not exist, has an unknown suffix, is empty (0 bytes, or only a header unless
+        ``allow_empty``), or lacks one of ``columns`` (the message lists the available ones).  The
+        empty-file messages are in the current language (``errors.file.*``).
     """
     import pandas as pd
 
     path, kind = file_format(path, parameter=parameter)
+    if kind == "parquet" and path.stat().st_size == 0:
+        raise ParameterError.from_key("errors.file.empty", path=str(path), parameter=repr(parameter))
     if columns is None:
-        return pd.read_parquet(path) if kind == "parquet" else _read_csv(path, parameter, low_memory=False)
-    available = table_columns(path, parameter=parameter)
-    wanted = list(dict.fromkeys(columns))
-    missing = [c for c in wanted if c not in available]
-    if missing:
-        raise ParameterError(f"Column {missing[0]!r} is not in {path.name}; available columns are {available}.")
-    if kind == "parquet":
-        return pd.read_parquet(path, columns=wanted)[wanted]
-    return _read_csv(path, parameter, usecols=wanted, low_memory=False)[wanted]
+        frame = pd.read_parquet(path) if kind == "parquet" else _read_csv(path, parameter, low_memory=False)
+    else:
+        available = table_columns(path, parameter=parameter)
+        wanted = list(dict.fromkeys(columns))
+        missing = [c for c in wanted if c not in available]
+        if missing:
+            raise ParameterError(f"Column {missing[0]!r} is not in {path.name}; available columns are {available}.")
+        frame = pd.read_parquet(path, columns=wanted)[wanted] if kind == "parquet" else \
+            _read_csv(path, parameter, usecols=wanted, low_memory=False)[wanted]
+    if not len(frame) and not allow_empty:
+        raise ParameterError.from_key("errors.file.header_only", path=str(path), parameter=repr(parameter),
+                                      columns=", ".join(map(str, frame.columns)))
+    return frame
 
 
 def write_table(df, path, *, parameter: str = "--out") -> Path:

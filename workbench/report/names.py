@@ -14,7 +14,7 @@ Examples
 """
 from __future__ import annotations
 
-__all__ = ["label", "branch_name"]
+__all__ = ["label", "branch_name", "feature_name", "edition_name"]
 
 
 def label(prefix: str, value, lang: str | None = None) -> str:
@@ -51,3 +51,27 @@ def branch_name(code, lang: str | None = None) -> str:
     lang = lang or get_language()
     names = {b[0]: (b[1] if lang == "zh" else b[2]) for b in BRANCHES}
     return names.get(code, str(code))
+
+
+def feature_name(name: str, lang: str | None = None) -> str:
+    """What a model input or feature means (the feature catalogue, the preference and derived inputs' labels).
+
+    Examples
+    --------
+    >>> feature_name("content_pref_edition_top", "en")
+    'Preference for the best-fitting edition'
+    """
+    from workbench.i18n import t
+    from workbench.models.province_inputs import feature_labels
+
+    if name == "score":     # the look-alike score, a covariate of the evaluation
+        return t("campaign.list.col.score", lang=lang)
+    return feature_labels(lang)(str(name))
+
+
+def edition_name(code, lang: str | None = None) -> str:
+    """The name of a mobile-newspaper edition (a content category): ``"sports"`` -> ``'体育'``; several codes
+    joined by ``/`` are each named."""
+    if not isinstance(code, str):
+        return str(code)
+    return "/".join(label("category", part, lang) for part in code.split("/"))

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from workbench.errors import ParameterError
-from workbench.report.format import count_text, number_text, pct_text
+from workbench.report.format import count_text, number_text, pct_text, people_table
 from workbench.report.t01 import story
 from workbench.status.goal import goal_check
 
@@ -68,7 +68,7 @@ def goal_arithmetic(goal: Mapping, lang: str | None = None) -> pd.DataFrame:
     step, calculation, result = (t(f"goal.arithmetic.{h}", lang=lang) for h in ("step", "calculation", "result"))
     out = pd.DataFrame({calculation: [r[1] for r in rows], result: [r[2] for r in rows]},
                        index=pd.Index([t(f"goal.step.{r[0]}", lang=lang) for r in rows], name=step, dtype="str"))
-    return out.astype("str")
+    return people_table(out, lang=lang).astype("str")
 
 
 def goal_story(goal: Mapping, part: str, lang: str | None = None) -> tuple[str, dict]:

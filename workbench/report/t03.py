@@ -26,7 +26,7 @@ from workbench.checks import check_int
 from workbench.errors import ParameterError
 from workbench.i18n import get_language, t
 from workbench.models.province_inputs import feature_labels, value_labels
-from workbench.report.format import count_text, number_text, pct_text
+from workbench.report.format import count_text, number_text, pct_text, people_table
 
 if TYPE_CHECKING:
     from workbench.models.province import ProvincePipeline
@@ -154,20 +154,21 @@ def sample_cards(pipe: ProvincePipeline) -> tuple[dict, dict]:
 def composition_table(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
     """The sample composition at ``T``: users and share per item (indexed by the item)."""
     table = pipe.composition.table(lang)
-    return pd.DataFrame({
+    return people_table(pd.DataFrame({
         t("t03.col.users", lang): _texts(table["users"], count_text),
         t("t03.col.share", lang): _texts(table["share"], pct_text),
-    }, index=pd.Index(table["item"], name=t("t03.col.item", lang)))
+    }, index=pd.Index(table["item"], name=t("t03.col.item", lang))), lang=lang)
 
 
 def exclusion_table(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
-    """The excluded features (the index), their meaning and why they are excluded."""
+    """The excluded features by their meaning (the index; a feature's code means nothing to a reader) and why
+    they are excluded."""
     names = feature_labels(lang)
-    return pd.DataFrame({
-        t("t03.col.meaning", lang): pd.array([names(f) for f in pipe.excluded], dtype="str"),
+    return people_table(pd.DataFrame({
         t("t03.col.reason", lang): pd.array([t(f"t03.exclusion.{r}", lang) for r in pipe.excluded.values()],
                                             dtype="str"),
-    }, index=pd.Index(pd.array(list(pipe.excluded), dtype="str"), name=t("t03.col.feature", lang)))
+    }, index=pd.Index(pd.array([names(f) for f in pipe.excluded], dtype="str"), name=t("t03.col.feature", lang))),
+        lang=lang)
 
 
 def validation_table(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
@@ -198,8 +199,8 @@ def gains_display(pipe: ProvincePipeline, name: str = "model", lang: str | None 
     lift = lambda v: number_text(v, LIFT_DIGITS)            # noqa: E731
     formats = {"size": count_text, "positives": count_text, "rate": pct_text, "lift": lift,
                "cum_capture": pct_text, "cum_lift": lift}
-    return pd.DataFrame({t(f"model.gains.{c}", lang): _texts(g[c], fmt) for c, fmt in formats.items()},
-                        index=pd.Index(g["bin"].to_numpy(), name=t("model.gains.bin", lang)))
+    return people_table(pd.DataFrame({t(f"model.gains.{c}", lang): _texts(g[c], fmt) for c, fmt in formats.items()},
+                                     index=pd.Index(g["bin"].to_numpy(), name=t("model.gains.bin", lang))), lang=lang)
 
 
 def rules_display(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:

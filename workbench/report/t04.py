@@ -23,8 +23,9 @@ from workbench.campaign.spec import CampaignSpec
 from workbench.checks import check_choice, check_int
 from workbench.data.tables import BRANCHES
 from workbench.errors import ParameterError
-from workbench.i18n import get_language, labels_for, t
-from workbench.report.format import count_text, number_text, pct_text
+from workbench.i18n import get_language, t
+from workbench.report.format import count_text, number_text, pct_text, people_table
+from workbench.report.names import edition_name
 
 __all__ = [
     "PLAN_PARTS", "plan_story", "inputs_story", "release_story", "spec_table", "plan_cards", "channel_totals",
@@ -142,7 +143,8 @@ def spec_table(spec: CampaignSpec, lang: str | None = None) -> pd.DataFrame:
         rows.append((t(f"channel.{c.name}", lang=lang), c.unit_cost, c.response_multiplier, daily_text, total))
     cols = ["channel", "unit_cost", "multiplier", "daily", "period"]
     table = pd.DataFrame(rows, columns=[t(f"t04.spec.col.{k}", lang=lang) for k in cols])
-    return table.set_index(table.columns[0])
+    unit_cost, multiplier = table.columns[1], table.columns[2]
+    return people_table(table.set_index(table.columns[0]), {unit_cost: "money2", multiplier: "number1"}, lang=lang)
 
 
 def plan_cards(plan: CampaignPlan) -> tuple[dict, dict]:
@@ -174,15 +176,15 @@ def channel_totals(plan: CampaignPlan, by: str = "channel", lang: str | None = N
     unlimited = t("t04.spec.unlimited", lang=lang)
     sums["users"] = sums["users"].round().astype("int64")
     sums["capacity"] = [count_text(c, missing=unlimited) for c in sums["capacity"]]
-    sums["expected_orders"] = sums["expected_orders"].round(1)
+    sums["expected_orders"] = [number_text(v, 1) for v in sums["expected_orders"]]
     for c in ("cost", "revenue", "net_value"):
-        sums[c] = sums[c].round(0).astype("int64")
+        sums[c] = [number_text(v, 0) for v in sums[c]]
     sums["roi"] = [pct_text(r, 0) for r in sums["roi"].astype(float)]
     names = _branch_names(lang)
     sums.index = pd.Index([t(f"channel.{k}", lang=lang) if by == "channel" else names.get(k, k) for k in sums.index],
                           name=t("common.channel" if by == "channel" else "common.branch", lang=lang))
     sums.columns = [t(f"t04.table.{c}", lang=lang) for c in sums.columns]
-    return sums
+    return people_table(sums, lang=lang)
 
 
 def list_preview(plan: CampaignPlan, n: int = 10, lang: str | None = None) -> pd.DataFrame:
@@ -195,8 +197,7 @@ def list_preview(plan: CampaignPlan, n: int = 10, lang: str | None = None) -> pd
     out = rows[cols].copy()
     out[BRANCH_ID] = out[BRANCH_ID].map(_branch_names(lang)).fillna(out[BRANCH_ID])
     out["channel"] = [t(f"channel.{c}", lang=lang) for c in out["channel"]]
-    editions = labels_for("category", lang)
-    out["edition"] = [editions.get(e, e) if isinstance(e, str) else e for e in out["edition"]]
-    out["score"] = out["score"].round(3)
+    out["edition"] = [edition_name(e, lang) if isinstance(e, str) else e for e in out["edition"]]
+    out["score"] = [number_text(v, 3) for v in out["score"]]
     out.columns = [t(f"campaign.list.col.{c}", lang=lang) for c in cols]
-    return out.set_index(out.columns[0])
+    return people_table(out.set_index(out.columns[0]), lang=lang)

@@ -24,8 +24,11 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ParameterError
-from workbench.report.format import MISSING, ci_text, is_missing, number_text, pct_text
-from workbench.report.names import branch_name, label
+from workbench.methodchecks import evidence
+from workbench.report.format import (
+    MISSING, ci_text, count_text, is_missing, number_text, p_text, pct_text, people_table,
+)
+from workbench.report.names import branch_name, feature_name, label
 from workbench.store.models import BRANCH_ID
 from workbench.tracking.attribution import CONTROL, TARGET
 
@@ -126,7 +129,8 @@ def _adjusted(s: _Story) -> tuple[str, dict]:
     if not ev.covariates or "cuped_lift" not in row.index or pd.isna(row.get("cuped_lift")):
         return "t06.adjusted.none", {}
     return "t06.adjusted.story", {
-        "covariates": ", ".join(ev.covariates), "lift": ev.headline["lift"], "cuped": float(row["cuped_lift"]),
+        "covariates": ("、" if s.lang == "zh" else ", ").join(feature_name(c, s.lang) for c in ev.covariates),
+        "lift": ev.headline["lift"], "cuped": float(row["cuped_lift"]),
         "cuped_low": float(row["cuped_ci_low"]), "cuped_high": float(row["cuped_ci_high"]),
         "reg": float(row["reg_lift"]), "reg_low": float(row["reg_ci_low"]), "reg_high": float(row["reg_ci_high"]),
         "variance_reduction": float(row["cuped_variance_reduction"]),
@@ -320,9 +324,7 @@ def lessons(evaluation: CampaignEvaluation, *, uplift: UpliftResult | None = Non
     else:
         out.append(("unproven", {"low": h["lift_low"], "high": h["lift_high"]}))
     if "channel" in evaluation.by:
-        rows = evaluation.by["channel"].sort_values("abs_lift", ascending=False)
-        best = rows.iloc[0]
-        out.append(("channel", {"channel": label("channel", best["segment"], lang), "lift": float(best["abs_lift"])}))
+        out.append(_channel_lesson(evaluation.by["channel"], lang))
     ex = evaluation.executors[evaluation.executors["members"] >= 20]
     if len(ex) >= 2 and ex["reach_rate"].max() - ex["reach_rate"].min() >= 0.15:
         out.append(("executors", {"high": float(ex["reach_rate"].max()), "low": float(ex["reach_rate"].min())}))
@@ -336,7 +338,9 @@ def lessons(evaluation: CampaignEvaluation, *, uplift: UpliftResult | None = Non
         out.append(("srm", {}))
     if np.isfinite(h["cost_per_incremental"]):
         value = evaluation.terms.value_per_order
-        if value is None:
+        if not h["lift_low"] > 0:       # a cost per incremental order of an unproven effect judges nothing
+            out.append(("cost_unproven", {"cost": h["cost_per_incremental"]}))
+        elif value is None:
             out.append(("cost_unvalued", {"cost": h["cost_per_incremental"]}))
         else:
             key = "cost_ok" if h["cost_per_incremental"] <= value else "cost_high"
@@ -354,6 +358,25 @@ def lessons(evaluation: CampaignEvaluation, *, uplift: UpliftResult | None = Non
     elif uplift is None:
         out.append(("no_uplift", {"control": control}))
     return out
+
+
+def _channel_lesson(by_channel: pd.DataFrame, lang: str) -> tuple[str, dict]:
+    """The channel lesson: favour the best channel only when its interval excludes 0
+    (:func:`workbench.methodchecks.evidence`); else say the evidence is not enough, and how many users would be."""
+    best = by_channel.sort_values("abs_lift", ascending=False).iloc[0]
+    check = evidence(best["segment"], best["abs_lift"], best["abs_ci_low"], best["abs_ci_high"], best["n_treated"],
+                     best["n_control"], best["mean_control"])
+    values = {"channel": label("channel", best["segment"], lang), "lift": _nan(best["abs_lift"])}
+    if check.code == "supported":
+        return "channel", values
+    values.update(low=_nan(best["abs_ci_low"]), high=_nan(best["abs_ci_high"]))
+    if check.code == "harmful":
+        return "channel_harmful", values
+    needed = check.values.get("needed_treated")
+    if needed is None:
+        return "channel_unproven_flat", values
+    return "channel_unproven", {**values, "treated": int(needed), "control": int(check.values["needed_control"]),
+                                "n_treated": int(best["n_treated"]), "n_control": int(best["n_control"])}
 
 
 def evaluation_cards(evaluation: CampaignEvaluation) -> tuple[dict, dict]:
@@ -390,7 +413,7 @@ def effect_summary_table(evaluation: CampaignEvaluation, lang: str | None = None
             t("t06.col.rate_control", lang=lang): pct_text(r["mean_control"]),
             t("t06.col.lift", lang=lang): pct_text(r["abs_lift"]),
             t("t06.col.ci", lang=lang): ci_text(r["abs_ci_low"], r["abs_ci_high"]),
-            t("t06.col.p_value", lang=lang): f"{r['p_value']:.3g}",
+            t("t06.col.p_value", lang=lang): p_text(r["p_value"]),
             t("t06.col.cuped", lang=lang): _estimate_ci(r.get("cuped_lift"), r.get("cuped_ci_low"),
                                                         r.get("cuped_ci_high")),
             t("t06.col.reg", lang=lang): _estimate_ci(r.get("reg_lift"), r.get("reg_ci_low"), r.get("reg_ci_high")),
@@ -398,7 +421,7 @@ def effect_summary_table(evaluation: CampaignEvaluation, lang: str | None = None
                 r["incremental_ci_low"], r["incremental_ci_high"], pct=False),
             t("t06.col.cost_per_incremental", lang=lang): number_text(r.get("cost_per_incremental"), 1),
         })
-    return pd.DataFrame(rows)
+    return people_table(pd.DataFrame(rows), lang=lang)
 
 
 def dimension_table(evaluation: CampaignEvaluation, dimension: str, lang: str | None = None) -> pd.DataFrame:
@@ -409,16 +432,20 @@ def dimension_table(evaluation: CampaignEvaluation, dimension: str, lang: str | 
     if dimension not in evaluation.by:
         raise ParameterError.invalid("dimension", f"one of {sorted(evaluation.by)}", dimension)
     frame = evaluation.by[dimension]
-    return pd.DataFrame({
+    # a segment without control (or target) members has no comparison: say why instead of a dash
+    why = [t("report.no_control", lang=lang) if not c else t("report.no_treated", lang=lang) if not n else MISSING
+           for n, c in zip(frame["n_treated"], frame["n_control"])]
+    return people_table(pd.DataFrame({
         t(f"t06.dimension.{dimension}", lang=lang): [_dimension_value(dimension, v, lang) for v in frame["segment"]],
-        t("t06.col.n_target", lang=lang): frame["n_treated"].to_numpy(),
-        t("t06.col.n_control", lang=lang): frame["n_control"].to_numpy(),
-        t("t06.col.rate_target", lang=lang): [pct_text(v) for v in frame["mean_treated"]],
-        t("t06.col.rate_control", lang=lang): [pct_text(v) for v in frame["mean_control"]],
-        t("t06.col.lift", lang=lang): [pct_text(v) for v in frame["abs_lift"]],
-        t("t06.col.ci", lang=lang): [ci_text(a, b) for a, b in zip(frame["abs_ci_low"], frame["abs_ci_high"])],
-        t("t06.col.incremental", lang=lang): [number_text(v, 1) for v in frame["incremental"]],
-    })
+        t("t06.col.n_target", lang=lang): [count_text(v) for v in frame["n_treated"]],
+        t("t06.col.n_control", lang=lang): [count_text(v) for v in frame["n_control"]],
+        t("t06.col.rate_target", lang=lang): [pct_text(v, missing=w) for v, w in zip(frame["mean_treated"], why)],
+        t("t06.col.rate_control", lang=lang): [pct_text(v, missing=w) for v, w in zip(frame["mean_control"], why)],
+        t("t06.col.lift", lang=lang): [pct_text(v, missing=w) for v, w in zip(frame["abs_lift"], why)],
+        t("t06.col.ci", lang=lang): [ci_text(a, b, missing=w) for a, b, w in
+                                     zip(frame["abs_ci_low"], frame["abs_ci_high"], why)],
+        t("t06.col.incremental", lang=lang): [number_text(v, 1, missing=w) for v, w in zip(frame["incremental"], why)],
+    }), lang=lang)
 
 
 def dimension_effects(evaluation: CampaignEvaluation, dimension: str, lang: str | None = None) -> pd.DataFrame:
@@ -446,7 +473,7 @@ def breakdown_table(evaluation: CampaignEvaluation, dimensions: Sequence[str] = 
             block = block.rename(columns={heading: t("t06.col.group", lang=lang)})
             block.insert(0, t("t06.col.dimension", lang=lang), heading)
             blocks.append(block)
-    return pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame()
+    return people_table(pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(), lang=lang)
 
 
 def executor_table(evaluation: CampaignEvaluation, lang: str | None = None, top: int | None = None) -> pd.DataFrame:
@@ -455,18 +482,19 @@ def executor_table(evaluation: CampaignEvaluation, lang: str | None = None, top:
 
     lang = lang or get_language()
     ex = evaluation.executors if top is None else evaluation.executors.head(int(top))
-    return pd.DataFrame({
+    no_control = t("report.no_control", lang=lang)
+    return people_table(pd.DataFrame({
         t("t06.col.executor", lang=lang): [e if isinstance(e, str) else t("t06.executor.unassigned", lang=lang)
                                            for e in ex["executor"]],
         t("t06.dimension.branch", lang=lang): [branch_name(b, lang) for b in ex[BRANCH_ID]],
-        t("t06.col.members", lang=lang): ex["members"].to_numpy(),
-        t("t06.col.attempts", lang=lang): ex["attempts"].to_numpy(),
+        t("t06.col.members", lang=lang): [count_text(v) for v in ex["members"]],
+        t("t06.col.attempts", lang=lang): [count_text(v) for v in ex["attempts"]],
         t("t06.col.contact_rate", lang=lang): [pct_text(v) for v in ex["contact_rate"]],
         t("t06.col.reach_rate", lang=lang): [pct_text(v) for v in ex["reach_rate"]],
         t("t06.col.acceptance_rate", lang=lang): [pct_text(v) for v in ex["acceptance_rate"]],
         t("t06.col.response_rate", lang=lang): [pct_text(v) for v in ex["response_rate"]],
-        t("t06.col.lift_vs_control", lang=lang): [pct_text(v) for v in ex["lift_vs_control"]],
-    })
+        t("t06.col.lift_vs_control", lang=lang): [pct_text(v, missing=no_control) for v in ex["lift_vs_control"]],
+    }), lang=lang)
 
 
 def comparison_table(comparison: pd.DataFrame | None, lang: str | None = None) -> pd.DataFrame:
@@ -476,15 +504,15 @@ def comparison_table(comparison: pd.DataFrame | None, lang: str | None = None) -
 
     lang = lang or get_language()
     if comparison is None:
-        return pd.DataFrame()
-    return pd.DataFrame({
+        return people_table(pd.DataFrame(), lang=lang)
+    return people_table(pd.DataFrame({
         t("t06.col.strategy", lang=lang): [t(f"t06.strategy.{s}", lang=lang) for s in comparison["strategy"]],
-        t("t06.col.contacts", lang=lang): comparison["contacts"].to_numpy(),
+        t("t06.col.contacts", lang=lang): [count_text(v) for v in comparison["contacts"]],
         t("t06.col.expected_incremental", lang=lang): [number_text(v, 1) for v in comparison["expected_incremental"]],
         t("t06.col.per_10k", lang=lang): [number_text(v, 1) for v in comparison["incremental_per_10k"]],
         t("t06.col.vs_propensity", lang=lang): [number_text(v, 2) for v in comparison["vs_propensity"]],
         t("t06.col.sleeping_dogs", lang=lang): [pct_text(v) for v in comparison["sleeping_dogs_share"]],
-    })
+    }), lang=lang)
 
 
 # ------------------------------------------------------------------ the figures each section shows

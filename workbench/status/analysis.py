@@ -78,7 +78,8 @@ def _check_branches(branches) -> list[str]:
     return sorted(set(branches))
 
 
-def check_scope(product: str, snapshot, branches: Sequence[str] | None = ()) -> tuple[str, str, list[str]]:
+def check_scope(product: str, snapshot, branches: Sequence[str] | None = (), *,
+                data=None) -> tuple[str, str, list[str]]:
     """Check a template's scope parameters and return them normalised.
 
     Parameters
@@ -89,6 +90,10 @@ def check_scope(product: str, snapshot, branches: Sequence[str] | None = ()) -> 
         The snapshot month.
     branches : sequence of str, optional
         Branch ids; empty or ``None`` means the whole province.
+    data : optional
+        The province's data: when given, the scope is also checked against it
+        (:func:`workbench.status.scope.check_data_scope`: a snapshot within the data's months and with
+        orders, existing branches, a product with orders), before any computation.
 
     Returns
     -------
@@ -105,9 +110,16 @@ def check_scope(product: str, snapshot, branches: Sequence[str] | None = ()) -> 
     >>> check_scope("mobile_newspaper", "2026-10", ["hami", "urumqi", "hami"])
     ('mobile_newspaper', '2026-10', ['hami', 'urumqi'])
     """
+    month = _month_text(snapshot, "snapshot")
+    if data is not None:    # against the data first: its messages give the data's own range, localized
+        from workbench.status.scope import check_data_scope
+
+        listed = [] if branches is None or isinstance(branches, str) or not isinstance(branches, Sequence) \
+            else [str(b) for b in branches]
+        check_data_scope(data, product, month, listed)
     if product not in PRODUCT_FAMILIES:
         raise ParameterError.invalid("product", f"one of {list(PRODUCT_FAMILIES)}", product)
-    return product, _month_text(snapshot, "snapshot"), _check_branches(branches)
+    return product, month, _check_branches(branches)
 
 
 def _sql_list(values: Sequence[str]) -> str:

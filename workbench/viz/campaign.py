@@ -11,7 +11,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench.errors import ParameterError
-from workbench.i18n import catalogue, t
+from workbench.data.tables import branch_name
+from workbench.i18n import catalogue, get_language, t
+from workbench.viz.ticks import funnel_text
 
 __all__ = ["funnel_figure", "control_balance_figure", "channel_plan_figure", "workload_figure"]
 
@@ -34,6 +36,11 @@ def _label(prefix: str, value, lang: str | None) -> str:
     return t(key, lang=lang) if key in catalogue() else str(value)
 
 
+def _branch(code, lang: str | None) -> str:
+    """A branch code as its name (``aksu`` -> ``阿克苏``)."""
+    return branch_name(str(code), lang or get_language())
+
+
 def funnel_figure(funnel: pd.DataFrame, *, lang: str | None = None) -> go.Figure:
     """The contact-policy funnel: users remaining after each exclusion rule.
 
@@ -49,9 +56,12 @@ def funnel_figure(funnel: pd.DataFrame, *, lang: str | None = None) -> go.Figure
     """
     _need(funnel, "funnel", ["step", "excluded", "remaining"], "apply_contact_policy()")
     steps = [_label("campaign.policy.step", s, lang) for s in funnel["step"]]
-    text = [f"{r:,}" if i == 0 else f"{r:,} (-{e:,})"
-            for i, (r, e) in enumerate(zip(funnel["remaining"].astype(int), funnel["excluded"].astype(int)))]
+    remaining = funnel["remaining"].astype(int).tolist()
+    first = remaining[0] if remaining else 0
+    text = [funnel_text(r, first) + (f" −{e:,}" if i and e else "")
+            for i, (r, e) in enumerate(zip(remaining, funnel["excluded"].astype(int)))]
     fig = go.Figure(go.Funnel(y=steps, x=funnel["remaining"], text=text, textinfo="text",
+                              hovertemplate="%{y}: %{text}<extra></extra>",
                               name=t("campaign.viz.funnel.remaining", lang=lang)))
     fig.update_layout(title=t("campaign.viz.funnel.title", lang=lang))
     return fig
@@ -75,7 +85,7 @@ def control_balance_figure(balance: pd.DataFrame, *, branch_col: str = "branch_i
         Stacked bars of users per stratum and the control share on a second axis.
     """
     _need(balance, "balance", [branch_col, decile_col, "target", "control", "control_share"], "control_balance()")
-    labels = [f"{b} · {d}" for b, d in zip(balance[branch_col], balance[decile_col])]
+    labels = [f"{_branch(b, lang)} · {d}" for b, d in zip(balance[branch_col], balance[decile_col])]
     fig = go.Figure([
         go.Bar(name=t("campaign.group.target", lang=lang), x=labels, y=balance["target"]),
         go.Bar(name=t("campaign.group.control", lang=lang), x=labels, y=balance["control"]),
@@ -125,14 +135,14 @@ def channel_plan_figure(summary: pd.DataFrame, *, measure: str = "expected_order
     if measure == "roi":
         totals = summary.groupby(x_col, sort=True)[["net_value", "cost"]].sum()
         roi = totals["net_value"] / totals["cost"].where(totals["cost"] > 0)
-        xs = [_label("channel", x, lang) if x_col == "channel" else str(x) for x in totals.index]
+        xs = [_label("channel", x, lang) if x_col == "channel" else _branch(x, lang) for x in totals.index]
         fig.add_trace(go.Bar(x=xs, y=roi, name=t("campaign.viz.axis.roi", lang=lang)))
         fig.update_layout(yaxis_tickformat=".0%")
     else:
         for key, part in summary.groupby(series_col, sort=True):
             part = part.sort_values(x_col)
-            xs = [_label("channel", x, lang) if x_col == "channel" else str(x) for x in part[x_col]]
-            name = _label("channel", key, lang) if series_col == "channel" else str(key)
+            xs = [_label("channel", x, lang) if x_col == "channel" else _branch(x, lang) for x in part[x_col]]
+            name = _label("channel", key, lang) if series_col == "channel" else _branch(key, lang)
             fig.add_trace(go.Bar(x=xs, y=part[measure], name=name))
         fig.update_layout(barmode="stack")
     fig.update_layout(

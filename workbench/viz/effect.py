@@ -221,9 +221,10 @@ def uplift_by_bin_figure(bins: pd.DataFrame, *, lang: str | None = None) -> go.F
                                      type(bins).__name__)
     colours = np.where(bins["uplift"].to_numpy(float) >= 0, "#2a9d8f", "#e76f51")
     fig = go.Figure(go.Bar(x=bins["bin"].astype(str), y=bins["uplift"], marker_color=colours,
-                           hovertemplate="%{x}: %{y:.3g}<extra></extra>"))
-    fig.update_layout(
+                           hovertemplate="%{x}: %{y:+.2%}<extra></extra>"))
+    fig.update_layout(    # an uplift is a difference of response rates: percentages, never 0.0601
         title=t("evaluate.viz.by_bin.title", lang=lang),
         xaxis_title=t("evaluate.viz.axis.bin", lang=lang), yaxis_title=t("evaluate.viz.axis.uplift", lang=lang),
+        yaxis_tickformat=".1%",
     )
     return fig

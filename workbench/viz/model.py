@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench.errors import ParameterError
+from workbench.viz.ticks import rate_axis
 from workbench.i18n import catalogue, t
 from workbench.models.rules import FeatureLabels, feature_label
 
@@ -111,17 +112,23 @@ def calibration_figure(tables, *, lang: str | None = None) -> go.Figure:
     """
     frames = _named(tables, "tables", ["mean_score", "observed_rate"], "calibration_table()")
     fig = go.Figure()
-    top = 0.0
+    predicted = []
     for key, c in frames.items():
         c = c.sort_values("mean_score")
-        top = max(top, float(c["mean_score"].max()), float(c["observed_rate"].max()))
+        predicted.extend(c["mean_score"].astype(float).tolist())
         fig.add_trace(go.Scatter(x=c["mean_score"], y=c["observed_rate"], mode="lines+markers",
-                                 name=_model_name(key, lang)))
-    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", line={"dash": "dash", "color": "grey"},
+                                 name=_model_name(key, lang),
+                                 hovertemplate="%{x:.2%} → %{y:.2%}<extra>%{fullData.name}</extra>"))
+    # both axes over the predicted range (log when it spans decades): a few high observed rates of small
+    # bins must not squeeze every point against 0
+    axis = rate_axis(predicted)
+    finite = [p for p in predicted if p > 0] or [0.0, 1.0]
+    lo, hi = (min(finite), max(finite)) if axis.get("type") == "log" else (0.0, max(finite))
+    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line={"dash": "dash", "color": "grey"},
                              name=t("model.chart.calibration.ideal", lang)))
     fig.update_layout(title=t("model.chart.calibration.title", lang),
-                      xaxis={"title": t("model.chart.calibration.x", lang)},
-                      yaxis={"title": t("model.chart.calibration.y", lang)})
+                      xaxis={"title": t("model.chart.calibration.x", lang), **axis},
+                      yaxis={"title": t("model.chart.calibration.y", lang), **axis})
     return fig
 
 
@@ -151,7 +158,8 @@ def importance_figure(importance: pd.DataFrame, *, measure: str = "auto", top: i
     fig = go.Figure(go.Bar(x=rows[measure], y=[feature_label(f, feature_labels) for f in rows["feature"]],
                            orientation="h"))
     axis = "model.chart.importance.shap" if measure == "mean_abs_shap" else "model.chart.importance.gain"
-    fig.update_layout(title=t("model.chart.importance.title", lang), xaxis={"title": t(axis, lang)},
+    fig.update_layout(title=t("model.chart.importance.title", lang),
+                      xaxis={"title": t(axis, lang), "tickformat": ".3~f" if measure == "mean_abs_shap" else ".0%"},
                       height=max(300, 22 * len(rows) + 120))
     return fig
 

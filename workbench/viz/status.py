@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from workbench.data.tables import branch_name
 from workbench.errors import ParameterError
+from workbench.viz.ticks import funnel_text
 from workbench.i18n import get_language, t
 
 __all__ = [
@@ -294,8 +295,10 @@ def potential_funnel_figure(funnel: pd.DataFrame, family: str = "mobile_newspape
     """
     lang = _lang(lang)
     _check(funnel, {"stage", "count"}, "funnel", "potential_funnel()")
+    counts = funnel["count"].astype(float).round(0).tolist()
     fig = go.Figure(go.Funnel(
         y=[t(f"status.potential.stage.{s}", lang=lang) for s in funnel["stage"]],
-        x=funnel["count"].round(0), textinfo="value+percent initial"))
+        x=counts, text=[funnel_text(c, counts[0] if counts else 0) for c in counts], textinfo="text",
+        hovertemplate="%{y}: %{text}<extra></extra>"))
     fig.update_layout(title=t("status.potential.title", lang=lang, family=_family(family, lang)))
     return fig
