@@ -118,12 +118,13 @@ def test_bad_input_is_an_error_and_writes_nothing(files, extra, message, capsys)
     assert not out.exists() and not [p for p in root.iterdir() if p.name.startswith(".failed")]
 
 
-def test_empty_and_header_only_files_are_clear_errors(files, capsys):
+def test_empty_and_header_only_files_are_clear_errors(files, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LANG", "en")  # the messages are compared in English (the CLI's default is zh)
     root, _, _ = files
     empty, header = root / "empty.csv", root / "header.csv"
     empty.write_text("")
     header.write_text("a,b,risk\n")
-    for f, message in ((empty, "is empty"), (header, "is empty (0 rows")):
+    for f, message in ((empty, "is empty"), (header, "has a header (a, b, risk) but no rows")):
         assert main(["credit", "train", "--data", str(f), "--target", "risk", "--positive", "bad",
                      "--out", str(root / "x"), "--no-progress"]) == 1
         assert message in capsys.readouterr().err

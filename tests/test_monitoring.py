@@ -216,7 +216,8 @@ def test_human_output_is_worded_from_the_catalogue(folder, capsys, lang, words):
     assert "usage" in out and "plan" in out
 
 
-def test_bad_input_exits_1_naming_what_expected_and_found(folder, tmp_path, capsys):
+def test_bad_input_exits_1_naming_what_expected_and_found(folder, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LANG", "en")  # the messages are compared in English (the CLI's default is zh)
     model = folder / "model"
     held = pd.read_csv(folder / "held.csv")
     held.drop(columns=["usage"]).to_csv(tmp_path / "no_usage.csv", index=False)

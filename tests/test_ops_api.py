@@ -221,7 +221,8 @@ def test_a_revoked_token_is_refused(api):
     assert served.get("/v1/subscribers/1001", tokens["crm"]).status_code == 200
 
 
-def test_token_cli_creates_a_token_once_and_refuses_bad_input(tmp_path):
+def test_token_cli_creates_a_token_once_and_refuses_bad_input(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LANG", "en")  # the messages are compared in English (the CLI's default is zh)
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     made = _cli("api", "token", "create", "ivr", "--scope", "branch:turpan", "--store", url)
     assert made.returncode == 0, made.stderr

@@ -78,7 +78,8 @@ def test_command_defaults_equal_the_settings_defaults():
         assert DEFAULTS[name] == fields[name].default, name
 
 
-def test_command_reports_bad_settings(capsys):
+def test_command_reports_bad_settings(capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LANG", "en")  # the messages are compared in English (the CLI's default is zh)
     assert main(["serve", "--port", "0"]) == 1
     assert "'port' parameter must be an integer from 1 to 65535" in capsys.readouterr().err
 

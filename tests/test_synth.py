@@ -484,7 +484,8 @@ def test_command_defaults_match_the_generator():
                         "end_month": DEFAULT_END_MONTH, "chunk_size": DEFAULT_CHUNK_SIZE}
 
 
-def test_command_writes_a_province_and_reports_errors(tmp_path, capsys):
+def test_command_writes_a_province_and_reports_errors(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LANG", "en")  # the messages are compared in English (the CLI's default is zh)
     out = tmp_path / "p"
     rc = main(["sample", "--subscribers", "50", "--months", "2", "--seed", "3", "--out", str(out),
                "--truth-out", str(tmp_path / "t"), "--end-month", "2025-12", "--chunk-size", "20", "--no-progress"])

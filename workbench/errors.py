@@ -37,14 +37,15 @@ class WorkbenchError(Exception):
     be worded again in another language (:meth:`localized`); its message is the current language's.
     """
 
-    key: str | None = None
+    #: Catalogue key of the message (``errors.*``) and its values; None for a message without one.
+    message_key: str | None = None
     values: dict = {}
 
     @classmethod
     def from_key(cls, key: str, **values):
         """The error whose message is the catalogue's ``key`` (current language) filled with ``values``."""
         exc = cls(_t(key, None, **values))
-        exc.key, exc.values = key, dict(values)
+        exc.message_key, exc.values = key, dict(values)
         return exc
 
     @classmethod
@@ -52,15 +53,15 @@ class WorkbenchError(Exception):
         """The error with ``message`` as raised (kept as it was, for callers that read it) and the
         catalogue's ``key`` for the command line, which words it in its own language."""
         exc = cls(message)
-        exc.key, exc.values = key, dict(values)
+        exc.message_key, exc.values = key, dict(values)
         return exc
 
     def localized(self, lang: str | None = None) -> str:
         """The message in ``lang`` (default: the current language) when the error has a catalogue key, else
         the message as raised."""
-        if self.key is None:
+        if self.message_key is None:
             return str(self)
-        return _t(self.key, lang, **self.values)
+        return _t(self.message_key, lang, **self.values)
 
 
 class ParameterError(WorkbenchError, ValueError):
@@ -69,7 +70,7 @@ class ParameterError(WorkbenchError, ValueError):
     @classmethod
     def invalid(cls, name: str, allowed: str, got: object) -> "ParameterError":
         exc = cls(f"The {name!r} parameter must be {allowed}. Got {got!r} instead.")
-        exc.key, exc.values = "errors.parameter.invalid", {"name": repr(name), "allowed": allowed, "got": repr(got)}
+        exc.message_key, exc.values = "errors.parameter.invalid", {"name": repr(name), "allowed": allowed, "got": repr(got)}
         return exc
 
 
