@@ -189,7 +189,16 @@ def test_json_shape(folder, capsys):
     assert set(res["score"]) == {"psi", "status"}
     assert all(isinstance(f["psi"], float) and f["status"] in ("ok", "watch", "alert") for f in res["features"])
     perf = res["performance"]
-    assert set(perf) == {"training", "now"} and perf["now"]["rows"] == 1000
+    assert set(perf) == {"training", "now", "change", "calibration"} and perf["now"]["rows"] == 1000
+    assert perf["change"]["auc"] == pytest.approx(perf["now"]["auc"] - perf["training"]["auc"])
+    cal = perf["calibration"]   # one row per training score bin, predicted and observed now and at training
+    ref = load_reference(folder / "model")
+    assert [c["bin"] for c in cal] == list(range(1, len(ref["score"]["edges"]) + 2))
+    assert sum(c["rows"] for c in cal) == 1000
+    assert all(0 <= c["predicted"] <= 1 and 0 <= c["observed"] <= 1 for c in cal if c["rows"])
+    assert any(c["training_observed"] is not None for c in cal)
+    # a well-ranked score: the observed rate of the top bin is well above that of the bottom bin
+    assert cal[-1]["observed"] > cal[0]["observed"]
     assert 0.5 < perf["now"]["auc"] <= 1 and perf["training"]["auc"] is not None
     assert perf["now"]["top_decile_lift"] > 1
 

@@ -62,6 +62,9 @@ __all__ = [
     "SIMULATION_FILE",
     "MANIFEST_FILE",
     "STORE_FILE",
+    "SCORE_HISTORY_FILE",
+    "append_score_history",
+    "read_score_history",
     "LAYOUT",
     "MANIFEST_FORMAT",
     "RunFileMissing",
@@ -97,6 +100,8 @@ SIMULATION_FILE = "simulation.json"
 MANIFEST_FILE = "run.json"
 #: The SQLite store of a run folder that has no other store.
 STORE_FILE = "store.sqlite"
+#: The score history of a workspace: one JSON line per scoring run, in the runs root (not in a run folder).
+SCORE_HISTORY_FILE = "score_history.jsonl"
 #: What a run folder holds: kind -> (path inside the folder, step that writes it).
 LAYOUT: dict[str, tuple[str, str]] = {
     "findings": (FINDINGS_FILE, "01_status_analysis"),
@@ -561,12 +566,26 @@ class RunFolder:
         return self.file("scores")
 
     def write_scores(self, scores) -> Path:
-        """Template 03's scores -> :data:`SCORES_FILE` (Parquet)."""
+        """Template 03's scores -> :data:`SCORES_FILE` (Parquet); their distribution is appended to the
+        workspace's score history (:meth:`history_root`, :func:`workbench.monitoring.record_run_scores`)."""
         path = self.file("scores")
         path.parent.mkdir(parents=True, exist_ok=True)
         scores.to_parquet(path, index=False)
         self.record_output("scores")
+        from workbench.monitoring.history import record_run_scores
+
+        record_run_scores(self, scores)
         return path
+
+    def history_root(self) -> Path:
+        """Where this run folder's scoring runs are recorded: the runs root of the workspace that holds the
+        folder, else the folder's parent (run folders live in a runs root)."""
+        from workbench.workspace import find_workspace
+
+        ws = find_workspace(self.path)
+        if ws is not None and ws.config_file is not None:
+            return ws.runs
+        return self.path.resolve().parent
 
     def read_scores(self):
         """Template 03's scores (a DataFrame); :class:`RunFileMissing` naming template 03 when absent."""
@@ -600,6 +619,40 @@ class RunFolder:
         folder = record.save(self.file("simulation"))
         self.record_output("simulation")
         return folder
+
+
+def append_score_history(root: str | os.PathLike, record: Mapping) -> Path:
+    """Append one scoring run (a JSON-ready mapping) to :data:`SCORE_HISTORY_FILE` in ``root``; the line is
+    written whole in one call, so a reader never sees half a record."""
+    path = Path(root) / SCORE_HISTORY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(jsonable(dict(record)), ensure_ascii=False, allow_nan=False, sort_keys=True) + "\n"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(line)
+    return path
+
+
+def read_score_history(root: str | os.PathLike) -> list[dict]:
+    """The scoring runs recorded in ``root`` (oldest first; none when the file does not exist).
+
+    Raises
+    ------
+    ParameterError
+        A line is not JSON (the message names the file and the line number).
+    """
+    path = Path(root) / SCORE_HISTORY_FILE
+    if not path.is_file():
+        return []
+    out = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"{str(path)!r} line {i} is not a JSON record of a scoring run: {exc.msg}; "
+                                 "expected one JSON object per line as workbench writes them.") from None
+    return out
 
 
 def _writer_text(writer: str) -> str:
