@@ -43,7 +43,7 @@ def register(subparsers) -> None:
     p.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="K",
                    help=f"subscribers generated at a time; the files depend on it (default {DEFAULT_CHUNK_SIZE})")
     p.add_argument("--drift", default=None, metavar="KIND[,KIND]",
-                   help="later months drift: usage (data traffic x3), mix (an M-Zone recruitment wave), concept "
+                   help="later months drift: usage (data traffic x4), mix (an M-Zone recruitment wave), concept "
                         "(newspaper uptake follows other drivers); see docs/synthetic-province.md")
     p.add_argument("--drift-from", default=None, metavar="YYYY-MM",
                    help="first drifted month (default: the middle month of the window)")

@@ -10,13 +10,13 @@ Kinds (:data:`KINDS`):
 
 ``usage``
     The mobile internet takes off: from ``drift_from`` on every subscriber's GPRS traffic
-    (``gprs_mb``) and WAP visits (``wap_visits``) are ``usage_factor`` (3) times what they would have
+    (``gprs_mb``) and WAP visits (``wap_visits``) are ``usage_factor`` (4) times what they would have
     been - a flat-rate data pack, so the bill (``arpu``, ``vas_spend``) is unchanged.  The features
     built on those two measures shift (more with every month of the feature window past the start);
     nothing else does.
 ``mix``
-    A recruitment wave: a share ``mix_share`` (25 %) of the subscribers are new M-Zone customers who
-    join in the months from ``drift_from`` on (brand M-Zone, an M-Zone tariff, a join date in those
+    A recruitment wave: a share ``mix_share`` (40 %) of the subscribers are new M-Zone customers who
+    join in the months from ``drift_from`` on (the M-Zone share of the base about doubles) (brand M-Zone, an M-Zone tariff, a join date in those
     months; their other traits as drawn).  The brand and tariff mix of the base move, and so do
     tenure and the features that count months on the network (a wave of joiners is what moves a mix
     the data model keeps no history of).
@@ -65,8 +65,8 @@ class DriftSpec:
 
     kinds: tuple[str, ...]
     start: int
-    usage_factor: float = 3.0
-    mix_share: float = 0.25
+    usage_factor: float = 4.0
+    mix_share: float = 0.4
 
     def to_dict(self) -> dict:
         """JSON-ready form (recorded in the truth's ``meta.json``)."""
