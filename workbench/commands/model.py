@@ -250,7 +250,18 @@ def _score(args) -> int:
                    scope="scored", progress=not args.no_progress)
     write_table(scored, args.out)
     print(t("model.report.scored", args.lang, n=len(scored), path=args.out))
+    _record_history(args, scored)
     return 0
+
+
+def _record_history(args, scored) -> None:
+    """Append the run's score distribution to the workspace's score history (inside a workspace only)."""
+    from workbench.monitoring import record_scores
+    from workbench.workspace import cli_workspace
+
+    ws = cli_workspace(hint=False)
+    if ws.config_file is not None:
+        record_scores(ws.runs, scored["score"], kind="generic", model=args.model, source=str(args.data))
 
 
 def _report(args) -> int:
