@@ -127,8 +127,9 @@ def compare_performance(reference: dict, y, score) -> dict:
     training = {k: train.get(k) for k in keys}
     change = {k: (None if training[k] is None or now[k] is None else now[k] - training[k])
               for k in ("auc", "top_decile_lift")}
-    cal_now = pd.DataFrame(_calibration(reference.get("score"), yy, s), columns=["bin", "rows", "predicted", "observed"])
-    cal_tr = pd.DataFrame(train.get("calibration") or [], columns=["bin", "rows", "predicted", "observed"])
+    cols = ["bin", "rows", "predicted", "observed"]
+    cal_now = pd.DataFrame(_calibration(reference.get("score"), yy, s), columns=cols)
+    cal_tr = pd.DataFrame(train.get("calibration") or [], columns=cols)
     cal = cal_now.merge(cal_tr.rename(columns={"rows": "training_rows", "predicted": "training_predicted",
                                                "observed": "training_observed"}), on="bin", how="left")
     cal = cal[["bin", "training_predicted", "training_observed", "rows", "predicted", "observed"]]

@@ -16,10 +16,11 @@ Kinds (:data:`KINDS`):
     nothing else does.
 ``mix``
     A recruitment wave: a share ``mix_share`` (40 %) of the subscribers are new M-Zone customers who
-    join in the months from ``drift_from`` on (the M-Zone share of the base about doubles) (brand M-Zone, an M-Zone tariff, a join date in those
-    months; their other traits as drawn).  The brand and tariff mix of the base move, and so do
-    tenure and the features that count months on the network (a wave of joiners is what moves a mix
-    the data model keeps no history of).
+    join in the months from ``drift_from`` on (brand M-Zone, an M-Zone tariff, a join date in those
+    months; their other traits as drawn), so the M-Zone share of the base about doubles.  The brand
+    and tariff mix and tenure move (alert); the joiners' short histories move the usage *trends* a
+    little (watch at most); usage levels do not (a wave of joiners is what moves a mix the data model
+    keeps no history of).
 ``concept``
     The relation changes, not the inputs: from ``drift_from`` on, mobile-newspaper uptake no longer
     follows the fit of the editions' content to the user's taste and falls with data affinity (news
