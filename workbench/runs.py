@@ -5,6 +5,7 @@ A run folder holds what the steps of the closed loop leave for each other::
     status_findings.json   template 01: the status findings
     goal.json              template 02: the goal
     model/                 template 03: the model (registry folder)
+    monitoring/            template 09: the monitored model (model/ and its scores)
     scores.parquet         template 03: the look-alike scores
     campaign.json          template 04: the released campaign (id, version, store URL)
     plan/                  template 04: the plan (CampaignPlan.save)
@@ -63,6 +64,7 @@ __all__ = [
     "MANIFEST_FILE",
     "STORE_FILE",
     "SCORE_HISTORY_FILE",
+    "MONITORING_DIR",
     "append_score_history",
     "read_score_history",
     "LAYOUT",
@@ -100,6 +102,8 @@ SIMULATION_FILE = "simulation.json"
 MANIFEST_FILE = "run.json"
 #: The SQLite store of a run folder that has no other store.
 STORE_FILE = "store.sqlite"
+#: Template 09's folder: the monitored model (a run folder of its own: ``model/``, ``scores.parquet``).
+MONITORING_DIR = "monitoring"
 #: The score history of a workspace: one JSON line per scoring run, in the runs root (not in a run folder).
 SCORE_HISTORY_FILE = "score_history.jsonl"
 #: What a run folder holds: kind -> (path inside the folder, step that writes it).
@@ -111,11 +115,12 @@ LAYOUT: dict[str, tuple[str, str]] = {
     "campaign": (CAMPAIGN_FILE, "04_campaign_design"),
     "plan": (PLAN_DIR, "04_campaign_design"),
     "simulation": (SIMULATION_DIR, "simulate"),
+    "monitoring": (MONITORING_DIR, "09_model_monitoring"),
 }
 #: ``format`` entry of ``run.json``.
 MANIFEST_FORMAT: dict = {"name": "workbench.run", "version": 1}
 # Kinds of the layout that are folders.
-_FOLDERS: tuple[str, ...] = ("model", "plan", "simulation")
+_FOLDERS: tuple[str, ...] = ("model", "plan", "simulation", "monitoring")
 # Parameters whose value is a path outside the run folder that the step reads (hashed as inputs).
 _EXTERNAL_INPUTS: tuple[str, ...] = ("data",)
 # The active step of each run folder in this process: resolved folder -> step name.

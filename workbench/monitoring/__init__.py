@@ -21,7 +21,17 @@ from workbench.monitoring.drift import (
     status_of,
 )
 from workbench.monitoring.history import record_run_scores, record_scores, score_history, score_summary
-from workbench.monitoring.months import ACTIONS, AUC_DROP, LIFT_DROP, MonthlyMonitoring, monitor_months, recommend
+from workbench.monitoring.months import (
+    ACTIONS,
+    AUC_DROP,
+    MIN_POSITIVES,
+    MonthlyMonitoring,
+    auc_se,
+    default_train_month,
+    monitor_months,
+    monitored_model,
+    recommend,
+)
 from workbench.monitoring.performance import (
     compare_grades,
     compare_performance,
@@ -50,4 +60,5 @@ __all__ = ["FORMAT", "EPSILON", "WATCH", "ALERT", "NUMERIC", "CATEGORICAL", "OTH
            "score_summary", "record_scores", "record_run_scores", "score_history",
            "PREFERENCE_PART", "ProvinceInputs", "preference_reference", "province_reference",
            "save_province_reference", "province_inputs", "province_drift", "province_decay", "is_province_model",
-           "ACTIONS", "AUC_DROP", "LIFT_DROP", "MonthlyMonitoring", "monitor_months", "recommend"]
+           "ACTIONS", "AUC_DROP", "MIN_POSITIVES", "auc_se", "MonthlyMonitoring", "monitor_months", "recommend",
+           "default_train_month", "monitored_model"]

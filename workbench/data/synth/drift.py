@@ -24,8 +24,8 @@ Kinds (:data:`KINDS`):
 ``concept``
     The relation changes, not the inputs: from ``drift_from`` on, mobile-newspaper uptake no longer
     follows the fit of the editions' content to the user's taste and falls with data affinity (news
-    moved to free apps; the newspaper now sells to light data users).  The order logit is re-centred
-    to keep its mean, so the uptake level stays about the same.  Features stay; a model trained
+    moved to free apps; the newspaper now sells to light data users).  The order logit is shifted so
+    the mean monthly order probability stays the same: the level holds, the ranking changes.  Features stay; a model trained
     before the start decays (its AUC and lift fall on outcomes after it).
 
 The ground truth of a drifted province describes the drifted world (the probabilities after the window
@@ -149,10 +149,20 @@ def drift_uptake(model, pop, spec: DriftSpec | None):
     old = model.logit[:, NEWSPAPER]
     # remove the content fit and the data-affinity terms, put in their opposites
     new = old - _MN_SPREAD * (2.2 * fit + 0.9 * d - 0.28 * d ** 2) + _MN_SPREAD * (-1.5 * fit - 1.2 * d)
-    new = new - new.mean() + old.mean()
+    new = new + _recentre(new, old, _sigmoid)
     logit = model.logit.copy()
     logit[:, NEWSPAPER] = new
     return replace(model, logit=logit, base=_sigmoid(logit), earlier=(spec.start, model.base))
+
+
+def _recentre(new: np.ndarray, old: np.ndarray, sigmoid) -> float:
+    """The shift of ``new`` that gives the same mean order probability as ``old`` (bisection, 60 steps)."""
+    target = float(sigmoid(old).mean())
+    lo, hi = -20.0, 20.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if sigmoid(new + mid).mean() < target else (lo, mid)
+    return (lo + hi) / 2
 
 
 def drift_usage(usage: dict, spec: DriftSpec | None) -> dict:
