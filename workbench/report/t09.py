@@ -92,7 +92,8 @@ def psi_table(result, *, top: int = 15, lang: str | None = None) -> pd.DataFrame
                           for m in result.months}, index=pd.Index([label(f) for f in order],
                                                                    name=t("model.monitor.feature", lang)))
     last = result.months[-1]
-    table[t("model.monitor.status", lang)] = [t(f"model.monitor.status.{s}", lang) for s in result.status.loc[order, last]]
+    status = result.status.loc[order, last]
+    table[t("model.monitor.status", lang)] = [t(f"model.monitor.status.{s}", lang) for s in status]
     return table
 
 

@@ -25,8 +25,8 @@ Kinds (:data:`KINDS`):
     The relation changes, not the inputs: from ``drift_from`` on, mobile-newspaper uptake no longer
     follows the fit of the editions' content to the user's taste and falls with data affinity (news
     moved to free apps; the newspaper now sells to light data users).  The order logit is shifted so
-    the mean monthly order probability stays the same: the level holds, the ranking changes.  Features stay; a model trained
-    before the start decays (its AUC and lift fall on outcomes after it).
+    the mean monthly order probability stays the same: the level holds, the ranking changes.  Features
+    stay; a model trained before the start decays (its AUC and lift fall on outcomes after it).
 
 The ground truth of a drifted province describes the drifted world (the probabilities after the window
 use the changed relation).
