@@ -267,7 +267,7 @@ def _graded(n=6000, seed=3, shift=0.0):
 
 
 def test_grade_reference_mix_bad_rate_and_grading_by_cuts():
-    from workbench.monitoring import compare_grades, grade_reference, grades_from_score, with_grades
+    from workbench.monitoring import compare_grades, grades_from_score, with_grades
 
     s, bad = _graded()
     cuts = [0.15, 0.3, 0.5]

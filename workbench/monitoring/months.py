@@ -85,11 +85,13 @@ def default_train_month(source, stable_months: int = 3) -> str:
 
 
 def monitored_model(source, run_folder, product: str = "mobile_newspaper", train_month: str | None = None, *,
-                    window: int = 3, model_dir: str | None = None, progress: bool = True):
+                    window: int = 3, model_dir: str | None = None, n_jobs: int | None = None, progress: bool = True):
     """The province model template 09 monitors: ``model_dir`` when given, else one trained at ``train_month``.
 
     The trained model (out-of-time validation, final model, reference) is saved in the run folder's
     ``monitoring/`` folder, a run folder of its own, so template 03's ``model/`` is left as it is.
+    The out-of-time validation trains the model alone (no baselines), to keep the run short.
+    ``n_jobs``: LightGBM threads (default all cores).
 
     Returns
     -------
@@ -107,12 +109,47 @@ def monitored_model(source, run_folder, product: str = "mobile_newspaper", train
         return _model_folder(model_dir)
     month = train_month or default_train_month(source)
     inner = RunFolder(Path(RunFolder.of(run_folder).file("monitoring")))
-    with ProvincePipeline(source, product, month, window=window, progress=progress) as pipe:
-        pipe.validate()
+    with ProvincePipeline(source, product, month, window=window, n_jobs=n_jobs, progress=progress) as pipe:
+        _validate_model(pipe)
         pipe.train()
         pipe.save(inner)
     RunFolder.of(run_folder).record_output("monitoring")
     return inner.file("model")
+
+
+def _validate_model(pipe) -> None:
+    """The out-of-time validation of the model alone (no baselines: monitoring needs the model's own figures).
+
+    As :meth:`~workbench.models.province.ProvincePipeline.validate`: trained on the sample of ``T - k``,
+    scored on its potential customers aligned to the horizon, labelled by whether they are stable
+    subscribers at ``T``; the result is the pipeline's ``validation`` (what its save records).
+    """
+    from workbench.errors import DataValidationError
+    from workbench.metrics.classification import evaluate_classifier
+    from workbench.models.province import Validation, province_model
+    from workbench.models.province_inputs import align_to_horizon
+    from workbench.models.sample import out_of_time_labels
+
+    plan = pipe.plan
+    train, later = pipe.snapshot_data(plan.train_snapshot), pipe.snapshot_data(plan.eval_snapshot)
+    labels = out_of_time_labels(pipe.con, plan, pipe.product, pipe.stable_months, train_status=train.status,
+                                eval_status=later.status)
+    y_eval = labels["target"].to_numpy()
+    if y_eval.sum() == 0 or y_eval.sum() == len(y_eval):
+        raise DataValidationError(
+            f"none (or all) of the {len(labels):,} potential customers of {plan.train_snapshot} became stable "
+            f"subscribers by {plan.eval_snapshot}: the out-of-time validation has no positives to measure")
+    X, y = pipe.training_frame(plan.train_snapshot)
+    model = province_model(len(X), random_state=pipe.random_state, n_jobs=pipe.n_jobs, progress=False,
+                           **pipe.model_params).fit(X, y)
+    s = model.predict_proba(align_to_horizon(train.frame.loc[labels.index], pipe.align_months))[:, 1]
+    share = pipe.list_size if isinstance(pipe.list_size, float) else \
+        min(1.0, pipe.list_size / max(len(pipe.snapshot_data().sample.potential_ids), 1))
+    pipe.validation = Validation(
+        plan=plan, composition=train.sample.composition,
+        outcomes={k: int(v) for k, v in labels["outcome"].value_counts().items()},
+        results={"model": evaluate_classifier(y_eval, s, list_size=share)}, list_size=pipe.list_size,
+        rounds=model.best_iteration_)
 
 
 def monitor_months(source, folder, months=None, *, watch: float = WATCH, alert: float = ALERT,
