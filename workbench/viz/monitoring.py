@@ -68,9 +68,10 @@ def drift_over_time_figure(result, lang: str | None = None) -> go.Figure:
         fig.add_hline(y=value, line_dash="dash", line_color=_STATUS_COLOURS[key],
                       annotation_text=t(f"model.monitor.status.{key}", lang), annotation_position="top left")
     fig.update_layout(title=t("t09.fig.drift", lang), xaxis={"type": "category", "title": t("t09.fig.month", lang)},
-                      yaxis={"title": t("t09.fig.score_psi", lang), "rangemode": "tozero"},
+                      yaxis={"title": t("t09.fig.score_psi", lang),
+                             "range": [0, max(float(result.score["psi"].max()), result.thresholds["alert"]) * 1.15]},
                       yaxis2={"title": t("t09.fig.features", lang), "overlaying": "y", "side": "right",
-                              "rangemode": "tozero"},
+                              "range": [0, max(1, max(w + a for w, a in zip(counts["watch"], counts["alert"]))) * 1.1]},
                       barmode="stack", legend={"orientation": "h", "y": -0.2})
     return fig
 
