@@ -157,8 +157,10 @@ def test_province_monitor_bad_input(world, capsys, tmp_path):
 
 def test_human_output_names_the_month(world, capsys):
     provinces, runs = world
-    rc, out, _ = _monitor(capsys, "--model", runs["early"], "--data", provinces["concept"], "--lang", "en")
+    # a run folder is taken for its model/ folder
+    rc, out, _ = _monitor(capsys, "--model", runs["early"].parent, "--data", provinces["concept"], "--lang", "en")
     assert rc == 0 and f"Month monitored: {LAST}" in out and "Calibration" in out and "AUC" in out
+    assert "content-preference model's output" in out and "top_category" in out
 
 
 # ------------------------------------------------------------------ the actions, on explicit results

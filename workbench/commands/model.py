@@ -110,7 +110,8 @@ def register(subparsers) -> None:
                     "AUC and top-decile lift now against at training.",
         epilog="example: workbench model monitor --model models/bank --data bank_2027_01.csv --target y "
                "--positive yes")
-    mo.add_argument("--model", required=True, type=Path, metavar="DIR", help="model folder (with reference.json)")
+    mo.add_argument("--model", required=True, type=Path, metavar="DIR",
+                    help="model folder (with reference.json), or a run folder holding a province model in model/")
     mo.add_argument("--data", required=True, type=Path, metavar="FILE", help="CSV or Parquet file")
     mo.add_argument("--target", default=None, metavar="COL",
                     help="label column: also compare AUC and top-decile lift with training")
@@ -388,8 +389,12 @@ def _monitor(args) -> int:
     from workbench.monitoring import check_thresholds, compare_performance, is_province_model
     from workbench.workspace import path_arg
 
+    from workbench.runs import MODEL_DIR
+
     args.model = path_arg(args.model)
     args.data = path_arg(args.data)
+    if not (args.model / "model.json").is_file() and is_province_model(args.model / MODEL_DIR):
+        args.model = args.model / MODEL_DIR          # a run folder: its province model
     watch, alert = check_thresholds(args.watch, args.alert)
     if args.positive is not None and args.target is None:
         raise ParameterError("--positive needs --target (the label column).")
@@ -477,6 +482,13 @@ def _monitor_text(result: dict, out: dict, lang: str | None) -> str:
     counts = f["status"].value_counts()
     lines += ["", t("model.monitor.summary", lang, alert=int(counts.get("alert", 0)),
                     watch=int(counts.get("watch", 0)))]
+    for name, part in (out.get("parts") or {}).items():
+        pf = pd.DataFrame(part["features"])
+        lines += ["", t(f"model.monitor.part.{name}", lang), pd.DataFrame({
+            t("model.monitor.feature", lang): pf["feature"],
+            t("model.monitor.psi", lang): [number_text(v, 3) for v in pf["psi"]],
+            t("model.monitor.status", lang): [t(f"model.monitor.status.{k}", lang) for k in pf["status"]],
+        }).to_string(index=False)]
     performance = out.get("performance")
     if performance is not None:
         tr, now = performance["training"], performance["now"]
