@@ -105,7 +105,11 @@ def _monitor_table(args, reference, watch, alert):
     df = _read_monitored(args.data)
     table = f"the --data file {str(args.data)!r}"
     check_table(reference, df, table)
-    model = load_model(args.model)
+    from workbench.commands import model as verbs
+
+    # a credit model folder is scored by its own loader when the 'model' noun has one (``_load_scorer``)
+    loader = getattr(verbs, "_load_scorer", None) or load_model
+    model = loader(args.model)
     s = model.predict_proba(df)[:, 1]
     result = compare(reference, df, s, watch=watch, alert=alert, table=table)
     out = {"rows": result["rows"], "thresholds": result["thresholds"],
