@@ -189,7 +189,16 @@ def test_json_shape(folder, capsys):
     assert set(res["score"]) == {"psi", "status"}
     assert all(isinstance(f["psi"], float) and f["status"] in ("ok", "watch", "alert") for f in res["features"])
     perf = res["performance"]
-    assert set(perf) == {"training", "now"} and perf["now"]["rows"] == 1000
+    assert set(perf) == {"training", "now", "change", "calibration"} and perf["now"]["rows"] == 1000
+    assert perf["change"]["auc"] == pytest.approx(perf["now"]["auc"] - perf["training"]["auc"])
+    cal = perf["calibration"]   # one row per training score bin, predicted and observed now and at training
+    ref = load_reference(folder / "model")
+    assert [c["bin"] for c in cal] == list(range(1, len(ref["score"]["edges"]) + 2))
+    assert sum(c["rows"] for c in cal) == 1000
+    assert all(0 <= c["predicted"] <= 1 and 0 <= c["observed"] <= 1 for c in cal if c["rows"])
+    assert any(c["training_observed"] is not None for c in cal)
+    # a well-ranked score: the observed rate of the top bin is well above that of the bottom bin
+    assert cal[-1]["observed"] > cal[0]["observed"]
     assert 0.5 < perf["now"]["auc"] <= 1 and perf["training"]["auc"] is not None
     assert perf["now"]["top_decile_lift"] > 1
 
@@ -247,3 +256,71 @@ def test_bad_input_exits_1_naming_what_expected_and_found(folder, tmp_path, caps
 
     rc, _, err = _monitor(capsys, "--model", tmp_path / "nowhere", "--data", folder / "held.csv")
     assert rc == 1 and "nowhere" in err
+
+
+# ------------------------------------------------------------- graded (credit) models
+def _graded(n=6000, seed=3, shift=0.0):
+    """A score, its grades A-D by cut points, and bad outcomes whose rate falls with the score."""
+    rng = np.random.default_rng(seed)
+    s = np.clip(rng.beta(2, 5, n) + shift, 0, 1)
+    bad = (rng.random(n) < 0.4 * (1 - s) ** 2).astype(int)
+    return s, bad
+
+
+def test_grade_reference_mix_bad_rate_and_grading_by_cuts():
+    from workbench.monitoring import compare_grades, grades_from_score, with_grades
+
+    s, bad = _graded()
+    cuts = [0.15, 0.3, 0.5]
+    ref = with_grades(build_reference(pd.DataFrame({"s": s}), s), np.array(["D", "C", "B", "A"])[
+        np.searchsorted(cuts, s, side="left")], bad, levels=["D", "C", "B", "A"], cuts=cuts)
+    g = ref["grades"]
+    assert g["levels"] == ["D", "C", "B", "A"] and sum(g["shares"]) == pytest.approx(1)
+    assert g["bad_rate"][0] > g["bad_rate"][-1]          # worse grades pay worse
+    json.dumps(ref, allow_nan=False)
+    grades = grades_from_score(ref, s)
+    same = compare_grades(ref, grades, bad)
+    assert same["psi"] == pytest.approx(0, abs=1e-12) and same["status"] == "ok"
+    assert same["table"]["bad_rate"].tolist() == pytest.approx(g["bad_rate"])
+    s2, bad2 = _graded(seed=4, shift=0.25)               # a better-looking base: the mix moves up the grades
+    moved = compare_grades(ref, grades_from_score(ref, s2), bad2)
+    assert moved["status"] == "alert" and moved["table"].set_index("grade").loc["A", "actual"] > g["shares"][3]
+    no_labels = compare_grades(ref, grades_from_score(ref, s2))
+    assert no_labels["table"]["bad_rate"].isna().all() and no_labels["psi"] == pytest.approx(moved["psi"])
+
+
+def test_grade_errors_name_what_was_expected():
+    from workbench.monitoring import compare_grades, grade_reference, grades_from_score, with_grades
+
+    ref = build_reference(pd.DataFrame({"x": [1.0, 2.0]}))
+    with pytest.raises(ParameterError, match="no grade mix"):
+        compare_grades(ref, ["A"])
+    with pytest.raises(ParameterError, match="no grade cut points"):
+        grades_from_score(with_grades(ref, ["A", "B"]), [0.1])
+    with pytest.raises(ParameterError, match="cuts"):
+        grade_reference(["A", "B"], levels=["A", "B"], cuts=[0.5, 0.2])
+    with pytest.raises(ParameterError, match="bad"):
+        grade_reference(["A", "B"], bad=[1])
+    with pytest.raises(ParameterError, match="0/1"):
+        grade_reference(["A", "B"], bad=[1, 2])
+
+
+def test_cli_monitor_reports_the_grade_mix_when_the_reference_has_one(folder, tmp_path, capsys):
+    from workbench.monitoring import with_grades
+
+    model = tmp_path / "graded"
+    shutil.copytree(folder / "model", model)
+    ref = load_reference(model)
+    save_reference(model, {**with_grades(ref, ["low", "high"] * 5, [1, 0] * 5, levels=["low", "high"],
+                                         cuts=[ref["score"]["edges"][4]])})
+    rc, out, _ = _monitor(capsys, "--model", model, "--data", folder / "held.csv", "--json", "--target", "bought")
+    assert rc == 0
+    grades = json.loads(out)["grades"]
+    assert grades["status"] in ("ok", "watch", "alert") and [r["grade"] for r in grades["table"]] == ["low", "high"]
+    assert all(r["bad_rate"] is not None for r in grades["table"])
+    rc, out, _ = _monitor(capsys, "--model", model, "--data", folder / "held.csv", "--lang", "en")
+    assert rc == 0 and "Grade mix" in out
+    rc, _, err = _monitor(capsys, "--model", folder / "model", "--data", folder / "held.csv", "--grade", "plan")
+    assert rc == 1 and "no grade mix" in err
+    rc, _, err = _monitor(capsys, "--model", model, "--data", folder / "held.csv", "--grade", "nope")
+    assert rc == 1 and "'nope'" in err

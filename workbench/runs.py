@@ -5,6 +5,7 @@ A run folder holds what the steps of the closed loop leave for each other::
     status_findings.json   template 01: the status findings
     goal.json              template 02: the goal
     model/                 template 03: the model (registry folder)
+    monitoring/            template 09: the monitored model (model/ and its scores)
     scores.parquet         template 03: the look-alike scores
     campaign.json          template 04: the released campaign (id, version, store URL)
     plan/                  template 04: the plan (CampaignPlan.save)
@@ -66,6 +67,10 @@ __all__ = [
     "OCS_RULES_FILE",
     "DUNNING_FILE",
     "STORE_FILE",
+    "SCORE_HISTORY_FILE",
+    "MONITORING_DIR",
+    "append_score_history",
+    "read_score_history",
     "LAYOUT",
     "MANIFEST_FORMAT",
     "RunFileMissing",
@@ -112,6 +117,10 @@ OCS_RULES_FILE = "ocs_rules.csv"
 DUNNING_FILE = "dunning.csv"
 #: The SQLite store of a run folder that has no other store.
 STORE_FILE = "store.sqlite"
+#: Template 09's folder: the monitored model (a run folder of its own: ``model/``, ``scores.parquet``).
+MONITORING_DIR = "monitoring"
+#: The score history of a workspace: one JSON line per scoring run, in the runs root (not in a run folder).
+SCORE_HISTORY_FILE = "score_history.jsonl"
 #: What a run folder holds: kind -> (path inside the folder, step that writes it).
 LAYOUT: dict[str, tuple[str, str]] = {
     "findings": (FINDINGS_FILE, "01_status_analysis"),
@@ -126,11 +135,12 @@ LAYOUT: dict[str, tuple[str, str]] = {
     "credit_grades": (CREDIT_GRADES_FILE, "07_credit_grading"),
     "ocs_rules": (OCS_RULES_FILE, "07_credit_grading"),
     "dunning": (DUNNING_FILE, "07_credit_grading"),
+    "monitoring": (MONITORING_DIR, "09_model_monitoring"),
 }
 #: ``format`` entry of ``run.json``.
 MANIFEST_FORMAT: dict = {"name": "workbench.run", "version": 1}
 # Kinds of the layout that are folders.
-_FOLDERS: tuple[str, ...] = ("model", "plan", "simulation", "triggers", "credit_model")
+_FOLDERS: tuple[str, ...] = ("model", "plan", "simulation", "triggers", "credit_model", "monitoring")
 # Parameters whose value is a path outside the run folder that the step reads (hashed as inputs).
 _EXTERNAL_INPUTS: tuple[str, ...] = ("data",)
 # The active step of each run folder in this process: resolved folder -> step name.
@@ -624,12 +634,26 @@ class RunFolder:
         return self.file("scores")
 
     def write_scores(self, scores) -> Path:
-        """Template 03's scores -> :data:`SCORES_FILE` (Parquet)."""
+        """Template 03's scores -> :data:`SCORES_FILE` (Parquet); their distribution is appended to the
+        workspace's score history (:meth:`history_root`, :func:`workbench.monitoring.record_run_scores`)."""
         path = self.file("scores")
         path.parent.mkdir(parents=True, exist_ok=True)
         scores.to_parquet(path, index=False)
         self.record_output("scores")
+        from workbench.monitoring.history import record_run_scores
+
+        record_run_scores(self, scores)
         return path
+
+    def history_root(self) -> Path:
+        """Where this run folder's scoring runs are recorded: the runs root of the workspace that holds the
+        folder, else the folder's parent (run folders live in a runs root)."""
+        from workbench.workspace import find_workspace
+
+        ws = find_workspace(self.path)
+        if ws is not None and ws.config_file is not None:
+            return ws.runs
+        return self.path.resolve().parent
 
     def read_scores(self):
         """Template 03's scores (a DataFrame); :class:`RunFileMissing` naming template 03 when absent."""
@@ -716,6 +740,39 @@ class RunFolder:
     def save_waves(self, waves: Mapping) -> list[Path]:
         """Several waves' files: ``{day: (files, funnel)}`` -> ``triggers/<day>/`` each (see :meth:`save_wave`)."""
         return [self.save_wave(day, files, funnel) for day, (files, funnel) in waves.items()]
+
+def append_score_history(root: str | os.PathLike, record: Mapping) -> Path:
+    """Append one scoring run (a JSON-ready mapping) to :data:`SCORE_HISTORY_FILE` in ``root``; the line is
+    written whole in one call, so a reader never sees half a record."""
+    path = Path(root) / SCORE_HISTORY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(jsonable(dict(record)), ensure_ascii=False, allow_nan=False, sort_keys=True) + "\n"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(line)
+    return path
+
+
+def read_score_history(root: str | os.PathLike) -> list[dict]:
+    """The scoring runs recorded in ``root`` (oldest first; none when the file does not exist).
+
+    Raises
+    ------
+    ParameterError
+        A line is not JSON (the message names the file and the line number).
+    """
+    path = Path(root) / SCORE_HISTORY_FILE
+    if not path.is_file():
+        return []
+    out = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"{str(path)!r} line {i} is not a JSON record of a scoring run: {exc.msg}; "
+                                 "expected one JSON object per line as workbench writes them.") from None
+    return out
 
 
 def _writer_text(writer: str) -> str:

@@ -111,7 +111,8 @@ def register(subparsers) -> None:
                     "AUC and top-decile lift now against at training.",
         epilog="example: workbench model monitor --model models/bank --data bank_2027_01.csv --target y "
                "--positive yes")
-    mo.add_argument("--model", required=True, type=Path, metavar="DIR", help="model folder (with reference.json)")
+    mo.add_argument("--model", required=True, type=Path, metavar="DIR",
+                    help="model folder (with reference.json), or a run folder holding a province model in model/")
     mo.add_argument("--data", required=True, type=Path, metavar="FILE", help="CSV or Parquet file")
     mo.add_argument("--target", default=None, metavar="COL",
                     help="label column: also compare AUC and top-decile lift with training")
@@ -119,6 +120,13 @@ def register(subparsers) -> None:
                     help="positive value of --target (default: the training one)")
     mo.add_argument("--watch", type=float, default=0.1, metavar="PSI", help="PSI from which to watch (default 0.1)")
     mo.add_argument("--alert", type=float, default=0.25, metavar="PSI", help="PSI from which to alert (default 0.25)")
+    mo.add_argument("--snapshot", default=None, metavar="YYYY-MM",
+                    help="province model: the month whose inputs are compared (default: the last month of --data, "
+                         "a province folder); the outcome of the potential customers of SNAPSHOT - horizon, known "
+                         "at SNAPSHOT, gives AUC, lift and calibration")
+    mo.add_argument("--grade", dest="grade_col", default=None, metavar="COL",
+                    help="graded (credit) model: column of the grades (default: graded from the score by the "
+                         "reference's cut points)")
     mo.add_argument("--json", action="store_true", help="print JSON instead of tables")
     mo.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the tables (default: zh)")
     mo.set_defaults(func=_monitor)
@@ -261,7 +269,18 @@ def _score(args) -> int:
                    scope="scored", progress=not args.no_progress)
     write_table(scored, args.out)
     print(t("model.report.scored", args.lang, n=len(scored), path=args.out))
+    _record_history(args, scored)
     return 0
+
+
+def _record_history(args, scored) -> None:
+    """Append the run's score distribution to the workspace's score history (inside a workspace only)."""
+    from workbench.monitoring import record_scores
+    from workbench.workspace import cli_workspace
+
+    ws = cli_workspace(hint=False)
+    if ws.config_file is not None:
+        record_scores(ws.runs, scored["score"], kind="generic", model=args.model, source=str(args.data))
 
 
 def _report(args) -> int:
@@ -336,35 +355,6 @@ def _report(args) -> int:
 
 
 
-def _read_monitored(path):
-    import pandas as pd
-
-    try:
-        return read_table(path)
-    except pd.errors.EmptyDataError:
-        raise ParameterError(f"the --data file {str(path)!r} is empty; expected a CSV or Parquet table with a "
-                             "header and rows.") from None
-
-
-def _performance(args, card: dict, reference: dict, df, s) -> dict:
-    """AUC and top-decile lift on the labelled rows of ``df`` against those at training."""
-    from workbench.metrics.classification import auc, lift_at
-    from workbench.models.generic import encode_target
-
-    target = args.target
-    positive = args.positive if args.positive is not None else card["label"].get("positive")
-    if positive is None:
-        raise ParameterError("pass --positive: the model card does not define the positive value.")
-    if target not in df.columns:
-        raise ParameterError(f"target column {target!r} is not in {str(args.data)!r}; expected a label column, "
-                             f"found columns {list(map(str, df.columns))}.")
-    keep = df[target].notna().to_numpy()
-    y, _ = encode_target(df.loc[keep, target], positive, column=target)
-    now = {"auc": auc(y, s[keep]), "top_decile_lift": lift_at(y, s[keep], 0.1)["lift"], "rows": int(keep.sum())}
-    training = reference.get("performance") or {}
-    return {"training": {k: training.get(k) for k in ("auc", "top_decile_lift", "rows")}, "now": now}
-
-
 def _load_scorer(folder):
     """The model of a folder, for its scores: a credit model (``credit.json``) or a target model."""
     from workbench.credit.model import is_credit_model, load_credit_model
@@ -374,32 +364,10 @@ def _load_scorer(folder):
 
 
 def _monitor(args) -> int:
-    from workbench.models.registry import load_card, load_reference
-    from workbench.monitoring import check_table, check_thresholds, compare
-    from workbench.workspace import path_arg
+    """``workbench model monitor`` (the handler lives in :mod:`workbench.commands.model_monitor`)."""
+    from workbench.commands.model_monitor import monitor
 
-    args.model = path_arg(args.model)
-    args.data = path_arg(args.data)
-    watch, alert = check_thresholds(args.watch, args.alert)
-    if args.positive is not None and args.target is None:
-        raise ParameterError("--positive needs --target (the label column).")
-    card = load_card(args.model)
-    reference = load_reference(args.model)
-    df = _read_monitored(args.data)
-    table = f"the --data file {str(args.data)!r}"
-    check_table(reference, df, table)
-    model = _load_scorer(args.model)
-    s = model.predict_proba(df)[:, 1]
-    result = compare(reference, df, s, watch=watch, alert=alert, table=table)
-    out = {"rows": result["rows"], "thresholds": result["thresholds"],
-           "features": result["features"][["feature", "psi", "status"]], "score": result["score"]}
-    if args.target is not None:
-        out["performance"] = _performance(args, card, reference, df, s)
-    if args.json:
-        _print_json(out)
-        return 0
-    print(_monitor_text(result, out.get("performance"), args.lang))
-    return 0
+    return monitor(args)
 
 
 def _export_sql(args) -> int:
@@ -414,40 +382,3 @@ def _export_sql(args) -> int:
     else:
         print(f"{out}", file=sys.stderr)
     return 0
-
-
-def _monitor_text(result: dict, performance: dict | None, lang: str | None) -> str:
-    import pandas as pd
-
-    from workbench.i18n import t
-    from workbench.report.format import count_text, number_text
-
-    th = result["thresholds"]
-    f = result["features"]
-    lines = [t("model.monitor.title", lang, rows=count_text(result["rows"])),
-             t("model.monitor.thresholds", lang, watch=number_text(th["watch"]), alert=number_text(th["alert"])), ""]
-    table = pd.DataFrame({
-        t("model.monitor.feature", lang): f["feature"],
-        t("model.monitor.kind", lang): [t(f"model.monitor.kind.{k}", lang) for k in f["kind"]],
-        t("model.monitor.psi", lang): [number_text(v, 3) for v in f["psi"]],
-        t("model.monitor.status", lang): [t(f"model.monitor.status.{k}", lang) for k in f["status"]],
-    })
-    if result["score"] is not None:
-        table.loc[len(table)] = [t("model.monitor.score", lang), "", number_text(result["score"]["psi"], 3),
-                                 t(f"model.monitor.status.{result['score']['status']}", lang)]
-    lines.append(table.to_string(index=False))
-    counts = f["status"].value_counts()
-    lines += ["", t("model.monitor.summary", lang, alert=int(counts.get("alert", 0)),
-                    watch=int(counts.get("watch", 0)))]
-    if performance is not None:
-        tr, now = performance["training"], performance["now"]
-        rows = []
-        for key, label in (("auc", t("model.metric.auc", lang)),
-                           ("top_decile_lift", t("model.monitor.top_decile_lift", lang))):
-            a, b = tr.get(key), now.get(key)
-            rows.append({t("model.monitor.metric", lang): label,
-                         t("model.monitor.training", lang): number_text(a, 3),
-                         t("model.monitor.now", lang): number_text(b, 3),
-                         t("model.monitor.change", lang): number_text(None if a is None else b - a, 3, sign=True)})
-        lines += ["", t("model.monitor.performance", lang), pd.DataFrame(rows).to_string(index=False)]
-    return "\n".join(lines)

@@ -42,6 +42,11 @@ def register(subparsers) -> None:
                    help=f"last observed month (default {DEFAULT_END_MONTH})")
     p.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="K",
                    help=f"subscribers generated at a time; the files depend on it (default {DEFAULT_CHUNK_SIZE})")
+    p.add_argument("--drift", default=None, metavar="KIND[,KIND]",
+                   help="later months drift: usage (data traffic x4), mix (an M-Zone recruitment wave), concept "
+                        "(newspaper uptake follows other drivers); see docs/synthetic-province.md")
+    p.add_argument("--drift-from", default=None, metavar="YYYY-MM",
+                   help="first drifted month (default: the middle month of the window)")
     p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     p.set_defaults(func=_sample)
 
@@ -54,6 +59,7 @@ def _sample(args: argparse.Namespace) -> int:
     summary = generate_province(
         args.subscribers, args.months, args.seed, args.out, truth_out=args.truth_out,
         end_month=args.end_month, chunk_size=args.chunk_size, progress=not args.no_progress,
+        drift=args.drift, drift_from=args.drift_from,
     )
     print(json.dumps(summary, indent=2, sort_keys=True))
     return 0

@@ -389,16 +389,13 @@ def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None
 
     sample = X if len(X) <= importance_rows else X.sample(importance_rows, random_state=random_state)
     importance = global_importance(final, shap=contributions(final, sample, progress=progress))
-    from workbench.metrics.classification import auc, lift_at
-    from workbench.monitoring import build_reference
+    from workbench.monitoring import build_reference, training_performance
 
     final_score = final.predict_proba(X)[:, 1]
     rules = learn_rules(X, y, score=final_score, random_state=random_state)
     y_ho, s_ho = scores["model"]
-    reference = build_reference(
-        X, final_score, kinds={f.name: f.kind for f in final.features_},
-        performance={"auc": auc(y_ho, s_ho), "top_decile_lift": lift_at(y_ho, s_ho, 0.1)["lift"],
-                     "rows": int(len(y_ho)), "basis": "holdout"})
+    reference = build_reference(X, final_score, kinds={f.name: f.kind for f in final.features_})
+    reference["performance"] = training_performance(reference, y_ho, s_ho, basis="holdout")
     return GenericResult(
         model=final, holdout=results, holdout_scores=scores, prepared=prepared, rules=rules,
         importance=importance, reference=reference,

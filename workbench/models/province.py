@@ -693,6 +693,10 @@ class ProvincePipeline:
             rules=self.explanation.rules if self.explanation is not None else None,
             importance=self.explanation.importance if self.explanation is not None else None,
         )
+        from workbench.monitoring import save_province_reference  # reference.json: drift and decay monitoring
+
+        save_province_reference(folder, model, X, validation=self.validation,
+                                preferences=self.snapshot_data().preferences)
         spec = {
             "format": {"name": "workbench.province_model", "version": 1},
             "product": self.product, "snapshot": self.snapshot, "stable_months": self.stable_months,

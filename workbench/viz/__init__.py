@@ -1,7 +1,8 @@
 """Figure builders: each returns a plotly ``go.Figure`` and never calls ``.show()``.
 
 One module per area: ``status``, ``goal``, ``model``, ``campaign``, ``effect``, ``quality``, ``monitor``
-(a released campaign's progress, in the apps and template 05), ``overview`` (a data source's tables).
+(a released campaign's progress, in the apps and template 05), ``overview`` (a data source's tables),
+``monitoring`` (a model's drift and decay, template 09).
 Labels come from :mod:`workbench.i18n`.
 
 Every area's public names (its ``__all__``) are importable from here; an area's module is
@@ -14,7 +15,7 @@ import importlib
 from workbench.lazy import lazy_exports
 from pathlib import Path
 
-_AREAS = ("status", "goal", "model", "campaign", "effect", "quality", "monitor", "overview", "triggers")
+_AREAS = ("status", "goal", "model", "campaign", "effect", "quality", "monitor", "overview", "triggers", "monitoring")
 
 
 def _declared(area: str) -> list[str] | None:

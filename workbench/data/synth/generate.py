@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from workbench.data.synth import drift as _drift
 from workbench.data.synth.catalogue import (
     HANDSET_MODELS, VAS_PRODUCTS, branches_table, handset_models_table, vas_products_table,
 )
@@ -170,6 +171,8 @@ def generate_province(
     end_month: str = DEFAULT_END_MONTH,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: bool = True,
+    drift=None,
+    drift_from: str | None = None,
 ) -> dict:
     """Generate a synthetic province and its ground truth as Parquet files.
 
@@ -195,6 +198,10 @@ def generate_province(
         Subscribers generated (and held in memory) at a time.  The files depend on it.
     progress : bool
         Show a tqdm progress bar over the chunks.
+    drift : str or sequence of str, optional
+        Kinds of drift of the later months (:mod:`workbench.data.synth.drift`: usage, mix, concept).
+    drift_from : str, optional
+        First drifted month ``"YYYY-MM"`` (default the middle month of the window).
 
     Returns
     -------
@@ -221,6 +228,7 @@ def generate_province(
 
     started = time.perf_counter()
     timeline = Timeline(end_month=end, months=months, history=HISTORY_MONTHS)
+    drifted = _drift.drift_spec(drift, drift_from, timeline)
     schemas = {name: arrow_schema(name) for name in TABLE_ORDER}
     rows = dict.fromkeys(TABLE_ORDER, 0)
     stable = 0
@@ -241,10 +249,11 @@ def generate_province(
             ss = np.random.SeedSequence(root.entropy, spawn_key=(i,))
             g_traits, g_hand, g_subs, g_usage, g_pres = (np.random.default_rng(s) for s in ss.spawn(5))
             pop = draw_population(ids, timeline, g_traits)
+            pop = _drift.drift_population(pop, timeline, drifted, _drift.stream(root.entropy, i))
             hs = simulate_handsets(pop, timeline, g_hand)
-            model = uptake_model(pop)
+            model = _drift.drift_uptake(uptake_model(pop), pop, drifted)
             subs = simulate_subscriptions(pop, model, hs.model_by_month, timeline, g_subs)
-            usage = simulate_usage(pop, hs.model_by_month, subs.fees, timeline, g_usage)
+            usage = _drift.drift_usage(simulate_usage(pop, hs.model_by_month, subs.fees, timeline, g_usage), drifted)
             rows["subscribers"] += w.write("subscribers", _subscribers_columns(pop))
             rows["monthly_usage"] += w.write("monthly_usage", _usage_columns(pop, usage))
             rows["vas_orders"] += w.write("vas_orders", _orders_columns(pop, subs))
@@ -281,6 +290,8 @@ def generate_province(
         "rows": rows,
         "handset_presence": changes.summary(),
     }
+    if drifted is not None:
+        meta["drift"] = drifted.to_dict()
     (truth_out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return {**meta, "out": str(out), "truth_out": str(truth_out),
             "seconds": round(time.perf_counter() - started, 2)}

@@ -98,6 +98,7 @@ class UptakeModel:
     churn: np.ndarray
     edition_cdf: np.ndarray
     base: np.ndarray
+    earlier: tuple[int, np.ndarray] | None = None   # (month, base before it): a drifted relation (synth/drift.py)
 
 
 def uptake_model(pop: Population) -> UptakeModel:
@@ -181,7 +182,8 @@ def order_probability(model: UptakeModel, pop: Population, month: int, handset_m
     handset_model : ndarray
         Model index of the handset each subscriber holds at the start of the month.
     """
-    p = model.base * tenure_factor(month - pop.join_month)[:, None]
+    base = model.base if model.earlier is None or month >= model.earlier[0] else model.earlier[1]
+    p = base * tenure_factor(month - pop.join_month)[:, None]
     for f, capability in _GATE.items():
         if capability:
             p[:, f] *= HANDSET_MODELS[f"cap_{capability}"][handset_model]
