@@ -91,10 +91,16 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from workbench.errors import ParameterError
 from workbench.models.schema import CATEGORICAL, FeatureSpec, encode_frame, infer_features, take_rows
 
-__all__ = ["TargetModel", "resolve_params", "lightgbm_params", "EXPLICIT_PARAMS"]
+__all__ = ["TargetModel", "resolve_params", "small_sample_configs", "lightgbm_params", "EXPLICIT_PARAMS",
+           "SMALL_SAMPLE_ROWS"]
 
 #: Training rows up to which rounds are chosen by cross-validation (above: one holdout split).
 CV_MAX_ROWS = 50_000
+#: Training rows up to which ``select="auto"`` picks among :func:`small_sample_configs` by the same
+#: cross-validation (a few thousand to tens of thousands of rows: where one fixed shape of tree is most often
+#: wrong, and where trying four costs seconds).
+SMALL_SAMPLE_ROWS = 30_000
+_SELECTS = ("auto", "off")
 _VALIDATIONS = ("auto", "cv", "holdout")
 #: Keys of ``params_`` that are LightGBM parameters (the rest describe the procedure).
 _LGB_KEYS = (
@@ -153,6 +159,34 @@ def resolve_params(n_rows: int, n_minority: int) -> dict:
         "min_data_per_group": cat,
         "max_cat_threshold": 32,
         "early_stopping_rounds": patience,
+    }
+
+
+def small_sample_configs(base: dict, n_rows: int) -> dict[str, dict]:
+    """The few tree shapes tried on a small sample (``select="auto"``), each as resolved parameters.
+
+    ``rule`` is :func:`resolve_params` itself; the others change the shape of
+    the trees only - ``stumps`` (2 leaves: an additive model of every input,
+    what a logistic regression with bins would learn), ``shallow`` (3 leaves:
+    pairs of conditions) and ``wide`` (15 leaves, for tables with
+    interactions) - with at least ``n / 100`` rows per leaf and the rule's L2
+    penalty, so no candidate is looser than the rule on few rows.  A shallower
+    tree learns less per round, so it gets a larger learning rate (0.1 for
+    stumps, 0.05 for 3 leaves) and the same early stopping.
+
+    Parameters
+    ----------
+    base : dict
+        :func:`resolve_params` for the sample.
+    n_rows : int
+        Training rows.
+    """
+    floor = int(max(base["min_child_samples"], round(n_rows / 100)))
+    return {
+        "rule": dict(base),
+        "stumps": {**base, "num_leaves": 2, "learning_rate": 0.1, "min_child_samples": floor, "colsample": 0.8},
+        "shallow": {**base, "num_leaves": 3, "learning_rate": 0.05, "min_child_samples": floor},
+        "wide": {**base, "num_leaves": 15, "min_child_samples": floor},
     }
 
 
@@ -231,6 +265,12 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         Extra LightGBM parameters, applied last (override everything above).
     random_state : int, RandomState or None
         Seed of the splits and of LightGBM's bagging / feature sampling.
+    select : {"auto", "off"}
+        ``"auto"``: on a sample of at most :data:`SMALL_SAMPLE_ROWS` rows validated by
+        cross-validation, with no tree parameter fixed, try the shapes of
+        :func:`small_sample_configs` on the same folds and keep the one with the
+        lowest cross-validated log-loss (``params_["config"]``; every candidate's loss in
+        ``params_["config_losses"]``).  ``"off"``: the size rule only.
     n_jobs : int, optional
         LightGBM threads (negative: all cores but ``-n_jobs - 1``).  ``None`` = 1
         thread up to 50,000 training rows (thread start-up costs more than it
@@ -284,8 +324,8 @@ class TargetModel(ClassifierMixin, BaseEstimator):
     def __init__(self, *, learning_rate=None, num_leaves=None, min_child_samples=None, reg_lambda=None,
                  colsample=None, subsample=None, early_stopping_rounds=None, max_rounds=5000,
                  validation="auto", validation_fraction=0.1, n_folds=5, fallback_rounds=100,
-                 scale_pos_weight=1.0, max_levels=1000, lgb_params=None, random_state=0, n_jobs=None,
-                 progress=False):
+                 scale_pos_weight=1.0, max_levels=1000, lgb_params=None, random_state=0, select="auto",
+                 n_jobs=None, progress=False):
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
@@ -302,6 +342,7 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         self.max_levels = max_levels
         self.lgb_params = lgb_params
         self.random_state = random_state
+        self.select = select
         self.n_jobs = n_jobs
         self.progress = progress
 
@@ -364,6 +405,8 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         return y
 
     def _check_params(self) -> None:
+        if self.select not in _SELECTS:
+            raise ParameterError.invalid("select", f"one of {set(_SELECTS)}", self.select)
         if self.validation not in _VALIDATIONS:
             raise ParameterError.invalid("validation", f"one of {set(_VALIDATIONS)}", self.validation)
         if not (isinstance(self.validation_fraction, numbers.Real) and 0 < self.validation_fraction < 1):
@@ -459,19 +502,32 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         progress = _Progress(self.max_rounds, "TargetModel", bool(self.progress))
         guard = _SeparationGuard(float(y_enc.mean()))
         stop = [lgb.early_stopping(int(p["early_stopping_rounds"]), first_metric_only=True, verbose=False), guard]
-        loss = None
+        loss, config, config_losses = None, None, None
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*categorical_feature.*", category=UserWarning)
                 if validation == "cv":
-                    dtrain = self._dataset(matrix, y_enc, cat_idx, params)
                     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-                    hist = lgb.cv(params, dtrain, num_boost_round=self.max_rounds,
-                                  folds=list(splitter.split(matrix, y_enc)), callbacks=[*stop, progress],
-                                  stratified=False, seed=seed)
-                    curve = hist["valid binary_logloss-mean"]
-                    rounds = int(np.argmin(curve)) + 1
-                    loss = float(curve[rounds - 1])
+                    split = list(splitter.split(matrix, y_enc))
+                    configs = {"rule": p}
+                    if self._selects(n_train):
+                        configs = small_sample_configs(p, n_train)
+                    found = {}
+                    for name, cp in configs.items():
+                        cparams = self._lgb_params(cp, seed, n_train)
+                        dtrain = self._dataset(matrix, y_enc, cat_idx, cparams)
+                        hist = lgb.cv(cparams, dtrain, num_boost_round=self.max_rounds, folds=split,
+                                      callbacks=[lgb.early_stopping(int(cp["early_stopping_rounds"]),
+                                                                    first_metric_only=True, verbose=False),
+                                                 guard, progress],
+                                      stratified=False, seed=seed)
+                        curve = hist["valid binary_logloss-mean"]
+                        best = int(np.argmin(curve)) + 1
+                        found[name] = (float(curve[best - 1]), best, cp, cparams, dtrain)
+                    config = min(found, key=lambda k: found[k][0])
+                    loss, rounds, p, params, dtrain = found[config][:5]
+                    if len(found) > 1:
+                        config_losses = {k: v[0] for k, v in found.items()}
                     progress.close()
                     progress = _Progress(rounds, "TargetModel (final)", bool(self.progress))
                     booster = lgb.train(params, dtrain, num_boost_round=rounds, callbacks=[progress])
@@ -524,8 +580,16 @@ class TargetModel(ClassifierMixin, BaseEstimator):
             "separation_stop": guard.triggered,
             "seed": seed,
             "lgb_params": dict(self.lgb_params or {}),
+            "config": config,
+            "config_losses": config_losses,
         }
         return self
+
+    def _selects(self, n_train: int) -> bool:
+        """Whether :func:`small_sample_configs` are tried: ``select="auto"``, a small sample, no tree
+        parameter fixed by the caller."""
+        fixed = any(getattr(self, k) is not None for k in EXPLICIT_PARAMS if k != "early_stopping_rounds")
+        return self.select == "auto" and n_train <= SMALL_SAMPLE_ROWS and not fixed and not self.lgb_params
 
     # ---------------------------------------------------------------- predict
     def _matrix(self, X, *, strict: bool = False) -> np.ndarray:
