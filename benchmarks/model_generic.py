@@ -251,7 +251,8 @@ def _tree_grid(seed: int):
     from sklearn.tree import DecisionTreeClassifier
 
     def make(X: pd.DataFrame):
-        text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c])]
+        text = [c for c in X.columns
+                if not pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c])]
         prep = make_column_transformer(
             (make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
                            OneHotEncoder(handle_unknown="ignore", min_frequency=10)), text),

@@ -155,7 +155,10 @@ def test_params_record_the_resolved_values_and_the_procedure(fitted):
     p = model.params_
     assert p["validation"] == "cv" and p["n_folds"] == 5
     assert p["n_rows"] == 3000 and p["n_minority"] == int(min(y.sum(), 3000 - y.sum()))
-    expected = resolve_params(3000, p["n_minority"])
+    from workbench.models.estimator import small_sample_configs
+
+    # a small sample: the size rule's values, or one of the tree shapes tried by the same CV
+    expected = small_sample_configs(resolve_params(3000, p["n_minority"]), 3000)[p["config"]]
     assert {k: p[k] for k in expected} == expected
     assert p["best_iteration"] == model.best_iteration_ >= 1
 
@@ -250,7 +253,7 @@ def test_baseline_errors():
         fitted.predict_proba(X.drop(columns="age"))
 
 
-# ------------------------------------------------------------------ small samples: the shape of the trees chosen by internal CV
+# ------------------------------------------------------------------ small samples: tree shape by internal CV
 def test_small_samples_pick_a_tree_shape_by_internal_cross_validation():
     from workbench.demo.replicas import bank_marketing_like
     from workbench.models.estimator import small_sample_configs
