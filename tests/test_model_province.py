@@ -297,6 +297,8 @@ def test_province_model_shortens_the_patience_on_large_samples_only():
     assert province_model(LARGE_SAMPLE - 1).early_stopping_rounds is None        # the estimator's own rule
     assert province_model(10**6, early_stopping_rounds=80).early_stopping_rounds == 80
     assert province_model(10**6, n_jobs=1).n_jobs == 1
+    # the small-sample search over tree shapes is the generic path's; the province's is off unless asked for
+    assert province_model(5_000).select == "off" and province_model(5_000, select="auto").select == "auto"
 
 
 # ------------------------------------------------------------------ the conversion method

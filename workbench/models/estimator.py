@@ -39,6 +39,22 @@ at 20,000 rows (3 % positives), +0.018 at 20,000 rows with 1 % positives and
 1,000,000 rows 63 leaves beat 127 (0.815 vs 0.813 AUC, same time), and a
 feature fraction of 0.5 beat 1.0 on small samples.
 
+Small samples: the shape of the trees chosen by internal cross-validation
+-------------------------------------------------------------------------
+On a few thousand to tens of thousands of rows no single tree shape is right
+for every table: campaign and churn tables are often nearly additive (one or
+two strong categorical drivers, a clock such as tenure), where stumps or
+3-leaf trees beat 7 leaves, while others have interactions.  Up to
+:data:`SMALL_SAMPLE_ROWS` training rows validated by cross-validation, with no
+tree parameter fixed by the caller (``select="auto"``), :func:`small_sample_configs`
+are tried on the same folds - the rule above, stumps, 3 and 15 leaves, each
+with at least ``n / 100`` rows per leaf and the rule's L2 - and the shape with
+the lowest cross-validated log-loss is kept (``params_["config"]``; every
+shape's loss in ``params_["config_losses"]``).  A proper score of the same folds
+picks it, not the data the model is judged on: nothing is tuned to a table.
+``benchmarks/model_generic.py --small`` compares these defaults with grid-tuned
+small trees on replicas of small public marketing and churn sets.
+
 The number of boosting rounds is always learned by early stopping on the
 binary log-loss (``patience`` = ``early_stopping_rounds``, default
 ``clip(3 / learning_rate, 50, 200)`` rounds).  A separation guard also stops
