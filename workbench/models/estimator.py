@@ -523,6 +523,9 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*categorical_feature.*", category=UserWarning)
+                # the holdout's subsets share the parameters of the Dataset they come from
+                warnings.filterwarnings("ignore", message="Overriding the parameters from Reference Dataset",
+                                        category=UserWarning)
                 if validation == "cv":
                     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
                     split = list(splitter.split(matrix, y_enc))
