@@ -262,6 +262,9 @@ def test_align_to_horizon_moves_the_clock_and_keeps_behaviour():
     assert out["gprs_mb_mean"].tolist() == [5.0, 7.0]
     assert frame["tenure_months"].tolist() == [1, 40]            # the input is not modified
     pd.testing.assert_frame_equal(align_to_horizon(frame, 0), frame)
+    same = align_to_horizon(frame, 0)                              # no copy of the values, yet independent
+    same.loc[3, "gprs_mb_mean"] = 99.0
+    assert frame.loc[3, "gprs_mb_mean"] == 5.0
     with pytest.raises(ParameterError, match="'months' parameter must be an integer >= 0"):
         align_to_horizon(frame, -1)
 
