@@ -300,8 +300,10 @@ def _subsample(index: pd.Index, y: np.ndarray, n: int, seed: int) -> np.ndarray:
 LARGE_SAMPLE = 100_000
 #: Early-stopping patience on a province-scale sample (the estimator's default is ``clip(3 / learning_rate,
 #: 50, 200)``): with >= 10,000 held-out rows the validation loss is smooth, and 50 extra rounds after a best
-#: round near 100 cost half the training time for nothing.
-LARGE_PATIENCE = 20
+#: round near 100 cost half the training time for nothing.  10 rather than 20: on a 200,000-subscriber
+#: province both methods stop at the same best round with either (71 and 95 rounds, identical scores), and
+#: at a million the best round is ~50, so 20 idle rounds were ~30 % of the final model's training.
+LARGE_PATIENCE = 10
 
 
 def province_model(n_rows: int, **params):
