@@ -450,3 +450,13 @@ def test_choose_method_rule():
     assert choose_method({"lookalike": {"auc": 0.80}, "conversion": {"auc": 0.8005}}) == "lookalike"   # a tie
     with pytest.raises(ParameterError, match="candidates"):
         choose_method({"lookalike": {"auc": 0.8}})
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_validation_story_of_a_conversion_model_says_what_it_learnt_from(conversion, lang):
+    key, values = story(conversion, "validation")
+    assert key == "t03.validation.story_conversion" and values["before"] == "2026-04"
+    text = narrative(key, lang, **values)
+    assert "2026-04" in text and "2026-07" in text and "2026-10" in text
+    key, values = story(conversion, "method")
+    assert key == "t03.method.story.requested" and narrative(key, lang, **values)

@@ -70,10 +70,13 @@ def story(pipe: ProvincePipeline, section: str, **extra) -> tuple[str, dict]:
             raise ParameterError("run validate() before the validation narrative")
         m = v.results["model"]
         if section == "validation":
-            return "t03.validation.story", {
-                "train": v.plan.train_snapshot, "eval": v.plan.eval_snapshot, "horizon": v.plan.horizon,
-                "potential": v.composition.potential, "converted": v.outcomes.get("stable", 0),
-                "recent": v.outcomes.get("recent", 0), "rate": m["base_rate"]}
+            values = {"train": v.plan.train_snapshot, "eval": v.plan.eval_snapshot, "horizon": v.plan.horizon,
+                      "potential": v.composition.potential, "converted": v.outcomes.get("stable", 0),
+                      "recent": v.outcomes.get("recent", 0), "rate": m["base_rate"]}
+            if pipe.method == "conversion":      # learnt one horizon earlier still: who converted by T - k
+                before = pd.Timestamp(v.plan.train_snapshot + "-01") - pd.DateOffset(months=v.plan.horizon)
+                return "t03.validation.story_conversion", {**values, "before": f"{before:%Y-%m}"}
+            return "t03.validation.story", values
         if section == "baselines":
             s = v.summary().set_index("model")
             return "t03.baselines.story", {
