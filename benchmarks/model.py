@@ -2,48 +2,45 @@
 
 Usage::
 
-    python benchmarks/model.py                          # /tmp/prov1m, generated with `workbench sample` if missing
-    python benchmarks/model.py --data DIR [--truth DIR] [--threads N] [--validate] [--json FILE]
-    python benchmarks/model.py --data /tmp/prov1m9 --months 9 --conversion --validate   # both methods, validated
+    python benchmarks/model.py                          # /tmp/prov1m9 (9 months), generated if missing
+    python benchmarks/model.py --data DIR [--truth DIR] [--threads N] [--both] [--ceiling-seeds 0 1 2] [--json FILE]
+    python benchmarks/model.py --data /tmp/prov1m --months 6   # 6 months: too short to compare, the look-alike
 
-What is measured (one process, one run of each contender):
+What is measured (one process):
 
-1. **Accuracy against the truth.**  The final model is the province pipeline's:
-   the look-alike sample of the last month ``T`` (potential customers + stable
-   subscribers, features of :func:`workbench.models.province_inputs.build_snapshot`),
-   :func:`workbench.models.province.province_model` (the estimator's defaults, early-stopping
-   patience 20 on a sample this size).  It scores
-   every potential customer of ``T`` (as they will look 3 months on, as the
-   pipeline does: :func:`~workbench.models.province_inputs.align_to_horizon`); the
-   truth's realised next-period label
-   ``next_stable_mobile_newspaper`` is the outcome and the truth's
-   ``p_stable_next_mobile_newspaper`` the oracle.  Targets: model AUC >= 0.98 x
-   oracle AUC and top-decile lift >= 0.95 x the oracle's.
-2. **Time of features -> train -> score the whole base**: ``build_snapshot``
-   (feature table, family status, model sample, preference model),
-   ``TargetModel.fit`` (early stopping included) and ``predict_proba`` of every
-   potential customer (alignment included), against a **floor** measured in the same run: the bare
-   DuckDB aggregation of ``benchmarks/features.py`` (one hand-written
-   statement, fetched to pandas) and a bare statement of the label (active and
-   stable flags, :func:`bare_status_sql`), ``lightgbm.train`` with the model's own
-   parameters for the same number of rounds on the same matrix, and
-   ``Booster.predict`` on the potential customers.  Target: <= 1.5 x.
-3. Reported beside it, not part of the comparison: the time of the rows of
-   ``scores.parquet`` (top-3 reasons by TreeSHAP for the best 100,000 users, best
-   and runner-up edition for everyone), and with ``--validate`` the
-   out-of-time validation (train at ``T - 3``, evaluate at ``T``) of the model
-   and its two baselines.
-4. **The observable ceiling** (``--no-ceiling`` skips it): the oracle knows what no
+0. **The method the pipeline chooses** (``--method auto``, the default):
+   ``ProvincePipeline(...).choose()`` - with 6 months of history before ``T``
+   both methods are trained at ``T - 3`` and evaluated on the same potential
+   customers and labels at ``T``, the higher out-of-time AUC wins
+   (:func:`workbench.models.province.choose_method`); reported with its time,
+   apart from the pipeline's.
+1. **Accuracy against the truth** of the chosen method's final model
+   (:func:`workbench.models.province.province_model`, the estimator's defaults),
+   scoring every potential customer of ``T`` as the pipeline does; the truth's
+   realised next-period label ``next_stable_mobile_newspaper`` is the outcome and
+   ``p_stable_next_mobile_newspaper`` the oracle.
+2. **The observable ceiling** (``--no-ceiling`` skips it): the oracle knows what no
    data shows - each person's awareness and an idiosyncratic uptake term
    (``docs/synthetic-province.md``) - so part of its AUC is out of reach of any
    model of the observed data.  A LightGBM with the final model's parameters is
-   taught the true probabilities themselves (cross-entropy on soft labels) on the
-   potential customers with an odd ``subscriber_id``; model, ceiling and oracle are
-   compared on the realised labels of the even half.  The ceiling's ratio to the
-   oracle is the most any model of these inputs can reach.
-5. With ``--conversion``, a model of observed conversions (potential customers
-   of ``T - 3`` labelled by holding the product at ``T``) beside the look-alike,
-   on the truth and against the ceiling.
+   taught the true probabilities themselves (cross-entropy on soft labels) on one
+   half of the potential customers; model, ceiling and oracle are compared on
+   the realised labels of the other half.  Targets: AUC >= 0.98 x and top-decile
+   lift >= 0.95 x the ceiling.  Both are ratios of noisy figures (the lift of a
+   list holding a few thousand positives), so the ceiling is repeated over
+   ``--ceiling-seeds`` (another random half and bagging seed each) and the mean,
+   range and standard deviation of the ratios are printed.
+3. **Time of features -> train -> score the whole base** with the chosen method,
+   through the pipeline's code (:func:`run_pipeline`), against a **floor**
+   measured in the same run: for every snapshot the method reads (``T``; the
+   conversion also ``T - 3``) the bare DuckDB aggregation of
+   ``benchmarks/features.py`` and a bare statement of the label
+   (:func:`bare_status_sql`), ``lightgbm.train`` with the model's own parameters
+   for the same number of rounds on the same matrix, and ``Booster.predict`` on
+   the potential customers.  Target: <= 1.2 x.
+4. Reported beside it: the time of the rows of ``scores.parquet`` (top-3 reasons
+   by TreeSHAP for the best 100,000 users, editions for everyone), and with
+   ``--both`` the other method's final model against the truth and the ceiling.
 
 Figures are printed and written as JSON (``benchmarks/out/model.json`` by default).
 """
@@ -63,13 +60,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 SUBSCRIBERS = 1_039_229
-DEFAULT_DATA = Path("/tmp/prov1m")
+DEFAULT_DATA = Path("/tmp/prov1m9")
 PRODUCT = "mobile_newspaper"
 TABLES = ("branches", "handset_models", "vas_products", "subscribers", "monthly_usage", "vas_orders", "handset_events")
-TARGET_AUC, TARGET_LIFT, TARGET_TIME = 0.98, 0.95, 1.5
+TARGET_AUC, TARGET_LIFT, TARGET_TIME = 0.98, 0.95, 1.2
 
 
-def ensure_province(folder: Path, truth: Path, months: int = 6) -> None:
+def ensure_province(folder: Path, truth: Path, months: int = 9) -> None:
     """Generate the province with the CLI unless ``folder`` and ``truth`` already hold a complete one."""
     complete = (all((folder / f"{t}.parquet").is_file() for t in TABLES)
                 and (truth / "subscriber_truth.parquet").is_file())
@@ -84,33 +81,40 @@ def ensure_province(folder: Path, truth: Path, months: int = 6) -> None:
     print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
-def run_pipeline(con, snapshot: str, n_jobs: int | None) -> dict:
-    """features -> train -> score, timed step by step."""
+def run_pipeline(con, snapshot: str, n_jobs: int | None, method: str = "lookalike") -> dict:
+    """features -> train -> score of the final model of ``method``, timed step by step, through the pipeline's code.
+
+    Look-alike: the snapshot of ``T`` (features, status, sample, preferences), the model
+    sample of ``T``, the potential customers of ``T`` aligned to the horizon.  Conversion:
+    the snapshots of ``T - 3`` and ``T``, the potential customers of ``T - 3`` labelled by
+    holding the product at ``T``, the potential customers of ``T`` as they are.
+    """
     import numpy as np
 
-    from workbench.models.province import province_model
-    from workbench.models.province_inputs import align_to_horizon, build_snapshot
+    from workbench.models.province import ProvincePipeline
+    from workbench.models.province_inputs import align_to_horizon
 
     out = {}
-    t0 = time.perf_counter()
-    data = build_snapshot(con, PRODUCT, snapshot, 3)
-    t1 = time.perf_counter()
-    X = data.frame.loc[data.sample.rows.index]
-    y = data.sample.target
-    model = province_model(len(X), n_jobs=n_jobs).fit(X, y)
-    t2 = time.perf_counter()
-    pot = data.sample.potential_ids
-    base = align_to_horizon(data.frame.loc[pot], 3)
-    score = model.predict_proba(base)[:, 1]
-    t3 = time.perf_counter()
-    out.update(features_s=t1 - t0, train_s=t2 - t1, score_s=t3 - t2, total_s=t3 - t0,
-               rows=int(len(X)), positives=int(y.sum()), base=int(len(pot)), inputs=int(X.shape[1]),
+    with ProvincePipeline(con, PRODUCT, snapshot, 3, method=method, n_jobs=n_jobs, progress=False) as pipe:
+        t0 = time.perf_counter()
+        data = pipe.snapshot_data()
+        X, y = pipe.training_frame()
+        t1 = time.perf_counter()
+        model = pipe._model(len(X)).fit(X, y)
+        t2 = time.perf_counter()
+        pot = data.sample.potential_ids
+        base = align_to_horizon(data.frame.loc[pot], pipe.align_months)
+        score = model.predict_proba(base)[:, 1]
+        t3 = time.perf_counter()
+        before = pipe.plan.train_snapshot if method == "conversion" else None
+    out.update(method=method, features_s=t1 - t0, train_s=t2 - t1, score_s=t3 - t2, total_s=t3 - t0,
+               rows=int(len(X)), positives=int(np.sum(y)), base=int(len(pot)), inputs=int(X.shape[1]),
                rounds=int(model.best_iteration_), params={k: model.params_[k] for k in (
                    "learning_rate", "num_leaves", "min_child_samples", "reg_lambda", "validation",
                    "early_stopping_rounds")},
                composition=data.sample.composition.to_dict())
     return {"timing": out, "model": model, "X": X, "y": np.asarray(y), "base": base, "ids": pot.to_numpy(),
-            "score": score, "data": data}
+            "score": score, "data": data, "snapshots": [s for s in (before, snapshot) if s]}
 
 
 def bare_status_sql(snapshot: str, family: str = PRODUCT, stable_months: int = 3) -> str:
@@ -155,9 +159,9 @@ WHERE s.join_date::DATE <= {E}
 GROUP BY s.subscriber_id ORDER BY s.subscriber_id"""
 
 
-def run_floor(con, snapshot: str, model, X, y, base, threads: int | None) -> dict:
-    """Bare DuckDB aggregation (features and the label) + lightgbm.train (same params, same rounds, same matrix)
-    + predict."""
+def run_floor(con, snapshots: list[str], model, X, y, base, threads: int | None) -> dict:
+    """Bare DuckDB aggregation (features and the label of every snapshot the method reads) + lightgbm.train (same
+    params, same rounds, same matrix) + predict."""
     import lightgbm as lgb
 
     from features import bare_sql  # benchmarks/features.py
@@ -173,8 +177,9 @@ def run_floor(con, snapshot: str, model, X, y, base, threads: int | None) -> dic
     if threads:
         params["num_threads"] = threads
     t0 = time.perf_counter()
-    feats = con.execute(bare_sql(snapshot, 6)).df()
-    status = con.execute(bare_status_sql(snapshot)).df()
+    for snapshot in snapshots:
+        feats = con.execute(bare_sql(snapshot, 6)).df()
+        status = con.execute(bare_status_sql(snapshot)).df()
     t1 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
@@ -191,7 +196,7 @@ def run_floor(con, snapshot: str, model, X, y, base, threads: int | None) -> dic
 
 
 def observable_ceiling(model, frame, ids, truth_dir: Path, threads: int | None, *, list_size: float = 0.1,
-                       others: dict | None = None) -> dict:
+                       others: dict | None = None, seed: int = 0) -> dict:
     """How close any model of these inputs can come to the oracle: LightGBM taught the oracle itself.
 
     The oracle knows what no data shows (each person's awareness and an idiosyncratic
@@ -201,7 +206,9 @@ def observable_ceiling(model, frame, ids, truth_dir: Path, threads: int | None, 
     probabilities* (cross-entropy on soft labels) of the potential customers with
     an odd ``subscriber_id`` - the best function of the model's inputs that
     boosting can find, given the answer - and all three are compared on the
-    realised labels of the even half.
+    realised labels of the even half.  ``seed`` > 0 draws another random half
+    (and another bagging seed): the spread of the ratios over seeds is the
+    noise of the verdict (two top-decile lifts of a few thousand positives).
     """
     import lightgbm as lgb
     import numpy as np
@@ -215,15 +222,15 @@ def observable_ceiling(model, frame, ids, truth_dir: Path, threads: int | None, 
     truth = truth.set_index("subscriber_id").loc[ids]
     y = truth[f"next_stable_{fam}"].to_numpy(dtype=np.int8)
     p = truth[f"p_stable_next_{fam}"].to_numpy(dtype=np.float64)
-    learn = ids % 2 == 1
+    learn = ids % 2 == 1 if seed == 0 else np.random.default_rng(seed).random(len(ids)) < 0.5
     matrix = model.encode(frame)
     cat_idx = [j for j, f in enumerate(model.features_) if f.kind == "categorical"]
     params = {k: v for k, v in model.booster_.params.items() if k not in ("early_stopping_round", "num_iterations",
                                                                           "scale_pos_weight", "metric")}
-    params.update(objective="cross_entropy", metric="cross_entropy", verbose=-1)
+    params.update(objective="cross_entropy", metric="cross_entropy", verbose=-1, seed=seed)
     if threads:
         params["num_threads"] = threads
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     rows = np.flatnonzero(learn)
     stop = rng.random(len(rows)) < 0.1
     t0 = time.perf_counter()
@@ -236,7 +243,7 @@ def observable_ceiling(model, frame, ids, truth_dir: Path, threads: int | None, 
                             callbacks=[lgb.early_stopping(50, verbose=False)])
     test = ~learn
     out = {"users": int(test.sum()), "positives": int(y[test].sum()), "rounds": int(booster.best_iteration),
-           "seconds": time.perf_counter() - t0}
+           "seconds": time.perf_counter() - t0, "seed": seed}
     contenders = {"model": model.predict_proba(frame.iloc[np.flatnonzero(test)])[:, 1],
                   "ceiling": booster.predict(take_rows(matrix, np.flatnonzero(test)),
                                              num_iteration=booster.best_iteration),
@@ -253,40 +260,37 @@ def observable_ceiling(model, frame, ids, truth_dir: Path, threads: int | None, 
     return out
 
 
-def conversion_contender(con, snapshot: str, data, threads: int | None) -> dict:
-    """The pipeline's other method, ``ProvincePipeline(method="conversion")``, on the same province.
+def ratio_spread(ceilings: list[dict], names) -> dict:
+    """Mean, min, max and standard deviation over ceiling seeds of each contender's AUC and lift / the ceiling's."""
+    import numpy as np
 
-    Potential customers of ``T - 3`` with their features then, labelled 1 when they
-    hold the product at ``T``; it scores the potential customers of ``T`` as they are.
-    Its out-of-time validation needs 6 months before ``T``, so it is not run here.
-    """
-    from workbench.models.province import ProvincePipeline
-
-    t0 = time.perf_counter()
-    with ProvincePipeline(con, PRODUCT, snapshot, 3, method="conversion", n_jobs=threads, progress=False) as pipe:
-        pipe._data[snapshot] = data                  # the snapshot of T is already built
-        model = pipe.train()
-        pot = data.sample.potential_ids
-        score = model.predict_proba(data.frame.loc[pot])[:, 1]
-        rows = dict(pipe.training_rows)
-    return {"score": score, "ids": pot.to_numpy(), "rows": rows["rows"], "positives": rows["positives"],
-            "rounds": int(model.best_iteration_), "seconds": time.perf_counter() - t0}
+    out = {}
+    for name in names:
+        for k in ("auc", "lift"):
+            v = np.array([c[name][f"{k}_vs_ceiling"] for c in ceilings])
+            out[f"{name}_{k}"] = {"mean": float(v.mean()), "min": float(v.min()), "max": float(v.max()),
+                                  "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": int(len(v))}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="province folder (default /tmp/prov1m)")
-    parser.add_argument("--months", type=int, default=6,
-                        help="months of a province generated when --data is missing (9 lets the conversion model "
-                             "be validated out of time), default 6")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"province folder (default {DEFAULT_DATA})")
+    parser.add_argument("--months", type=int, default=9,
+                        help="months of a province generated when --data is missing (default 9: enough history "
+                             "for the pipeline to compare both methods out of time)")
     parser.add_argument("--truth", type=Path, help="truth folder (default <data>_truth)")
     parser.add_argument("--snapshot", help="snapshot month (default the last month of the data)")
     parser.add_argument("--threads", type=int, help="DuckDB and LightGBM threads (default all cores)")
-    parser.add_argument("--validate", action="store_true", help="also run the out-of-time validation")
+    parser.add_argument("--method", choices=("auto", "lookalike", "conversion"), default="auto",
+                        help="auto (default): the method the pipeline chooses by its out-of-time comparison")
+    parser.add_argument("--both", action="store_true",
+                        help="also train the other method's final model and compare it with the truth and ceiling")
     parser.add_argument("--no-ceiling", action="store_true",
                         help="skip the observable ceiling (a LightGBM taught the true probabilities)")
-    parser.add_argument("--conversion", action="store_true",
-                        help="also train a model of observed conversions (T-3 -> T) and compare it")
+    parser.add_argument("--ceiling-seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="halves / seeds of the ceiling (0 = odd ids learn, even ids test); the spread of the "
+                             "ratios over them is the verdict's noise (default 0 1 2)")
     parser.add_argument("--no-reasons", action="store_true", help="skip timing the reason codes of the base")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "model.json")
     args = parser.parse_args(argv)
@@ -303,44 +307,64 @@ def main(argv: list[str] | None = None) -> int:
     con = connect(args.data, threads=args.threads)
     snapshot = args.snapshot or last_data_month(con)
     print(f"snapshot {snapshot}, {os.cpu_count()} cores, threads {args.threads or 'all'}", flush=True)
+    result = {"data": str(args.data), "snapshot": snapshot, "cores": os.cpu_count(), "threads": args.threads,
+              "targets": {"auc_ratio": TARGET_AUC, "lift_ratio": TARGET_LIFT, "time_ratio": TARGET_TIME}}
 
-    pipe = run_pipeline(con, snapshot, args.threads)
+    method = args.method
+    if method == "auto":
+        t0 = time.perf_counter()
+        with ProvincePipeline(con, PRODUCT, snapshot, 3, n_jobs=args.threads, progress=False) as chooser:
+            choice = chooser.choose()
+            v = chooser.validation
+        result["choice"] = {**choice.to_dict(), "seconds": time.perf_counter() - t0,
+                            "out_of_time": v.summary().to_dict(orient="records") if v is not None else None}
+        method = choice.method
+        print(f"method chosen: {method} ({choice.reason}, {result['choice']['seconds']:.0f} s)", flush=True)
+        for name, fig in choice.candidates.items():
+            print(f"  out of time {name:10s} AUC {fig['auc']:.4f}  lift {fig['lift']:.3f}  "
+                  f"({fig['rows']:,} rows, {fig['rounds']} rounds)", flush=True)
+        del chooser
+
+    pipe = run_pipeline(con, snapshot, args.threads, method)
     t = pipe["timing"]
-    print(f"pipeline: features {t['features_s']:.1f} s, train {t['train_s']:.1f} s ({t['rounds']} rounds), "
+    print(f"pipeline ({method}): features {t['features_s']:.1f} s, train {t['train_s']:.1f} s ({t['rounds']} rounds), "
           f"score {t['score_s']:.1f} s, total {t['total_s']:.1f} s", flush=True)
-    floor = run_floor(con, snapshot, pipe["model"], pipe["X"], pipe["y"], pipe["base"], args.threads)
+    floor = run_floor(con, pipe["snapshots"], pipe["model"], pipe["X"], pipe["y"], pipe["base"], args.threads)
     print(f"floor:    features {floor['features_s']:.1f} s, train {floor['train_s']:.1f} s, "
           f"score {floor['score_s']:.1f} s, total {floor['total_s']:.1f} s", flush=True)
+    result.update(method=method, pipeline=t, floor=floor, time_ratio=t["total_s"] / floor["total_s"])
 
     scores = pd.DataFrame({"subscriber_id": pipe["ids"], "score": pipe["score"]})
     bench = truth_benchmark(scores, truth_dir, PRODUCT, list_size=0.1)
     m, o = bench.iloc[0], bench.iloc[1]
-    result = {
-        "data": str(args.data), "snapshot": snapshot, "cores": os.cpu_count(), "threads": args.threads,
-        "pipeline": t, "floor": floor, "time_ratio": t["total_s"] / floor["total_s"],
-        "truth": bench.to_dict(orient="records"),
-        "targets": {"auc_ratio": TARGET_AUC, "lift_ratio": TARGET_LIFT, "time_ratio": TARGET_TIME},
-    }
+    result["truth"] = bench.to_dict(orient="records")
     others = {}
-    if args.conversion:
-        conv = conversion_contender(con, snapshot, pipe["data"], args.threads)
-        assert (conv["ids"] == pipe["ids"]).all()
-        others["conversion"] = conv["score"]
-        cb = truth_benchmark(pd.DataFrame({"subscriber_id": conv["ids"], "score": conv["score"]}), truth_dir, PRODUCT,
-                             list_size=0.1)
-        result["conversion"] = {k: v for k, v in conv.items() if k not in ("score", "ids")}
-        result["conversion"]["truth"] = cb.iloc[0].to_dict()
-        print(f"conversion model ({conv['rows']:,} potential customers of T-3, {conv['positives']:,} converted, "
-              f"{conv['rounds']} rounds, {conv['seconds']:.0f} s): AUC {cb.iloc[0]['auc']:.4f} "
-              f"({cb.iloc[0]['auc_ratio']:.3f} x oracle), lift10 {cb.iloc[0]['lift']:.3f} "
-              f"({cb.iloc[0]['lift_ratio']:.3f} x oracle)", flush=True)
+    if args.both:
+        other = "conversion" if method == "lookalike" else "lookalike"
+        alt = run_pipeline(con, snapshot, args.threads, other)
+        assert (alt["ids"] == pipe["ids"]).all()
+        others[other] = alt["score"]
+        ob = truth_benchmark(pd.DataFrame({"subscriber_id": alt["ids"], "score": alt["score"]}), truth_dir,
+                             PRODUCT, list_size=0.1)
+        result["other"] = {"method": other, "timing": alt["timing"], "truth": ob.iloc[0].to_dict()}
+        print(f"{other} ({alt['timing']['rows']:,} rows, {alt['timing']['rounds']} rounds): AUC "
+              f"{ob.iloc[0]['auc']:.4f}, lift10 {ob.iloc[0]['lift']:.3f}", flush=True)
+        del alt
     if not args.no_ceiling:
-        c = result["ceiling"] = observable_ceiling(pipe["model"], pipe["base"], pipe["ids"], truth_dir, args.threads,
-                                                           others=others)
-        print(f"observable ceiling ({c['rounds']} rounds, {c['seconds']:.0f} s), on {c['users']:,} held-out users "
-              f"({c['positives']:,} positives):", flush=True)
-        for name in ("model", *others, "ceiling", "oracle"):
-            print(f"  {name:10s} AUC {c[name]['auc']:.4f}  lift10 {c[name]['lift']:.3f}", flush=True)
+        ceilings = []
+        for seed in args.ceiling_seeds:
+            c = observable_ceiling(pipe["model"], pipe["base"], pipe["ids"], truth_dir, args.threads, others=others,
+                                   seed=seed)
+            ceilings.append(c)
+            print(f"observable ceiling, seed {seed} ({c['rounds']} rounds, {c['seconds']:.0f} s), on {c['users']:,} "
+                  f"held-out users ({c['positives']:,} positives):", flush=True)
+            for name in ("model", *others, "ceiling", "oracle"):
+                extra = (f"  = {c[name]['auc_vs_ceiling']:.3f} x / {c[name]['lift_vs_ceiling']:.3f} x ceiling"
+                         if name not in ("ceiling", "oracle") else "")
+                print(f"  {name:10s} AUC {c[name]['auc']:.4f}  lift10 {c[name]['lift']:.3f}{extra}", flush=True)
+        result["ceiling"] = ceilings[0]
+        result["ceilings"] = ceilings
+        result["ceiling_spread"] = ratio_spread(ceilings, ("model", *others))
     if not args.no_reasons:
         from workbench.models.preference import edition_catalogue
         from workbench.models.province import DEFAULT_REASON_ROWS, score_base
@@ -352,43 +376,24 @@ def main(argv: list[str] | None = None) -> int:
         result["reason_rows"] = DEFAULT_REASON_ROWS
         print(f"scores.parquet rows (top-3 reasons for the best {DEFAULT_REASON_ROWS:,}, editions for all "
               f"{len(pipe['base']):,}): {result['reasons_s']:.1f} s", flush=True)
-    if args.validate:
-        from workbench.errors import ParameterError
-
-        methods = ("lookalike", "conversion") if args.conversion else ("lookalike",)
-        for method in methods:
-            t0 = time.perf_counter()
-            with ProvincePipeline(con, PRODUCT, snapshot, 3, method=method, n_jobs=args.threads,
-                                  progress=False) as p:
-                p._data[snapshot] = pipe["data"]
-                try:
-                    v = p.validate()
-                except ParameterError as exc:          # conversion: not enough history for its validation
-                    result.setdefault("out_of_time_skipped", {})[method] = str(exc)
-                    print(f"out-of-time validation of {method}: not run - {exc}", flush=True)
-                    continue
-            key = "out_of_time" if method == "lookalike" else f"out_of_time_{method}"
-            result[key] = {"plan": v.plan.to_dict(), "outcomes": v.outcomes,
-                           "summary": v.summary().to_dict(orient="records"), "seconds": time.perf_counter() - t0}
-            print(f"out-of-time validation of {method}:\n" + v.summary().to_string(index=False), flush=True)
     con.close()
 
     print()
-    print(f"sample at {snapshot}: {t['rows']:,} = {t['composition']['potential']:,} + {t['positives']:,} "
-          f"({t['composition']['target_share']:.3%}); base scored: {t['base']:,}; inputs {t['inputs']}")
+    print(f"method {method}: {t['rows']:,} training rows ({t['positives']:,} positives); base scored: {t['base']:,}; "
+          f"inputs {t['inputs']}")
     print(f"truth ({int(m['positives']):,} new stable subscribers among {int(m['users']):,}):")
-    print(f"  AUC   model {m['auc']:.4f}  oracle {o['auc']:.4f}  ratio {m['auc_ratio']:.3f}  (target >= {TARGET_AUC})")
-    print(f"  lift10 model {m['lift']:.3f}  oracle {o['lift']:.3f}  ratio {m['lift_ratio']:.3f}  "
-          f"(target >= {TARGET_LIFT})")
-    if "ceiling" in result:
+    print(f"  AUC    model {m['auc']:.4f}  oracle {o['auc']:.4f}  ratio {m['auc_ratio']:.3f}")
+    print(f"  lift10 model {m['lift']:.3f}  oracle {o['lift']:.3f}  ratio {m['lift_ratio']:.3f}")
+    if "ceiling_spread" in result:
         c = result["ceiling"]
         print(f"  observable ceiling (LightGBM taught the true probabilities, held-out half): AUC "
-              f"{c['ceiling']['auc_vs_oracle']:.3f} x oracle, lift10 {c['ceiling']['lift_vs_oracle']:.3f} x oracle; "
-              f"the model reaches {c['model']['auc_vs_ceiling']:.3f} x / {c['model']['lift_vs_ceiling']:.3f} x "
-              "the ceiling")
-        for name in others:
-            print(f"  {name}: {c[name]['auc_vs_ceiling']:.3f} x / {c[name]['lift_vs_ceiling']:.3f} x the ceiling "
-                  f"({c[name]['auc_vs_oracle']:.3f} x / {c[name]['lift_vs_oracle']:.3f} x the oracle)")
+              f"{c['ceiling']['auc_vs_oracle']:.3f} x oracle, lift10 {c['ceiling']['lift_vs_oracle']:.3f} x oracle")
+        for name in ("model", *others):
+            a, li = result["ceiling_spread"][f"{name}_auc"], result["ceiling_spread"][f"{name}_lift"]
+            label = method if name == "model" else name
+            print(f"  {label}: AUC {a['mean']:.3f} x the ceiling (seeds: {a['min']:.3f}-{a['max']:.3f}, sd "
+                  f"{a['sd']:.3f}; target >= {TARGET_AUC}), lift10 {li['mean']:.3f} x ({li['min']:.3f}-"
+                  f"{li['max']:.3f}, sd {li['sd']:.3f}; target >= {TARGET_LIFT}) over {a['n']} seed(s)")
     print(f"time: pipeline {t['total_s']:.1f} s vs floor {floor['total_s']:.1f} s = {result['time_ratio']:.2f} x "
           f"(target <= {TARGET_TIME})")
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -155,7 +155,10 @@ def test_params_record_the_resolved_values_and_the_procedure(fitted):
     p = model.params_
     assert p["validation"] == "cv" and p["n_folds"] == 5
     assert p["n_rows"] == 3000 and p["n_minority"] == int(min(y.sum(), 3000 - y.sum()))
-    expected = resolve_params(3000, p["n_minority"])
+    from workbench.models.estimator import small_sample_configs
+
+    # a small sample: the size rule's values, or one of the tree shapes tried by the same CV
+    expected = small_sample_configs(resolve_params(3000, p["n_minority"]), 3000)[p["config"]]
     assert {k: p[k] for k in expected} == expected
     assert p["best_iteration"] == model.best_iteration_ >= 1
 
@@ -248,3 +251,61 @@ def test_baseline_errors():
     fitted = RulesBaseline().fit(X, y)
     with pytest.raises(SchemaMismatchError, match=r"\['age'\]"):
         fitted.predict_proba(X.drop(columns="age"))
+
+
+# ------------------------------------------------------------------ small samples: tree shape by internal CV
+def test_small_samples_pick_a_tree_shape_by_internal_cross_validation():
+    from workbench.demo.replicas import bank_marketing_like
+    from workbench.models.estimator import small_sample_configs
+    from workbench.models.generic import prepare_training_data
+
+    table, target, positive = bank_marketing_like(2_000, seed=3)
+    prepared = prepare_training_data(table, target=target, positive=positive)
+    model = TargetModel(n_jobs=1).fit(prepared.X, prepared.y)
+    p = model.params_
+    base = resolve_params(len(prepared.y), int(prepared.y.sum()))
+    configs = small_sample_configs(base, len(prepared.y))
+    assert set(p["config_losses"]) == set(configs) and p["validation"] == "cv"
+    assert p["config"] == min(p["config_losses"], key=p["config_losses"].get)
+    assert p["num_leaves"] == configs[p["config"]]["num_leaves"]
+    assert p["validation_loss"] == pytest.approx(p["config_losses"][p["config"]])
+    # a caller's tree parameter, select="off" or a large sample: the size rule alone
+    for kwargs in ({"num_leaves": 7}, {"select": "off"}):
+        fixed = TargetModel(n_jobs=1, **kwargs).fit(prepared.X, prepared.y)
+        assert fixed.params_["config"] == "rule" and fixed.params_["config_losses"] is None
+    with pytest.raises(ParameterError, match="'select' parameter"):
+        TargetModel(select="grid").fit(prepared.X, prepared.y)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("replica", ["bank_marketing_like", "telco_churn_like"])
+def test_defaults_do_at_least_as_well_as_a_grid_tuned_small_tree_on_small_marketing_tables(replica):
+    """Cross-validated AUC of the generic defaults >= a decision tree tuned by an inner grid search (nested CV)."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.tree import DecisionTreeClassifier
+
+    from workbench.demo.replicas import REPLICAS
+    from workbench.models.generic import prepare_training_data
+
+    table, target, positive = REPLICAS[replica](seed=5)
+    prepared = prepare_training_data(table, target=target, positive=positive)
+    X, y = prepared.X, prepared.y
+    text = [c for c in X.columns if pd.api.types.is_string_dtype(X[c])]
+    tree = GridSearchCV(
+        make_pipeline(make_column_transformer(
+            (make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
+                           OneHotEncoder(handle_unknown="ignore")), text),
+            remainder=SimpleImputer(strategy="median")), DecisionTreeClassifier(random_state=0)),
+        {"decisiontreeclassifier__max_depth": [2, 3, 4, 5, 6, 8],
+         "decisiontreeclassifier__min_samples_leaf": [5, 20, 50, 100]}, scoring="roc_auc", cv=3)
+    ours, tuned = [], []
+    for tr, te in StratifiedKFold(3, shuffle=True, random_state=0).split(X, y):
+        model = TargetModel(random_state=0).fit(X.iloc[tr], y[tr])
+        ours.append(roc_auc_score(y[te], model.predict_proba(X.iloc[te])[:, 1]))
+        fitted_tree = tree.fit(X.iloc[tr], y[tr])
+        tuned.append(roc_auc_score(y[te], fitted_tree.predict_proba(X.iloc[te])[:, 1]))
+    assert np.mean(ours) >= np.mean(tuned), (ours, tuned)

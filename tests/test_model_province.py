@@ -262,6 +262,9 @@ def test_align_to_horizon_moves_the_clock_and_keeps_behaviour():
     assert out["gprs_mb_mean"].tolist() == [5.0, 7.0]
     assert frame["tenure_months"].tolist() == [1, 40]            # the input is not modified
     pd.testing.assert_frame_equal(align_to_horizon(frame, 0), frame)
+    same = align_to_horizon(frame, 0)                              # no copy of the values, yet independent
+    same.loc[3, "gprs_mb_mean"] = 99.0
+    assert frame.loc[3, "gprs_mb_mean"] == 5.0
     with pytest.raises(ParameterError, match="'months' parameter must be an integer >= 0"):
         align_to_horizon(frame, -1)
 
@@ -297,6 +300,8 @@ def test_province_model_shortens_the_patience_on_large_samples_only():
     assert province_model(LARGE_SAMPLE - 1).early_stopping_rounds is None        # the estimator's own rule
     assert province_model(10**6, early_stopping_rounds=80).early_stopping_rounds == 80
     assert province_model(10**6, n_jobs=1).n_jobs == 1
+    # the small-sample search over tree shapes is the generic path's; the province's is off unless asked for
+    assert province_model(5_000).select == "off" and province_model(5_000, select="auto").select == "auto"
 
 
 # ------------------------------------------------------------------ the conversion method
@@ -368,5 +373,90 @@ def test_conversion_needs_the_history_its_validation_uses(province):
             p.validate()
         p.train()                         # the final model alone needs only T - 3
         assert p.training_rows["rows"] > 0
-    with pytest.raises(ParameterError, match=r"'method' parameter must be one of \('lookalike', 'conversion'\)"):
+    with pytest.raises(ParameterError,
+                       match=r"'method' parameter must be one of \('auto', 'lookalike', 'conversion'\)"):
         ProvincePipeline(province, method="uplift")
+
+
+# ------------------------------------------------------------------ the method chosen by evidence ("auto", the default)
+@pytest.fixture(scope="module")
+def chosen(long_province, tmp_path_factory):
+    run = tmp_path_factory.mktemp("run_auto")
+    p = ProvincePipeline(long_province, "mobile_newspaper", "2026-10", 3, model_params=FAST, n_jobs=1, progress=False)
+    p.run(run)
+    yield p
+    p.close()
+
+
+def test_with_enough_history_the_method_is_chosen_by_out_of_time_evidence(chosen, long_province):
+    from workbench.models.province import choose_method
+
+    choice = chosen.choice
+    assert choice.reason == "evidence" and set(choice.candidates) == {"lookalike", "conversion"}
+    assert chosen.method == choice.method == choose_method(choice.candidates)
+    other = next(m for m in choice.candidates if m != choice.method)
+    assert choice.candidates[choice.method]["auc"] > choice.candidates[other]["auc"] - 0.001
+    # the candidates' figures are those each method reaches alone on the same users and labels
+    for method in ("lookalike", "conversion"):
+        with ProvincePipeline(long_province, "mobile_newspaper", "2026-10", 3, method=method, model_params=FAST,
+                              n_jobs=1, progress=False) as alone:
+            v = alone.validate()
+        assert choice.candidates[method]["auc"] == pytest.approx(v.results["model"]["auc"], abs=1e-12)
+        assert choice.candidates[method]["lift"] == pytest.approx(v.results["model"]["at_list"]["lift"], abs=1e-12)
+        assert alone.choice.reason == "requested"
+    # the headline validation and the final model are the chosen method's
+    assert chosen.validation.results["model"]["auc"] == choice.candidates[choice.method]["auc"]
+    assert chosen.align_months == (3 if choice.method == "lookalike" else 0)
+    # the model folder records both methods' out-of-time figures and the choice
+    folder = chosen.paths["model"]
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    recorded = metrics["method_choice"]
+    assert recorded["method"] == choice.method and recorded["reason"] == "evidence"
+    assert set(recorded["candidates"]) == {"lookalike", "conversion"} and "AUC" in recorded["rule"]
+    _, spec = load_province_model(folder)
+    assert spec["method"] == choice.method and spec["method_choice"]["candidates"] == recorded["candidates"]
+    assert load_card(folder)["label"]["method"] == choice.method
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_report_shows_both_methods_and_the_choice(chosen, lang):
+    from workbench.report.t03 import method_table
+
+    key, values = story(chosen, "method")
+    assert key == "t03.method.story.evidence"
+    text = narrative(key, lang=lang, **values)
+    assert f"{values['auc']:.3f}" in text and f"{values['auc_other']:.3f}" in text
+    table = method_table(chosen, lang=lang)
+    assert len(table) == 2 and (table.iloc[:, -1] != "").sum() == 1
+
+
+def test_with_too_little_history_the_lookalike_is_used_and_the_report_says_why(pipe):
+    choice = pipe.choice
+    assert (choice.method, choice.reason) == ("lookalike", "history")
+    assert (choice.first_month, choice.needed_from) == ("2026-05", "2026-04")
+    assert set(choice.candidates) == {"lookalike"}                        # its own out-of-time figures
+    assert pipe.metrics()["method_choice"]["reason"] == "history"
+    key, values = story(pipe, "method")
+    assert key == "t03.method.story.history"
+    text = narrative(key, lang="en", **values)
+    assert "start in 2026-05" in text and "from 2026-04" in text and "6 months of data" in text
+
+
+def test_choose_method_rule():
+    from workbench.models.province import choose_method
+
+    assert choose_method({"lookalike": {"auc": 0.80}, "conversion": {"auc": 0.82}}) == "conversion"
+    assert choose_method({"lookalike": {"auc": 0.82}, "conversion": {"auc": 0.80}}) == "lookalike"
+    assert choose_method({"lookalike": {"auc": 0.80}, "conversion": {"auc": 0.8005}}) == "lookalike"   # a tie
+    with pytest.raises(ParameterError, match="candidates"):
+        choose_method({"lookalike": {"auc": 0.8}})
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_validation_story_of_a_conversion_model_says_what_it_learnt_from(conversion, lang):
+    key, values = story(conversion, "validation")
+    assert key == "t03.validation.story_conversion" and values["before"] == "2026-04"
+    text = narrative(key, lang, **values)
+    assert "2026-04" in text and "2026-07" in text and "2026-10" in text
+    key, values = story(conversion, "method")
+    assert key == "t03.method.story.requested" and narrative(key, lang, **values)

@@ -39,6 +39,22 @@ at 20,000 rows (3 % positives), +0.018 at 20,000 rows with 1 % positives and
 1,000,000 rows 63 leaves beat 127 (0.815 vs 0.813 AUC, same time), and a
 feature fraction of 0.5 beat 1.0 on small samples.
 
+Small samples: the shape of the trees chosen by internal cross-validation
+-------------------------------------------------------------------------
+On a few thousand to tens of thousands of rows no single tree shape is right
+for every table: campaign and churn tables are often nearly additive (one or
+two strong categorical drivers, a clock such as tenure), where stumps or
+3-leaf trees beat 7 leaves, while others have interactions.  Up to
+:data:`SMALL_SAMPLE_ROWS` training rows validated by cross-validation, with no
+tree parameter fixed by the caller (``select="auto"``), :func:`small_sample_configs`
+are tried on the same folds - the rule above, stumps, 3 and 15 leaves, each
+with at least ``n / 100`` rows per leaf and the rule's L2 - and the shape with
+the lowest cross-validated log-loss is kept (``params_["config"]``; every
+shape's loss in ``params_["config_losses"]``).  A proper score of the same folds
+picks it, not the data the model is judged on: nothing is tuned to a table.
+``benchmarks/model_generic.py --small`` compares these defaults with grid-tuned
+small trees on replicas of small public marketing and churn sets.
+
 The number of boosting rounds is always learned by early stopping on the
 binary log-loss (``patience`` = ``early_stopping_rounds``, default
 ``clip(3 / learning_rate, 50, 200)`` rounds).  A separation guard also stops
@@ -89,12 +105,18 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from workbench.errors import ParameterError
-from workbench.models.schema import CATEGORICAL, FeatureSpec, encode_frame, infer_features, take_rows
+from workbench.models.schema import CATEGORICAL, FeatureSpec, encode_frame, infer_features
 
-__all__ = ["TargetModel", "resolve_params", "lightgbm_params", "EXPLICIT_PARAMS"]
+__all__ = ["TargetModel", "resolve_params", "small_sample_configs", "lightgbm_params", "EXPLICIT_PARAMS",
+           "SMALL_SAMPLE_ROWS"]
 
 #: Training rows up to which rounds are chosen by cross-validation (above: one holdout split).
 CV_MAX_ROWS = 50_000
+#: Training rows up to which ``select="auto"`` picks among :func:`small_sample_configs` by the same
+#: cross-validation (a few thousand to tens of thousands of rows: where one fixed shape of tree is most often
+#: wrong, and where trying four costs seconds).
+SMALL_SAMPLE_ROWS = 30_000
+_SELECTS = ("auto", "off")
 _VALIDATIONS = ("auto", "cv", "holdout")
 #: Keys of ``params_`` that are LightGBM parameters (the rest describe the procedure).
 _LGB_KEYS = (
@@ -153,6 +175,34 @@ def resolve_params(n_rows: int, n_minority: int) -> dict:
         "min_data_per_group": cat,
         "max_cat_threshold": 32,
         "early_stopping_rounds": patience,
+    }
+
+
+def small_sample_configs(base: dict, n_rows: int) -> dict[str, dict]:
+    """The few tree shapes tried on a small sample (``select="auto"``), each as resolved parameters.
+
+    ``rule`` is :func:`resolve_params` itself; the others change the shape of
+    the trees only - ``stumps`` (2 leaves: an additive model of every input,
+    what a logistic regression with bins would learn), ``shallow`` (3 leaves:
+    pairs of conditions) and ``wide`` (15 leaves, for tables with
+    interactions) - with at least ``n / 100`` rows per leaf and the rule's L2
+    penalty, so no candidate is looser than the rule on few rows.  A shallower
+    tree learns less per round, so it gets a larger learning rate (0.1 for
+    stumps, 0.05 for 3 leaves) and the same early stopping.
+
+    Parameters
+    ----------
+    base : dict
+        :func:`resolve_params` for the sample.
+    n_rows : int
+        Training rows.
+    """
+    floor = int(max(base["min_child_samples"], round(n_rows / 100)))
+    return {
+        "rule": dict(base),
+        "stumps": {**base, "num_leaves": 2, "learning_rate": 0.1, "min_child_samples": floor, "colsample": 0.8},
+        "shallow": {**base, "num_leaves": 3, "learning_rate": 0.05, "min_child_samples": floor},
+        "wide": {**base, "num_leaves": 15, "min_child_samples": floor},
     }
 
 
@@ -231,6 +281,12 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         Extra LightGBM parameters, applied last (override everything above).
     random_state : int, RandomState or None
         Seed of the splits and of LightGBM's bagging / feature sampling.
+    select : {"auto", "off"}
+        ``"auto"``: on a sample of at most :data:`SMALL_SAMPLE_ROWS` rows validated by
+        cross-validation, with no tree parameter fixed, try the shapes of
+        :func:`small_sample_configs` on the same folds and keep the one with the
+        lowest cross-validated log-loss (``params_["config"]``; every candidate's loss in
+        ``params_["config_losses"]``).  ``"off"``: the size rule only.
     n_jobs : int, optional
         LightGBM threads (negative: all cores but ``-n_jobs - 1``).  ``None`` = 1
         thread up to 50,000 training rows (thread start-up costs more than it
@@ -284,8 +340,8 @@ class TargetModel(ClassifierMixin, BaseEstimator):
     def __init__(self, *, learning_rate=None, num_leaves=None, min_child_samples=None, reg_lambda=None,
                  colsample=None, subsample=None, early_stopping_rounds=None, max_rounds=5000,
                  validation="auto", validation_fraction=0.1, n_folds=5, fallback_rounds=100,
-                 scale_pos_weight=1.0, max_levels=1000, lgb_params=None, random_state=0, n_jobs=None,
-                 progress=False):
+                 scale_pos_weight=1.0, max_levels=1000, lgb_params=None, random_state=0, select="auto",
+                 n_jobs=None, progress=False):
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
@@ -302,6 +358,7 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         self.max_levels = max_levels
         self.lgb_params = lgb_params
         self.random_state = random_state
+        self.select = select
         self.n_jobs = n_jobs
         self.progress = progress
 
@@ -364,6 +421,8 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         return y
 
     def _check_params(self) -> None:
+        if self.select not in _SELECTS:
+            raise ParameterError.invalid("select", f"one of {set(_SELECTS)}", self.select)
         if self.validation not in _VALIDATIONS:
             raise ParameterError.invalid("validation", f"one of {set(_VALIDATIONS)}", self.validation)
         if not (isinstance(self.validation_fraction, numbers.Real) and 0 < self.validation_fraction < 1):
@@ -391,12 +450,13 @@ class TargetModel(ClassifierMixin, BaseEstimator):
     def _lgb_params(self, p: dict, seed: int, n_rows: int) -> dict:
         return _booster_params(self, p, seed, self._threads(n_rows))
 
-    def _dataset(self, X: np.ndarray, y: np.ndarray, cat_idx: list[int], params: dict, reference=None):
+    def _dataset(self, X: np.ndarray, y: np.ndarray, cat_idx: list[int], params: dict, reference=None,
+                 free_raw_data: bool = False):
         return lgb.Dataset(X, label=y, categorical_feature=cat_idx,
                            feature_name=[f"f{j}" for j in range(X.shape[1])],
                            params={k: params[k] for k in ("verbose", "min_data_per_group", "max_cat_threshold")
                                    if k in params},
-                           reference=reference, free_raw_data=False)
+                           reference=reference, free_raw_data=free_raw_data)
 
     # -------------------------------------------------------------------- fit
     def fit(self, X, y, *, eval_set=None):
@@ -459,28 +519,46 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         progress = _Progress(self.max_rounds, "TargetModel", bool(self.progress))
         guard = _SeparationGuard(float(y_enc.mean()))
         stop = [lgb.early_stopping(int(p["early_stopping_rounds"]), first_metric_only=True, verbose=False), guard]
-        loss = None
+        loss, config, config_losses = None, None, None
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*categorical_feature.*", category=UserWarning)
+                # the holdout's subsets share the parameters of the Dataset they come from
+                warnings.filterwarnings("ignore", message="Overriding the parameters from Reference Dataset",
+                                        category=UserWarning)
                 if validation == "cv":
-                    dtrain = self._dataset(matrix, y_enc, cat_idx, params)
                     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-                    hist = lgb.cv(params, dtrain, num_boost_round=self.max_rounds,
-                                  folds=list(splitter.split(matrix, y_enc)), callbacks=[*stop, progress],
-                                  stratified=False, seed=seed)
-                    curve = hist["valid binary_logloss-mean"]
-                    rounds = int(np.argmin(curve)) + 1
-                    loss = float(curve[rounds - 1])
+                    split = list(splitter.split(matrix, y_enc))
+                    configs = {"rule": p}
+                    if self._selects(n_train):
+                        configs = small_sample_configs(p, n_train)
+                    found = {}
+                    for name, cp in configs.items():
+                        cparams = self._lgb_params(cp, seed, n_train)
+                        dtrain = self._dataset(matrix, y_enc, cat_idx, cparams)
+                        hist = lgb.cv(cparams, dtrain, num_boost_round=self.max_rounds, folds=split,
+                                      callbacks=[lgb.early_stopping(int(cp["early_stopping_rounds"]),
+                                                                    first_metric_only=True, verbose=False),
+                                                 guard, progress],
+                                      stratified=False, seed=seed)
+                        curve = hist["valid binary_logloss-mean"]
+                        best = int(np.argmin(curve)) + 1
+                        found[name] = (float(curve[best - 1]), best, cp, cparams, dtrain)
+                    config = min(found, key=lambda k: found[k][0])
+                    loss, rounds, p, params, dtrain = found[config][:5]
+                    if len(found) > 1:
+                        config_losses = {k: v[0] for k, v in found.items()}
                     progress.close()
                     progress = _Progress(rounds, "TargetModel (final)", bool(self.progress))
                     booster = lgb.train(params, dtrain, num_boost_round=rounds, callbacks=[progress])
                 elif validation in ("holdout", "eval_set"):
                     if validation == "holdout":
+                        # one Dataset of every row, binned once; the two parts are subsets of its binned
+                        # data (no copy of the raw matrix: ~1 GB for a million rows x 115 inputs)
                         idx_tr, idx_val = train_test_split(np.arange(len(X)), test_size=self.validation_fraction,
                                                            stratify=y_enc, random_state=seed)
-                        m_tr, y_tr = take_rows(matrix, idx_tr), y_enc[idx_tr]
-                        m_val, y_val = take_rows(matrix, idx_val), y_enc[idx_val]
+                        full = self._dataset(matrix, y_enc, cat_idx, params, free_raw_data=True)
+                        dtrain, dval = full.subset(np.sort(idx_tr)), full.subset(np.sort(idx_val))
                     else:
                         X_val, yv = eval_set
                         yv = column_or_1d(yv)
@@ -493,8 +571,8 @@ class TargetModel(ClassifierMixin, BaseEstimator):
                         m_val = encode_frame(self._frame(X_val, fitting=False), self.features_,
                                              table="the eval_set table")
                         y_val = np.searchsorted(classes, yv).astype(np.float64)
-                    dtrain = self._dataset(m_tr, y_tr, cat_idx, params)
-                    dval = self._dataset(m_val, y_val, cat_idx, params, reference=dtrain)
+                        dtrain = self._dataset(m_tr, y_tr, cat_idx, params)
+                        dval = self._dataset(m_val, y_val, cat_idx, params, reference=dtrain)
                     evals: dict = {}
                     booster = lgb.train(params, dtrain, num_boost_round=self.max_rounds, valid_sets=[dval],
                                         valid_names=["valid"],
@@ -524,8 +602,16 @@ class TargetModel(ClassifierMixin, BaseEstimator):
             "separation_stop": guard.triggered,
             "seed": seed,
             "lgb_params": dict(self.lgb_params or {}),
+            "config": config,
+            "config_losses": config_losses,
         }
         return self
+
+    def _selects(self, n_train: int) -> bool:
+        """Whether :func:`small_sample_configs` are tried: ``select="auto"``, a small sample, no tree
+        parameter fixed by the caller."""
+        fixed = any(getattr(self, k) is not None for k in EXPLICIT_PARAMS if k != "early_stopping_rounds")
+        return self.select == "auto" and n_train <= SMALL_SAMPLE_ROWS and not fixed and not self.lgb_params
 
     # ---------------------------------------------------------------- predict
     def _matrix(self, X, *, strict: bool = False) -> np.ndarray:

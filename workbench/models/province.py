@@ -76,6 +76,9 @@ from workbench.models.sample import (
 
 __all__ = [
     "TRAINING_METHODS",
+    "PIPELINE_METHODS",
+    "MethodChoice",
+    "choose_method",
     "DEFAULT_LIST_SIZE",
     "SCORE_COLUMNS",
     "PROVINCE_FILE",
@@ -96,6 +99,9 @@ __all__ = [
 #: customers at ``T``) or ``"conversion"`` (potential customers of ``T - k`` against whether they held the
 #: product at ``T``: who *became* a subscriber, from how they looked before).
 TRAINING_METHODS: tuple[str, str] = ("lookalike", "conversion")
+#: What ``ProvincePipeline(method=...)`` accepts: ``"auto"`` (the default) validates both methods out of time
+#: when the data hold enough history and keeps the better one (:func:`choose_method`), else the look-alike.
+PIPELINE_METHODS: tuple[str, str, str] = ("auto", *TRAINING_METHODS)
 #: Campaign list size used for lift and capture: a share of the potential customers (or a count).
 DEFAULT_LIST_SIZE = 0.1
 #: Columns of ``scores.parquet``.
@@ -184,6 +190,81 @@ class Explanation:
     rows: dict = field(default_factory=dict)
 
 
+@dataclass
+class MethodChoice:
+    """Which training method the pipeline uses, and why.
+
+    Attributes
+    ----------
+    method : {"lookalike", "conversion"}
+        The method used for the final model.
+    reason : {"evidence", "history", "requested"}
+        ``evidence``: both were validated out of time on the same users and labels and
+        ``method`` ranked them better (:func:`choose_method`); ``history``: the data are too
+        short to validate the conversion method, so the look-alike is used; ``requested``:
+        the caller fixed the method.
+    candidates : dict
+        ``{method: out-of-time figures}`` (``auc``, ``pr_auc``, ``ks``, ``lift``, ``capture``,
+        ``brier``, ``rows``, ``positives``, ``rounds``) of every method validated.
+    first_month, needed_from : str, optional
+        With ``reason="history"``: the first month of the data and the month the
+        conversion's out-of-time validation would need data from.
+    """
+
+    method: str
+    reason: str
+    candidates: dict = field(default_factory=dict)
+    first_month: str | None = None
+    needed_from: str | None = None
+
+    def table(self) -> pd.DataFrame:
+        """One row per validated method: ``method``, the out-of-time figures and ``chosen``."""
+        rows = [{"method": m, **fig, "chosen": m == self.method} for m, fig in self.candidates.items()]
+        out = pd.DataFrame(rows)
+        if len(out):
+            out["method"] = out["method"].astype("str")
+        return out
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (what ``metrics.json`` and ``province.json`` record as ``method_choice``)."""
+        return {"method": self.method, "reason": self.reason, "rule": CHOICE_RULE, "candidates": self.candidates,
+                "first_month": self.first_month, "needed_from": self.needed_from}
+
+
+#: How :func:`choose_method` ranks the methods (recorded with the choice).
+CHOICE_RULE = "higher out-of-time AUC on the same users and labels; a tie (< 0.001) keeps the look-alike"
+_TIE = 0.001
+
+
+def choose_method(candidates: dict) -> str:
+    """The better method of an out-of-time comparison: the higher AUC, the look-alike on a tie.
+
+    AUC rather than the top-decile lift: both methods are scored on the same users
+    and labels, and the AUC uses the whole ranking, while the lift of one list
+    rests on a few hundred positives of a validation month and swings by several
+    per cent between samples (``benchmarks/model.py`` measures that spread).  A
+    tie (< 0.001) keeps the look-alike: it needs less history and is the
+    source's method.
+
+    Parameters
+    ----------
+    candidates : dict
+        ``{method: {"auc": ..., ...}}`` with ``lookalike`` and ``conversion``.
+
+    Examples
+    --------
+    >>> choose_method({"lookalike": {"auc": 0.81}, "conversion": {"auc": 0.83}})
+    'conversion'
+    >>> choose_method({"lookalike": {"auc": 0.81}, "conversion": {"auc": 0.8105}})
+    'lookalike'
+    """
+    missing = [m for m in TRAINING_METHODS if m not in candidates]
+    if missing:
+        raise ParameterError.invalid("candidates", f"out-of-time figures of {TRAINING_METHODS}", sorted(candidates))
+    gain = float(candidates["conversion"]["auc"]) - float(candidates["lookalike"]["auc"])
+    return "conversion" if gain >= _TIE else "lookalike"
+
+
 def _check_list_size(list_size):
     if isinstance(list_size, bool):
         raise ParameterError.invalid("list_size", "a share in (0, 1] or a count >= 1", list_size)
@@ -219,21 +300,27 @@ def _subsample(index: pd.Index, y: np.ndarray, n: int, seed: int) -> np.ndarray:
 LARGE_SAMPLE = 100_000
 #: Early-stopping patience on a province-scale sample (the estimator's default is ``clip(3 / learning_rate,
 #: 50, 200)``): with >= 10,000 held-out rows the validation loss is smooth, and 50 extra rounds after a best
-#: round near 100 cost half the training time for nothing.
-LARGE_PATIENCE = 20
+#: round near 100 cost half the training time for nothing.  10 rather than 20: on a 200,000-subscriber
+#: province both methods stop at the same best round with either (71 and 95 rounds, identical scores), and
+#: at a million the best round is ~50, so 20 idle rounds were ~30 % of the final model's training.
+LARGE_PATIENCE = 10
 
 
 def province_model(n_rows: int, **params):
     """The :class:`~workbench.models.TargetModel` of the province path for a sample of ``n_rows``.
 
     The estimator's adaptive defaults, except the early-stopping patience of a
-    sample of at least :data:`LARGE_SAMPLE` rows (:data:`LARGE_PATIENCE` rounds);
-    ``params`` (e.g. ``early_stopping_rounds``) override it.
+    sample of at least :data:`LARGE_SAMPLE` rows (:data:`LARGE_PATIENCE` rounds)
+    and the small-sample search over tree shapes (``select="off"``: a province's
+    samples are large, and on the 20,000-subscriber teaching sample the four
+    cross-validations would quadruple template 03's training time); ``params``
+    (e.g. ``early_stopping_rounds``, ``select``) override them.
     """
     from workbench.models.estimator import TargetModel
 
     if n_rows >= LARGE_SAMPLE and params.get("early_stopping_rounds") is None:
         params["early_stopping_rounds"] = LARGE_PATIENCE
+    params.setdefault("select", "off")
     return TargetModel(**params)
 
 
@@ -318,6 +405,12 @@ class ProvincePipeline:
         and labels as the look-alike's, so the two are compared like for like; it
         needs ``2k`` months of history before ``T``.  On the synthetic province it
         ranks next-period subscribers better than the look-alike (benchmarks/model.py).
+    ``"auto"`` (default)
+        When the data reach back to ``T - 2k``, :meth:`validate` trains both methods
+        out of time, evaluates them on the same users and labels, and keeps the
+        better one (:func:`choose_method`); with less history it uses the look-alike
+        and says why.  :attr:`choice` (a :class:`MethodChoice`) records the decision
+        and both methods' figures; ``metrics.json`` and ``province.json`` keep it.
 
     Parameters
     ----------
@@ -347,8 +440,8 @@ class ProvincePipeline:
         Score potential customers as they will look ``stable_months`` months on
         (:func:`align_to_horizon`), in the validation and for the list (look-alike only: a
         conversion model learnt from people as they looked before converting).
-    method : {"lookalike", "conversion"}
-        What the model learns from (above).
+    method : {"auto", "lookalike", "conversion"}
+        What the model learns from (above); ``"auto"`` chooses by out-of-time evidence.
     baseline_rows, explain_rows, rule_rows : int
         Most rows used to train the baselines, average SHAP values and grow the rules.
     model_params : dict, optional
@@ -371,7 +464,7 @@ class ProvincePipeline:
                  stable_months: int = DEFAULT_STABLE_MONTHS, *, window: int = DEFAULT_WINDOW,
                  list_size=DEFAULT_LIST_SIZE, horizon: int | None = None, preference_strength="auto",
                  preference_prior: str = "province", use_preference: bool = True, align: bool = True,
-                 method: str = "lookalike", baseline_rows: int = 200_000,
+                 method: str = "auto", baseline_rows: int = 200_000,
                  explain_rows: int = 5_000, rule_rows: int = 200_000, model_params: dict | None = None,
                  random_state: int = 0, n_jobs: int | None = None, progress: bool = True):
         from workbench.data.source import connect
@@ -392,10 +485,12 @@ class ProvincePipeline:
         self.preference_prior = preference_prior
         PreferenceModel(strength=preference_strength, prior=preference_prior)._check_params()
         self.use_preference = bool(use_preference)
-        if method not in TRAINING_METHODS:
-            raise ParameterError.invalid("method", f"one of {TRAINING_METHODS}", method)
-        self.method = method
-        self.align_months = self.stable_months if align and method == "lookalike" else 0
+        if method not in PIPELINE_METHODS:
+            raise ParameterError.invalid("method", f"one of {PIPELINE_METHODS}", method)
+        self.requested_method = method
+        self.align = bool(align)
+        self.method = "lookalike" if method == "auto" else method     # provisional under "auto" (see choose())
+        self.align_months = self._align_months(self.method)
         self.random_state = int(random_state)
         self.n_jobs = n_jobs
         self.progress = bool(progress)
@@ -408,6 +503,12 @@ class ProvincePipeline:
             raise
         self._data: dict[str, SnapshotData] = {}
         self._labels: dict[tuple[str, str], pd.DataFrame] = {}
+        self.choice: MethodChoice | None = None
+        if method != "auto":
+            self.choice = MethodChoice(method=method, reason="requested")
+        elif not self.history_allows_comparison:
+            self.choice = MethodChoice(method="lookalike", reason="history", first_month=self.first_month,
+                                       needed_from=self._months_back(self.snapshot, 2 * self.plan.horizon))
         self.training_rows: dict[str, int] = {}
         self.validation: Validation | None = None
         self.model = None
@@ -447,6 +548,20 @@ class ProvincePipeline:
     def __exit__(self, *exc):
         self.close()
 
+    def _align_months(self, method: str) -> int:
+        return self.stable_months if self.align and method == "lookalike" else 0
+
+    @staticmethod
+    def _months_back(snapshot: str, months: int) -> str:
+        return f"{pd.Timestamp(snapshot + '-01') - pd.DateOffset(months=months):%Y-%m}"
+
+    @property
+    def history_allows_comparison(self) -> bool:
+        """Whether the data reach back to ``T - 2k``: the conversion method's out-of-time validation
+        (trained on the potential customers of ``T - 2k`` labelled at ``T - k``) can then run beside
+        the look-alike's."""
+        return self._months_back(self.snapshot, 2 * self.plan.horizon) >= self.first_month
+
     def _model(self, n_rows: int):
         params = {"random_state": self.random_state, "n_jobs": self.n_jobs, "progress": self.progress,
                   **self.model_params}
@@ -472,15 +587,16 @@ class ProvincePipeline:
                 random_state=self.random_state)
         return self._data[snap]
 
-    def training_frame(self, snapshot=None) -> tuple[pd.DataFrame, np.ndarray]:
-        """Inputs and target of the model trained at ``snapshot`` (default ``T``).
+    def training_frame(self, snapshot=None, method: str | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+        """Inputs and target of the model trained at ``snapshot`` (default ``T``) by ``method`` (default the
+        pipeline's).
 
         Look-alike: the model sample of ``snapshot``.  Conversion: the potential
         customers of ``snapshot - k`` with their inputs then, target 1 when they hold
         the product at ``snapshot`` (:meth:`conversions`).
         """
         data = self.snapshot_data(snapshot)
-        if self.method == "lookalike":
+        if (method or self.method) == "lookalike":
             return data.frame.loc[data.sample.rows.index], data.sample.target
         labels = self.conversions(data.snapshot)
         before = self.snapshot_data(self._before(data.snapshot))
@@ -521,7 +637,12 @@ class ProvincePipeline:
     # -------------------------------------------------------------- step 2: out-of-time validation
     def validate(self) -> Validation:
         """Train at ``T - k`` (model and baselines), evaluate on the potential customers of ``T - k`` labelled
-        at ``T``."""
+        at ``T``.
+
+        Under ``method="auto"`` with enough history, both methods' models are trained and
+        evaluated on those same users and labels first; the better one (:func:`choose_method`)
+        becomes the pipeline's method (:attr:`choice`) and its baselines are trained.
+        """
         from workbench.metrics.classification import evaluate_classifier
         from workbench.models.baselines import LogisticBaseline, RulesBaseline
 
@@ -534,13 +655,31 @@ class ProvincePipeline:
             raise DataValidationError(
                 f"none (or all) of the {len(labels):,} potential customers of {self.plan.train_snapshot} became stable "
                 f"subscribers by {self.plan.eval_snapshot}: the out-of-time validation has no positives to measure")
-        X, y = self.training_frame(self.plan.train_snapshot)
-        X_eval = align_to_horizon(train.frame.loc[labels.index], self.align_months)
         y_eval = labels["target"].to_numpy()
         share = _share(self.list_size, len(labels), len(self.snapshot_data().sample.potential_ids))
-        results = {}
-        model = self._model(len(X)).fit(X, y)
-        results["model"] = evaluate_classifier(y_eval, model.predict_proba(X_eval)[:, 1], list_size=share)
+        compare = self.choice is None                     # "auto" with the history to compare both
+        methods = TRAINING_METHODS if compare else (self.method,)
+        fitted, candidates = {}, {}
+        for method in methods:
+            X, y = self.training_frame(self.plan.train_snapshot, method)
+            X_eval = align_to_horizon(train.frame.loc[labels.index], self._align_months(method))
+            model = self._model(len(X)).fit(X, y)
+            result = evaluate_classifier(y_eval, model.predict_proba(X_eval)[:, 1], list_size=share)
+            fitted[method] = (result, model.best_iteration_)
+            candidates[method] = {"auc": result["auc"], "pr_auc": result["pr_auc"], "ks": result["ks"],
+                                  "lift": result["at_list"]["lift"], "capture": result["at_list"]["capture"],
+                                  "brier": result["brier"], "rows": int(len(X)), "positives": int(np.sum(y)),
+                                  "rounds": int(model.best_iteration_)}
+            del model, X, y, X_eval
+        if compare:
+            chosen = choose_method(candidates)
+            self.choice = MethodChoice(method=chosen, reason="evidence", candidates=candidates)
+            self.method, self.align_months = chosen, self._align_months(chosen)
+        else:
+            self.choice.candidates = candidates
+        results = {"model": fitted[self.method][0]}
+        X, y = self.training_frame(self.plan.train_snapshot)
+        X_eval = align_to_horizon(train.frame.loc[labels.index], self.align_months)
         pos = _subsample(X.index, y, self.baseline_rows, self.random_state)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
@@ -553,17 +692,26 @@ class ProvincePipeline:
                 results[name] = evaluate_classifier(y_eval, est.predict_proba(X_eval)[:, 1], list_size=share)
         outcomes = {k: int(v) for k, v in labels["outcome"].value_counts().items()}
         self.validation = Validation(plan=self.plan, composition=train.sample.composition, outcomes=outcomes,
-                                     results=results, list_size=self.list_size, rounds=model.best_iteration_)
+                                     results=results, list_size=self.list_size, rounds=fitted[self.method][1])
         # free the frames the final model does not need (a conversion model trains on T - k)
         keep = {self.snapshot} | ({self.plan.train_snapshot} if self.method == "conversion" else set())
         for snap in [s for s in self._data if s not in keep]:
             self._data.pop(snap)
+        self._labels = {k: v for k, v in self._labels.items() if k[1] == self.snapshot}
         self.timings["validate"] = time.perf_counter() - t0
         return self.validation
 
+    def choose(self) -> MethodChoice:
+        """The training method and why (:class:`MethodChoice`); under ``method="auto"`` with enough history this
+        runs :meth:`validate` (the comparison) when it has not run yet."""
+        if self.choice is None:
+            self.validate()
+        return self.choice
+
     # -------------------------------------------------------------- step 3: final model
     def train(self):
-        """Train the final model on the model sample of ``T``; returns it (a fitted TargetModel)."""
+        """Train the final model of the chosen method (:meth:`choose`); returns it (a fitted TargetModel)."""
+        self.choose()
         t0 = time.perf_counter()
         X, y = self.training_frame()
         self.model = self._model(len(X)).fit(X, y)
@@ -651,6 +799,8 @@ class ProvincePipeline:
         """What ``metrics.json`` records: compositions, out-of-time figures, exclusions, preference evaluation."""
         out = {"method": self.method, "composition": self.composition.to_dict(),
                "excluded_features": self.excluded, "timings": self.timings}
+        if self.choice is not None:
+            out["method_choice"] = self.choice.to_dict()
         if self.validation is not None:
             out["out_of_time"] = {**self.validation.to_dict(), "summary": self.validation.summary()}
         if self.model is not None:
@@ -706,6 +856,7 @@ class ProvincePipeline:
             "editions": self.editions.to_dict(orient="records"),
             "preference_model": self.snapshot_data().preference_model.to_dict(),
             "out_of_time_plan": self.plan.to_dict(),
+            "method_choice": self.choice.to_dict() if self.choice is not None else None,
         }
         (folder / PROVINCE_FILE).write_text(json.dumps(to_jsonable(spec), ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")

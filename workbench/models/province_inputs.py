@@ -185,7 +185,7 @@ def align_to_horizon(frame: pd.DataFrame, months: int) -> pd.DataFrame:
     """
     months = check_positive_int(months, "months", minimum=0)
     if months == 0:
-        return frame.copy()
+        return frame.copy(deep=False)     # copy-on-write: a new frame, no copy of a million rows' values
     moved = {c: frame[c] + months for c in frame.columns if c in CLOCK_FEATURES or c.endswith("_months_since_order")}
     moved.update({c: pd.Series(False, index=frame.index) for c in RECENT_FLAGS if c in frame.columns})
     return frame.assign(**moved)          # copy-on-write: the other columns are not copied

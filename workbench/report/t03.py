@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from workbench.models.province import ProvincePipeline
 
 __all__ = [
-    "story", "sample_cards", "composition_table", "exclusion_table", "validation_table", "gains_display",
+    "story", "sample_cards", "composition_table", "exclusion_table", "validation_table", "method_table",
+    "gains_display",
     "rules_display", "example_reasons", "benchmark_display", "registry_table",
 ]
 
@@ -50,7 +51,7 @@ def _texts(values, fmt) -> pd.api.extensions.ExtensionArray:
 def story(pipe: ProvincePipeline, section: str, **extra) -> tuple[str, dict]:
     """The catalogue key and values of template 03's narrative for ``section``.
 
-    Sections: ``sample``, ``validation``, ``baselines``, ``gains``, ``importance``,
+    Sections: ``sample``, ``method``, ``validation``, ``baselines``, ``gains``, ``importance``,
     ``rules``, ``reasons``, ``preference``, ``editions``, ``saved``, ``truth``
     (``truth=`` the :func:`workbench.demo.benchmark.truth_benchmark` table).
     """
@@ -61,16 +62,21 @@ def story(pipe: ProvincePipeline, section: str, **extra) -> tuple[str, dict]:
             "product": t(f"family.{pipe.product}", lang), "snapshot": pipe.snapshot,
             "equation": comp.equation(lang), "recent": comp.recent, "stable_months": pipe.stable_months,
             "excluded": len(pipe.excluded), "inputs": len(pipe.columns)}
+    if section == "method":
+        return _method_story(pipe, lang)
     if section in ("validation", "baselines", "gains"):
         v = pipe.validation
         if v is None:
             raise ParameterError("run validate() before the validation narrative")
         m = v.results["model"]
         if section == "validation":
-            return "t03.validation.story", {
-                "train": v.plan.train_snapshot, "eval": v.plan.eval_snapshot, "horizon": v.plan.horizon,
-                "potential": v.composition.potential, "converted": v.outcomes.get("stable", 0),
-                "recent": v.outcomes.get("recent", 0), "rate": m["base_rate"]}
+            values = {"train": v.plan.train_snapshot, "eval": v.plan.eval_snapshot, "horizon": v.plan.horizon,
+                      "potential": v.composition.potential, "converted": v.outcomes.get("stable", 0),
+                      "recent": v.outcomes.get("recent", 0), "rate": m["base_rate"]}
+            if pipe.method == "conversion":      # learnt one horizon earlier still: who converted by T - k
+                before = pd.Timestamp(v.plan.train_snapshot + "-01") - pd.DateOffset(months=v.plan.horizon)
+                return "t03.validation.story_conversion", {**values, "before": f"{before:%Y-%m}"}
+            return "t03.validation.story", values
         if section == "baselines":
             s = v.summary().set_index("model")
             return "t03.baselines.story", {
@@ -127,10 +133,30 @@ def story(pipe: ProvincePipeline, section: str, **extra) -> tuple[str, dict]:
             "lift": b.loc["model", "lift"], "lift_oracle": b.loc["oracle", "lift"],
             "lift_ratio": b.loc["model", "lift_ratio"], "positives": int(b.loc["model", "positives"]),
             "users": int(b.loc["model", "users"])}
-    raise ParameterError.invalid("section", "one of sample, validation, baselines, gains, importance, rules, "
+    raise ParameterError.invalid("section", "one of sample, method, validation, baselines, gains, importance, rules, "
                                  "reasons, preference, editions, saved, truth", section)
 
 
+
+
+def _method_story(pipe: ProvincePipeline, lang: str) -> tuple[str, dict]:
+    """``t03.method.story.<reason>``: which method the model uses and why (:class:`MethodChoice`)."""
+    choice = pipe.choice
+    if choice is None:
+        raise ParameterError("run validate() before the method narrative: the pipeline compares both methods there")
+    name = t(f"t03.method.name.{choice.method}", lang)
+    if choice.reason == "history":
+        return "t03.method.story.history", {"method": name, "first": choice.first_month,
+                                            "needed": choice.needed_from, "months": 2 * pipe.plan.horizon,
+                                            "snapshot": pipe.snapshot}
+    if choice.reason == "requested":
+        return "t03.method.story.requested", {"method": name}
+    other = next(m for m in choice.candidates if m != choice.method)
+    c, o = choice.candidates[choice.method], choice.candidates[other]
+    return "t03.method.story.evidence", {
+        "method": name, "other": t(f"t03.method.name.{other}", lang), "auc": c["auc"], "auc_other": o["auc"],
+        "lift": c["lift"], "lift_other": o["lift"], "train": pipe.plan.train_snapshot,
+        "eval": pipe.plan.eval_snapshot}
 
 
 def _edition_category(pipe: ProvincePipeline, edition: str) -> str:
@@ -187,6 +213,27 @@ def validation_table(pipe: ProvincePipeline, lang: str | None = None) -> pd.Data
         t("model.metric.capture_at", lang, share=share_text): _texts(s["capture"], pct_text),
     }, index=pd.Index(pd.array([t(f"model.name.{m}", lang) for m in s["model"]], dtype="str"),
                       name=t("t03.col.model", lang)))
+
+
+def method_table(pipe: ProvincePipeline, lang: str | None = None) -> pd.DataFrame:
+    """The out-of-time figures of every validated training method, one row per method (the index), and which
+    one the model uses (:attr:`ProvincePipeline.choice`)."""
+    if pipe.choice is None or not pipe.choice.candidates:
+        raise ParameterError("run validate() before asking for the methods' comparison")
+    table = pipe.choice.table()
+    share = pipe.validation.summary()["list_share"].iloc[0] if pipe.validation is not None else pipe.list_size
+    share_text = pct_text(float(share), 0) if float(share) >= 0.01 else pct_text(float(share))
+    score = lambda v: number_text(v, SCORE_DIGITS)          # noqa: E731
+    return pd.DataFrame({
+        t("t03.col.training_rows", lang): _texts(table["rows"], count_text),
+        t("t03.col.training_positives", lang): _texts(table["positives"], count_text),
+        t("model.metric.auc", lang): _texts(table["auc"], score),
+        t("model.metric.lift_at", lang, share=share_text): _texts(table["lift"],
+                                                                  lambda v: number_text(v, LIFT_DIGITS)),
+        t("model.metric.capture_at", lang, share=share_text): _texts(table["capture"], pct_text),
+        t("t03.col.used", lang): _texts(table["chosen"], lambda v: t("t03.method.used", lang) if v else ""),
+    }, index=pd.Index(pd.array([t(f"t03.method.name.{m}", lang) for m in table["method"]], dtype="str"),
+                      name=t("t03.col.method", lang)))
 
 
 def gains_display(pipe: ProvincePipeline, name: str = "model", lang: str | None = None) -> pd.DataFrame:
