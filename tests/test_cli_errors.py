@@ -104,7 +104,8 @@ def test_a_snapshot_outside_the_data_stops_the_scope_check_with_the_valid_range(
 
 
 @pytest.mark.kernel
-def test_a_snapshot_outside_the_data_stops_template_01_in_its_parameter_check(tmp_path, monkeypatch):
+@pytest.mark.parametrize("template", ["01_status_analysis", "03_target_model"])
+def test_a_snapshot_outside_the_data_stops_the_template_in_its_parameter_check(tmp_path, monkeypatch, template):
     from pathlib import Path
 
     import nbformat
@@ -116,7 +117,7 @@ def test_a_snapshot_outside_the_data_stops_template_01_in_its_parameter_check(tm
     monkeypatch.delenv(wt.TEMPLATES_ENV, raising=False)
     sample = Path(__file__).resolve().parent.parent / "sample_data" / "province"
     with pytest.raises(TemplateError) as caught:
-        run_template("01_status_analysis", {"data": str(sample), "run_dir": str(tmp_path), "snapshot": "2030-01"},
+        run_template(template, {"data": str(sample), "run_dir": str(tmp_path), "snapshot": "2030-01"},
                      tmp_path, progress=False)
     err = caught.value
     nb = nbformat.read(str(err.notebook), as_version=4)
@@ -130,4 +131,4 @@ def test_a_snapshot_outside_the_data_stops_template_01_in_its_parameter_check(tm
     scope = data_scope(sample)
     assert err.evalue == f"快照月 2030-01 不在数据范围内：数据 {sample} 的月份从 {scope.first_month} 到 " \
                          f"{scope.last_month}，请在这个范围内选择 snapshot 参数。"
-    assert not (tmp_path / "status_findings.json").exists()
+    assert not (tmp_path / "status_findings.json").exists() and not (tmp_path / "model").exists()
