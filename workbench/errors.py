@@ -70,7 +70,8 @@ class ParameterError(WorkbenchError, ValueError):
     @classmethod
     def invalid(cls, name: str, allowed: str, got: object) -> "ParameterError":
         exc = cls(f"The {name!r} parameter must be {allowed}. Got {got!r} instead.")
-        exc.message_key, exc.values = "errors.parameter.invalid", {"name": repr(name), "allowed": allowed, "got": repr(got)}
+        exc.message_key = "errors.parameter.invalid"
+        exc.values = {"name": repr(name), "allowed": allowed, "got": repr(got)}
         return exc
 
 
