@@ -134,6 +134,17 @@ def test_a_large_segment_compares_on_a_stratified_sample_and_refits_the_winner_o
     assert whole.summary["models"][0]["compared_on"] == 3000
 
 
+def test_segments_fitted_side_by_side_give_the_same_model_as_one_after_the_other(segmented):
+    df, model = segmented
+    oot = pd.Series(np.arange(len(df)) >= 4500)
+    serial = train_credit(df, target="risk", positive="bad", id_col="app_id", segments=["joiner", "region"],
+                          oot=oot, min_segment_rows=400, min_segment_bads=60, n_jobs=1, progress=False)
+    assert len(model.spec["segments"]) == 3
+    assert json.dumps(serial.spec["segments"], default=str) == json.dumps(model.spec["segments"], default=str)
+    assert serial.cutoffs == model.cutoffs
+    np.testing.assert_array_equal(serial.score(df)["score"], model.score(df)["score"])
+
+
 def test_unseen_segment_value_routes_to_a_merged_segment_or_is_named(segmented):
     df, model = segmented
     rows = df.head(3).assign(joiner="rejoined", region="kashgar")   # region unseen: the merged 'rejoined'

@@ -33,6 +33,7 @@ a temporary sibling folder and renamed into place, so a failure leaves nothing h
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 import warnings
@@ -426,7 +427,7 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
                  min_segment_rows: int = 500,
                  min_segment_bads: int = 50, cv_max_rows: int = 20_000, holdout: float = 0.2,
                  methods=METHODS, prefer_readable: float = 0.005, compare_rows: int = COMPARE_ROWS, seed: int = 0,
-                 progress: bool = True, table: str = "the table") -> CreditModel:
+                 n_jobs: int | None = None, progress: bool = True, table: str = "the table") -> CreditModel:
     """Train segmented credit models and grade cut-offs (see the module docstring).
 
     Parameters
@@ -463,6 +464,9 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
         (0 = compare on all rows).
     seed : int
         Seed of splits and models.
+    n_jobs : int, optional
+        Segments fitted at the same time (threads; default: one per core).  The result does not
+        depend on it.
     progress : bool
         Show a progress bar.
     table : str
@@ -530,22 +534,37 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
     spec_segments, fitted_all, models_summary = [], {}, []
     held_score = np.full(n, np.nan)
     final_score = np.full(n, np.nan)
-    for i, name in enumerate(names):
+
+    def fit_segment(i: int, name: str):
         rows = np.flatnonzero(assign == name)
         Xs, ys = X.iloc[rows].reset_index(drop=True), y[rows]
         hos = ho[rows] if ho is not None else None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=UserWarning)
-            results = _evaluate_group(Xs, ys, hos, mode, seed + i, methods, bar, compare_rows)
-            chosen = _choose(results, prefer_readable)
-            r = results[chosen]
-            if mode == "cv":
-                fitted = _fit_method(chosen, Xs, ys, seed + i, rounds=r["rounds"])
-                held_score[rows] = r["held"]
-            else:
-                fitted = _final_fit(chosen, Xs, ys, hos, r, seed + i) if r["sampled"] else r["fitted"]
-                held_score[rows[hos]] = r["held"]
-        final_score[rows] = fitted.predict(Xs)
+        results = _evaluate_group(Xs, ys, hos, mode, seed + i, methods, bar, compare_rows)
+        chosen = _choose(results, prefer_readable)
+        r = results[chosen]
+        if mode == "cv":
+            fitted = _fit_method(chosen, Xs, ys, seed + i, rounds=r["rounds"])
+            held_rows = rows
+        else:
+            fitted = _final_fit(chosen, Xs, ys, hos, r, seed + i) if r["sampled"] else r["fitted"]
+            held_rows = rows[hos]
+        return rows, ys, chosen, results, fitted, held_rows, r["held"], fitted.predict(Xs)
+
+    # segments are independent (own rows, own seed): fitted side by side on the cores, each method on
+    # one thread for segments below THREADS_FROM_ROWS rows; results are put together in segment order
+    workers = max(1, min(len(names), n_jobs or os.cpu_count() or 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        if workers > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(workers) as pool:
+                done = list(pool.map(fit_segment, range(len(names)), names))
+        else:
+            done = [fit_segment(i, name) for i, name in enumerate(names)]
+    for name, (rows, ys, chosen, results, fitted, held_rows, held, final) in zip(names, done):
+        held_score[held_rows] = held
+        final_score[rows] = final
         fitted_all[name] = fitted
         group = plan["groups"][name]
         spec_segments.append({"name": name, "values": list(group["values"]), "members": group["members"],
