@@ -22,8 +22,8 @@
 6. **Grades** - :func:`workbench.credit.grades.choose_cutoffs` on all held-out scores together, so a
    grade means one risk level in every segment.
 7. **Monitoring reference** - :func:`workbench.monitoring.build_reference` of the used inputs and
-   the score on all rows, with the grade mix and bad rate per grade of the held-out rows
-   (``reference["grades"]``: levels, cuts, shares, bad_rate).
+   the score on all rows (at most ``REFERENCE_ROWS``, a random sample), with the grade mix and bad
+   rate per grade of the held-out rows (``reference["grades"]``: levels, cuts, shares, bad_rate).
 
 A model folder holds ``credit.json`` (format, label, settings, every segment's encoder and model
 as JSON: tree nodes, scorecard bins and points, or the name of a LightGBM text file
@@ -67,6 +67,10 @@ ROW_COLUMN = "row"
 #: (usually LightGBM) costs more than the sample saves (the province benchmark: 16.0 CPU s with 50,000 against
 #: 12.9 comparing on all rows).
 COMPARE_ROWS = 200_000
+#: Training rows (a random sample) on which the training AUC and the score PSI of a method are measured.
+TRAIN_SAMPLE = 50_000
+#: Rows (a random sample) of the monitoring reference: shares of 10 bins need no more.
+REFERENCE_ROWS = 100_000
 #: Readability order of the methods (ties go to the first).
 READABLE = ("tree", "scorecard", "lightgbm")
 
@@ -386,11 +390,14 @@ def _evaluate_group(X, y, ho, mode, seed, methods, progress_bar, compare_rows=0)
     # between methods show as well on a large sample as on all); the winner is then refit on all of them
     # (_final_fit).  The training AUC and the score's PSI are measured on the rows a method learnt from.
     sub = _stratified_sample(tr, y[tr], compare_rows, seed) if compare_rows and len(tr) > compare_rows else tr
-    Xs, Xv = X.iloc[sub], X.iloc[va]
+    # ... on at most TRAIN_SAMPLE of them (as exact as a gap and a PSI need; a prediction of all costs more)
+    rng = np.random.default_rng(seed)
+    few = np.sort(rng.choice(len(sub), TRAIN_SAMPLE, replace=False)) if len(sub) > TRAIN_SAMPLE else slice(None)
+    Xs, Xf, Xv = X.iloc[sub], X.iloc[sub[few]], X.iloc[va]
     for name in methods:
         f = _fit_method(name, Xs, y[sub], seed)
-        s_tr, s_va = f.predict(Xs), f.predict(Xv)
-        out[name] = {"held": s_va, "auc_val": _auc(y[va], s_va), "auc_train": _auc(y[sub], s_tr),
+        s_tr, s_va = f.predict(Xf), f.predict(Xv)
+        out[name] = {"held": s_va, "auc_val": _auc(y[va], s_va), "auc_train": _auc(y[sub[few]], s_tr),
                      "psi": _psi(s_tr, s_va), "fitted": f, "compared_on": int(len(sub)),
                      "sampled": len(sub) < len(tr)}
         progress_bar.update(1)
@@ -538,6 +545,12 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
     held_score = np.full(n, np.nan)
     final_score = np.full(n, np.nan)
 
+    # the monitoring reference describes at most REFERENCE_ROWS rows (a random sample), scored here
+    ref = np.sort(np.random.default_rng(seed).choice(n, REFERENCE_ROWS, replace=False)) if n > REFERENCE_ROWS \
+        else np.arange(n)
+    in_ref = np.zeros(n, dtype=bool)
+    in_ref[ref] = True
+
     def fit_segment(i: int, name: str):
         rows = np.flatnonzero(assign == name)
         Xs, ys = X.iloc[rows].reset_index(drop=True), y[rows]
@@ -551,7 +564,8 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
         else:
             fitted = _final_fit(chosen, Xs, ys, hos, r, seed + i) if r["sampled"] else r["fitted"]
             held_rows = rows[hos]
-        return rows, ys, chosen, results, fitted, held_rows, r["held"], fitted.predict(Xs)
+        mine = np.flatnonzero(in_ref[rows])
+        return rows, ys, chosen, results, fitted, held_rows, r["held"], rows[mine], fitted.predict(Xs.iloc[mine])
 
     # segments are independent (own rows, own seed): fitted side by side on the cores, each method on
     # one thread for segments below THREADS_FROM_ROWS rows; results are put together in segment order
@@ -565,9 +579,9 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
                 done = list(pool.map(fit_segment, range(len(names)), names))
         else:
             done = [fit_segment(i, name) for i, name in enumerate(names)]
-    for name, (rows, ys, chosen, results, fitted, held_rows, held, final) in zip(names, done):
+    for name, (rows, ys, chosen, results, fitted, held_rows, held, ref_rows, final) in zip(names, done):
         held_score[held_rows] = held
-        final_score[rows] = final
+        final_score[ref_rows] = final
         fitted_all[name] = fitted
         group = plan["groups"][name]
         spec_segments.append({"name": name, "values": list(group["values"]), "members": group["members"],
@@ -622,8 +636,8 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
     for seg in spec_segments:
         seg["values"] = tuple(seg["values"])
     model = CreditModel(spec, fitted_all, summary, None)
-    model.reference = _reference(model, X.assign(**{c: kept[c] for c in segments}), final_score,
-                                 held_score[held], y[held], g)
+    Xr = X.iloc[ref].assign(**{c: kept[c].to_numpy()[ref] for c in segments})
+    model.reference = _reference(model, Xr, final_score[ref], held_score[held], y[held], g)
     return model
 
 
