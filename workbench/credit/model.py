@@ -108,19 +108,22 @@ class _Fitted:
         self.encoder = encoder
         self.method = method
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
+    def predict(self, X: pd.DataFrame, Z: np.ndarray | None = None) -> np.ndarray:
+        """P(bad) of the rows of ``X`` (``Z``: their encoded matrix when already computed)."""
         if isinstance(self.method, ScorecardMethod):
             return self.method.predict_frame(X)
-        return self.method.predict(self.encoder.transform(X))
+        return self.method.predict(self.encoder.transform(X) if Z is None else Z)
 
 
-def _fit_method(name: str, X: pd.DataFrame, y: np.ndarray, seed: int, rounds: int | None = None) -> _Fitted:
-    enc = Encoder.fit(X, y)
+def _fit_method(name: str, X: pd.DataFrame, y: np.ndarray, seed: int, rounds: int | None = None,
+                enc: Encoder | None = None, Z: np.ndarray | None = None) -> _Fitted:
+    """Fit one method; ``enc`` (fitted on these rows) and ``Z`` (its matrix of ``X``) when already computed."""
+    enc = enc if enc is not None else Encoder.fit(X, y)
     if not enc.features:
         raise ParameterError("no input varies within the segment.")
     if name == "scorecard":
         return _Fitted(enc, ScorecardMethod().fit(X, y, enc.features, seed=seed))
-    Z = enc.transform(X)
+    Z = enc.transform(X) if Z is None else Z
     if name == "tree":
         return _Fitted(enc, TreeMethod().fit(Z, y, enc.features, seed=seed))
     return _Fitted(enc, LightGBMMethod().fit(Z, y, enc.features, seed=seed, rounds=rounds))
@@ -394,9 +397,13 @@ def _evaluate_group(X, y, ho, mode, seed, methods, progress_bar, compare_rows=0)
     rng = np.random.default_rng(seed)
     few = np.sort(rng.choice(len(sub), TRAIN_SAMPLE, replace=False)) if len(sub) > TRAIN_SAMPLE else slice(None)
     Xs, Xf, Xv = X.iloc[sub], X.iloc[sub[few]], X.iloc[va]
+    # one encoder and one encoded matrix per segment, shared by the methods
+    enc = Encoder.fit(Xs, y[sub])
+    Z = enc.transform(X) if enc.features and len(set(methods) - {"scorecard"}) else None
+    zs = (lambda r: Z[r]) if Z is not None else (lambda r: None)
     for name in methods:
-        f = _fit_method(name, Xs, y[sub], seed)
-        s_tr, s_va = f.predict(Xf), f.predict(Xv)
+        f = _fit_method(name, Xs, y[sub], seed, enc=enc, Z=zs(sub))
+        s_tr, s_va = f.predict(Xf, zs(sub[few])), f.predict(Xv, zs(va))
         out[name] = {"held": s_va, "auc_val": _auc(y[va], s_va), "auc_train": _auc(y[sub[few]], s_tr),
                      "psi": _psi(s_tr, s_va), "fitted": f, "compared_on": int(len(sub)),
                      "sampled": len(sub) < len(tr)}
