@@ -114,6 +114,37 @@ def test_each_segment_model_compares_three_methods_out_of_time(segmented):
         assert set(m["psi"]) == set(m["auc_oot"]) and len(m["grade_bad_rates"]) == 5
 
 
+def test_a_large_segment_compares_on_a_stratified_sample_and_refits_the_winner_on_all_training_rows():
+    df, _ = applicants(4000, 5)
+    oot = pd.Series(np.arange(len(df)) >= 3000)
+    y = (df["risk"] == "bad").to_numpy()
+    kw = dict(target="risk", positive="bad", oot=oot, progress=False)
+    model = train_credit(df, methods=("tree", "scorecard", "lightgbm"), compare_rows=1000, **kw)
+    ms = model.summary["models"][0]
+    assert ms["compared_on"] == 1000 and model.spec["settings"]["compare_rows"] == 1000
+    assert set(ms["auc_oot"]) == {"tree", "scorecard", "lightgbm"}
+    # the kept model learnt from all 3,000 training rows, not the sample: its held-out AUC is the summary's
+    held_auc = roc_auc_score(y[3000:], model.score(df.iloc[3000:])["score"])
+    assert ms["auc_held"] == pytest.approx(held_auc)
+    tree = train_credit(df, methods=("tree",), compare_rows=1000, **kw)
+    leaves = [nd for nd in tree.spec["segments"][0]["model"]["nodes"] if nd["leaf"]]
+    assert sum(nd["rows"] for nd in leaves) == 3000
+    assert sum(nd["bads"] for nd in leaves) == int(y[:3000].sum())
+    whole = train_credit(df, methods=("tree",), compare_rows=0, **kw)
+    assert whole.summary["models"][0]["compared_on"] == 3000
+
+
+def test_segments_fitted_side_by_side_give_the_same_model_as_one_after_the_other(segmented):
+    df, model = segmented
+    oot = pd.Series(np.arange(len(df)) >= 4500)
+    serial = train_credit(df, target="risk", positive="bad", id_col="app_id", segments=["joiner", "region"],
+                          oot=oot, min_segment_rows=400, min_segment_bads=60, n_jobs=1, progress=False)
+    assert len(model.spec["segments"]) == 3
+    assert json.dumps(serial.spec["segments"], default=str) == json.dumps(model.spec["segments"], default=str)
+    assert serial.cutoffs == model.cutoffs
+    np.testing.assert_array_equal(serial.score(df)["score"], model.score(df)["score"])
+
+
 def test_unseen_segment_value_routes_to_a_merged_segment_or_is_named(segmented):
     df, model = segmented
     rows = df.head(3).assign(joiner="rejoined", region="kashgar")   # region unseen: the merged 'rejoined'

@@ -135,7 +135,8 @@ def register(subparsers) -> None:
         "export-sql", help="write a SQL query computing a saved model's score inside the database",
         description="Write one SELECT that scores every row of a feature table in PostgreSQL or DuckDB: the "
                     "LightGBM trees as nested CASE expressions (missing values, categorical splits and the "
-                    "sigmoid as LightGBM applies them), equal to the Python scores to rounding error.",
+                    "sigmoid as LightGBM applies them), equal to the Python scores to rounding error.  A credit "
+                    "model folder (credit.json) gives segment, score (P(bad)) and grade per row.",
         epilog="example: workbench model export-sql --model runs/demo-1/model --dialect postgresql "
                "--table marts.features --out score.sql")
     ex.add_argument("--model", required=True, type=Path, metavar="DIR", help="model folder")
@@ -371,12 +372,16 @@ def _monitor(args) -> int:
 
 
 def _export_sql(args) -> int:
+    from workbench.credit.model import is_credit_model
     from workbench.models.sql import export_model_sql
     from workbench.workspace import path_arg
 
     args.model = path_arg(args.model)
     out = path_arg(args.out) if args.out is not None else None
-    sql = export_model_sql(args.model, dialect=args.dialect, table=args.table, id_col=args.id_col, out=out)
+    export = export_model_sql
+    if is_credit_model(args.model):  # a credit model folder: segment, P(bad) and grade
+        from workbench.credit.sql import export_credit_sql as export
+    sql = export(args.model, dialect=args.dialect, table=args.table, id_col=args.id_col, out=out)
     if out is None:
         print(sql + ";")
     else:

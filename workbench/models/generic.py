@@ -144,17 +144,23 @@ def _is_id_like(s: pd.Series) -> bool:
     return False
 
 
-def single_column_auc(X: pd.DataFrame, y: np.ndarray, *, min_level_rows: int = 20) -> pd.Series:
+def single_column_auc(X: pd.DataFrame, y: np.ndarray, *, min_level_rows: int = 20,
+                      max_rows: int = 100_000) -> pd.Series:
     """How well each column ALONE separates the classes (AUC, 0.5-1).
 
     Numeric columns: the AUC of the value (or its reverse), with missing values
     placed at whichever end separates better.  Text columns: the AUC of the
     level's positive rate (levels with fewer than ``min_level_rows`` rows share
-    the overall rate).
+    the overall rate).  Above ``max_rows`` rows, on a random sample of that many
+    (seeded): a leakage flag needs no more precision.
     """
     from scipy.stats import rankdata
 
     y = np.asarray(y).astype(bool)
+    if max_rows and len(y) > max_rows:
+        rows = np.sort(np.random.default_rng(0).choice(len(y), int(max_rows), replace=False))
+        if 0 < y[rows].sum() < len(rows):  # both classes in the sample (else all rows)
+            X, y = X.iloc[rows], y[rows]
     n1, n0 = int(y.sum()), int((~y).sum())
 
     def auc(x: np.ndarray) -> float:
