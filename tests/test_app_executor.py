@@ -39,7 +39,9 @@ USERS = [EX_U, EX_H, EX_U2, BM_U, PM, ANALYST]
 # A bound on waiting, not a measure: a loaded 2-core CI machine can take well over a minute to start a kernel.
 RENDER_TIMEOUT_MS = 240_000
 GRID_ROW = ".wb-worklist table tbody tr"
-SPEC = {"name": "Mobile newspaper trial", "product": "mnp_news", "channels": ["outbound_call", "sms"]}
+SPEC = {"name": "Mobile newspaper trial", "product": "mnp_news", "channels": ["outbound_call", "sms"],
+        # a period that began a month ago: contacts of the last days are within it (the store refuses earlier ones)
+        "goal": {"period_start": (dt.date.today() - dt.timedelta(days=30)).isoformat()}}
 
 
 def campaign_members(per_branch: int = 12) -> pd.DataFrame:

@@ -87,7 +87,7 @@ def test_a_hall_executor_looks_up_a_subscriber_and_is_refused_another_branch(app
     card = page.inner_text(".wb-hall-card")
     assert "138****1001" in card and "13800001001" not in card
     assert page.get_attribute(".wb-hall-offers tr[data-product='MNP_NEWS']", "data-eligible") == "true"
-    assert "credit grade D is excluded from promotions" in page.inner_text(
+    assert t("ops.reason.credit_grade", lang="en", arg="D") in page.inner_text(
         ".wb-hall-offers tr[data-product='STOCK']")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "hall-app.png"))

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ParameterError
+from workbench.i18n import t
 from workbench.methodchecks import evidence
 from workbench.report.format import (
     MISSING, ci_text, count_text, is_missing, number_text, p_text, pct_text, people_table,
@@ -115,8 +116,10 @@ def _data(s: _Story) -> tuple[str, dict]:
 
 def _effect(s: _Story) -> tuple[str, dict]:
     h = s.evaluation.headline
-    values = {k: h[k] for k in ("rate_target", "rate_control", "lift", "lift_low", "lift_high", "rel_lift", "p_value",
+    values = {k: h[k] for k in ("rate_target", "rate_control", "lift", "lift_low", "lift_high", "p_value",
                                 "incremental", "incremental_low", "incremental_high", "cost")}
+    # relative to a control rate of 0 there is no relative lift: say why instead of "+nan%"
+    values["rel_lift"] = pct_text(h["rel_lift"], 0, sign=True, missing=t("t06.effect.no_relative", s.lang))
     if h["lift_low"] > 0:
         return "t06.effect.significant", {**values, "incremental_stable": h["incremental_stable"],
                                           "cost_per_incremental": h["cost_per_incremental"]}

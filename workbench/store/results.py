@@ -68,8 +68,9 @@ class ContactTimeError(ParameterError):
 def campaign_start(spec: dict | None, released_at: dt.datetime | None) -> dt.datetime:
     """The earliest time a contact of a campaign version may have: local midnight of its period's first day.
 
-    A spec without a period (``goal.period_start``) starts at its release; an
-    unreleased version at the epoch (it accepts no results anyway).
+    A spec without a period (``goal.period_start``) starts at local midnight of its release day (a
+    contact typed to the minute on the day of release is never refused); an unreleased version at the
+    epoch (it accepts no results anyway).
     """
     goal = (spec or {}).get("goal") if isinstance(spec, dict) else None
     start = goal.get("period_start") if isinstance(goal, dict) else None
@@ -80,7 +81,8 @@ def campaign_start(spec: dict | None, released_at: dt.datetime | None) -> dt.dat
         except ValueError:
             pass
     if released_at is not None:
-        return released_at if released_at.tzinfo else released_at.replace(tzinfo=dt.timezone.utc)
+        aware = released_at if released_at.tzinfo else released_at.replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(aware.astimezone(PROVINCE_UTC_OFFSET).date(), dt.time(), PROVINCE_UTC_OFFSET)
     return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
