@@ -126,3 +126,21 @@ def test_each_section_selects_the_figures_it_can_show(evaluation):
     assert [f.layout.title.text.rsplit(" · ", 1)[1] for f in figures] == ["Channel", "Branch", "Score decile"]
     assert len(quality_figures(evaluation, "en")) == 1        # retention only: no ARPU panel, no product trend
     assert uplift_figures(None) == []
+
+
+def test_quality_without_organic_orders_in_the_control_group_says_so_instead_of_nan():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from workbench.i18n import t
+    from workbench.report.t06 import _quality
+
+    retention = pd.DataFrame({"months": [3], "rate_treated": [0.742], "rate_control": [float("nan")],
+                              "abs_lift": [float("nan")], "abs_ci_low": [float("nan")], "abs_ci_high": [float("nan")]})
+    unsub = pd.DataFrame({"metric": ["free_month_leaver"], "rate_treated": [0.161], "rate_control": [float("nan")]})
+    story = SimpleNamespace(evaluation=SimpleNamespace(retention=retention, unsubscribes=unsub, did=None), lang="zh")
+    key, values = _quality(story)
+    assert key == "t06.quality.no_control"
+    text = t(key, lang="zh", **values)
+    assert "nan" not in text and "74.2%" in text and "对照组没有人自然订购" in text

@@ -199,6 +199,11 @@ def _quality(s: _Story) -> tuple[str, dict]:
         "leavers_target": _nan(unsub.loc["free_month_leaver", "rate_treated"]),
         "leavers_control": _nan(unsub.loc["free_month_leaver", "rate_control"]),
     }
+    if is_missing(values["retention_target"]) or is_missing(values["leavers_target"]):
+        return "t06.quality.no_orders", {}
+    if is_missing(values["retention_control"]) or is_missing(values["leavers_control"]):
+        # nobody in the control group ordered: there is no organic quality to compare with
+        return "t06.quality.no_control", {k: values[k] for k in ("months", "retention_target", "leavers_target")}
     if groups is not None:
         values.update({"did": _nan(groups["did"]), "did_low": _nan(groups["ci_low"]),
                        "did_high": _nan(groups["ci_high"])})
