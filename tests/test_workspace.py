@@ -125,9 +125,14 @@ def test_outside_a_workspace_the_working_folder_with_a_hint(tmp_path, monkeypatc
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(wsmod, "_HINTED", [])
+    monkeypatch.setenv("WORKBENCH_LANG", "en")
     ws = cli_workspace()
     assert ws.root == tmp_path.resolve() and ws.config_file is None
     assert "no workbench.toml" in capsys.readouterr().err
+    monkeypatch.setattr(wsmod, "_HINTED", [])
+    monkeypatch.setenv("WORKBENCH_LANG", "zh")      # the hint speaks the command line's language
+    cli_workspace()
+    assert "没有 workbench.toml" in capsys.readouterr().err
     with pytest.raises(ParameterError, match="'--data' option is required outside a workspace"):
         data_arg(None, ws)
 

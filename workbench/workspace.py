@@ -285,8 +285,9 @@ def cli_workspace(start: str | os.PathLike | None = None, *, hint: bool = True) 
         import sys
 
         _HINTED.append(True)
-        print(f"hint: no {CONFIG_FILE} in {here} or above (nor ${ENV_VAR}): relative paths are the current "
-              "folder's; `workbench init DIR --data PATH` creates a workspace.", file=sys.stderr)
+        from workbench.i18n import t
+
+        print(t("workspace.hint.none", config=CONFIG_FILE, folder=here, env=ENV_VAR), file=sys.stderr)
     return load_workspace(here)
 
 
