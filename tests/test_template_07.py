@@ -67,3 +67,10 @@ def test_template_grades_the_new_users_and_writes_rules_for_template_04(run):
     assert store.ocs_rules(SYSTEM_USER)["grade"].tolist() == list("ABCDE")
     store.close()
     assert "07_credit_grading" in folder.manifest()["steps"]
+
+
+def test_the_report_shows_no_identifiers_missing_values_or_errors(run):
+    from report_scan import untranslated
+
+    result, _ = run
+    assert untranslated(result.notebook, "en") == []

@@ -48,6 +48,9 @@ def test_template_08_runs_waves_and_evaluates_on_the_sample(tmp_path):
                                 "language": "en"},
                           out_dir=run, progress=False)
     text = _texts(result.notebook)
+    from report_scan import untranslated
+
+    assert untranslated(result.notebook, "en") == []          # no identifiers, nan/None or tracebacks
     lo, hi = presence_days(SAMPLE)
     n = len(detect_changers(SAMPLE, hi))
     key, values = presence_story(lo, hi, hi, n)

@@ -58,6 +58,9 @@ def _run(root, data, name, language="en"):
     run_dir = root / f"run_{name}"
     result = wt.run_template(NAME, {"data": str(data), "run_dir": str(run_dir)}, run_dir, language=language,
                              progress=False)
+    from report_scan import untranslated
+
+    assert untranslated(result.notebook, language) == []      # no identifiers, nan/None, progress bars or errors
     return result, run_dir
 
 
