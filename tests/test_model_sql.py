@@ -38,7 +38,8 @@ def sample(tmp_path_factory):
     df = pd.read_parquet(path)
     y = df[LABEL].astype(int).to_numpy()
     X = df.drop(columns=["subscriber_id", LABEL])
-    model = TargetModel(random_state=0, max_rounds=60, n_jobs=1).fit(X, y)
+    # the size rule's shape (select="off"): deep enough to use numeric, categorical and missing-value splits
+    model = TargetModel(random_state=0, max_rounds=60, n_jobs=1, select="off").fit(X, y)
     folder = root / "model"
     save_model(model, folder, label_definition={"target": LABEL}, training_window=None, metrics={},
                training_data=X, id_col="subscriber_id")

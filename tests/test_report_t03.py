@@ -22,7 +22,7 @@ COMP = SampleComposition(product="mobile_newspaper", snapshot="2026-10", stable_
 
 
 def _pipe(validation=None) -> SimpleNamespace:
-    return SimpleNamespace(composition=COMP, validation=validation, explanation=None, scores=None)
+    return SimpleNamespace(composition=COMP, validation=validation, explanation=None, scores=None, method="lookalike")
 
 
 @pytest.fixture(scope="module")
