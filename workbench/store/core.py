@@ -31,6 +31,20 @@ __all__ = ["StoreCore"]
 _NULLABLE_INT = ("campaign_id", "version", "member_count")
 
 
+def _row_tuples(frame: pd.DataFrame, lead, columns) -> list[tuple]:
+    """Rows of ``frame[columns]`` as tuples of Python values (None for missing), each led by ``lead``
+    (a version id) - what a bulk insert takes."""
+    out = [[lead] * len(frame)]
+    for col in columns:
+        s = frame[col]
+        values = s.tolist()
+        missing = s.isna().to_numpy()
+        if missing.any():
+            values = [None if m else v for v, m in zip(values, missing)]
+        out.append(values)
+    return list(zip(*out))
+
+
 def _frame(result, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     keys = list(result.keys())
     rows = result.fetchall()

@@ -11,7 +11,7 @@ from sqlalchemy import func, literal, select
 from workbench.data.tables import ORDER_CHANNELS
 from workbench.errors import DataValidationError, ParameterError
 from workbench.store.access import BRANCH_IDS, PROVINCE_ROLES, User, member_scope, require_role
-from workbench.store.core import StoreCore, _frame
+from workbench.store.core import StoreCore, _frame, _row_tuples
 from workbench.store.models import (
     BRANCH_ID, GROUPS, MEMBER_COLUMNS, MEMBER_REQUIRED_COLUMNS, SUBSCRIBER_ID, CampaignMember, CampaignVersion,
     ContactResult,
@@ -93,17 +93,7 @@ def validate_members(members: pd.DataFrame) -> pd.DataFrame:
 
 def _member_rows(frame: pd.DataFrame, version_id: int, start: int, stop: int) -> list[tuple]:
     """Rows ``start:stop`` of a validated list as tuples of Python values (None for missing)."""
-    part = frame.iloc[start:stop]
-    columns = [[version_id] * len(part)]
-    for col in MEMBER_COLUMNS:
-        s = part[col]
-        values = s.tolist()
-        missing = s.isna().to_numpy()
-        if missing.any():
-            values = [None if m else v for v, m in zip(values, missing)]
-        columns.append(values)
-    return list(zip(*columns))
-
+    return _row_tuples(frame.iloc[start:stop], version_id, MEMBER_COLUMNS)
 
 
 class StoreMembers(StoreCore):

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 
 from workbench.errors import ParameterError
 from workbench.store.access import PUBLISH_ROLES, PUBLISHED_READERS, User, require_role
-from workbench.store.core import StoreCore, _frame
+from workbench.store.core import StoreCore, _frame, _row_tuples
 from workbench.store.models import PUBLISHED_KINDS, PublishedResult, PublishedVersion, utcnow
 
 __all__ = ["StorePublished", "PUBLISHED_COLUMNS", "VERSION_COLUMNS"]
@@ -46,15 +46,7 @@ def _kind(kind: str) -> str:
 
 def _rows(frame: pd.DataFrame, version_id: int) -> list[tuple]:
     """Rows of ``frame`` (:data:`PUBLISHED_COLUMNS`) as tuples of Python values (None for missing)."""
-    columns = [[version_id] * len(frame)]
-    for col in PUBLISHED_COLUMNS:
-        s = frame[col]
-        values = s.tolist()
-        missing = s.isna().to_numpy()
-        if missing.any():
-            values = [None if m else v for v, m in zip(values, missing)]
-        columns.append(values)
-    return list(zip(*columns))
+    return _row_tuples(frame, version_id, PUBLISHED_COLUMNS)
 
 
 class StorePublished(StoreCore):
