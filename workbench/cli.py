@@ -18,7 +18,7 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 #: Command modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
     "init", "data", "sample", "features", "template", "model", "campaign", "simulate", "evaluate", "app", "serve",
-    "users", "demo", "scale", "credit", "trigger", "publish", "feed", "api",
+    "users", "demo", "scale", "credit", "trigger", "publish", "feed", "api", "deploy",
 )
 
 

@@ -113,6 +113,15 @@ class ServeSettings:
         Language of pages and apps (default ``$WORKBENCH_LANG`` or zh).
     fast_passwords : bool
         Minimal argon2 cost for passwords hashed by the server (tests only).
+    cookie_secret : path, optional
+        The cookie secret's file (default ``state_dir / SECRET_FILE``); several servers behind one nginx share
+        one (with one store), so a session signed in through any of them is valid on all.  Must lie outside
+        ``apps_dir``.
+    behind_proxy : bool
+        Take the client's address and scheme from the ``X-Real-IP`` / ``X-Forwarded-For`` and
+        ``X-Forwarded-Proto`` headers of the proxy in front (nginx, :mod:`workbench.apps.deploy`): sign-in
+        is then throttled per real client rather than per proxy, and the cookie is ``Secure`` behind TLS.
+        Only with a proxy that sets them: anyone reaching the port could set them too.
     """
 
     port: int = DEFAULT_PORT
@@ -127,6 +136,8 @@ class ServeSettings:
     max_kernels: int = 40
     language: str | None = None
     fast_passwords: bool = False
+    cookie_secret: Path | None = None
+    behind_proxy: bool = False
 
     def __post_init__(self):
         from workbench.i18n import LANGUAGES
@@ -153,8 +164,15 @@ class ServeSettings:
                 f"The 'state_dir' {str(self.state_dir)!r} must lie outside the served folder "
                 f"{str(self.apps_dir)!r}: it holds the cookie secret. Choose another folder."
             )
+        secret = Path(self.cookie_secret).resolve() if self.cookie_secret is not None else state / SECRET_FILE
+        if secret.is_relative_to(apps):
+            raise ParameterError(
+                f"The 'cookie_secret' {str(self.cookie_secret)!r} must lie outside the served folder "
+                f"{str(self.apps_dir)!r}. Choose another file."
+            )
         object.__setattr__(self, "apps_dir", apps)
         object.__setattr__(self, "state_dir", state)
+        object.__setattr__(self, "cookie_secret", secret)
 
     @property
     def url(self) -> str:
@@ -165,7 +183,7 @@ class ServeSettings:
 _CONFIG_TEMPLATE = '''\
 # Voila configuration of `workbench serve`, generated {generated}.
 # Rewritten at every start: change the command's options, not this file.
-# The cookie secret is read from {secret_file} (outside the served folder);
+# The cookie secret is read from {secret_path} (outside the served folder);
 # the store URL comes from ${store_env} (set by `workbench serve`).
 import os
 from pathlib import Path
@@ -185,6 +203,7 @@ c.Voila.identity_provider_class = "workbench.apps.identity.StoreIdentityProvider
 c.Voila.authorizer_class = "workbench.apps.kernels.KernelOwnerAuthorizer"
 c.Voila.cookie_secret = Path({secret_path!r}).read_bytes().strip()
 c.Voila.tornado_settings = {{"xsrf_cookies": True}}
+c.WorkbenchVoila.behind_proxy = {behind_proxy!r}  # client address and scheme from the proxy's X-Real-IP / X-Forwarded-*
 
 c.StoreIdentityProvider.store_url = os.environ.get({store_env!r}) or None
 c.StoreIdentityProvider.cookie_max_age_hours = {cookie_hours!r}
@@ -248,8 +267,8 @@ def write_config(settings: ServeSettings, kernel_dir: Path | None = None) -> Pat
     text = _CONFIG_TEMPLATE.format(
         kernel_dir=str(kernel_dir or state), transport="ipc" if kernel_dir else "tcp",
         generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        secret_file=SECRET_FILE, store_env=STORE_URL_ENV, host=HOST, port=settings.port,
-        apps_dir=str(settings.apps_dir), state_dir=str(state), secret_path=str(state / SECRET_FILE),
+        store_env=STORE_URL_ENV, host=HOST, port=settings.port, behind_proxy=bool(settings.behind_proxy),
+        apps_dir=str(settings.apps_dir), state_dir=str(state), secret_path=str(settings.cookie_secret),
         cookie_hours=float(settings.cookie_hours), fast_passwords=bool(settings.fast_passwords),
         cull_idle_timeout=settings.cull_idle_timeout, cull_interval=settings.cull_interval,
         kernel_pool=settings.kernel_pool, max_kernels_per_user=settings.max_kernels_per_user,
@@ -270,7 +289,7 @@ def prepare_state(settings: ServeSettings, kernel_dir: Path | None = None) -> Pa
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.state_dir, 0o700)
-    load_or_create_secret(settings.state_dir / SECRET_FILE)
+    load_or_create_secret(settings.cookie_secret)
     install_builtin_apps(settings.apps_dir)
     return write_config(settings, kernel_dir)
 
@@ -364,6 +383,7 @@ def voila_app_class() -> type:
     from jupyter_server.utils import url_path_join
     from tornado import web
     from tornado.ioloop import IOLoop
+    from traitlets import Bool
     from voila.app import Voila, _kernel_id_regex
     from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
     from voila.static_file_handler import AllowListFileHandler
@@ -414,6 +434,14 @@ def voila_app_class() -> type:
         """Voila with the workbench's sign-in, kernel ownership and configuration folder."""
 
         name = "voila"  # configuration is read from voila.py
+        behind_proxy = Bool(False, config=True,
+                            help="Trust the proxy's X-Real-IP / X-Forwarded-For / X-Forwarded-Proto headers.")
+
+        def listen(self):
+            if self.behind_proxy:  # Voila's listen() gives the HTTP server no options: add Tornado's xheaders
+                listen = self.app.listen
+                self.app.listen = lambda port, address=None, **kw: listen(port, address, xheaders=True, **kw)
+            super().listen()
 
         def setup_template_dirs(self):
             super().setup_template_dirs()

@@ -2,11 +2,12 @@
 
 ``workbench serve [--port N] [--store URL] [--apps DIR] [--state DIR] [--lang zh|en]
 [--cookie-hours H] [--cull-idle-timeout S] [--cull-interval S] [--kernel-pool N]
-[--max-kernels-per-user N] [--max-kernels N]``
+[--max-kernels-per-user N] [--max-kernels N] [--cookie-secret FILE] [--behind-proxy]``
 
 Sources are stripped and tracebacks hidden; users sign in with their name and
 password from the campaign store (``workbench users add``); idle kernels are
-culled.  See :mod:`workbench.apps.server`.
+culled.  Several servers behind nginx share one store and one ``--cookie-secret`` and run
+``--behind-proxy`` (``workbench deploy nginx``, docs/deploy.md).  See :mod:`workbench.apps.server`.
 """
 from __future__ import annotations
 
@@ -57,6 +58,12 @@ def register(subparsers) -> None:
     p.add_argument("--max-kernels", type=int, default=DEFAULTS["max_kernels"], metavar="N",
                    help="app pages (kernels, ~150-200 MiB each) the server holds at once; more get a 'server full' "
                         f"page (default {DEFAULTS['max_kernels']})")
+    p.add_argument("--cookie-secret", metavar="FILE",
+                   help="file of the secret signing the session cookies, made (mode 600) if missing; servers behind "
+                        "one nginx share one, so a sign-in is valid on all (default: cookie_secret in --state)")
+    p.add_argument("--behind-proxy", action="store_true",
+                   help="behind nginx (workbench deploy nginx): take the client's address and scheme from its "
+                        "X-Real-IP / X-Forwarded-* headers (sign-in throttling per client, Secure cookie behind TLS)")
     p.add_argument("--fast-passwords", action="store_true", help="minimal argon2 cost (tests only)")
     p.set_defaults(func=_serve)
 
@@ -72,7 +79,8 @@ def _serve(args) -> int:
         cookie_hours=args.cookie_hours, cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval, kernel_pool=args.kernel_pool, language=args.lang,
         max_kernels_per_user=args.max_kernels_per_user, max_kernels=args.max_kernels,
-        fast_passwords=args.fast_passwords,
+        fast_passwords=args.fast_passwords, behind_proxy=args.behind_proxy,
+        cookie_secret=path_arg(args.cookie_secret, ws),
     )
     serve(settings)
     return 0
