@@ -26,7 +26,7 @@ from store_fixtures import SPEC, fresh_database
 from workbench.apps.deploy import (
     SESSION_COOKIE, UPSTREAM_HEADER, nginx_command, nginx_site, write_nginx_config,
 )
-from workbench.apps.server import SECRET_FILE, ServeSettings, write_config
+from workbench.apps.server import SECRET_FILE, ServeSettings, hold_state, write_config
 from workbench.cli import main
 from workbench.errors import ParameterError
 
@@ -112,6 +112,18 @@ def test_servers_share_a_cookie_secret_outside_the_served_folder_and_trust_the_p
     assert "c.WorkbenchVoila.behind_proxy = True" in text
     with pytest.raises(ParameterError, match="'cookie_secret' .* must lie outside the served folder"):
         ServeSettings(apps_dir=tmp_path / "apps", state_dir=tmp_path / "state", cookie_secret=tmp_path / "apps" / "s")
+
+
+def test_one_state_folder_serves_one_server_at_a_time(tmp_path):
+    settings = ServeSettings(apps_dir=tmp_path / "apps", state_dir=tmp_path / "state")
+    held = hold_state(settings)
+    try:
+        with pytest.raises(ParameterError, match="state folder .* is in use by another running `workbench serve`"):
+            hold_state(ServeSettings(port=8868, apps_dir=tmp_path / "apps", state_dir=tmp_path / "state"))
+        hold_state(ServeSettings(apps_dir=tmp_path / "apps", state_dir=tmp_path / "state-2")).close()
+    finally:
+        held.close()
+    hold_state(settings).close()  # released with the server
 
 
 # ------------------------------------------------------------------ two servers behind nginx
@@ -330,6 +342,18 @@ def test_the_servers_see_the_client_address_the_proxy_passes(cluster):
         clients = conn.execute(sa.text("SELECT client FROM app_sessions WHERE user_name = 'ana'")).scalars().all()
     engine.dispose()
     assert clients == ["203.0.113.7"]
+
+
+@pytest.mark.postgres  # with the other nginx tests (make test-fast needs no nginx)
+def test_the_tls_configuration_is_one_nginx_accepts(tmp_path):
+    cert, key = tmp_path / "apps.pem", tmp_path / "apps.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=apps.test",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    run = tmp_path / "run"
+    write_nginx_config(run / "nginx.conf", "127.0.0.1:8867,127.0.0.1:8868", run_dir=run, listen="127.0.0.1:8443",
+                       server_name="apps.test", tls_certificate=cert, tls_key=key)
+    checked = subprocess.run(nginx_command(run, binary=NGINX, check=True), capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
 
 
 async def _kernel_info(url: str, cookies: dict[str, str], origin: str) -> str:

@@ -46,6 +46,7 @@ __all__ = [
     "ServeSettings",
     "write_config",
     "prepare_state",
+    "hold_state",
     "serve",
     "served_store_url",
     "voila_app_class",
@@ -67,6 +68,8 @@ DEFAULT_STATE_DIR = Path("runs") / "serve"
 CONFIG_FILE = "voila.py"
 #: The cookie secret's file in the state folder.
 SECRET_FILE = "cookie_secret"
+#: Locked by the running server: one server per state folder (its ``voila.py`` names the server's port).
+LOCK_FILE = "serve.lock"
 #: Longest single wait (seconds) of the server's kernel clients before they look at their socket again.
 POLL_SLICE_S = 1.0
 #: jupyter_client versions whose ``AsyncZMQSocketChannel.get_msg`` :func:`slice_kernel_client_polls`
@@ -292,6 +295,32 @@ def prepare_state(settings: ServeSettings, kernel_dir: Path | None = None) -> Pa
     load_or_create_secret(settings.cookie_secret)
     install_builtin_apps(settings.apps_dir)
     return write_config(settings, kernel_dir)
+
+
+def hold_state(settings: ServeSettings):
+    """Lock ``settings.state_dir`` for one server; returns the open lock file (closing it releases the lock).
+
+    Several servers behind nginx each need their own state folder (the generated ``voila.py`` holds the
+    port); they share the store and ``cookie_secret`` instead.
+
+    Raises
+    ------
+    ParameterError
+        When another running server holds the folder.
+    """
+    import fcntl
+
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(settings.state_dir / LOCK_FILE, "a+b")  # noqa: SIM115 (held for the server's life)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        raise ParameterError(
+            f"The state folder {str(settings.state_dir)!r} is in use by another running `workbench serve`. "
+            "Give each server its own --state; servers behind one nginx share --cookie-secret and the store."
+        ) from None
+    return lock
 
 
 def _release(version: str) -> tuple[int, int] | None:
@@ -560,6 +589,7 @@ def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> No
         shown = make_url(url).render_as_string(hide_password=True)
         raise ParameterError(f"The campaign store {shown!r} cannot be opened: {exc.__class__.__name__}: "
                              f"{str(exc).splitlines()[0]}") from exc
+    lock = hold_state(settings)
     kernel_dir = kernel_socket_dir()
     try:
         config = prepare_state(settings, kernel_dir)
@@ -568,6 +598,7 @@ def serve(settings: ServeSettings | None = None, *, announce: bool = True) -> No
         app.initialize([])
         _run(app, settings, has_users, announce)
     finally:
+        lock.close()
         if kernel_dir is not None:
             import shutil
 
