@@ -26,6 +26,7 @@ from store_fixtures import SPEC, fresh_database
 from workbench.apps.deploy import (
     SESSION_COOKIE, UPSTREAM_HEADER, nginx_command, nginx_site, write_nginx_config,
 )
+from workbench.apps.identity import StoreIdentityProvider
 from workbench.apps.server import SECRET_FILE, ServeSettings, hold_state, write_config
 from workbench.cli import main
 from workbench.errors import ParameterError
@@ -112,6 +113,37 @@ def test_servers_share_a_cookie_secret_outside_the_served_folder_and_trust_the_p
     assert "c.WorkbenchVoila.behind_proxy = True" in text
     with pytest.raises(ParameterError, match="'cookie_secret' .* must lie outside the served folder"):
         ServeSettings(apps_dir=tmp_path / "apps", state_dir=tmp_path / "state", cookie_secret=tmp_path / "apps" / "s")
+
+
+class DirectoryIdentityProvider(StoreIdentityProvider):
+    """An operator's directory in place of the store's passwords (docs/deploy.md's LDAP sketch, minus LDAP)."""
+
+    directory = {"north": "directory-password"}
+
+    async def authenticate(self, name, password):
+        if self.directory.get(name) != password:
+            return None
+        return await self.lookup_user(name)  # role and branch still come from the store
+
+
+def test_an_operators_identity_provider_is_served_and_a_foreign_one_refused(tmp_path):
+    from workbench.apps.server import prepare_state, voila_app_class
+
+    def app(provider: str, state: str):
+        settings = ServeSettings(apps_dir=tmp_path / "apps", state_dir=tmp_path / state, kernel_pool=0,
+                                 identity_provider=provider)
+        served = voila_app_class()(config_file_paths=[str(prepare_state(settings).parent)])
+        served.initialize([])
+        return served
+
+    ours = app(f"{__name__}.DirectoryIdentityProvider", "state")
+    ours.init_settings()
+    assert type(ours.identity_provider) is DirectoryIdentityProvider
+    foreign = app("jupyter_server.auth.identity.PasswordIdentityProvider", "state-2")
+    with pytest.raises(ParameterError, match="identity_provider_class must be StoreIdentityProvider"):
+        foreign.init_settings()
+    with pytest.raises(ParameterError, match="'identity_provider' parameter must be a dotted class name"):
+        ServeSettings(apps_dir=tmp_path / "apps", state_dir=tmp_path / "s", identity_provider="x; import os")
 
 
 def test_one_state_folder_serves_one_server_at_a_time(tmp_path):

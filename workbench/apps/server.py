@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,7 @@ __all__ = [
     "DEFAULT_STATE_DIR",
     "CONFIG_FILE",
     "SECRET_FILE",
+    "DEFAULT_IDENTITY_PROVIDER",
     "ServeSettings",
     "write_config",
     "prepare_state",
@@ -68,6 +70,8 @@ DEFAULT_STATE_DIR = Path("runs") / "serve"
 CONFIG_FILE = "voila.py"
 #: The cookie secret's file in the state folder.
 SECRET_FILE = "cookie_secret"
+#: The sign-in class of ``workbench serve`` unless a subclass is named (``--identity-provider``).
+DEFAULT_IDENTITY_PROVIDER = "workbench.apps.identity.StoreIdentityProvider"
 #: Locked by the running server: one server per state folder (its ``voila.py`` names the server's port).
 LOCK_FILE = "serve.lock"
 #: Longest single wait (seconds) of the server's kernel clients before they look at their socket again.
@@ -125,6 +129,9 @@ class ServeSettings:
         ``X-Forwarded-Proto`` headers of the proxy in front (nginx, :mod:`workbench.apps.deploy`): sign-in
         is then throttled per real client rather than per proxy, and the cookie is ``Secure`` behind TLS.
         Only with a proxy that sets them: anyone reaching the port could set them too.
+    identity_provider : str
+        Dotted name of the sign-in class: :class:`~workbench.apps.identity.StoreIdentityProvider` or a
+        subclass of it (an operator's LDAP or SSO, docs/deploy.md); anything else is refused at start.
     """
 
     port: int = DEFAULT_PORT
@@ -141,6 +148,7 @@ class ServeSettings:
     fast_passwords: bool = False
     cookie_secret: Path | None = None
     behind_proxy: bool = False
+    identity_provider: str = DEFAULT_IDENTITY_PROVIDER
 
     def __post_init__(self):
         from workbench.i18n import LANGUAGES
@@ -159,6 +167,10 @@ class ServeSettings:
                 raise ParameterError.invalid(name, "a whole number >= 1", value)
         if self.cull_idle_timeout and not self.cull_interval:
             raise ParameterError.invalid("cull_interval", "> 0 when cull_idle_timeout is set", self.cull_interval)
+        if not isinstance(self.identity_provider, str) or not re.fullmatch(
+                r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+", self.identity_provider):
+            raise ParameterError.invalid("identity_provider", "a dotted class name such as "
+                                         "'mycompany.sso.HeaderIdentityProvider'", self.identity_provider)
         if self.language is not None and self.language not in LANGUAGES:
             raise ParameterError.invalid("language", f"one of {list(LANGUAGES)}", self.language)
         apps, state = Path(self.apps_dir).resolve(), Path(self.state_dir).resolve()
@@ -202,7 +214,7 @@ c.Voila.open_browser = False
 c.Voila.root_dir = {apps_dir!r}
 c.Voila.connection_dir_root = {kernel_dir!r}  # private: kernels' connection files (with their keys), sockets
 c.KernelManager.transport = {transport!r}  # "ipc": Unix sockets in that folder, reachable by nobody else
-c.Voila.identity_provider_class = "workbench.apps.identity.StoreIdentityProvider"
+c.Voila.identity_provider_class = {identity_provider!r}  # StoreIdentityProvider or a subclass
 c.Voila.authorizer_class = "workbench.apps.kernels.KernelOwnerAuthorizer"
 c.Voila.cookie_secret = Path({secret_path!r}).read_bytes().strip()
 c.Voila.tornado_settings = {{"xsrf_cookies": True}}
@@ -270,7 +282,8 @@ def write_config(settings: ServeSettings, kernel_dir: Path | None = None) -> Pat
     text = _CONFIG_TEMPLATE.format(
         kernel_dir=str(kernel_dir or state), transport="ipc" if kernel_dir else "tcp",
         generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        store_env=STORE_URL_ENV, host=HOST, port=settings.port, behind_proxy=bool(settings.behind_proxy),
+        store_env=STORE_URL_ENV, host=HOST, identity_provider=settings.identity_provider, port=settings.port,
+        behind_proxy=bool(settings.behind_proxy),
         apps_dir=str(settings.apps_dir), state_dir=str(state), secret_path=str(settings.cookie_secret),
         cookie_hours=float(settings.cookie_hours), fast_passwords=bool(settings.fast_passwords),
         cull_idle_timeout=settings.cull_idle_timeout, cull_interval=settings.cull_interval,

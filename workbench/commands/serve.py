@@ -2,7 +2,7 @@
 
 ``workbench serve [--port N] [--store URL] [--apps DIR] [--state DIR] [--lang zh|en]
 [--cookie-hours H] [--cull-idle-timeout S] [--cull-interval S] [--kernel-pool N]
-[--max-kernels-per-user N] [--max-kernels N] [--cookie-secret FILE] [--behind-proxy]``
+[--max-kernels-per-user N] [--max-kernels N] [--cookie-secret FILE] [--behind-proxy] [--identity-provider CLASS]``
 
 Sources are stripped and tracebacks hidden; users sign in with their name and
 password from the campaign store (``workbench users add``); idle kernels are
@@ -20,7 +20,7 @@ __all__ = ["register", "DEFAULTS"]
 DEFAULTS: dict[str, object] = {
     "port": 8866, "apps": "runs/apps", "state": "runs/serve", "cookie_hours": 8.0,
     "cull_idle_timeout": 1800, "cull_interval": 60, "kernel_pool": 1, "max_kernels_per_user": 3,
-    "max_kernels": 40,
+    "max_kernels": 40, "identity_provider": "workbench.apps.identity.StoreIdentityProvider",
 }
 
 
@@ -64,6 +64,9 @@ def register(subparsers) -> None:
     p.add_argument("--behind-proxy", action="store_true",
                    help="behind nginx (workbench deploy nginx): take the client's address and scheme from its "
                         "X-Real-IP / X-Forwarded-* headers (sign-in throttling per client, Secure cookie behind TLS)")
+    p.add_argument("--identity-provider", metavar="CLASS", default=DEFAULTS["identity_provider"],
+                   help="dotted name of the sign-in class: StoreIdentityProvider or a subclass (an operator's LDAP "
+                        "or SSO, docs/deploy.md)")
     p.add_argument("--fast-passwords", action="store_true", help="minimal argon2 cost (tests only)")
     p.set_defaults(func=_serve)
 
@@ -79,7 +82,7 @@ def _serve(args) -> int:
         cookie_hours=args.cookie_hours, cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval, kernel_pool=args.kernel_pool, language=args.lang,
         max_kernels_per_user=args.max_kernels_per_user, max_kernels=args.max_kernels,
-        fast_passwords=args.fast_passwords, behind_proxy=args.behind_proxy,
+        fast_passwords=args.fast_passwords, behind_proxy=args.behind_proxy, identity_provider=args.identity_provider,
         cookie_secret=path_arg(args.cookie_secret, ws),
     )
     serve(settings)
