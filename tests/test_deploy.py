@@ -256,9 +256,12 @@ def cluster(tmp_path_factory, postgres_url):
     load_or_create_secret(secret)  # made once, before the servers start side by side
     gate = root / "gate"
     gate.mkdir()
+    shared_apps = root / "apps"  # one published folder served by both (as docs/deploy.md has it)
+    shared_apps.mkdir()
+    nbformat.write(_writers_notebook(), shared_apps / "writers.ipynb")
     for name in ("a", "b"):
-        (root / name / "apps").mkdir(parents=True)
-        nbformat.write(_writers_notebook(), root / name / "apps" / "writers.ipynb")
+        (root / name).mkdir()
+        (root / name / "apps").symlink_to(shared_apps, target_is_directory=True)
     servers, nginx = {}, None
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WB_DEPLOY_CAMPAIGN", str(campaign_id))
