@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from browser import free_port, start_server, stop_server
 from store_fixtures import *  # noqa: F401,F403 - fixtures
-from store_fixtures import SPEC, fresh_database
+from store_fixtures import SPEC, SQLITE_ONLY, fresh_database
 
 from workbench.apps.deploy import (
     SESSION_COOKIE, UPSTREAM_HEADER, nginx_command, nginx_site, write_nginx_config,
@@ -467,3 +467,66 @@ def test_two_servers_behind_nginx_lose_no_result_of_two_times_twenty_concurrent_
         direct = other.url.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
         with pytest.raises(HTTPClientError):
             asyncio.run(_kernel_info(direct, cookies, other.url.rstrip("/")))
+
+
+@pytest.mark.postgres
+@pytest.mark.kernel
+def test_signing_out_everywhere_through_one_server_ends_the_users_pages_on_the_other(cluster, sessions):
+    import httpx
+
+    south = sessions["south"]
+    page = south.get("voila/render/whoami.ipynb")
+    assert page.status_code == 200
+    kernel_id = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                                     page.text, re.S)[1])["kernelId"]
+    home = cluster["upstream_of"][page.headers[UPSTREAM_HEADER]]
+    other = cluster["servers"]["b" if home == "a" else "a"]
+    with httpx.Client(base_url=other.url) as elsewhere:  # the same person at another computer, on the other server
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', elsewhere.get("login").text)[1]
+        assert elsewhere.post("login", data={"name": "south", "password": PASSWORD, "_xsrf": xsrf}).status_code == 302
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', elsewhere.get("logout").text)[1]
+        assert elsewhere.post("logout", data={"all": "1", "_xsrf": xsrf}).status_code == 200
+    served = cluster["servers"][home]
+    served.wait_for_log(f"kernel {kernel_id} of 'south' shut down: signed out", timeout=60)
+    assert south.get("login", params={"next": "/voila/tree"}).status_code == 200  # the session is gone too
+
+
+def test_only_the_kernels_of_users_without_a_valid_session_are_ended():
+    from types import SimpleNamespace
+
+    from workbench.apps.deploy import end_signed_out_kernels
+
+    class Manager(dict):
+        log = SimpleNamespace(info=lambda *args: None)
+
+        def list_kernel_ids(self):
+            return list(self)
+
+        def kernel_owner(self, kernel_id):
+            return self[kernel_id]
+
+        async def shutdown_kernel(self, kernel_id):
+            del self[kernel_id]
+
+    manager = Manager(k1="north", k2="south", k3="south", pooled="")
+    asked = []
+    store = SimpleNamespace(signed_in=lambda names: asked.append(set(names)) or {"north"})
+    assert sorted(asyncio.run(end_signed_out_kernels(manager, store))) == ["k2", "k3"]
+    assert manager == {"k1": "north", "pooled": ""} and asked == [{"north", "south"}]
+    assert asyncio.run(end_signed_out_kernels(Manager(pooled=""), store)) == [] and len(asked) == 1
+
+
+@SQLITE_ONLY
+def test_the_store_says_who_still_holds_a_valid_session(store):
+    import datetime as dt
+
+    hour = dt.timedelta(hours=1)
+    store.open_session("s-north", "north", lifetime=hour)
+    store.open_session("s-south-1", "south", lifetime=hour)
+    store.open_session("s-south-2", "south", lifetime=hour)
+    store.open_session("s-west", "west", lifetime=-hour)  # expired
+    assert store.signed_in(["north", "south", "west", "nobody"]) == {"north", "south"}
+    store.revoke_session("s-south-1", actor="south")
+    assert store.signed_in(["south"]) == {"south"}  # one session left
+    store.revoke_sessions_of("south", actor="south")
+    assert store.signed_in(["north", "south"]) == {"north"} and store.signed_in([]) == set()

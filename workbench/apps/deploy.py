@@ -32,6 +32,11 @@ whose pid file, logs and temporary folders lie in one run folder, for an
 nginx started by an unprivileged user in the foreground
 (:func:`nginx_command`); the tests run it so, on loopback.
 
+Sign-out is store-wide but kernels are per server: :func:`sweep_signed_out_kernels`
+(run by every ``workbench serve``) shuts down the kernels of users who no
+longer hold any valid session, so "sign out on every other computer" through
+one server also ends the user's pages on the others.
+
 Examples
 --------
 >>> text = nginx_site(["127.0.0.1:8867", "127.0.0.1:8868"], listen="127.0.0.1:8080")
@@ -56,6 +61,8 @@ __all__ = [
     "nginx_command",
     "serve_commands",
     "write_nginx_config",
+    "end_signed_out_kernels",
+    "sweep_signed_out_kernels",
     "DEFAULT_LISTEN",
     "UPSTREAM_HEADER",
     "SESSION_COOKIE",
@@ -315,3 +322,50 @@ def write_nginx_config(path: str | Path, upstreams: str | Iterable[str], *, run_
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return out
+
+
+async def end_signed_out_kernels(manager, store) -> list[str]:
+    """Shut down the kernels in ``manager`` whose owners hold no valid session in ``store`` any more.
+
+    A user signed out everywhere (or deactivated sessions, or an expired sign-in) through another
+    server keeps no page here.  Returns the ids of the kernels shut down.
+
+    Parameters
+    ----------
+    manager : workbench.apps.kernels.OwnedKernelManager
+        This server's kernels and their owners.
+    store : workbench.store.Store
+        The shared store (its ``app_sessions``).
+    """
+    import asyncio
+
+    from jupyter_core.utils import ensure_async
+
+    owned = {kid: manager.kernel_owner(kid) for kid in list(manager.list_kernel_ids())}
+    owners = {owner for owner in owned.values() if owner}
+    if not owners:
+        return []
+    valid = await asyncio.get_running_loop().run_in_executor(None, store.signed_in, owners)
+    ended = []
+    for kernel_id, owner in owned.items():
+        if owner and owner not in valid and kernel_id in manager:
+            await ensure_async(manager.shutdown_kernel(kernel_id))
+            manager.log.info("kernel %s of %r shut down: signed out (no valid session left)", kernel_id, owner)
+            ended.append(kernel_id)
+    return ended
+
+
+def sweep_signed_out_kernels(manager, provider, interval_s: float):
+    """Run :func:`end_signed_out_kernels` every ``interval_s`` seconds on the current IO loop; the started
+    ``tornado.ioloop.PeriodicCallback`` (the provider gives the store)."""
+    from tornado.ioloop import PeriodicCallback
+
+    async def sweep() -> None:
+        try:
+            await end_signed_out_kernels(manager, provider.store)
+        except Exception:  # a store hiccup: try again at the next sweep, never stop the server
+            manager.log.exception("checking the kernels' owners against the store's sessions failed")
+
+    callback = PeriodicCallback(sweep, interval_s * 1000.0)
+    callback.start()
+    return callback

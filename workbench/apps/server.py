@@ -431,6 +431,7 @@ def voila_app_class() -> type:
     from voila.static_file_handler import AllowListFileHandler
     from voila.tornado.handler import TornadoVoilaHandler
 
+    from workbench.apps.deploy import sweep_signed_out_kernels
     from workbench.apps.identity import NotFoundHandler, StoreIdentityProvider
     from workbench.apps.kernels import (
         KernelLimitError, KernelOwnerAuthorizer, OwnedKernelManager, OwnerShutdownKernelHandler, kernel_owner,
@@ -498,6 +499,8 @@ def voila_app_class() -> type:
             manager.pool_env = {"VOILA_PREHEAT": "False", "VOILA_BASE_URL": self.base_url,
                                 "VOILA_SERVER_URL": self.server_url, "VOILA_APP_PORT": str(self.port)}
             IOLoop.current().add_callback(manager.fill_pool)
+            if isinstance(self.identity_provider, StoreIdentityProvider):  # signed out on another server
+                sweep_signed_out_kernels(manager, self.identity_provider, self.identity_provider.session_check_seconds)
             return settings
 
         def _check_security(self) -> None:

@@ -114,6 +114,16 @@ class StoreSessions(StoreCore):
             self._audit(session, actor, "sign_out", sessions=done, all_sessions=True, user=user_name)
             return done
 
+    def signed_in(self, user_names) -> set[str]:
+        """Which of ``user_names`` hold at least one session neither revoked nor expired (on any server)."""
+        names = sorted({str(name)[:64] for name in user_names})
+        if not names:
+            return set()
+        with self._session() as session:
+            query = select(AppSession.user_name).distinct().where(
+                AppSession.user_name.in_(names), AppSession.revoked_at.is_(None), AppSession.expires_at > utcnow())
+            return set(session.execute(query).scalars())
+
     def forget_expired_sessions(self) -> int:
         """Delete sessions that expired (housekeeping); how many were deleted."""
         from sqlalchemy import delete
