@@ -362,14 +362,18 @@ def test_a_session_stays_on_one_server_and_is_valid_on_every_server(cluster, ses
 
 @pytest.mark.postgres
 @pytest.mark.kernel
-def test_the_servers_see_the_client_address_the_proxy_passes(cluster):
+def test_the_servers_see_the_client_address_and_scheme_the_proxy_passes(cluster):
     import httpx
     import sqlalchemy as sa
 
     served = cluster["servers"]["a"]
-    with httpx.Client(base_url=served.url, headers={"X-Real-IP": "203.0.113.7"}) as client:
+    proxied = {"X-Real-IP": "203.0.113.7", "X-Forwarded-Proto": "https"}  # what nginx sends behind TLS
+    with httpx.Client(base_url=served.url, headers=proxied) as client:
         xsrf = re.search(r'name="_xsrf" value="([^"]+)"', client.get("login").text)[1]
-        assert client.post("login", data={"name": "ana", "password": PASSWORD, "_xsrf": xsrf}).status_code == 302
+        answer = client.post("login", data={"name": "ana", "password": PASSWORD, "_xsrf": xsrf})
+    assert answer.status_code == 302
+    session_cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "="))
+    assert "; secure" in session_cookie.lower()  # the browser sends it over HTTPS only
     from workbench.store import engine_for
 
     engine = engine_for(cluster["store_url"])
