@@ -11,7 +11,9 @@
 - :mod:`~workbench.apps.widgets` - widget builders shared by the apps;
 - :mod:`~workbench.apps.hall` - the hall / call-centre look-up of one subscriber's published card;
 - :mod:`~workbench.apps.monitor` - the manager view of template 05 (its numbers and lagging panel);
-- :mod:`~workbench.apps.demo` - demo accounts for the sample province.
+- :mod:`~workbench.apps.demo` - demo accounts for the sample province;
+- :mod:`~workbench.apps.deploy` - several servers behind nginx: the sticky configuration, and
+  ending the kernels of users signed out on another server.
 
 Names are imported on first use: an app's kernel that needs only
 :func:`signed_in_user` does not pay for importing Jupyter Server (seconds).
@@ -48,6 +50,9 @@ _EXPORTS: dict[str, str] = {
     # server
     "HOST": "server", "DEFAULT_PORT": "server", "DEFAULT_STATE_DIR": "server", "ServeSettings": "server",
     "write_config": "server", "prepare_state": "server", "serve": "server", "voila_app_class": "server",
+    # deploy (several servers behind nginx)
+    "nginx_site": "deploy", "nginx_standalone": "deploy", "nginx_command": "deploy", "write_nginx_config": "deploy",
+    "parse_upstreams": "deploy", "end_signed_out_kernels": "deploy",
 }
 
 __all__ = list(_EXPORTS)
