@@ -208,6 +208,7 @@ def _writers_notebook() -> nbformat.NotebookNode:
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(f"WRITERS = {WRITERS}\n" + WRITERS_CODE)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["workbench"] = {"app": "executor"}  # stands in for the executor app: executors may open it
     return nb
 
 
