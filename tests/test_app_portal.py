@@ -289,4 +289,12 @@ def test_the_language_switch_holds_across_sign_out_and_reaches_the_apps(served, 
     page.wait_for_selector(".wb-hall-scope", timeout=RENDER_TIMEOUT_MS)
     expected = t("ops_api.hall.scope_branch", lang="zh", branch=branch_label("urumqi", "zh"))
     assert page.inner_text(".wb-hall-scope") == expected   # the server speaks English; this user Chinese
+    other = context.new_page()                             # signed out in another tab: the page's own banner
+    other.goto(server.url)
+    with other.expect_navigation():
+        other.click("#logout_submit")
+    page.bring_to_front()
+    page.click("body")
+    banner = page.wait_for_selector("#wb-connection-lost", state="visible", timeout=30_000)
+    assert banner.inner_text().startswith(t("apps.page.connection_lost", lang="zh"))
     context.close()

@@ -49,12 +49,16 @@ __all__ = [
     "LanguageHandler",
     "ToPortalHandler",
     "portal_handlers",
+    "LANGUAGE_COOKIE",
+    "set_language_cookie",
 ]
 
 #: The portal's page template (in the workbench's page templates folder).
 PORTAL_TEMPLATE = "portal.html.j2"
 #: Where the language switch posts to (under the server's base URL).
 LANGUAGE_PATH = "portal/language"
+#: Cookie telling an app page's own script (its connection-lost banner) the user's language; not a secret.
+LANGUAGE_COOKIE = "workbench-lang"
 _TEMPLATES = Path(__file__).with_name("page_templates")
 #: Apps in the order of the access rules' table (the worklist first), others after them by file name.
 _ORDER = {kind: i for i, kind in enumerate(APP_ROLES)}
@@ -207,6 +211,12 @@ def served_app_for(handler, path: str | None) -> AppInfo:
     return info
 
 
+def set_language_cookie(handler) -> None:
+    """Tell the pages' scripts the request's language (:data:`LANGUAGE_COOKIE`, readable by scripts)."""
+    handler.set_cookie(LANGUAGE_COOKIE, request_language(handler), path=handler.base_url, samesite="Lax",
+                       expires_days=30)
+
+
 class PortalHandler(ErrorPageMixin, JupyterHandler):
     """``/``: the portal of the signed-in user (sign-in first otherwise)."""
 
@@ -219,6 +229,7 @@ class PortalHandler(ErrorPageMixin, JupyterHandler):
         view = await asyncio.get_running_loop().run_in_executor(
             None, lambda: portal_view(store, user.to_store_user(), root, base_url=self.base_url, lang=lang))
         self.set_header("Cache-Control", "no-store")
+        set_language_cookie(self)
         self.finish(render_portal(view, user=user, lang=lang, base_url=self.base_url,
                                   xsrf_form_html=self.xsrf_form_html()))
 

@@ -212,16 +212,20 @@ c.OwnedKernelManager.max_kernels = {max_kernels!r}  # pages' kernels the server 
 '''
 
 
-def page_texts(language: str | None = None) -> dict[str, str]:
+def page_texts(language: str | None = None) -> dict[str, object]:
     """The words the page templates show themselves (not the apps' notebooks), from the label catalogue.
 
     ``connection_lost`` / ``reload``: the banner of a page whose kernel or
     sign-in is gone (signed out elsewhere, sign-in expired, server restarted):
     what is clicked there may not be saved, and the page must be reloaded.
+    ``by_language``: the same words in every language; the page shows those of the
+    user's own language (the ``workbench-lang`` cookie the portal sets) when there is one.
     """
-    from workbench.i18n import t
+    from workbench.i18n import LANGUAGES, t
 
-    return {key: t(f"apps.page.{key}", lang=language) for key in ("connection_lost", "reload")}
+    keys = ("connection_lost", "reload")
+    return {**{key: t(f"apps.page.{key}", lang=language) for key in keys},
+            "by_language": {lang: {key: t(f"apps.page.{key}", lang=lang) for key in keys} for lang in LANGUAGES}}
 
 
 def kernel_socket_dir() -> Path | None:
@@ -380,7 +384,7 @@ def voila_app_class() -> type:
         KernelLimitError, KernelOwnerAuthorizer, OwnedKernelManager, OwnerShutdownKernelHandler, kernel_owner,
     )
     from workbench.apps.pages import ErrorPageMixin
-    from workbench.apps.portal import portal_handlers, served_app_for
+    from workbench.apps.portal import portal_handlers, served_app_for, set_language_cookie
 
     class NoServerHeader(web.OutputTransform):
         """Drop Tornado's ``Server: TornadoServer/<version>`` header: a response names no versions."""
@@ -395,6 +399,7 @@ def voila_app_class() -> type:
         @web.authenticated
         async def get(self, path=None):
             served_app_for(self, path)  # 404 / 403 before any kernel starts
+            set_language_cookie(self)  # the page's own words (its banner) in the user's language
             with kernel_owner(self.current_user.username, app=path or ""):
                 await super().get(path)
 
