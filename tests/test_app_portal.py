@@ -281,6 +281,8 @@ def test_the_language_switch_holds_across_sign_out_and_reaches_the_apps(served, 
     with page.expect_navigation():
         page.click("#logout_submit")                       # sign out from the portal ...
     assert page.inner_text("#logout-title") == t("apps.logout.title", lang="zh")
+    page.click("#login-again")                             # this browser's sign-in page speaks it as well
+    assert page.inner_text("h1") == t("apps.login.heading", lang="zh")
     context.close()
     context, page = _portal(browser, server, EX_U)         # ... and in again, in a new browser
     assert page.inner_text("#wb-portal-title") == t("portal.heading", lang="zh")

@@ -377,10 +377,14 @@ class LoginHandler(ErrorPageMixin, JupyterHandler):
         return safe_next_url(self.get_argument("next", default=None), self.base_url)
 
     def _form(self, *, error: str | None = None, name: str = "", status: int = 200, **error_args) -> None:
+        from workbench.apps.portal import LANGUAGE_COOKIE
+
+        chosen = self.get_cookie(LANGUAGE_COOKIE)  # the language last used in this browser, else the server's
         self.set_status(status)
         self.set_header("Cache-Control", "no-store")
         self.finish(render_login(next_url=self._next(), error=error, name=name, base_url=self.base_url,
-                                 xsrf_form_html=self.xsrf_form_html(), error_args=error_args))
+                                 xsrf_form_html=self.xsrf_form_html(), error_args=error_args,
+                                 lang=chosen if chosen in LANGUAGES else None))
 
     @allow_unauthenticated
     def get(self) -> None:
