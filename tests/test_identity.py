@@ -252,7 +252,7 @@ def test_login_page_has_a_user_name_field_and_escapes_what_it_echoes():
 
 def test_logout_and_error_pages_render_in_both_languages():
     assert 'href="/login"' in render_logout(lang="en") and "已退出" in render_logout(lang="zh")
-    assert "404 Not Found" in render_error(404, lang="en") and "does not exist" in render_error(404, lang="en")
+    assert "Page not found (404)" in render_error(404, lang="en") and "does not exist" in render_error(404, lang="en")
     assert "找不到" in render_error(404, lang="zh")
     assert "500 Internal Server Error" in render_error(500, lang="en")
 

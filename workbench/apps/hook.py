@@ -8,7 +8,9 @@
 after the notebook's ``parameters`` cell, together with the parameters the app
 was published with (see :mod:`workbench.apps.publish`).  Nothing the browser
 sends - URL query (``QUERY_STRING`` in the kernel), form fields, widget values -
-can change them: identity parameters always win over any other.
+can change them: identity parameters always win over any other.  A user who chose
+a language in the portal (``users.language``) also gets ``language`` injected, so
+the app speaks it whatever the server's ``--lang``.
 
 An app notebook declares the identity parameters in its parameters cell::
 
@@ -109,6 +111,8 @@ def prelaunch_hook(req, notebook, cwd):
     published = notebook.metadata.get(APP_METADATA, {}).get("app_parameters", {})
     parameters = {k: v for k, v in dict(published).items() if k not in IDENTITY_PARAMETERS}
     parameters.update(identity_parameters(user))
+    if getattr(user, "language", None):  # the user's own choice (the portal's switch) over the server's --lang
+        parameters["language"] = user.language
     return inject_parameters(notebook, parameters)
 
 

@@ -50,6 +50,7 @@ from traitlets import Bool, Float, Integer, Unicode, default
 
 from workbench.apps.pages import ErrorPageMixin, render_login, render_logout, render_logout_form
 from workbench.errors import ParameterError
+from workbench.i18n import LANGUAGES
 from workbench.store.access import SYSTEM_USER, User
 from workbench.store.sessions import ThrottlePolicy, account_key, client_key
 
@@ -84,14 +85,16 @@ _CLOCK_SKEW_S = 300.0
 
 @dataclass
 class WorkbenchUser(JupyterUser):
-    """The signed-in user as the server knows it: Jupyter's ``User`` plus role and branch.
+    """The signed-in user as the server knows it: Jupyter's ``User`` plus role, branch and language.
 
-    ``username`` is the store's user name; ``role`` and ``branch_id`` come from
-    the store's ``users`` table at the time of the request.
+    ``username`` is the store's user name; ``role``, ``branch_id`` and ``language``
+    (the user's own choice, None for the server's) come from the store's ``users``
+    table at the time of the request.
     """
 
     role: str = ""
     branch_id: str | None = None
+    language: str | None = None
 
     def to_store_user(self) -> User:
         """The same person as a :class:`workbench.store.User` (what store calls take)."""
@@ -229,8 +232,10 @@ class StoreIdentityProvider(IdentityProvider):
                 continue
             display = row.display_name or row.name
             branch = row.branch_id if isinstance(row.branch_id, str) and row.branch_id else None
+            language = getattr(row, "language", None)
             users[row.name] = WorkbenchUser(username=row.name, name=display, display_name=display,
-                                            role=row.role, branch_id=branch)
+                                            role=row.role, branch_id=branch,
+                                            language=language if language in LANGUAGES else None)
         return users
 
     def _users_stale(self) -> bool:
@@ -372,10 +377,14 @@ class LoginHandler(ErrorPageMixin, JupyterHandler):
         return safe_next_url(self.get_argument("next", default=None), self.base_url)
 
     def _form(self, *, error: str | None = None, name: str = "", status: int = 200, **error_args) -> None:
+        from workbench.apps.portal import LANGUAGE_COOKIE
+
+        chosen = self.get_cookie(LANGUAGE_COOKIE)  # the language last used in this browser, else the server's
         self.set_status(status)
         self.set_header("Cache-Control", "no-store")
         self.finish(render_login(next_url=self._next(), error=error, name=name, base_url=self.base_url,
-                                 xsrf_form_html=self.xsrf_form_html(), error_args=error_args))
+                                 xsrf_form_html=self.xsrf_form_html(), error_args=error_args,
+                                 lang=chosen if chosen in LANGUAGES else None))
 
     @allow_unauthenticated
     def get(self) -> None:
@@ -449,20 +458,30 @@ class LogoutHandler(ErrorPageMixin, JupyterHandler):
         provider = self.identity_provider
         return provider.read_session(self) if isinstance(provider, StoreIdentityProvider) else None
 
+    async def _language_of(self, session: Session | None) -> str | None:
+        """The signed-in user's own language (None: the server's)."""
+        if session is None:
+            return None
+        user = await self.identity_provider.lookup_user(session.name)
+        return getattr(user, "language", None)
+
     @allow_unauthenticated
-    def get(self) -> None:
+    async def get(self) -> None:
         """The sign-out form (a GET changes nothing: any page could make a browser send one)."""
         self.set_header("Cache-Control", "no-store")
-        if self._provider_session() is None:
+        session = self._provider_session()
+        lang = await self._language_of(session)
+        if session is None:
             self.finish(render_logout(base_url=self.base_url))
             return
-        self.finish(render_logout_form(base_url=self.base_url, xsrf_form_html=self.xsrf_form_html()))
+        self.finish(render_logout_form(base_url=self.base_url, xsrf_form_html=self.xsrf_form_html(), lang=lang))
 
     @allow_unauthenticated
     async def post(self) -> None:
         """Sign out (XSRF-checked by Tornado): this session, or with ``all=1`` every session of the user."""
         provider = self.identity_provider
         session = self._provider_session()
+        lang = await self._language_of(session)
         if session is not None:
             everywhere = self.get_body_argument("all", default="") in ("1", "on", "true")
             loop = asyncio.get_running_loop()
@@ -471,11 +490,11 @@ class LogoutHandler(ErrorPageMixin, JupyterHandler):
             await self._end_kernels_of(session.name)
         provider.clear_login_cookie(self)
         self.set_header("Cache-Control", "no-store")
-        self.finish(render_logout(base_url=self.base_url))
+        self.finish(render_logout(base_url=self.base_url, lang=lang))
 
 
 class NotFoundHandler(ErrorPageMixin, JupyterHandler):
-    """Every path no other handler serves: a plain 404 page (after sign-in)."""
+    """Every path no other handler serves: a plain 404 page (in the signed-in user's language)."""
 
     def get(self, *args, **kwargs) -> None:
         raise web.HTTPError(404)

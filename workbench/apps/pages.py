@@ -11,9 +11,9 @@ from __future__ import annotations
 from functools import lru_cache
 from http import HTTPStatus
 
-from workbench.i18n import get_language, labels_for
+from workbench.i18n import LANGUAGES, get_language, labels_for
 
-__all__ = ["render_login", "render_logout", "render_logout_form", "render_error", "ErrorPageMixin"]
+__all__ = ["render_login", "render_logout", "render_logout_form", "render_error", "request_language", "ErrorPageMixin"]
 
 _BASE = """<!DOCTYPE html>
 <html lang="{{ lang }}">
@@ -144,24 +144,50 @@ def render_logout_form(*, base_url: str = "/", xsrf_form_html: str = "", lang: s
 def render_error(status_code: int, *, base_url: str = "/", lang: str | None = None, reason: str | None = None) -> str:
     """An error page naming the status and saying what it means, without any internals.
 
-    ``reason`` picks a more specific message (``apps.error.<reason>``), e.g. ``server_kernels``.
+    ``reason`` picks a more specific message (``apps.error.<reason>`` or ``portal.error.<reason>``),
+    e.g. ``server_kernels``, ``app_role``.  403 and 404 have titles of their own
+    (``portal.error.title.<code>``); other codes name the status (its English phrase in English only).
     """
     lang = lang or get_language()
     labels = labels_for("apps.error", lang)
-    message = labels.get(reason or "", labels.get(str(status_code), labels["other"]))
-    try:
-        reason = HTTPStatus(status_code).phrase
-    except ValueError:
-        reason = ""
-    code = f"{status_code} {reason}".strip()
-    return _env().get_template("error").render(lang=lang, title=labels["title"].format(code=code),
-                                              message=message, home=labels["home"], home_url=base_url)
+    portal = labels_for("portal.error", lang)
+    message = labels.get(reason or "") or portal.get(reason or "") or labels.get(str(status_code), labels["other"])
+    title = portal.get(f"title.{status_code}")
+    if title is None:
+        try:
+            phrase = HTTPStatus(status_code).phrase if lang == "en" else ""
+        except ValueError:
+            phrase = ""
+        title = labels["title"].format(code=f"{status_code} {phrase}".strip())
+    return _env().get_template("error").render(lang=lang, title=title, message=message, home=labels["home"],
+                                              home_url=base_url)
+
+
+def request_language(handler) -> str:
+    """The language of a request's pages: the signed-in user's own choice, else the server's.
+
+    Safe in ``write_error`` (an error raised before the user was read leaves the server's language).
+    """
+    user = getattr(handler, "_jupyter_current_user", None)
+    if user is None:
+        try:
+            user = handler.current_user
+        except Exception:  # noqa: BLE001 - an error page must render whatever failed before it
+            user = None
+    language = getattr(user, "language", None)
+    return language if language in LANGUAGES else get_language()
 
 
 class ErrorPageMixin:
-    """For Jupyter handlers: errors as :func:`render_error` pages (never a traceback)."""
+    """For Jupyter handlers: errors as :func:`render_error` pages (never a traceback) in the user's language.
+
+    A handler may set ``error_reason`` before raising to pick a more specific message.
+    """
+
+    error_reason: str | None = None
 
     def write_error(self, status_code: int, **kwargs) -> None:
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
-        self.finish(render_error(status_code, base_url=getattr(self, "base_url", "/")))
+        self.finish(render_error(status_code, base_url=getattr(self, "base_url", "/"), lang=request_language(self),
+                                 reason=getattr(self, "error_reason", None)))

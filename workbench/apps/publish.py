@@ -38,6 +38,7 @@ __all__ = [
     "find_app_notebook",
     "install_builtin_apps",
     "list_apps",
+    "app_info",
     "publish_app",
     "app_url",
 ]
@@ -246,26 +247,29 @@ def install_builtin_apps(apps_dir: str | os.PathLike | None = None) -> list[Path
     return paths
 
 
-def list_apps(apps_dir: str | os.PathLike | None = None) -> list[AppInfo]:
-    """The apps in the served folder, sorted by file name."""
+def app_info(path: str | os.PathLike) -> AppInfo:
+    """The :class:`AppInfo` of one app notebook of the served folder (from its metadata, else its file name)."""
     import json
 
+    path = Path(path)
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get(APP_METADATA, {})
+    except (ValueError, OSError, AttributeError):
+        meta = {}
+    if not isinstance(meta, dict):
+        meta = {}
+    match = _PUBLISHED.match(path.name)
+    campaign = meta.get("campaign_id", int(match.group(1)) if match else None)
+    return AppInfo(path.name, path, str(meta.get("app", match.group(2) if match else path.stem)),
+                   int(campaign) if campaign is not None else None, str(meta.get("published_at", "")))
+
+
+def list_apps(apps_dir: str | os.PathLike | None = None) -> list[AppInfo]:
+    """The apps in the served folder, sorted by file name."""
     folder = Path(apps_dir or DEFAULT_APPS_DIR)
     if not folder.is_dir():
         return []
-    infos = []
-    for path in sorted(folder.glob("*.ipynb")):
-        if path.name.startswith("."):
-            continue
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get(APP_METADATA, {})
-        except (ValueError, OSError):
-            meta = {}
-        match = _PUBLISHED.match(path.name)
-        campaign = meta.get("campaign_id", int(match.group(1)) if match else None)
-        infos.append(AppInfo(path.name, path, str(meta.get("app", match.group(2) if match else path.stem)),
-                             int(campaign) if campaign is not None else None, str(meta.get("published_at", ""))))
-    return infos
+    return [app_info(path) for path in sorted(folder.glob("*.ipynb")) if not path.name.startswith(".")]
 
 
 def app_url(base_url: str, info: AppInfo | str) -> str:

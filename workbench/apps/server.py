@@ -13,6 +13,10 @@ can only be given there), then runs the Voila application of :func:`voila_app_cl
 - starts each page's kernel as the signed-in user, asks the authorizer before
   Voila's shutdown call, requires sign-in for ``/voila/files/``, enables XSRF
   checks and answers unknown paths with a plain 404 page;
+- answers its root with the portal (:mod:`~workbench.apps.portal`: the apps the
+  user's role may open, in the user's language) instead of Voila's file list
+  (``/voila/tree`` redirects there, the contents API is gone), and refuses an
+  app the role may not open with a 403 page before any kernel starts;
 - runs the app kernels on Unix sockets in a private temporary folder
   (:func:`kernel_socket_dir`, removed at exit) rather than loopback TCP ports;
 - renders its pages from :data:`PAGE_TEMPLATES` first (Voila's lab pages
@@ -242,16 +246,20 @@ c.OwnedKernelManager.max_kernels = {max_kernels!r}  # pages' kernels the server 
 '''
 
 
-def page_texts(language: str | None = None) -> dict[str, str]:
+def page_texts(language: str | None = None) -> dict[str, object]:
     """The words the page templates show themselves (not the apps' notebooks), from the label catalogue.
 
     ``connection_lost`` / ``reload``: the banner of a page whose kernel or
     sign-in is gone (signed out elsewhere, sign-in expired, server restarted):
     what is clicked there may not be saved, and the page must be reloaded.
+    ``by_language``: the same words in every language; the page shows those of the
+    user's own language (the ``workbench-lang`` cookie the portal sets) when there is one.
     """
-    from workbench.i18n import t
+    from workbench.i18n import LANGUAGES, t
 
-    return {key: t(f"apps.page.{key}", lang=language) for key in ("connection_lost", "reload")}
+    keys = ("connection_lost", "reload")
+    return {**{key: t(f"apps.page.{key}", lang=language) for key in keys},
+            "by_language": {lang: {key: t(f"apps.page.{key}", lang=lang) for key in keys} for lang in LANGUAGES}}
 
 
 def kernel_socket_dir() -> Path | None:
@@ -429,14 +437,17 @@ def voila_app_class() -> type:
     from voila.app import Voila, _kernel_id_regex
     from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
     from voila.static_file_handler import AllowListFileHandler
+    from voila.tornado.contentshandler import VoilaContentsHandler
     from voila.tornado.handler import TornadoVoilaHandler
+    from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
     from workbench.apps.deploy import sweep_signed_out_kernels
     from workbench.apps.identity import NotFoundHandler, StoreIdentityProvider
     from workbench.apps.kernels import (
         KernelLimitError, KernelOwnerAuthorizer, OwnedKernelManager, OwnerShutdownKernelHandler, kernel_owner,
     )
-    from workbench.apps.pages import render_error
+    from workbench.apps.pages import ErrorPageMixin
+    from workbench.apps.portal import portal_handlers, served_app_for, set_language_cookie
 
     class NoServerHeader(web.OutputTransform):
         """Drop Tornado's ``Server: TornadoServer/<version>`` header: a response names no versions."""
@@ -445,11 +456,13 @@ def voila_app_class() -> type:
             headers.pop("Server", None)
             return status_code, headers, chunk
 
-    class OwnedVoilaHandler(TornadoVoilaHandler):
-        """Voila's page handler, starting the page's kernel as the signed-in user."""
+    class OwnedVoilaHandler(ErrorPageMixin, TornadoVoilaHandler):
+        """Voila's page handler: only an app the user's role may open, its kernel started as the signed-in user."""
 
         @web.authenticated
         async def get(self, path=None):
+            served_app_for(self, path)  # 404 / 403 before any kernel starts
+            set_language_cookie(self)  # the page's own words (its banner) in the user's language
             with kernel_owner(self.current_user.username, app=path or ""):
                 await super().get(path)
 
@@ -457,10 +470,8 @@ def voila_app_class() -> type:
             exc = (kwargs.get("exc_info") or (None, None, None))[1]
             if isinstance(exc, KernelLimitError):  # a full server or a user's cap: say so in the user's words
                 self.set_header("Retry-After", "60")
-                self.set_header("Content-Type", "text/html; charset=UTF-8")
-                self.finish(render_error(status_code, base_url=self.base_url, reason=exc.reason_code))
-                return
-            super().write_error(status_code, **kwargs)
+                self.error_reason = exc.reason_code
+            ErrorPageMixin.write_error(self, status_code, **kwargs)
 
     class SignedInFileHandler(JupyterHandler, AllowListFileHandler):
         """``/voila/files/``: Voila's allow-listed files, for signed-in users only."""
@@ -531,9 +542,13 @@ def voila_app_class() -> type:
                 self.app.transforms.append(NoServerHeader)
             handlers = super().init_handlers()
             replaced = {VoilaShutdownKernelHandler: 0, AllowListFileHandler: 0, TornadoVoilaHandler: 0}
-            out = []
+            dropped = {TornadoVoilaTreeHandler: 0, VoilaContentsHandler: 0}  # the file list: the portal instead
+            out = portal_handlers(self.server_url)
             for spec in handlers:
                 pattern, cls, *rest = spec
+                if cls in dropped:
+                    dropped[cls] += 1
+                    continue
                 if cls is VoilaShutdownKernelHandler:
                     spec = (url_path_join(self.server_url, r"/voila/api/shutdown/%s" % _kernel_id_regex),
                             OwnerShutdownKernelHandler)
@@ -545,6 +560,7 @@ def voila_app_class() -> type:
                     replaced[cls] += 1
                 out.append(spec)
             missing = [c.__name__ for c, n in replaced.items() if n != 1]
+            missing += [c.__name__ for c, n in dropped.items() if n == 0]
             if missing:  # Voila changed: refuse rather than serve an unguarded route
                 raise RuntimeError(f"workbench serve could not guard Voila's handlers {missing}")
             return out

@@ -23,7 +23,9 @@ are for ``analyst`` and ``admin``, and so is publishing results for operations
 (:data:`PUBLISH_ROLES`: a new version, the switch of the current one, a roll-back,
 a back-fill); whole published versions are read by the province roles
 (:data:`PUBLISHED_READERS`); adding users is for ``admin``; reading the
-audit log is for the province roles.  Full phone numbers in an exported file
+audit log is for the province roles.  Which served app a role may open
+(the portal lists them, the server refuses the others with 403) is :data:`APP_ROLES`
+(:func:`can_open_app`, :func:`apps_for`).  Full phone numbers in an exported file
 are for executors only (:func:`can_see_numbers`).
 
 Every decision that depends on a role is made in this module: the store's
@@ -66,6 +68,10 @@ __all__ = [
     "API_TOKEN_ADMINS",
     "LOOKUP_ROLES",
     "lookup_branch",
+    "APP_ROLES",
+    "OTHER_APP_ROLES",
+    "can_open_app",
+    "apps_for",
     "parse_token_scope",
     "scope_allows",
     "PUBLISH_ROLES",
@@ -274,6 +280,46 @@ def lookup_branch(user: User) -> str | None:
     """
     require_role(user, LOOKUP_ROLES, "looking up a subscriber's published card")
     return user.branch_id if user.role in BRANCH_ROLES else None
+
+
+#: Roles that may open each kind of served app (the app notebook it was published from, ``AppInfo.app``):
+#: the worklist for those who record contact results; campaign monitoring for the managers and the
+#: province roles; the hall look-up for :data:`LOOKUP_ROLES`; the "who am I" check for everyone.
+APP_ROLES: dict[str, tuple[str, ...]] = {
+    "executor": RESULT_WRITERS,
+    "05_campaign_monitoring": ("branch_manager", *PROVINCE_ROLES),
+    "hall": LOOKUP_ROLES,
+    "whoami": ROLES,
+}
+#: Roles that may open an app of a kind :data:`APP_ROLES` does not name (a template published as an
+#: app for analysis): those who design campaigns, until the kind is given its roles there.
+OTHER_APP_ROLES: tuple[str, ...] = DESIGN_ROLES
+
+
+def can_open_app(user: User, app: str) -> bool:
+    """Whether ``user`` may open a served app of kind ``app`` (:data:`APP_ROLES`, else :data:`OTHER_APP_ROLES`).
+
+    >>> can_open_app(User("ex", "executor", "urumqi"), "05_campaign_monitoring")
+    False
+    """
+    return user.role in APP_ROLES.get(app, OTHER_APP_ROLES)
+
+
+def apps_for(user: User, apps=None) -> list[str]:
+    """The kinds of app ``user`` may open, in the order given.
+
+    Parameters
+    ----------
+    user : User
+        The signed-in user.
+    apps : iterable of str, optional
+        App kinds to choose from (e.g. those of the served folder); default every kind of :data:`APP_ROLES`.
+
+    >>> apps_for(User("ex", "executor", "urumqi"))
+    ['executor', 'hall', 'whoami']
+    """
+    kinds = list(APP_ROLES) if apps is None else list(apps)
+    return [app for app in kinds if can_open_app(user, app)]
 
 
 def parse_token_scope(scope: str) -> str | None:

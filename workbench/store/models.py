@@ -154,6 +154,8 @@ class UserRecord(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The user's own language of the apps and pages (one of ``workbench.i18n.LANGUAGES``; None: the server's).
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class Campaign(Base):

@@ -1,4 +1,4 @@
-"""Users and sign-in: adding, (de)activating, passwords, listing, authenticating.
+"""Users and sign-in: adding, (de)activating, passwords, own language, listing, authenticating.
 
 Only argon2 hashes are stored (:mod:`workbench.store.passwords`); every change
 and every sign-in, failed or not, is audit-logged.
@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import select
 
+from workbench.checks import check_choice
 from workbench.errors import ParameterError
 from workbench.store.access import SYSTEM_USER, USER_ADMINS, USER_READERS, User, require_role, user_scope
 from workbench.store.core import StoreCore, _frame
@@ -84,13 +85,58 @@ class StoreUsers(StoreCore):
             self._audit(session, actor, "set_password", name=name)
 
     def list_users(self, user: User) -> pd.DataFrame:
-        """Users (never their hashes): all for admins and province managers, own branch for branch managers."""
+        """Users (never their hashes): all for admins and province managers, own branch for branch managers.
+
+        Columns: ``name, display_name, role, branch_id, active, created_at, language`` (``language``:
+        the user's own choice of language, None for the server's).
+        """
         with self._session() as session:
             actor = self._actor(session, user)
             require_role(actor, USER_READERS, "listing users")
             query = select(UserRecord.name, UserRecord.display_name, UserRecord.role, UserRecord.branch_id,
-                           UserRecord.active, UserRecord.created_at)
+                           UserRecord.active, UserRecord.created_at, UserRecord.language)
             return _frame(session.execute(query.where(user_scope(actor)).order_by(UserRecord.name)))
+
+    def set_user_language(self, user: User, language: str | None, *, name: str | None = None) -> None:
+        """Set the language a user's pages and apps speak: a user their own, an admin anyone's; audit-logged.
+
+        Parameters
+        ----------
+        user : User
+            The acting user.
+        language : {"zh", "en"} or None
+            One of :data:`workbench.i18n.LANGUAGES`; None goes back to the server's language.
+        name : str, optional
+            Whose language (default: the acting user's own).
+
+        Raises
+        ------
+        ParameterError
+            An unknown language, or ``name`` names no user.
+        AccessDenied
+            Setting another user's language without being an admin.
+        """
+        from workbench.i18n import LANGUAGES
+
+        if language is not None:
+            check_choice("language", language, LANGUAGES)
+        with self._session(write=True) as session:
+            actor = self._actor(session, user)
+            target = name or actor.name
+            if target != actor.name:
+                require_role(actor, USER_ADMINS, "changing another user's language")
+            row = session.execute(select(UserRecord).where(UserRecord.name == target)).scalar_one_or_none()
+            if row is None:
+                raise ParameterError(f"The 'name' parameter names no user. Got {target!r}.")
+            if row.language != language:
+                row.language = language
+                self._audit(session, actor, "set_language", name=target, language=language)
+
+    def user_language(self, user: User) -> str | None:
+        """The acting user's own language (None: they never chose one, the server's applies)."""
+        with self._session() as session:
+            actor = self._actor(session, user)
+            return session.execute(select(UserRecord.language).where(UserRecord.name == actor.name)).scalar()
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user ``name`` if ``password`` is right and the user is active, else None.
