@@ -1,0 +1,28 @@
+"""A callback's due time on a contact result (the worklist lists callbacks by it).
+
+``contact_results.callback_at``: when the customer asked to be called back (set only with the
+result ``call_back``; empty otherwise and on every row recorded before).  Added as a plain
+nullable column, so SQLite keeps the table (and its append-only triggers) as it is.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-07
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("contact_results", sa.Column("callback_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("contact_results") as batch:
+        batch.drop_column("callback_at")
