@@ -21,8 +21,9 @@ from browser import *  # noqa: F401,F403 (fixtures and helpers)
 from browser import TestUser, cookie_header, start_server, stop_server
 
 from workbench.apps.worklist import (
-    GRID_COLUMNS, GRID_LAYOUT, GRID_OPTIONS, ResultForm, branch_summary_html, grid_rows_json, make_grid,
-    parse_contacted_at, plain_message, progress_summary, worklist_grid_frame,
+    GRID_COLUMNS, GRID_LAYOUT, GRID_OPTIONS, PAGE_LENGTH, ResultForm, branch_summary_html, customer_html,
+    executor_progress_html, filter_worklist, grid_rows_json, make_grid, next_position, parse_contacted_at,
+    phone_lookup, plain_message, progress_summary, worklist_grid_frame,
 )
 from workbench.errors import AccessDenied, ParameterError
 from workbench.store import SYSTEM_USER, PasswordPolicy, Store, User
@@ -135,13 +136,85 @@ def test_grid_frame_shows_the_listed_columns_with_labels(local_store):
     store, cid = local_store
     worklist = store.worklist(_user(EX_U), cid)
     frame = worklist_grid_frame(worklist, lang="en")
-    assert list(frame.columns) == ["No.", "Number", "Score band", "Reasons", "Edition", "Talking points", "Channel",
-                                   "Contacts", "Last result"]
+    assert list(frame.columns) == ["No.", "Number", "Score band", "Reasons", "Edition", "Channel", "Contacts",
+                                   "Last result"]
     assert len(frame) == 12 and frame["Number"].str.startswith("138****").all()
     assert set(frame["Channel"]) == {"Outbound call", "SMS"} or set(frame["Channel"]) >= {"Outbound call"}
     assert (frame["Last result"] == "").all()
     assert set(frame["Edition"]) == {"News", "Sports"}                       # labels, not the codes
     assert set(worklist_grid_frame(worklist, lang="zh")["推荐版本"]) == {"新闻", "体育"}
+
+
+def test_a_manager_s_grid_names_whose_customer_each_row_is(local_store):
+    store, cid = local_store
+    worklist = store.worklist(_user(BM_U), cid)
+    frame = worklist_grid_frame(worklist, lang="en", executors=True)
+    assert list(frame.columns)[:3] == ["No.", "Number", "Executor"] and set(frame["Executor"]) == {"ex_u"}
+    long = worklist.assign(reasons="x" * 80)
+    cell = worklist_grid_frame(long, lang="en")["Reasons"].iloc[0]
+    assert cell.endswith("…") and len(cell) < 30                   # the panel shows the whole text
+    assert "x" * 80 in customer_html(long.iloc[0], lang="en")
+    assert 'data-member-id=""' in customer_html(None, lang="en")
+    assert "Executor: ex_u" in customer_html(worklist.iloc[0], lang="en", executors=True)
+
+
+def test_filters_put_due_callbacks_first_and_list_callbacks_by_due_time():
+    now = dt.datetime(2026, 12, 7, 4, tzinfo=dt.timezone.utc)
+    hour = dt.timedelta(hours=1)
+    worklist = pd.DataFrame({
+        "member_id": [1, 2, 3, 4, 5, 6],
+        "contacts": [0, 1, 1, 1, 0, 1],
+        "last_result": [None, "call_back", "call_back", "accepted", None, "call_back"],
+        "callback_at": [None, now - hour, now - 3 * hour, None, None, now + hour],
+    })
+    ids = {which: filter_worklist(worklist, which, now)["member_id"].tolist()
+           for which in ("to_work", "not_contacted", "callback_due", "call_back", "accepted", "all")}
+    assert ids == {"to_work": [3, 2, 1, 5], "not_contacted": [1, 5], "callback_due": [3, 2],
+                   "call_back": [3, 2, 6], "accepted": [4], "all": [1, 2, 3, 4, 5, 6]}
+    shown = worklist_grid_frame(worklist.assign(
+        msisdn_masked="138****0001", score_band="A", reasons="", edition="news", channel="sms"), lang="en")
+    assert shown["Last result"].iloc[1] == "Call back later 12-07 11:00"      # the due time in the province's clock
+    with pytest.raises(ParameterError, match=r"'which' parameter must be one of \['to_work'.*Got 'soon'"):
+        filter_worklist(worklist, "soon")
+
+
+def test_after_a_result_the_next_customer_is_selected():
+    before = pd.Series([10, 11, 12, 13])
+    assert next_position(before, 1, 11, pd.Series([10, 12, 13])) == 1      # it left the list: the next moved up
+    assert next_position(before, 1, 11, before) == 2                        # still listed (filter "all"): the one after
+    assert next_position(before, 3, 13, pd.Series([10, 11, 12])) == 2       # the last one: stay at the end
+    assert next_position(before, 0, 10, pd.Series([], dtype="int64")) is None
+
+
+def test_a_grid_opens_on_the_page_of_its_selected_row():
+    frame = pd.DataFrame({"No.": list(range(25))})
+    grid = make_grid(frame, [PAGE_LENGTH + 3], lang="en")
+    assert grid._dt_args["displayStart"] == PAGE_LENGTH and grid.selected_rows == [PAGE_LENGTH + 3]
+    assert "displayStart" not in make_grid(frame, [], lang="en")._dt_args
+    grid.close()
+
+
+def test_each_executors_progress_is_listed_for_managers(local_store):
+    store, cid = local_store
+    ex = _user(EX_U)
+    store.record_result(ex, int(store.worklist(ex, cid)["member_id"].iloc[0]), "accepted")
+    line = executor_progress_html(store.progress(_user(BM_U), cid), lang="en")
+    assert 'data-executor="ex_u" data-members="12" data-contacted="1"' in line and "1 / 12 (8%)" in line
+    assert executor_progress_html(store.progress(_user(BM_U), cid).iloc[:0]) == ""
+
+
+def test_numbers_are_read_from_the_data_folder(tmp_path):
+    pd.DataFrame({"subscriber_id": [1001], "msisdn": ["13800001001"]}).to_parquet(tmp_path / "subscribers.parquet")
+    lookup = phone_lookup(str(tmp_path))
+    assert lookup(1001) == "13800001001" and lookup(1002) is None
+
+
+def test_a_refused_reveal_is_said_in_the_users_language():
+    from workbench.store.audit import RevealLimitReached
+
+    exc = RevealLimitReached("ex_u", 200, 200)
+    assert plain_message(exc, lang="zh") == "今天已查看 200 个号码，已达每日上限 200 个；请明天再试，或联系管理员。"
+    assert "the daily limit of 200" in plain_message(exc, lang="en")
 
 
 def test_grid_frame_names_missing_columns():
@@ -232,7 +305,7 @@ def test_a_grid_opens_with_every_row_and_its_controls_in_one_message(monkeypatch
     assert state["_dt_args"]["layout"] == GRID_LAYOUT  # search and pager even for three rows
     assert state["_dt_args"]["data_json"] == grid_rows_json(frame.iloc[:3]) and state["_dt_args"]["pageLength"] == 10
     assert "<th>Number</th>" in state["_dt_args"]["table_html"] and state["selected_rows"] == [1]
-    assert state["classes"] == "display compact wb-grid" and list(state["_dom_classes"]) == ["wb-worklist"]
+    assert state["classes"] == "display compact nowrap wb-grid" and list(state["_dom_classes"]) == ["wb-worklist"]
     assert state["_dt_args"]["language"]["search"] == "搜索：" and "_TOTAL_" in state["_dt_args"]["language"]["info"]
     assert grid.df is not None and len(grid.df) == 3
     grid.close()
