@@ -44,11 +44,12 @@ __all__ = [
 ]
 _PREFIX = "app_executor"
 #: Width of the side panel (selected customer and form) beside the grid.
-PANEL_WIDTH = "310px"
+PANEL_WIDTH = "300px"
 #: The page's own styles: DataTables' English-only "1 row selected" hidden (the panel names the row);
 #: grid cells on one line and clipped (the panel shows the selected row in full).
 _STYLE = ('<style>.wb-worklist .select-info{display:none}'
           '.wb-worklist td{max-width:11em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}'
+          '.wb-worklist th,.wb-worklist td{padding-left:4px!important;padding-right:4px!important}'
           '.wb-panel .widget-label{min-width:0}.wb-executors td,.wb-executors th{padding:1px 8px;'
           'border-bottom:1px solid #e4e7eb;text-align:left}</style>')
 
@@ -91,7 +92,8 @@ def customer_html(row, lang: str | None = None, *, executors: bool = False) -> s
         name = row.get(EXECUTOR_COLUMN) if hasattr(row, "get") else None
         whose_text = t(f"{_PREFIX}.whose", lang=lang, executor=name or "-")
         whose = f'<div class="wb-whose">{html.escape(whose_text)}</div>'
-    extra = "".join(f'<div style="margin-top:.2em"><span style="color:#52606d">{html.escape(label)}：</span>'
+    colon = "：" if lang == "zh" else ": "
+    extra = "".join(f'<div style="margin-top:.2em"><span style="color:#52606d">{html.escape(label + colon)}</span>'
                     f'{html.escape(str(value))}</div>'
                     for label, value in ((labels_for(f"{_PREFIX}.column", lang)["reasons"], row["reasons"]),
                                          (labels_for(f"{_PREFIX}.column", lang)["talking_points"],
@@ -159,10 +161,10 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
         return widgets.VBox([header, message])
     ids = [cid for _, cid in options]
     chooser = widgets.Dropdown(options=options, value=campaign_id if campaign_id in ids else ids[0],
-                               description=labels["campaign"], layout=widgets.Layout(width="26em"))
+                               description=labels["campaign"], layout=widgets.Layout(width="24em"))
     chooser.add_class("wb-campaign")
     which = widgets.Dropdown(options=[(labels[f"filter.{f}"], f) for f in FILTERS], value=DEFAULT_FILTER,
-                             description=labels["filter"], layout=widgets.Layout(width="18em"))
+                             description=labels["filter"], layout=widgets.Layout(width="22em"))
     which.add_class("wb-filter")
     list_heading = widgets.HTML()
     try:  # the grid is made with its first rows: an anywidget model changed before its view exists may not render
@@ -174,7 +176,8 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
     selected = widgets.HTML(customer_html(None, lang))
     full = widgets.Layout(width="100%")
     form_style = {"description_width": "6.5em"}
-    reveal = widgets.Button(description=labels["reveal"], icon="phone", layout=widgets.Layout(display="none"))
+    reveal = widgets.Button(description=labels["reveal"], icon="phone",
+                            layout=widgets.Layout(display="none", width="auto", flex="0 0 auto"))
     reveal.add_class("wb-reveal")
     revealed = widgets.HTML()
     result = widgets.Dropdown(options=[(labels[f"result.{r}"], r) for r in CONTACT_RESULTS], value="reached",
@@ -342,9 +345,11 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
     guarded(lambda: load(worklist=first))
     panel = widgets.VBox([selected, widgets.HBox([reveal, revealed], layout=widgets.Layout(align_items="center")),
                           result, contacted_at, callback_at, note, submit, message],
-                         layout=widgets.Layout(width=PANEL_WIDTH, min_width=PANEL_WIDTH, padding="0 0 0 10px"))
+                         layout=widgets.Layout(width=PANEL_WIDTH, min_width=PANEL_WIDTH, padding="0 6px 0 10px"))
     panel.add_class("wb-panel")
-    left = widgets.VBox([list_heading, grid_box], layout=widgets.Layout(flex="1 1 auto", min_width="0"))
+    # a grid wider than its place scrolls sideways rather than hide columns under the panel
+    left = widgets.VBox([list_heading, grid_box], layout=widgets.Layout(flex="1 1 auto", min_width="0",
+                                                                         overflow_x="auto"))
     main = widgets.HBox([left, panel], layout=widgets.Layout(width="100%", align_items="flex-start"))
     bar = widgets.HBox([chooser, which], layout=widgets.Layout(flex_flow="row wrap"))
     return widgets.VBox([header, bar, main, progress_text, chart])

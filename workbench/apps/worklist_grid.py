@@ -37,10 +37,11 @@ __all__ = [
     "make_grid",
 ]
 
-#: Worklist columns the grid shows, in order (``member_id`` first: the row's key).  The talking points
-#: and the reasons in full are in the side panel of the selected customer.
+#: Worklist columns the grid shows, in order (``member_id`` first: the row's key).  The edition, the
+#: talking points and the reasons in full are in the side panel of the selected customer, so the grid
+#: and the panel fit a 1024-pixel-wide screen side by side.
 GRID_COLUMNS: tuple[str, ...] = (
-    "member_id", "msisdn_masked", "score_band", "reasons", "edition", "channel", "contacts", "last_result",
+    "member_id", "msisdn_masked", "score_band", "reasons", "channel", "contacts", "last_result",
 )
 #: Shown after the number for roles that watch executors (:func:`workbench.store.access.sees_executors`).
 EXECUTOR_COLUMN = "executor"
@@ -52,7 +53,7 @@ FILTERS: tuple[str, ...] = (
     "all",
 )
 #: Longest reasons text in a grid cell (the side panel shows the selected customer's in full).
-REASONS_CHARS = 24
+REASONS_CHARS = 16
 #: The filter a list opens with: due callbacks (by due time), then customers not yet contacted.
 DEFAULT_FILTER = "to_work"
 #: How a callback's due time is shown in the grid (province clock).
@@ -147,7 +148,7 @@ def worklist_grid_frame(worklist: pd.DataFrame, lang: str | None = None, *, exec
                         ) -> pd.DataFrame:
     """The grid's table: :data:`GRID_COLUMNS` of a :meth:`Store.worklist` frame, headers from the catalogue.
 
-    Contact results, channels and editions are shown by their labels, a callback with its due time
+    Contact results and channels are shown by their labels, a callback with its due time
     (:data:`CALLBACK_FORMAT`, province clock); the row order is kept.  ``executors`` adds
     :data:`EXECUTOR_COLUMN` after the number (whose customer it is).
 
@@ -173,8 +174,7 @@ def worklist_grid_frame(worklist: pd.DataFrame, lang: str | None = None, *, exec
     frame["last_result"] = (last + " " + when.astype(str)).str.strip().where(
         worklist["last_result"].eq("call_back").fillna(False).to_numpy(bool), last)
     frame["channel"] = frame["channel"].map(lambda c: channels.get(c, c) if isinstance(c, str) else "")
-    frame["edition"] = frame["edition"].map(lambda e: edition_label(e, lang))
-    text = ["msisdn_masked", "score_band", "reasons", "edition"] + ([EXECUTOR_COLUMN] if executors else [])
+    text = ["msisdn_masked", "score_band", "reasons"] + ([EXECUTOR_COLUMN] if executors else [])
     for col in text:
         frame[col] = frame[col].astype("object").where(frame[col].notna(), "").astype(str)
     long = frame["reasons"].str.len() > REASONS_CHARS
