@@ -24,5 +24,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("contact_results") as batch:
-        batch.drop_column("callback_at")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite >= 3.35 drops a column in place; a batch copy of the table would lose its append-only triggers
+        op.execute("ALTER TABLE contact_results DROP COLUMN callback_at")
+    else:
+        op.drop_column("contact_results", "callback_at")
