@@ -6,6 +6,11 @@ import pytest
 from store_fixtures import *  # noqa: F401,F403 - fixtures
 from store_fixtures import PASSWORD, SPEC, SQLITE_ONLY, members_frame
 from workbench.errors import AccessDenied, ParameterError
+from workbench.store.access import (
+    DEFAULT_REVEAL_CAP, MANAGERS_RECORD_ENV, REVEAL_CAP_ENV, AccessPolicy, can_reveal_number, may_call, on_behalf_of,
+    sees_executors,
+)
+from workbench.store.audit import RevealLimitReached
 from workbench.store import (
     ROLES, SYSTEM_USER, User, can_read_member, can_read_responses, can_see_numbers, can_write_member,
     may_record_for_others, require_role, sees_all_members, sees_drafts, sees_missing_members,
@@ -25,7 +30,9 @@ ADM = User("adm", "admin")
     (EX_U1, "urumqi", None, False, True),        # unassigned row of own branch
     (EX_U1, "hami", "ex_h", False, False),       # another branch
     (EX_U1, "hami", "ex_u1", True, True),        # assigned to them across branches
-    (BM_U, "urumqi", "ex_u2", True, True),
+    (BM_U, "urumqi", "ex_u2", True, False),      # an executor's customer: the policy's (default: no)
+    (BM_U, "urumqi", None, True, True),          # unassigned row of own branch
+    (BM_U, "urumqi", "bm_u", True, True),        # assigned to the manager
     (BM_U, "hami", "ex_h", False, False),
     (PM, "hami", "ex_h", True, False),           # monitors, does not record
     (ANA, "hami", "ex_h", True, False),
@@ -131,6 +138,7 @@ def test_executor_may_record_for_own_branch_rows(seeded):
 def test_branch_manager_sees_and_writes_own_branch_only(seeded):
     s, bm = seeded.store, seeded.users["bm_h"]
     assert s.worklist(bm, seeded.campaign_id)["subscriber_id"].tolist() == [105]
+    s.policy = AccessPolicy(managers_record_for_executors=True)
     assert s.record_result(bm, seeded.member[105], "refused").created
     with pytest.raises(AccessDenied, match="not in the scope of user 'bm_h'"):
         s.record_result(bm, seeded.member[101], "refused")
@@ -216,3 +224,111 @@ def test_system_user_is_an_admin_without_a_row(store):
     assert SYSTEM_USER.role == "admin"
     store.add_user(SYSTEM_USER, "adm", "admin", password=PASSWORD)
     assert store.list_users(SYSTEM_USER)["name"].tolist() == ["adm"]
+
+
+# ------------------------------------------------------------------ the policy: managers on executors' customers
+ON = AccessPolicy(managers_record_for_executors=True)
+
+
+@pytest.mark.parametrize("policy, allowed", [(AccessPolicy(), False), (ON, True)])
+def test_a_manager_records_on_an_executors_customer_only_when_the_policy_allows(seeded, policy, allowed):
+    s, bm, ex = seeded.store, seeded.users["bm_u"], seeded.users["ex_u1"]
+    s.policy = policy
+    assert can_write_member(bm, "urumqi", "ex_u1", policy) is allowed
+    assert can_reveal_number(bm, "urumqi", "ex_u1", policy) is allowed
+    member = seeded.member[101]                                   # assigned to ex_u1
+    if not allowed:
+        with pytest.raises(AccessDenied, match="member .* is not in the scope of user 'bm_u'"):
+            s.record_result(bm, member, "accepted")
+        assert s.contact_results(bm, seeded.campaign_id).empty
+    else:
+        recorded = s.record_result(bm, member, "accepted", "called for ex_u1")
+        assert recorded.created and recorded.on_behalf_of == "ex_u1"
+        row = s.contact_results(bm, seeded.campaign_id).iloc[0]
+        assert (row["executor"], row["subscriber_id"]) == ("bm_u", 101)        # who recorded, whose customer:
+        assert s.worklist(ex, seeded.campaign_id).set_index("subscriber_id").loc[101, "executor"] == "ex_u1"
+        audit = s.audit_log(seeded.users["pm"], action="record_result").iloc[0]
+        assert audit["user_name"] == "bm_u" and audit["details"]["on_behalf_of"] == "ex_u1"
+    # an unassigned row of the branch is the manager's to work either way, and nobody's behalf
+    unassigned = s.record_result(bm, seeded.member[103], "reached")
+    assert unassigned.created and unassigned.on_behalf_of is None
+    # the executor's own result is never "on behalf"
+    assert s.record_result(ex, seeded.member[102], "refused").on_behalf_of is None
+
+
+def test_a_managers_batch_relays_an_executors_own_contacts_whatever_the_policy(seeded):
+    s, bm = seeded.store, seeded.users["bm_u"]
+    import pandas as pd
+
+    relayed = pd.DataFrame({"member_id": [seeded.member[101]], "result": ["reached"], "executor": ["ex_u1"]})
+    assert s.record_results(bm, relayed)["created"].all()         # ex_u1 made the call; the manager uploads it
+    own = pd.DataFrame({"member_id": [seeded.member[102]], "result": ["reached"]})   # the manager's own contact
+    with pytest.raises(AccessDenied, match=r"1 members, e\.g\. \[\d+\], are not in the scope of user 'bm_u'"):
+        s.record_results(bm, own)
+    s.policy = ON
+    assert s.record_results(bm, own)["created"].all()
+
+
+def test_the_policy_reads_its_settings_from_the_environment():
+    assert AccessPolicy.from_env({}) == AccessPolicy(False, DEFAULT_REVEAL_CAP)
+    assert AccessPolicy.from_env({MANAGERS_RECORD_ENV: "yes", REVEAL_CAP_ENV: "5"}) == AccessPolicy(True, 5)
+    with pytest.raises(ParameterError, match=f"'{MANAGERS_RECORD_ENV}' parameter must be one of .*Got 'maybe'"):
+        AccessPolicy.from_env({MANAGERS_RECORD_ENV: "maybe"})
+    with pytest.raises(ParameterError, match=f"'{REVEAL_CAP_ENV}' parameter must be a non-negative integer.*'-1'"):
+        AccessPolicy.from_env({REVEAL_CAP_ENV: "-1"})
+    with pytest.raises(ParameterError, match="'reveal_daily_cap' parameter must be a non-negative integer"):
+        AccessPolicy(reveal_daily_cap=1.5)
+
+
+@pytest.mark.parametrize("user, calls, executors", [(EX_U1, True, False), (BM_U, True, True), (PM, False, True),
+                                                     (ANA, False, True), (ADM, False, True)])
+def test_who_calls_and_who_watches_executors(user, calls, executors):
+    assert may_call(user) is calls
+    assert sees_executors(user) is executors
+    assert on_behalf_of(user, "ex_u1") == (None if user.role == "executor" or user.name == "ex_u1" else "ex_u1")
+
+
+# ------------------------------------------------------------------ revealing a number: audited and capped
+NUMBERS = {101: "13800000101", 102: "13800000102", 103: "13800000103", 105: "13900000105"}
+
+
+def test_an_executor_reveals_own_customers_numbers_each_audited(seeded):
+    s, ex = seeded.store, seeded.users["ex_u1"]
+    asked = []
+
+    def lookup(sid):
+        asked.append(sid)
+        return NUMBERS.get(sid)
+
+    assert s.reveal_number(ex, seeded.member[101], lookup) == "13800000101"
+    audit = s.audit_log(seeded.users["pm"], action="reveal_number")
+    assert len(audit) == 1 and audit["user_name"].iloc[0] == "ex_u1"
+    details = audit["details"].iloc[0]
+    assert (details["member_id"], details["subscriber_id"]) == (seeded.member[101], 101)
+    assert "13800000101" not in str(details)                              # the number itself is never logged
+    for other in (seeded.member[104], seeded.member[105]):                # a colleague's, another branch's
+        with pytest.raises(AccessDenied, match="revealing the number of member .* not allowed for user 'ex_u1'"):
+            s.reveal_number(ex, other, lookup)
+    with pytest.raises(AccessDenied, match="not allowed for user 'pm'"):
+        s.reveal_number(seeded.users["pm"], seeded.member[101], lookup)   # monitors do not call
+    with pytest.raises(ParameterError, match="is in the 'control' group, which must not be contacted"):
+        s.reveal_number(ex, seeded.member[107], lookup)                   # ex_u1's control row
+    assert asked == [101]                                                 # refused reveals read no number
+    with pytest.raises(ParameterError, match="subscriber 102 .* has no phone number in the data"):
+        s.reveal_number(ex, seeded.member[102], lambda sid: None)
+    assert len(s.audit_log(seeded.users["pm"], action="reveal_number")) == 1
+    assert s.reveals_today(ex) == (1, DEFAULT_REVEAL_CAP)
+
+
+def test_the_daily_cap_refuses_more_reveals_and_logs_the_refusal(seeded):
+    s, ex = seeded.store, seeded.users["ex_u1"]
+    s.policy = AccessPolicy(reveal_daily_cap=2)
+    assert s.reveal_number(ex, seeded.member[101], NUMBERS.get) == "13800000101"
+    assert s.reveal_number(ex, seeded.member[101], NUMBERS.get) == "13800000101"   # every reveal counts
+    with pytest.raises(RevealLimitReached, match="revealed 2 phone numbers today; the daily cap is 2") as refused:
+        s.reveal_number(ex, seeded.member[102], NUMBERS.get)
+    assert (refused.value.used, refused.value.cap) == (2, 2) and isinstance(refused.value, AccessDenied)
+    assert len(s.audit_log(seeded.users["pm"], action="reveal_refused")) == 1
+    assert s.reveals_today(ex) == (2, 2)
+    # the cap is per user: a colleague still reveals
+    assert s.reveal_number(seeded.users["ex_u2"], seeded.member[104], {104: "13800000104"}.get) == "13800000104"

@@ -21,8 +21,9 @@ from browser import *  # noqa: F401,F403 (fixtures and helpers)
 from browser import TestUser, cookie_header, start_server, stop_server
 
 from workbench.apps.worklist import (
-    GRID_COLUMNS, GRID_LAYOUT, GRID_OPTIONS, ResultForm, branch_summary_html, grid_rows_json, make_grid,
-    parse_contacted_at, plain_message, progress_summary, worklist_grid_frame,
+    GRID_COLUMNS, GRID_LAYOUT, GRID_OPTIONS, PAGE_LENGTH, ResultForm, branch_summary_html, customer_html,
+    executor_progress_html, filter_worklist, grid_rows_json, make_grid, next_position, parse_contacted_at,
+    phone_lookup, plain_message, progress_summary, worklist_grid_frame,
 )
 from workbench.errors import AccessDenied, ParameterError
 from workbench.store import SYSTEM_USER, PasswordPolicy, Store, User
@@ -83,15 +84,27 @@ def install_widget_frontends(root: Path) -> None:
         shutil.copytree(source, dest)
 
 
-def serve_with_campaign(tmp_path_factory, users, apps=("executor",), prepare=None, server_args=()):
+def phone_numbers_of(members: pd.DataFrame) -> pd.DataFrame:
+    """The full numbers behind the test list's masked ones (``138`` / ``139`` + the id on 8 digits)."""
+    prefix = members["msisdn_masked"].str.slice(0, 3)
+    return pd.DataFrame({"subscriber_id": members["subscriber_id"].astype("int64"),
+                         "msisdn": prefix + members["subscriber_id"].map(lambda sid: f"{sid:08d}")})
+
+
+def serve_with_campaign(tmp_path_factory, users, apps=("executor",), prepare=None, server_args=(), numbers=False):
     """A served instance with ``users`` and the released test campaign, its apps published.
 
     ``prepare(store, campaign_id)`` may add results or responses before the server starts;
-    ``server_args`` are extra ``workbench serve`` options.
+    ``server_args`` are extra ``workbench serve`` options; ``numbers`` makes the served folder a
+    workspace whose data holds the list's full numbers (``subscribers.parquet``, for "show number").
     """
     from workbench.apps.publish import publish_app
 
     root = tmp_path_factory.mktemp("served")
+    if numbers:
+        (root / "data").mkdir()
+        phone_numbers_of(campaign_members()).to_parquet(root / "data" / "subscribers.parquet")
+        (root / "workbench.toml").write_text('[workspace]\ndata = "data"\n', encoding="utf-8")
     store_url = f"sqlite:///{root / 'store.sqlite'}"
     with Store(store_url, password_policy=PasswordPolicy.fast_for_tests(), progress=False) as store:
         for user in users:
@@ -135,13 +148,84 @@ def test_grid_frame_shows_the_listed_columns_with_labels(local_store):
     store, cid = local_store
     worklist = store.worklist(_user(EX_U), cid)
     frame = worklist_grid_frame(worklist, lang="en")
-    assert list(frame.columns) == ["No.", "Number", "Score band", "Reasons", "Edition", "Talking points", "Channel",
-                                   "Contacts", "Last result"]
+    assert list(frame.columns) == ["No.", "Number", "Score band", "Reasons", "Channel", "Contacts", "Last result"]
     assert len(frame) == 12 and frame["Number"].str.startswith("138****").all()
     assert set(frame["Channel"]) == {"Outbound call", "SMS"} or set(frame["Channel"]) >= {"Outbound call"}
     assert (frame["Last result"] == "").all()
-    assert set(frame["Edition"]) == {"News", "Sports"}                       # labels, not the codes
-    assert set(worklist_grid_frame(worklist, lang="zh")["推荐版本"]) == {"新闻", "体育"}
+    # the edition is the panel's, by its label (not the code)
+    assert "recommended edition Sports" in customer_html(worklist.iloc[1], lang="en")
+
+
+def test_a_manager_s_grid_names_whose_customer_each_row_is(local_store):
+    store, cid = local_store
+    worklist = store.worklist(_user(BM_U), cid)
+    frame = worklist_grid_frame(worklist, lang="en", executors=True)
+    assert list(frame.columns)[:3] == ["No.", "Number", "Executor"] and set(frame["Executor"]) == {"ex_u"}
+    long = worklist.assign(reasons="x" * 80)
+    cell = worklist_grid_frame(long, lang="en")["Reasons"].iloc[0]
+    assert cell.endswith("…") and len(cell) < 30                   # the panel shows the whole text
+    assert "x" * 80 in customer_html(long.iloc[0], lang="en")
+    assert 'data-member-id=""' in customer_html(None, lang="en")
+    assert "Executor: ex_u" in customer_html(worklist.iloc[0], lang="en", executors=True)
+
+
+def test_filters_put_due_callbacks_first_and_list_callbacks_by_due_time():
+    now = dt.datetime(2026, 12, 7, 4, tzinfo=dt.timezone.utc)
+    hour = dt.timedelta(hours=1)
+    worklist = pd.DataFrame({
+        "member_id": [1, 2, 3, 4, 5, 6],
+        "contacts": [0, 1, 1, 1, 0, 1],
+        "last_result": [None, "call_back", "call_back", "accepted", None, "call_back"],
+        "callback_at": [None, now - hour, now - 3 * hour, None, None, now + hour],
+    })
+    ids = {which: filter_worklist(worklist, which, now)["member_id"].tolist()
+           for which in ("to_work", "not_contacted", "callback_due", "call_back", "accepted", "all")}
+    assert ids == {"to_work": [3, 2, 1, 5], "not_contacted": [1, 5], "callback_due": [3, 2],
+                   "call_back": [3, 2, 6], "accepted": [4], "all": [1, 2, 3, 4, 5, 6]}
+    shown = worklist_grid_frame(worklist.assign(
+        msisdn_masked="138****0001", score_band="A", reasons="", channel="sms"), lang="en")
+    assert shown["Last result"].iloc[1] == "Call back later 12-07 11:00"      # the due time in the province's clock
+    with pytest.raises(ParameterError, match=r"'which' parameter must be one of \['to_work'.*Got 'soon'"):
+        filter_worklist(worklist, "soon")
+
+
+def test_after_a_result_the_next_customer_is_selected():
+    before = pd.Series([10, 11, 12, 13])
+    assert next_position(before, 1, 11, pd.Series([10, 12, 13])) == 1      # it left the list: the next moved up
+    assert next_position(before, 1, 11, before) == 2                        # still listed (filter "all"): the one after
+    assert next_position(before, 3, 13, pd.Series([10, 11, 12])) == 2       # the last one: stay at the end
+    assert next_position(before, 0, 10, pd.Series([], dtype="int64")) is None
+
+
+def test_a_grid_opens_on_the_page_of_its_selected_row():
+    frame = pd.DataFrame({"No.": list(range(25))})
+    grid = make_grid(frame, [PAGE_LENGTH + 3], lang="en")
+    assert grid._dt_args["displayStart"] == PAGE_LENGTH and grid.selected_rows == [PAGE_LENGTH + 3]
+    assert "displayStart" not in make_grid(frame, [], lang="en")._dt_args
+    grid.close()
+
+
+def test_each_executors_progress_is_listed_for_managers(local_store):
+    store, cid = local_store
+    ex = _user(EX_U)
+    store.record_result(ex, int(store.worklist(ex, cid)["member_id"].iloc[0]), "accepted")
+    line = executor_progress_html(store.progress(_user(BM_U), cid), lang="en")
+    assert 'data-executor="ex_u" data-members="12" data-contacted="1"' in line and "1 / 12 (8%)" in line
+    assert executor_progress_html(store.progress(_user(BM_U), cid).iloc[:0]) == ""
+
+
+def test_numbers_are_read_from_the_data_folder(tmp_path):
+    pd.DataFrame({"subscriber_id": [1001], "msisdn": ["13800001001"]}).to_parquet(tmp_path / "subscribers.parquet")
+    lookup = phone_lookup(str(tmp_path))
+    assert lookup(1001) == "13800001001" and lookup(1002) is None
+
+
+def test_a_refused_reveal_is_said_in_the_users_language():
+    from workbench.store.audit import RevealLimitReached
+
+    exc = RevealLimitReached("ex_u", 200, 200)
+    assert plain_message(exc, lang="zh") == "今天已查看 200 个号码，已达每日上限 200 个；请明天再试，或联系管理员。"
+    assert "the daily limit of 200" in plain_message(exc, lang="en")
 
 
 def test_grid_frame_names_missing_columns():
@@ -232,7 +316,7 @@ def test_a_grid_opens_with_every_row_and_its_controls_in_one_message(monkeypatch
     assert state["_dt_args"]["layout"] == GRID_LAYOUT  # search and pager even for three rows
     assert state["_dt_args"]["data_json"] == grid_rows_json(frame.iloc[:3]) and state["_dt_args"]["pageLength"] == 10
     assert "<th>Number</th>" in state["_dt_args"]["table_html"] and state["selected_rows"] == [1]
-    assert state["classes"] == "display compact wb-grid" and list(state["_dom_classes"]) == ["wb-worklist"]
+    assert state["classes"] == "display compact nowrap wb-grid" and list(state["_dom_classes"]) == ["wb-worklist"]
     assert state["_dt_args"]["language"]["search"] == "搜索：" and "_TOTAL_" in state["_dt_args"]["language"]["info"]
     assert grid.df is not None and len(grid.df) == 3
     grid.close()
@@ -273,7 +357,7 @@ def browser_test(test):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    served, campaign_id, published = serve_with_campaign(tmp_path_factory, USERS)
+    served, campaign_id, published = serve_with_campaign(tmp_path_factory, USERS, numbers=True)
     try:
         yield served, campaign_id, published["executor"]
     finally:
@@ -296,8 +380,8 @@ def sign_in_to_app(page, base_url: str, user: TestUser, path: str) -> None:
     page.wait_for_url("**/voila/render/**", wait_until="commit", timeout=RENDER_TIMEOUT_MS)
 
 
-def _open_app(browser, server, user: TestUser, app: str, query: str = ""):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def _open_app(browser, server, user: TestUser, app: str, query: str = "", viewport=(1280, 900)):
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
     sign_in_to_app(page, server.url, user, f"/voila/render/{app}" + (f"?{query}" if query else ""))
     page.wait_for_selector(GRID_ROW, state="visible", timeout=RENDER_TIMEOUT_MS)  # no reload: it must render
@@ -332,7 +416,6 @@ def test_executor_filters_records_an_accepted_result_and_sees_progress(served, b
     assert "customers per page" in page.inner_text(".wb-worklist")            # DataTables' words from the catalogue
     assert "Customers 1 to 10 of 12" in page.inner_text(".wb-worklist")
     page.wait_for_selector(".wb-progress-chart .js-plotly-plot", timeout=RENDER_TIMEOUT_MS)
-    screenshot(page, "executor-app.png")
 
     page.fill(".wb-worklist .dt-search input", "138****1003")
     page.wait_for_function(f"() => document.querySelectorAll('{GRID_ROW}').length === 1")
@@ -454,3 +537,109 @@ def test_a_refused_contact_time_is_said_in_the_page_language_with_the_allowed_ra
     assert "1900-01-01 08:00" in zh and "2026-11-01 00:00" in zh and "2026-12-06 12:00" in zh
     assert "parameter" not in zh and "活动开始" in zh
     assert "campaign's start 2026-11-01 00:00" in plain_message(exc, lang="en")
+
+
+# ------------------------------------------------------------------ calling from the worklist, on one screen
+SELECTED_ROW = ".wb-worklist table tbody tr.selected"
+
+
+def _inside_viewport(page, selector: str) -> None:
+    """``selector``'s box lies wholly inside the viewport, and the page is not scrolled."""
+    box = page.locator(selector).first.bounding_box()
+    size = page.viewport_size
+    assert box is not None, f"{selector} is not rendered"
+    assert page.evaluate("[window.scrollX, window.scrollY]") == [0, 0]
+    assert box["x"] >= 0 and box["y"] >= 0, (selector, box)
+    assert box["x"] + box["width"] <= size["width"] + 1 and box["y"] + box["height"] <= size["height"] + 1, \
+        (selector, box, size)
+
+
+def _grid_member_ids(page) -> list[int]:
+    return [int(text.split()[0]) for text in _grid_numbers(page)]
+
+
+@browser_test
+@pytest.mark.parametrize("viewport", [(1024, 768), (1366, 768)], ids=["1024x768", "1366x768"])
+def test_a_caller_selects_reveals_records_and_goes_on_without_scrolling(served, browser, viewport):
+    server, campaign_id, app = served
+    context, page = _open_app(browser, server, EX_U, app, viewport=viewport)
+    page.wait_for_selector(".wb-progress-chart .js-plotly-plot", timeout=RENDER_TIMEOUT_MS)
+    for element in (".wb-panel", ".wb-result", ".wb-note", ".wb-submit", ".wb-filter", GRID_ROW):
+        _inside_viewport(page, element)
+    ids = _grid_member_ids(page)
+    with Store(server.store_url, migrate=False, progress=False) as store:
+        to_work = filter_worklist(store.worklist(store.authenticate(EX_U.name, EX_U.password), campaign_id))
+    assert ids == to_work["member_id"].tolist()[:PAGE_LENGTH]     # the first page of the list "to work"
+    assert len(ids) >= 3
+    page.click(f"{GRID_ROW} >> nth=1")
+    member_id = ids[1]
+    page.wait_for_selector(f".wb-selected[data-member-id='{member_id}']")
+    _inside_viewport(page, SELECTED_ROW)
+    assert "*" in page.inner_text(".wb-selected")        # masked until revealed
+
+    page.click(".wb-reveal")
+    page.wait_for_selector(".wb-number", timeout=RENDER_TIMEOUT_MS)
+    with Store(server.store_url, migrate=False, progress=False) as store:
+        worklist = store.worklist(SYSTEM_USER, campaign_id).set_index("member_id")
+        sid = int(worklist.loc[member_id, "subscriber_id"])
+        audit = store.audit_log(SYSTEM_USER, campaign_id=campaign_id, action="reveal_number")
+    number = f"138{sid:08d}"
+    assert page.inner_text(".wb-number") == number
+    assert page.get_attribute(".wb-number", "href") == f"tel:{number}"
+    assert (audit["user_name"].iloc[0], audit["details"].iloc[0]["member_id"]) == ("ex_u", member_id)
+    assert audit["details"].iloc[0]["subscriber_id"] == sid
+    assert number not in page.inner_text(".wb-worklist")                   # the grid keeps it masked
+    if viewport == (1024, 768):
+        screenshot(page, "executor-app.png")
+
+    page.select_option(".wb-result select", label="Call back later")
+    page.wait_for_selector(".wb-callback-at input", state="visible")
+    _inside_viewport(page, ".wb-submit")
+    page.click(".wb-submit")
+    page.wait_for_selector(".wb-message[data-kind=ok]", timeout=RENDER_TIMEOUT_MS)
+    # the next customer is selected (the recorded one left the list "to work": the next moved up)
+    page.wait_for_selector(f".wb-selected[data-member-id='{ids[2]}']", timeout=RENDER_TIMEOUT_MS)
+    assert _grid_member_ids(page)[1] == ids[2]
+    _inside_viewport(page, SELECTED_ROW)
+    _inside_viewport(page, ".wb-submit")
+    assert page.query_selector(".wb-number") is None                        # a new customer: masked again
+    with Store(server.store_url, migrate=False, progress=False) as store:
+        results = store.contact_results(SYSTEM_USER, campaign_id)
+        listed = store.worklist(SYSTEM_USER, campaign_id).set_index("member_id")
+    mine = results[results["member_id"] == member_id]
+    assert mine["result"].tolist() == ["call_back"] and mine["executor"].tolist() == ["ex_u"]
+    assert listed.loc[member_id, "callback_at"] is not None and not pd.isna(listed.loc[member_id, "callback_at"])
+
+    callbacks = listed[listed["last_result"] == "call_back"].sort_values("callback_at").index.tolist()
+    assert member_id in callbacks
+    page.select_option(".wb-filter select", label="All callbacks (by due time)")   # callbacks listed by due time
+    page.wait_for_function(f"() => document.querySelector('.wb-list-heading[data-rows=\"{len(callbacks)}\"]')",
+                           timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_function(f"() => document.querySelectorAll('{GRID_ROW}').length === {len(callbacks)}")
+    assert _grid_member_ids(page) == callbacks
+    context.close()
+
+
+@browser_test
+def test_a_branch_manager_sees_executors_and_their_progress_and_does_not_record_for_them(served, browser):
+    server, campaign_id, app = served
+    context, page = _open_app(browser, server, BM_U, app, viewport=(1366, 768))
+    headers = page.eval_on_selector_all(".wb-worklist thead th", "cells => cells.map(c => c.innerText.trim())")
+    assert "Executor" in headers
+    column = headers.index("Executor")
+    assert {row.split("\t")[column] for row in _grid_numbers(page)} == {"ex_u"}
+    with Store(server.store_url, migrate=False, progress=False) as store:
+        bm = store.authenticate(BM_U.name, BM_U.password)
+        expected = store.progress(bm, campaign_id).query("dimension == 'executor' and key == 'ex_u'").iloc[0]
+    progress = page.locator(".wb-executor-progress[data-executor='ex_u']")
+    progress.wait_for(state="attached", timeout=RENDER_TIMEOUT_MS)
+    assert progress.get_attribute("data-members") == "12"
+    assert progress.get_attribute("data-contacted") == str(int(expected["contacted"]))
+    assert "Mine" not in page.inner_text(".wb-progress")                     # the manager's figures are the branch's
+    page.click(f"{GRID_ROW} >> nth=0")
+    page.wait_for_selector(".wb-selected[data-member-id]:not([data-member-id=''])")
+    assert "Executor: ex_u" in page.inner_text(".wb-selected")
+    page.wait_for_selector(".wb-message[data-kind=info]:has-text('managers watch progress')")
+    assert page.is_disabled(".wb-submit") and page.is_hidden(".wb-reveal")   # the default policy: watch only
+    screenshot(page, "executor-app-manager.png")
+    context.close()

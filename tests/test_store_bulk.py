@@ -137,7 +137,7 @@ def test_a_refused_row_refuses_the_whole_batch(seeded):
 def test_defaults_for_time_request_id_and_executor(seeded):
     s = seeded.store
     before = dt.datetime.now(dt.timezone.utc)
-    got = s.record_results(seeded.users["bm_u"], pd.DataFrame({"member_id": [seeded.member[102]],
+    got = s.record_results(seeded.users["bm_u"], pd.DataFrame({"member_id": [seeded.member[103]],  # unassigned
                                                                "result": ["call_back"]}))
     row = _results(seeded).iloc[0]
     assert row["executor"] == "bm_u" and row["note"] == ""

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.campaign.lists import MSISDN
 from workbench.checks import (
     check_date, require_columns, require_complete, require_integers, require_unique, require_within,
 )
@@ -191,12 +190,8 @@ def phone_numbers(source, ids) -> pd.Series:
     """Full phone numbers (personal data) of ``ids`` from ``subscribers``, as a Series indexed by subscriber id.
 
     For an export to a role that may see numbers (:func:`workbench.campaign.can_see_numbers`); never store them.
+    The reader is :func:`workbench.data.numbers.phone_numbers` (shared with the worklist's "show number").
     """
-    with connection(source) as con:
-        con.register("_wb_ids", pd.DataFrame({SUBSCRIBER_ID: np.asarray(ids, dtype=np.int64)}))
-        try:
-            got = con.execute(f'SELECT s."{SUBSCRIBER_ID}", CAST(s."{MSISDN}" AS VARCHAR) AS "{MSISDN}" '
-                              f'FROM subscribers s JOIN _wb_ids i ON i."{SUBSCRIBER_ID}" = s."{SUBSCRIBER_ID}"').df()
-        finally:
-            con.unregister("_wb_ids")
-    return pd.Series(got[MSISDN].astype("str").to_numpy(), index=got[SUBSCRIBER_ID].to_numpy())
+    from workbench.data.numbers import phone_numbers as read
+
+    return read(source, ids)

@@ -8,7 +8,8 @@ write (as SQL filters for lists, as checks for single rows).
 role                reads members                     records results
 ==================  ================================  ===============================
 executor            rows assigned to them             own rows and rows of own branch
-branch_manager      rows of own branch                rows of own branch
+branch_manager      rows of own branch                unassigned rows of own branch (and, when the
+                                                      policy allows, its executors' rows: "on behalf")
 province_manager    all                               none (monitors only)
 analyst             all                               none (designs and evaluates)
 admin               all                               all
@@ -28,12 +29,28 @@ audit log is for the province roles.  Which served app a role may open
 (:func:`can_open_app`, :func:`apps_for`).  Full phone numbers in an exported file
 are for executors only (:func:`can_see_numbers`).
 
+The policy (:class:`AccessPolicy`, one per :class:`~workbench.store.Store`, by default from the
+environment of the process: ``workbench serve`` passes its own to every app kernel):
+
+- ``managers_record_for_executors`` (``$WORKBENCH_MANAGERS_RECORD_FOR_EXECUTORS``, ``0``/``1``,
+  default off): whether a branch manager may record a result on a customer assigned to one of the
+  branch's executors.  Off, a manager watches the executors' lists (the executor column and each
+  executor's progress) and records only on unassigned rows and rows assigned to themselves; on, a
+  manager's result on an executor's customer is recorded *on behalf of* that executor (the result
+  row names the manager who recorded it, the member row whose customer it is, and the audit entry
+  carries ``on_behalf_of``; see :func:`on_behalf_of`).
+- ``reveal_daily_cap`` (``$WORKBENCH_REVEAL_DAILY_CAP``, default 200): how many full phone numbers
+  one user may reveal in the app per day (the province's calendar day), each reveal audit-logged
+  (:func:`can_reveal_number`, :meth:`Store.reveal_number`).
+
 Every decision that depends on a role is made in this module: the store's
 concern modules and the rest of the workbench call these functions and
 constants instead of comparing role names themselves.
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import true
@@ -76,6 +93,16 @@ __all__ = [
     "scope_allows",
     "PUBLISH_ROLES",
     "PUBLISHED_READERS",
+    "AccessPolicy",
+    "DEFAULT_POLICY",
+    "DEFAULT_REVEAL_CAP",
+    "MANAGERS_RECORD_ENV",
+    "REVEAL_CAP_ENV",
+    "CALLER_ROLES",
+    "may_call",
+    "can_reveal_number",
+    "sees_executors",
+    "on_behalf_of",
 ]
 
 #: Roles tied to one branch (``branch_id`` required).
@@ -103,6 +130,76 @@ PUBLISH_ROLES: tuple[str, ...] = ("analyst", "admin")
 PUBLISHED_READERS: tuple[str, ...] = PROVINCE_ROLES
 #: Valid branch codes (from the data model).
 BRANCH_IDS: tuple[str, ...] = tuple(b[0] for b in BRANCHES)
+#: Roles that call customers from the worklist and may reveal a number there, one at a time and
+#: audit-logged (:func:`can_reveal_number` decides which rows).
+CALLER_ROLES: tuple[str, ...] = ("executor", "branch_manager")
+#: Environment variable of :attr:`AccessPolicy.managers_record_for_executors` (``1``/``true``/``yes`` = on).
+MANAGERS_RECORD_ENV = "WORKBENCH_MANAGERS_RECORD_FOR_EXECUTORS"
+#: Environment variable of :attr:`AccessPolicy.reveal_daily_cap`.
+REVEAL_CAP_ENV = "WORKBENCH_REVEAL_DAILY_CAP"
+#: Numbers one user may reveal per day unless configured otherwise.
+DEFAULT_REVEAL_CAP = 200
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """The settings of the access rules that an organisation chooses (see the module's docstring).
+
+    Parameters
+    ----------
+    managers_record_for_executors : bool, default False
+        Whether a branch manager may record a result on a customer assigned to an executor of the
+        branch (recorded on that executor's behalf).
+    reveal_daily_cap : int, default :data:`DEFAULT_REVEAL_CAP`
+        Full numbers one user may reveal per day (0: none).
+
+    Raises
+    ------
+    ParameterError
+        A cap that is not a non-negative integer.
+
+    Examples
+    --------
+    >>> AccessPolicy.from_env({"WORKBENCH_MANAGERS_RECORD_FOR_EXECUTORS": "1"}).managers_record_for_executors
+    True
+    """
+
+    managers_record_for_executors: bool = False
+    reveal_daily_cap: int = DEFAULT_REVEAL_CAP
+
+    def __post_init__(self):
+        cap = self.reveal_daily_cap
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
+            raise ParameterError.invalid("reveal_daily_cap", "a non-negative integer", cap)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AccessPolicy:
+        """The policy of :data:`MANAGERS_RECORD_ENV` and :data:`REVEAL_CAP_ENV` (defaults where unset).
+
+        Raises
+        ------
+        ParameterError
+            A value that is not a switch (``0``/``1``, ``true``/``false``) or a non-negative integer,
+            naming the variable.
+        """
+        env = os.environ if environ is None else environ
+        switch = str(env.get(MANAGERS_RECORD_ENV, "")).strip().lower()
+        if switch not in _TRUE + _FALSE:
+            raise ParameterError.invalid(MANAGERS_RECORD_ENV, f"one of {list(_TRUE + _FALSE[1:])}", switch)
+        cap_text = str(env.get(REVEAL_CAP_ENV, "")).strip()
+        try:
+            cap = int(cap_text) if cap_text else DEFAULT_REVEAL_CAP
+        except ValueError:
+            raise ParameterError.invalid(REVEAL_CAP_ENV, "a non-negative integer", cap_text) from None
+        if cap < 0:
+            raise ParameterError.invalid(REVEAL_CAP_ENV, "a non-negative integer", cap_text)
+        return cls(managers_record_for_executors=switch in _TRUE, reveal_daily_cap=cap)
+
+
+#: The policy of the code's defaults (managers do not record on executors' customers; 200 reveals a day).
+DEFAULT_POLICY = AccessPolicy()
 
 
 @dataclass(frozen=True)
@@ -215,15 +312,61 @@ def can_see_numbers(role: str) -> bool:
     return role in NUMBER_VISIBLE_ROLES
 
 
-def can_write_member(user: User, branch_id: str, executor: str | None) -> bool:
-    """Whether ``user`` may record a contact result for a member row."""
+def can_write_member(user: User, branch_id: str, executor: str | None,
+                     policy: AccessPolicy | None = None, *, contact_by: str | None = None) -> bool:
+    """Whether ``user`` may record a contact result for a member row assigned to ``executor``.
+
+    A branch manager records on the own branch's unassigned rows and rows assigned to themselves;
+    on rows assigned to an executor only when ``policy.managers_record_for_executors`` (default
+    :data:`DEFAULT_POLICY`: no) - or when relaying that executor's own contact (a batch row whose
+    ``contact_by``, who made the contact, is the assigned executor: a dialler's log uploaded by
+    the manager).
+    """
+    policy = policy or DEFAULT_POLICY
     if user.role == "admin":
         return True
     if user.role == "branch_manager":
-        return branch_id == user.branch_id
+        return branch_id == user.branch_id and (
+            executor is None or executor == user.name or policy.managers_record_for_executors
+            or (contact_by is not None and contact_by == executor))
     if user.role == "executor":
         return executor == user.name or branch_id == user.branch_id
     return False
+
+
+def may_call(user: User) -> bool:
+    """Whether the worklist offers ``user`` a "show number" per customer (:data:`CALLER_ROLES`)."""
+    return user.role in CALLER_ROLES
+
+
+def can_reveal_number(user: User, branch_id: str, executor: str | None,
+                      policy: AccessPolicy | None = None) -> bool:
+    """Whether ``user`` may reveal the full number of a member row (to call the customer).
+
+    An executor: the rows assigned to them.  A branch manager: the rows of the own branch they may
+    record on (:func:`can_write_member` under ``policy``).  Other roles never (they do not call).
+    The daily cap is the store's to count (:meth:`Store.reveal_number`).
+    """
+    if not may_call(user):
+        return False
+    if user.role == "executor":
+        return executor == user.name
+    return can_write_member(user, branch_id, executor, policy)
+
+
+def sees_executors(user: User) -> bool:
+    """Whether ``user``'s worklist shows whose customer each row is and each executor's progress
+    (everyone but an executor, whose list is their own)."""
+    return user.role != "executor"
+
+
+def on_behalf_of(user: User, executor: str | None) -> str | None:
+    """The executor a result of ``user`` on a row assigned to ``executor`` is recorded on behalf of:
+    that executor when it is somebody else and ``user`` is not an executor (an executor covering a
+    colleague's call records their own contact), else None."""
+    if user.role == "executor" or executor is None or executor == user.name:
+        return None
+    return executor
 
 
 def require_role(user: User, roles: tuple[str, ...], action: str) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from workbench.checks import jsonable
 from workbench.errors import AccessDenied, ParameterError
-from workbench.store.access import SYSTEM_USER, User
+from workbench.store.access import SYSTEM_USER, AccessPolicy, User
 from workbench.store.db import engine_for, upgrade
 from workbench.store.models import (
     AuditEntry, Campaign, CampaignMember, CampaignVersion, ContactResult, StoreSession, UserRecord, utcnow,
@@ -66,12 +66,15 @@ class StoreCore:
     """
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None, migrate: bool = True,
-                 password_policy: PasswordPolicy | None = None, chunk_size: int = 50_000, progress: bool = True):
+                 password_policy: PasswordPolicy | None = None, chunk_size: int = 50_000, progress: bool = True,
+                 policy: AccessPolicy | None = None):
         if chunk_size < 1:
             raise ParameterError.invalid("chunk_size", "a positive integer", chunk_size)
         self.engine = engine if engine is not None else engine_for(url)
         self._owns_engine = engine is None
         self.passwords = password_policy or PasswordPolicy()
+        #: the organisation's access settings (store/access.py); default from the environment
+        self.policy = policy if policy is not None else AccessPolicy.from_env()
         self.chunk_size = int(chunk_size)
         self.show_progress = progress
         if migrate:

@@ -22,6 +22,7 @@ __all__ = ["StoreMembers", "validate_members", "WORKLIST_COLUMNS"]
 #: Columns of :meth:`Store.worklist` and :meth:`Store.export_list`.
 WORKLIST_COLUMNS: tuple[str, ...] = (
     "member_id", "campaign_id", "version", *MEMBER_COLUMNS, "contacts", "last_result", "last_contacted_at",
+    "callback_at",
 )
 #: Unmasked phone numbers (11 digits) must never reach the store.
 _PLAIN_MSISDN = r"\d{11}"
@@ -110,6 +111,7 @@ class StoreMembers(StoreCore):
                 literal(version.version).label("version"), *[getattr(m, c) for c in MEMBER_COLUMNS],
                 func.coalesce(summary.c.contacts, 0).label("contacts"),
                 last.c.result.label("last_result"), last.c.contacted_at.label("last_contacted_at"),
+                last.c.callback_at.label("callback_at"),  # the last result's, when it is call_back
             )
             .outerjoin(summary, summary.c.subscriber_id == m.subscriber_id)
             .outerjoin(last, last.c.id == summary.c.last_id)

@@ -236,6 +236,7 @@ class ContactResult(Base):
     contacted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     client_request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    callback_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # result call_back: when (0004)
 
 
 class Response(Base):

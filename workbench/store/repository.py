@@ -18,7 +18,8 @@ writing, campaign and version lookup):
 - :class:`~workbench.store.results.StoreResults`: record_result, record_results;
 - :class:`~workbench.store.progress.StoreProgress`: contact_results, progress, branch_totals;
 - :class:`~workbench.store.responses.StoreResponses`: record_responses, responses;
-- :class:`~workbench.store.audit.StoreAudit`: audit_log;
+- :class:`~workbench.store.audit.StoreAudit`: audit_log; :class:`~workbench.store.audit.StoreNumbers`:
+  reveal_number, reveals_today (a caller's number, audit-logged, capped per day);
 - :class:`~workbench.store.sessions.StoreSessions`: sign-in sessions and throttling;
 - :class:`~workbench.store.lookup.StoreLookup`: published cards one subscriber at a time, API tokens,
   the API's audit;
@@ -38,7 +39,7 @@ Who may do what is decided only in :mod:`workbench.store.access`.
 """
 from __future__ import annotations
 
-from workbench.store.audit import StoreAudit
+from workbench.store.audit import StoreAudit, StoreNumbers
 from workbench.store.campaigns import Release, StoreCampaigns, spec_hash
 from workbench.store.credit import StoreCredit
 from workbench.store.lookup import StoreLookup
@@ -59,7 +60,7 @@ __all__ = [
 
 
 class Store(StoreUsers, StoreCampaigns, StoreMembers, StoreResults, StoreProgress, StoreResponses, StoreAudit,
-            StoreSessions, StoreLookup, StorePublished, StoreCredit):
+            StoreNumbers, StoreSessions, StoreLookup, StorePublished, StoreCredit):
     """The campaign store: one database, every operation the workbench performs on it.
 
     Parameters
@@ -77,4 +78,8 @@ class Store(StoreUsers, StoreCampaigns, StoreMembers, StoreResults, StoreProgres
         Rows per batch when bulk-inserting a list.
     progress : bool
         Show a tqdm progress bar while inserting large lists.
+    policy : AccessPolicy, optional
+        The organisation's access settings (may a branch manager record on an executor's
+        customer; numbers revealed per user and day), see :mod:`workbench.store.access`.
+        Default :meth:`AccessPolicy.from_env`.
     """

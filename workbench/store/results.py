@@ -2,6 +2,13 @@
 
 Both paths check the same things (scope, result, note, time, a released and
 open campaign, the target group) and are idempotent on ``client_request_id``.
+
+Who may record on which row is decided by :func:`workbench.store.access.can_write_member` under the
+store's :class:`~workbench.store.access.AccessPolicy`: whether a branch manager may record on a
+customer assigned to an executor is the policy's ``managers_record_for_executors`` (default off).
+When allowed, the result is recorded *on behalf of* that executor: the ``contact_results`` row names
+the manager who recorded it (``executor``: who made the contact), the member row names whose
+customer it is, and the audit entry and :class:`RecordedResult` carry ``on_behalf_of``.
 """
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from workbench.errors import AccessDenied, DataValidationError, ParameterError
 from workbench.store.access import (
-    RESULT_WRITERS, User, can_write_member, may_record_for_others, require_role, sees_missing_members,
+    RESULT_WRITERS, User, can_write_member, may_record_for_others, on_behalf_of, require_role, sees_missing_members,
 )
 from workbench.store.core import StoreCore, _frame
 from workbench.store.models import (
@@ -88,11 +95,15 @@ def campaign_start(spec: dict | None, released_at: dt.datetime | None) -> dt.dat
 
 @dataclass(frozen=True)
 class RecordedResult:
-    """Outcome of :meth:`Store.record_result`; ``created`` is False for a retried request."""
+    """Outcome of :meth:`Store.record_result`; ``created`` is False for a retried request.
+
+    ``on_behalf_of`` names the executor whose customer a manager recorded on (None otherwise).
+    """
 
     result_id: int
     member_id: int
     created: bool
+    on_behalf_of: str | None = None
 
 
 def _validate_results(frame: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
@@ -206,8 +217,8 @@ class StoreResults(StoreCore):
     """Contact results (part of :class:`workbench.store.Store`)."""
 
     def record_result(self, user: User, member_id: int, result: str, note: str = "",
-                      contacted_at: dt.datetime | None = None, client_request_id: str | None = None
-                      ) -> RecordedResult:
+                      contacted_at: dt.datetime | None = None, client_request_id: str | None = None,
+                      callback_at: dt.datetime | None = None) -> RecordedResult:
         """Record one contact attempt; idempotent on ``client_request_id``.
 
         Parameters
@@ -227,20 +238,25 @@ class StoreResults(StoreCore):
             Made once per submitted form by the app; sending the same id again
             (a retry after a timeout) returns the first result instead of a
             duplicate.  Default: a fresh UUID (no retry protection).
+        callback_at : datetime, optional
+            With ``result="call_back"`` only: when the customer asked to be called back (naive =
+            UTC), not before ``contacted_at``.  The worklist lists callbacks by it.
 
         Returns
         -------
         RecordedResult
-            ``created=False`` when the request had been recorded before.
+            ``created=False`` when the request had been recorded before; ``on_behalf_of`` the
+            executor whose customer a manager recorded on (see the module's docstring).
 
         Raises
         ------
         AccessDenied
             When the row is outside the user's scope (even if the id is valid),
-            or the role does not record results.
+            the role does not record results, or a branch manager records on an
+            executor's customer while the policy does not allow it.
         ParameterError
-            Bad result / note / time, a control-group row, a closed campaign, or
-            a ``client_request_id`` already used for another member.
+            Bad result / note / time / callback time, a control-group row, a closed
+            campaign, or a ``client_request_id`` already used for another member.
         """
         if result not in CONTACT_RESULTS:
             raise ParameterError.invalid("result", f"one of {list(CONTACT_RESULTS)}", result)
@@ -257,8 +273,18 @@ class StoreResults(StoreCore):
         request_id = str(client_request_id) if client_request_id is not None else uuid.uuid4().hex
         if not request_id or len(request_id) > 64:
             raise ParameterError.invalid("client_request_id", "1 to 64 characters", client_request_id)
+        if callback_at is not None:
+            if result != "call_back":
+                raise ParameterError.invalid("callback_at", "empty unless the result is 'call_back'", callback_at)
+            if not isinstance(callback_at, dt.datetime):
+                raise ParameterError.invalid("callback_at", "a datetime", callback_at)
+            if callback_at.tzinfo is None:
+                callback_at = callback_at.replace(tzinfo=dt.timezone.utc)
+            if callback_at < contacted_at:
+                raise ParameterError.invalid("callback_at", f"not before the contact ({contacted_at.isoformat()})",
+                                             callback_at.isoformat())
         try:
-            return self._record(user, int(member_id), result, note, contacted_at, request_id)
+            return self._record(user, int(member_id), result, note, contacted_at, request_id, callback_at)
         except IntegrityError:
             # a concurrent retry with the same client_request_id won the race
             previous = self._previous_request(request_id, int(member_id))
@@ -271,7 +297,7 @@ class StoreResults(StoreCore):
             return _known_request(session, request_id, member_id)
 
     def _record(self, user: User, member_id: int, result: str, note: str, contacted_at: dt.datetime,
-                request_id: str) -> RecordedResult:
+                request_id: str, callback_at: dt.datetime | None = None) -> RecordedResult:
         with self._session(write=True) as session:
             actor = self._actor(session, user)
             require_role(actor, RESULT_WRITERS, "recording a contact result")
@@ -282,16 +308,17 @@ class StoreResults(StoreCore):
                 .join(Campaign, CampaignVersion.campaign_id == Campaign.id)
                 .where(CampaignMember.id == member_id)
             ).first()
-            if row is None or not can_write_member(actor, row.branch_id, row.executor):
+            if row is None or not can_write_member(actor, row.branch_id, row.executor, self.policy):
                 if row is None and sees_missing_members(actor):
                     raise ParameterError(f"The 'member_id' parameter names no campaign member. Got {member_id}.")
                 raise AccessDenied(
                     f"member {member_id} is not in the scope of user {actor.name!r} "
                     f"(role {actor.role!r}, branch {actor.branch_id!r})"
                 )
+            behalf = on_behalf_of(actor, row.executor)
             previous = _known_request(session, request_id, member_id)
             if previous is not None:
-                return previous
+                return RecordedResult(previous.result_id, member_id, False, behalf)
             if row.released_at is None:
                 raise ParameterError(f"member {member_id} belongs to an unreleased version; release it first")
             if row.status == "closed":
@@ -304,12 +331,14 @@ class StoreResults(StoreCore):
             if not earliest <= contacted_at <= latest:
                 raise ContactTimeError(contacted_at, earliest, latest)
             entry = ContactResult(member_id=member_id, executor=actor.name, result=result, note=note,
-                                  contacted_at=contacted_at, recorded_at=utcnow(), client_request_id=request_id)
+                                  contacted_at=contacted_at, recorded_at=utcnow(), client_request_id=request_id,
+                                  callback_at=callback_at)
             session.add(entry)
             session.flush()
+            extra = {"on_behalf_of": behalf} if behalf else {}
             self._audit(session, actor, "record_result", row.campaign_id, member_id=member_id, result=result,
-                        result_id=entry.id, client_request_id=request_id)
-            return RecordedResult(entry.id, member_id, created=True)
+                        result_id=entry.id, client_request_id=request_id, **extra)
+            return RecordedResult(entry.id, member_id, created=True, on_behalf_of=behalf)
 
     def record_results(self, user: User, frame: pd.DataFrame) -> pd.DataFrame:
         """Record many contact attempts in one transaction; idempotent on ``client_request_id``.
@@ -364,7 +393,9 @@ class StoreResults(StoreCore):
         AccessDenied
             When the role does not record results, an executor records on
             someone else's behalf, or any row is outside the user's scope (even
-            if the id is valid).
+            if the id is valid; a branch manager's row on an executor's customer
+            must name that executor as who made the contact, unless the policy
+            lets managers record for executors).
         ParameterError
             A member id that names no member (admins; others get AccessDenied),
             a control-group row, an unreleased version, a closed campaign, or a
@@ -450,8 +481,9 @@ class StoreResults(StoreCore):
                                    f"{actor.name!r} (role {actor.role!r}, branch {actor.branch_id!r})")
             branch = known["branch_id"].to_dict()
             assigned = known["assigned"].to_dict()
-            allowed = {int(i): can_write_member(actor, branch[i], assigned[i]) for i in ids.tolist()}
-            outside = [i for i, ok in allowed.items() if not ok]
+            pairs = set(zip(rows["member_id"].tolist(), rows["executor"].tolist()))
+            outside = sorted({int(i) for i, by in pairs
+                              if not can_write_member(actor, branch[i], assigned[i], self.policy, contact_by=by)})
             if outside:
                 raise AccessDenied(
                     f"{len(outside)} members, e.g. {outside[:5]}, are not in the scope of user {actor.name!r} "

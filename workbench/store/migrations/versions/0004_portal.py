@@ -4,7 +4,7 @@ The portal's English/Chinese switch is stored per user, so it holds on every
 computer and every server sharing the store, and the app kernels started for the
 user run in it.  NULL: the server's language (``workbench serve --lang``).
 
-Revision ID: 0004_portal
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-07
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_portal"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
