@@ -106,7 +106,7 @@ PIPELINE_METHODS: tuple[str, str, str] = ("auto", *TRAINING_METHODS)
 DEFAULT_LIST_SIZE = 0.1
 #: Columns of ``scores.parquet``.
 SCORE_COLUMNS: tuple[str, ...] = ("subscriber_id", "score", "rank", "decile", "reason_1", "reason_2", "reason_3",
-                                  "edition", "edition_2")
+                                  "edition", "edition_2", "reason_1_code", "reason_2_code", "reason_3_code")
 #: The province model's own file in the registry folder.
 PROVINCE_FILE = "province.json"
 #: Names of the compared models (keys of the validation results; ``model.name.<name>`` labels).
@@ -356,7 +356,8 @@ def score_base(model, frame: pd.DataFrame, preferences: pd.DataFrame, editions: 
     Returns
     -------
     DataFrame
-        ``subscriber_id, score, rank, decile, reason_1..3, edition, edition_2``.
+        ``subscriber_id, score, rank, decile, reason_1..3, edition, edition_2, reason_1..3_code`` (the
+        reasons in words, and as codes: :class:`workbench.models.reason_words.Reason`).
     """
     from workbench.models.explain import contributions, reason_codes
     from workbench.models.registry import score as registry_score
@@ -376,10 +377,12 @@ def score_base(model, frame: pd.DataFrame, preferences: pd.DataFrame, editions: 
         codes = reason_codes(model, frame, top=reasons, feature_labels=feature_labels(lang),
                              value_labels=value_labels(lang), lang=lang, scope="province", shap=shap)
         for i in range(1, reasons + 1):
-            scored[f"reason_{i}"] = codes.loc[ids, f"reason_{i}"].to_numpy()
+            for col in (f"reason_{i}", f"reason_{i}_code"):
+                scored[col] = codes.loc[ids, col].to_numpy()
     for i in range(1, 4):
-        if f"reason_{i}" not in scored.columns:
-            scored[f"reason_{i}"] = pd.array([None] * len(scored), dtype="str")
+        for col in (f"reason_{i}", f"reason_{i}_code"):
+            if col not in scored.columns:
+                scored[col] = pd.array([None] * len(scored), dtype="str")
     matches = match_editions(preferences.loc[ids], editions)
     scored["edition"] = matches["edition"].to_numpy()
     scored["edition_2"] = matches["edition_2"].to_numpy()
