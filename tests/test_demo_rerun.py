@@ -107,6 +107,27 @@ def test_each_demo_writes_a_new_run_folder_and_releases_a_new_campaign(two_demos
 
 @pytest.mark.slow
 @pytest.mark.kernel
+def test_the_demo_stops_mid_period_so_each_executor_has_part_of_the_list_still_to_work(two_demos):
+    _, folders, _ = two_demos
+    for folder in folders:
+        run = open_run(folder)
+        try:
+            rows = run.store.worklist(SYSTEM_USER, run.campaign_id, version=run.version)
+            period = (pd.Timestamp(run.store.spec(SYSTEM_USER, run.campaign_id)["goal"]["period_end"])
+                      - pd.Timestamp(run.simulation.start)).days + 1
+        finally:
+            run.close()
+        assert 0 < run.simulation.days < period
+        done = rows.assign(contacted=rows["contacts"] > 0).groupby("executor")["contacted"].agg(["sum", "size"])
+        assert len(done) > 1
+        assert (done["sum"] > 0).all() and (done["sum"] < done["size"]).all(), done
+        assert rows["last_contacted_at"].max() < run.simulation.start + pd.Timedelta(days=run.simulation.days)
+    report = _markdown(folders[1] / "06_campaign_evaluation.ipynb")
+    assert "stopped part-way through the" in report and "not contacted yet" in report
+
+
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_the_second_plan_is_not_held_back_by_the_first_campaign(two_demos):
     _, folders, _ = two_demos
     funnels = [CampaignPlan.load(RunFolder(f).require("plan")).funnel.set_index("step")["excluded"] for f in folders]

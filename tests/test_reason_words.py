@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.errors import ParameterError
 from workbench.features import FEATURE_INDEX
 from workbench.models import TargetModel, reason_codes
 from workbench.models.province_inputs import DERIVED, feature_labels, value_labels
@@ -141,3 +142,15 @@ def test_reason_codes_of_catalogue_features_read_as_phrases_with_codes():
     assert code == Reason("gprs_mb_mean", 399.0, "top1")
     assert say(code, "en") == en.loc[top, "reason_1"]
     assert (zh["reason_1_feature"] == "gprs_mb_mean").all()
+
+
+def test_the_words_say_the_observed_values_when_the_model_scores_aligned_ones():
+    X = pd.DataFrame({"tenure_months": np.arange(1.0, 201.0)})
+    model = TargetModel(n_jobs=1).fit(X, (np.arange(200) % 3 == 0).astype(int))
+    shap = pd.DataFrame({"tenure_months": 1.0, "bias": -1.0}, index=X.index)
+    aligned = X + 3                                    # as the look-alike scores them, 3 months on
+    words = reason_codes(model, aligned, shap=shap, lang="zh", values=X)
+    assert words.loc[7, "reason_1"] == "入网 8 个月"
+    assert reason_codes(model, aligned, shap=shap, lang="zh").loc[7, "reason_1"] == "入网 11 个月"
+    with pytest.raises(ParameterError, match="values must hold the rows of X"):
+        reason_codes(model, aligned, shap=shap, values=X.iloc[::-1])

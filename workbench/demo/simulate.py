@@ -188,6 +188,7 @@ def simulate_execution(
     seed: int = 0,
     group_col: str = "group",
     treated_value=TARGET,
+    pace_days: int | None = None,
 ) -> pd.DataFrame:
     """Contact attempts of the target group as executors would record them.
 
@@ -219,6 +220,12 @@ def simulate_execution(
         Column of the experiment group.
     treated_value : object, default "target"
         Value of ``group_col`` of the contacted group.
+    pace_days : int, optional
+        Spread each executor's first attempts on capacity-limited channels evenly over this
+        many days (the plan's period: an executor works the list at the pace that finishes it
+        on the last day) instead of filling ``daily_capacity`` from the first day.  With
+        ``days`` shorter than ``pace_days`` the lists are left part-worked, as in the middle of
+        a campaign.  Batch channels (SMS, WAP Push) keep their send days.
 
     Returns
     -------
@@ -245,6 +252,7 @@ def simulate_execution(
     first_day = check_day("start", start)
     n_days = check_int("days", days, 1)
     capacity = check_int("daily_capacity", daily_capacity, 1)
+    pace = None if pace_days is None else check_int("pace_days", pace_days, 1)
     if not (isinstance(coverage, (int, float)) and 0.0 <= coverage <= 1.0):
         raise ParameterError.invalid("coverage", "a share in [0, 1]", coverage)
     h0, h1 = hours
@@ -293,8 +301,11 @@ def simulate_execution(
         order = idx[np.lexsort((tie[idx], -score[idx], owner_code[idx]))]
         grp = owner_code[order]
         starts = np.r_[0, np.flatnonzero(grp[1:] != grp[:-1]) + 1]
-        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        sizes = np.diff(np.r_[starts, len(order)])
+        rank = np.arange(len(order)) - np.repeat(starts, sizes)
         day[order] = rank // capacity
+        if pace is not None:     # the pace that finishes each executor's list on the period's last day
+            day[order] = np.maximum(day[order], rank * pace // np.repeat(sizes, sizes))
     pending = worked & (day < n_days)
 
     parts = []

@@ -180,7 +180,8 @@ def _numeric_reasons(name: str, values: np.ndarray, population: np.ndarray, is_b
 def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: FeatureLabels = None,
                  value_labels: ValueLabels = None, lang: str | None = None, scope: str = "province",
                  shap: pd.DataFrame | None = None, progress: bool = False,
-                 encoded: np.ndarray | None = None, rows=None, window: int = DEFAULT_WINDOW_MONTHS) -> pd.DataFrame:
+                 encoded: np.ndarray | None = None, rows=None, window: int = DEFAULT_WINDOW_MONTHS,
+                 values: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per-row reason codes: the features pushing the score up the most, in words a caller can say.
 
     Parameters
@@ -212,6 +213,10 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
         computed among all rows of ``X``.
     window : int
         Months of history the features read (said as "in the last 6 months").
+    values : DataFrame, optional
+        The same rows (same index) as the words should describe them, when ``X`` is what the
+        model scores but not what a caller should say (the look-alike scores users as they will
+        look months on: the words say the observed tenure).  Default ``X``.
 
     Returns
     -------
@@ -239,10 +244,13 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
     sel = np.arange(n_all) if rows is None else np.asarray(rows, dtype=np.int64)
     if len(sel) and (sel.min() < 0 or sel.max() >= n_all):
         raise ParameterError(f"rows must be positions between 0 and {n_all - 1}; got {sel.min()} .. {sel.max()}.")
+    if values is not None and not values.index.equals(X.index):
+        raise ParameterError("values must hold the rows of X in the same order (the same index).")
     if shap is None:
         shap = contributions(model, X.iloc[sel], progress=progress, encoded=matrix[sel])
     elif len(shap) == n_all and rows is not None:
         shap = shap.iloc[sel]
+    shown, frame = (matrix, X) if values is None else (model.encode(values), values)
     C = shap[names].to_numpy()
     n, f = C.shape
     k = min(top, f)
@@ -263,7 +271,7 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
         spec = specs[j]
         if spec.kind == CATEGORICAL:
             if j not in texts:
-                texts[j] = as_text(X[spec.name])
+                texts[j] = as_text(frame[spec.name])
             raw = texts[j].to_numpy(dtype=object, na_value=None)[sel[rows]]
             words = np.empty(len(rows), dtype=object)
             codes = np.empty(len(rows), dtype=object)
@@ -273,7 +281,7 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
                 reason = Reason(spec.name, None if missing else str(u))
                 words[hit], codes[hit] = speak(reason), reason.code()
             return words, codes
-        return _numeric_reasons(spec.name, matrix[sel[rows], j], matrix[:, j], spec.dtype == "bool", speak)
+        return _numeric_reasons(spec.name, shown[sel[rows], j], shown[:, j], spec.dtype == "bool", speak)
 
     result = {}
     for slot in range(top):

@@ -331,7 +331,7 @@ DEFAULT_REASON_ROWS = 100_000
 
 def score_base(model, frame: pd.DataFrame, preferences: pd.DataFrame, editions: pd.DataFrame, *, reasons: int = 3,
                reason_rows: int = DEFAULT_REASON_ROWS, lang: str | None = None,
-               progress: bool = False) -> pd.DataFrame:
+               progress: bool = False, observed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Score a base: :data:`SCORE_COLUMNS`, best first.
 
     Parameters
@@ -352,6 +352,9 @@ def score_base(model, frame: pd.DataFrame, preferences: pd.DataFrame, editions: 
         value of a reason is still described by its position among ALL scored users.
     lang : {"zh", "en"}, optional
     progress : bool
+    observed : DataFrame, optional
+        The same users as they are observed, when ``frame`` is aligned to the horizon: the reasons
+        say these values (a caller tells the real tenure, not the aligned one).
 
     Returns
     -------
@@ -375,7 +378,8 @@ def score_base(model, frame: pd.DataFrame, preferences: pd.DataFrame, editions: 
                                 columns=shap_top.columns)
             shap.loc[top] = shap_top.to_numpy()
         codes = reason_codes(model, frame, top=reasons, feature_labels=feature_labels(lang),
-                             value_labels=value_labels(lang), lang=lang, scope="province", shap=shap)
+                             value_labels=value_labels(lang), lang=lang, scope="province", shap=shap,
+                             values=observed)
         for i in range(1, reasons + 1):
             for col in (f"reason_{i}", f"reason_{i}_code"):
                 scored[col] = codes.loc[ids, col].to_numpy()
@@ -761,7 +765,8 @@ class ProvincePipeline:
         pot = data.sample.potential_ids
         frame = align_to_horizon(data.frame.loc[pot], self.align_months)
         self.scores = score_base(model, frame, data.preferences, self.editions, reasons=reasons,
-                                 reason_rows=reason_rows, lang=lang, progress=self.progress)
+                                 reason_rows=reason_rows, lang=lang, progress=self.progress,
+                                 observed=data.frame.loc[pot])
         self.timings["score"] = time.perf_counter() - t0
         return self.scores
 
@@ -960,6 +965,6 @@ def score_province(source, folder, snapshot=None, *, reasons: int = 3, reason_ro
     columns = list(spec["columns"])
     frame = model_frame(feats, columns, prefs, editions)
     pot = status.index[~status["active"].to_numpy(dtype=bool)]
-    frame = align_to_horizon(frame.loc[pot], int(spec.get("align_months", 0)))
-    return score_base(model, frame, prefs, editions, reasons=reasons, reason_rows=reason_rows, lang=lang,
-                      progress=progress)
+    aligned = align_to_horizon(frame.loc[pot], int(spec.get("align_months", 0)))
+    return score_base(model, aligned, prefs, editions, reasons=reasons, reason_rows=reason_rows, lang=lang,
+                      progress=progress, observed=frame.loc[pot])
