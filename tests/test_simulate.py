@@ -112,6 +112,11 @@ def test_a_paced_execution_spreads_each_list_over_the_period_and_stops_part_way(
     assert attempted == {"hami_1": 20, "hami_2": 10}              # half of each executor's list
     best = half[half["executor"] == "hami_2"]["subscriber_id"]
     assert set(best) == set(range(51, 61))                        # the best scores first
+    pushes = members.assign(channel="wap_push", subscriber_id=range(101, 161))
+    both = pd.concat([members, pushes], ignore_index=True)
+    sent = simulate_execution(both, start=START, days=10, pace_days=20, seed=1)
+    share = sent[sent["channel"] == "wap_push"]["subscriber_id"].nunique() / 60
+    assert 0.25 < share < 0.75                                    # pushes go out in waves over the period
     with pytest.raises(ParameterError, match="'pace_days' parameter"):
         simulate_execution(members, start=START, pace_days=0)
 

@@ -225,7 +225,8 @@ def simulate_execution(
         many days (the plan's period: an executor works the list at the pace that finishes it
         on the last day) instead of filling ``daily_capacity`` from the first day.  With
         ``days`` shorter than ``pace_days`` the lists are left part-worked, as in the middle of
-        a campaign.  Batch channels (SMS, WAP Push) keep their send days.
+        a campaign.  Batch channels (SMS, WAP Push) then send in waves over the whole period (a
+        member's first attempt on a day drawn uniformly from it) instead of their send days.
 
     Returns
     -------
@@ -275,7 +276,7 @@ def simulate_execution(
     reach = np.array([table_[c].reach for c in channels])
     max_att = np.array([table_[c].max_attempts for c in channels])
     limited = np.array([table_[c].capacity_limited for c in channels])
-    send = np.array([min(table_[c].send_days, n_days) for c in channels])
+    send = np.array([min(table_[c].send_days, n_days) if pace is None else pace for c in channels])
     retry_lo = np.array([table_[c].retry_days[0] for c in channels])
     retry_hi = np.array([table_[c].retry_days[1] for c in channels])
     outcome_cdf = np.zeros((len(channels), len(CONTACT_RESULTS)))
