@@ -15,6 +15,7 @@ import pytest
 
 from workbench.campaign.planning import CampaignPlan, contact_history
 from workbench.commands import demo
+from workbench.errors import ParameterError
 from workbench.runs import CAMPAIGN_FILE, RunFolder, other_campaigns
 from workbench.store import SYSTEM_USER, Store
 from workbench.tracking.loop import evaluate_run, open_run
@@ -58,6 +59,13 @@ def test_other_campaigns_are_those_of_the_store_but_this_one():
     store = _Store({1: pd.DataFrame(), 2: pd.DataFrame(), 5: pd.DataFrame()})
     others = other_campaigns(store, 2)
     assert others["campaign_id"].tolist() == [1, 5] and others["name"].tolist() == ["c1", "c5"]
+
+
+def test_the_executed_share_is_checked_before_any_step_runs(tmp_path):
+    with pytest.raises(ParameterError, match="'executed_share' parameter must be a share of the campaign period"):
+        demo.run_demo(SAMPLE, tmp_path / "out", steps=["01_status_analysis"], progress=False, store="sqlite://",
+                      executed_share=1.5)
+    assert not (tmp_path / "out").exists()
 
 
 def _markdown(path: Path) -> str:
