@@ -18,6 +18,7 @@ from workbench.commands import demo
 from workbench.errors import ParameterError
 from workbench.runs import CAMPAIGN_FILE, RunFolder, other_campaigns
 from workbench.store import SYSTEM_USER, Store
+from workbench.tracking.attribution import LOCAL_TIMEZONE
 from workbench.tracking.loop import evaluate_run, open_run
 from report_scan import untranslated
 
@@ -129,7 +130,9 @@ def test_the_demo_stops_mid_period_so_each_executor_has_part_of_the_list_still_t
         done = rows.assign(contacted=rows["contacts"] > 0).groupby("executor")["contacted"].agg(["sum", "size"])
         assert len(done) > 1
         assert (done["sum"] > 0).all() and (done["sum"] < done["size"]).all(), done
-        assert rows["last_contacted_at"].max() < run.simulation.start + pd.Timedelta(days=run.simulation.days)
+        last = pd.to_datetime(rows["last_contacted_at"]).max()
+        stop = pd.Timestamp(run.simulation.start) + pd.Timedelta(days=run.simulation.days)   # the day after the last
+        assert last < (stop.tz_localize(LOCAL_TIMEZONE) if last.tzinfo is not None else stop)
     report = _markdown(folders[1] / "06_campaign_evaluation.ipynb")
     assert "stopped part-way through the" in report and "not contacted yet" in report
 
