@@ -19,9 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.models.reason_words import Reason
 from workbench.runs import RunFolder
 
 PRODUCTS = ("A", "B", "C", "D")
+#: Reason codes of the scores (template 03 keeps them next to the words).
+TENURE = Reason("tenure_months", 30.0).code()
+NEWS = Reason("content_pref_news", 0.6, "top10").code()
 
 
 def tiny_province() -> dict[str, pd.DataFrame]:
@@ -75,10 +79,12 @@ def write_run(folder: Path, data: Path, *, scores: bool = True, credit: dict | N
         run.write_scores(pd.DataFrame({
             "subscriber_id": [3, 1, 2, 4], "score": [0.9, 0.5, 0.2, 0.1], "rank": [1, 2, 3, 4],
             "decile": [1, 3, 6, 10],
-            "reason_1": ["Tenure is long", "Tenure is long", None, None],
-            "reason_2": ["Likes news", None, None, None],
+            "reason_1": ["Customer for 30 months", "Customer for 30 months", None, None],
+            "reason_2": ["Often reads news content", None, None, None],
             "reason_3": pd.array([None] * 4, dtype="str"),
             "edition": ["news"] * 4, "edition_2": ["sports"] * 4,
+            "reason_1_code": [TENURE, TENURE, None, None], "reason_2_code": [NEWS, None, None, None],
+            "reason_3_code": pd.array([None] * 4, dtype="str"),
         }))
     run.finish("03_target_model")
     if credit:

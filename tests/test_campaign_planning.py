@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from workbench.i18n import t
 import sqlalchemy as sa
 
 from workbench.campaign import LIST_COLUMNS, ChannelSpec, evaluate_plan, universal_control
@@ -242,7 +244,8 @@ def test_tiny_plan_respects_capacity_and_gives_rows_to_executors():
     assert sorted(calls["executor"]) == ["ua", "ub"] and set(rows["executor"]) <= {"ua", "ub"}
     assert rows["msisdn_masked"].str.fullmatch(r"138\*{4}\d{4}").all()
     assert set(rows["edition"]) == {"sports"}   # by preference: the scores' edition
-    assert rows.set_index("subscriber_id").loc[7, "reasons"] == "r7; s"
+    # joined with the language's separator ("；" in Chinese)
+    assert rows.set_index("subscriber_id").loc[7, "reasons"] == "r7" + t("reasons.separator") + "s"
     one_edition = tiny_plan(spec=tiny_spec(edition="news"))
     assert set(one_edition.rows["edition"]) == {"news"}
 

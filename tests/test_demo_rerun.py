@@ -15,8 +15,10 @@ import pytest
 
 from workbench.campaign.planning import CampaignPlan, contact_history
 from workbench.commands import demo
+from workbench.errors import ParameterError
 from workbench.runs import CAMPAIGN_FILE, RunFolder, other_campaigns
 from workbench.store import SYSTEM_USER, Store
+from workbench.tracking.attribution import LOCAL_TIMEZONE
 from workbench.tracking.loop import evaluate_run, open_run
 from report_scan import untranslated
 
@@ -58,6 +60,13 @@ def test_other_campaigns_are_those_of_the_store_but_this_one():
     store = _Store({1: pd.DataFrame(), 2: pd.DataFrame(), 5: pd.DataFrame()})
     others = other_campaigns(store, 2)
     assert others["campaign_id"].tolist() == [1, 5] and others["name"].tolist() == ["c1", "c5"]
+
+
+def test_the_executed_share_is_checked_before_any_step_runs(tmp_path):
+    with pytest.raises(ParameterError, match="'executed_share' parameter must be a share of the campaign period"):
+        demo.run_demo(SAMPLE, tmp_path / "out", steps=["01_status_analysis"], progress=False, store="sqlite://",
+                      executed_share=1.5)
+    assert not (tmp_path / "out").exists()
 
 
 def _markdown(path: Path) -> str:
@@ -103,6 +112,29 @@ def test_each_demo_writes_a_new_run_folder_and_releases_a_new_campaign(two_demos
     assert pointers[0]["store_url"] == pointers[1]["store_url"] == shared
     for folder in folders:
         assert set(RunFolder(folder).steps()) == set(STEPS) and RunFolder(folder).stale_steps() == []
+
+
+@pytest.mark.slow
+@pytest.mark.kernel
+def test_the_demo_stops_mid_period_so_each_executor_has_part_of_the_list_still_to_work(two_demos):
+    _, folders, _ = two_demos
+    for folder in folders:
+        run = open_run(folder)
+        try:
+            rows = run.store.worklist(SYSTEM_USER, run.campaign_id, version=run.version)
+            period = (pd.Timestamp(run.store.spec(SYSTEM_USER, run.campaign_id)["goal"]["period_end"])
+                      - pd.Timestamp(run.simulation.start)).days + 1
+        finally:
+            run.close()
+        assert 0 < run.simulation.days < period
+        done = rows.assign(contacted=rows["contacts"] > 0).groupby("executor")["contacted"].agg(["sum", "size"])
+        assert len(done) > 1
+        assert (done["sum"] > 0).all() and (done["sum"] < done["size"]).all(), done
+        last = pd.to_datetime(rows["last_contacted_at"]).max()
+        stop = pd.Timestamp(run.simulation.start) + pd.Timedelta(days=run.simulation.days)   # the day after the last
+        assert last < (stop.tz_localize(LOCAL_TIMEZONE) if last.tzinfo is not None else stop)
+    report = _markdown(folders[1] / "06_campaign_evaluation.ipynb")
+    assert "stopped part-way through the" in report and "not contacted yet" in report
 
 
 @pytest.mark.slow

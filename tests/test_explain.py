@@ -81,43 +81,48 @@ def hundred():
     return model, X, shap
 
 
-def test_numeric_reason_describes_the_percentile_band(hundred):
+def test_numeric_reason_says_the_value_and_its_percentile_band(hundred):
     model, X, shap = hundred
     en = reason_codes(model, X, shap=shap, feature_labels=LABELS, lang="en")["reason_1"]
     zh = reason_codes(model, X, shap=shap, feature_labels=LABELS_ZH, lang="zh")["reason_1"]
-    # 100 known values 1..100.  Value 100: 1 of 100 at or above (1%) -> top 1%
-    assert en[99] == "GPRS traffic in the top 1% of the province"
-    assert zh[99] == "GPRS流量位于全省前1%"
+    # 100 known values 1..100.  Value 100: 1 of 100 at or above (1%) -> top 1%: more than 99%
+    assert en[99] == "GPRS traffic: 100, more than 99% of users in the province"
+    assert zh[99] == "GPRS流量 100，高于全省 99% 的用户"
     # value 95: 6 of 100 at or above -> smallest band holding 6% is 10%
-    assert en[94] == "GPRS traffic in the top 10% of the province"
+    assert en[94] == "GPRS traffic: 95, more than 90% of users in the province"
     # value 3: 98% at or above (not a top band); 3 of 100 at or below -> bottom 5%
-    assert en[2] == "GPRS traffic in the bottom 5% of the province"
+    assert en[2] == "GPRS traffic: 3, less than 95% of users in the province"
     # value 50: 51% at or above, 50% at or below -> bottom 50%; value 51: 50% at or above -> top 50%
-    assert en[49] == "GPRS traffic in the bottom 50% of the province"
-    assert en[50] == "GPRS traffic in the top 50% of the province"
-    assert en[100] == "GPRS traffic is missing" and zh[100] == "GPRS流量缺失"
+    assert en[49] == "GPRS traffic: 50, less than 50% of users in the province"
+    assert en[50] == "GPRS traffic: 51, more than 50% of users in the province"
+    assert en[100] == "GPRS traffic: unknown" and zh[100] == "GPRS流量：未知"
     scored = reason_codes(model, X, shap=shap, feature_labels=LABELS, lang="en", scope="scored")["reason_1"]
-    assert scored[99] == "GPRS traffic in the top 1% of scored users"
+    assert scored[99] == "GPRS traffic: 100, more than 99% of scored users"
     # a value most of the population shares (0 for 80 of 101 rows) is neither top nor bottom: said as is
     zero_heavy = X.assign(gprs_mb=np.r_[np.zeros(80), np.arange(1, 21, dtype=float), np.nan])
-    said = reason_codes(model, zero_heavy, shap=shap, feature_labels=LABELS, lang="en")["reason_1"]
-    assert said[0] == "GPRS traffic is 0"
-    assert said[99] == "GPRS traffic in the top 1% of the province"
+    said = reason_codes(model, zero_heavy, shap=shap, feature_labels=LABELS, lang="en")
+    assert said["reason_1"][0] == "GPRS traffic: 0"
+    assert said["reason_1"][99] == "GPRS traffic: 20, more than 99% of users in the province"
+    assert said["reason_1_code"][99] == '{"feature":"gprs_mb","value":20.0,"band":"top1"}'
 
 
 def test_categorical_reason_uses_value_labels_from_the_catalogue(hundred):
     model, X, shap = hundred
     r_en = reason_codes(model, X, shap=shap, feature_labels=LABELS, lang="en")
     r_zh = reason_codes(model, X, shap=shap, feature_labels=LABELS_ZH, lang="zh")
-    assert r_en.loc[1, "reason_2"] == "Brand is M-Zone"
-    assert r_zh.loc[1, "reason_2"] == "品牌为动感地带"
+    assert r_en.loc[1, "reason_2"] == "On the M-Zone brand"          # the brand's own phrase
+    assert r_zh.loc[1, "reason_2"] == "使用动感地带品牌"
     custom = reason_codes(model, X, shap=shap, lang="en", value_labels={"brand": {"gotone": "GoTone (VIP)"}})
-    assert custom.loc[0, "reason_2"] == "brand is GoTone (VIP)"
+    assert custom.loc[0, "reason_2"] == "On the GoTone (VIP) brand"
     # noise never contributes positively: no third reason
     assert r_en["reason_3"].isna().all() and r_en["reason_3_feature"].isna().all()
-    # callable labels
-    assert reason_codes(model, X, shap=shap, lang="en", feature_labels=str.upper).loc[1, "reason_2"] == (
-        "BRAND is M-Zone")
+    assert r_en["reason_3_code"].isna().all()
+    # callable labels name a feature without a phrase of its own
+    renamed = X.rename(columns={"brand": "segment"})
+    seg_model = TargetModel(n_jobs=1).fit(renamed, (np.arange(101) % 4 == 0).astype(int))
+    seg_shap = shap.rename(columns={"brand": "segment"})
+    assert reason_codes(seg_model, renamed, shap=seg_shap, lang="en", feature_labels=str.upper).loc[1, "reason_2"] == (
+        "SEGMENT: mzone")
 
 
 def test_reason_distribution_counts_each_slot(hundred):

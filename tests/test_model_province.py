@@ -12,6 +12,7 @@ from workbench.data.synth import generate_province
 from workbench.data.tables import CONTENT_CATEGORIES
 from workbench.errors import DataValidationError, ParameterError
 from workbench.models.preference import PREFERENCE_PREFIX
+from workbench.models.reason_words import Reason
 from workbench.demo.benchmark import benchmark_against_truth, truth_benchmark
 from workbench.models.province import (
     MODEL_NAMES, PROVINCE_FILE, SCORE_COLUMNS, ProvincePipeline, load_province_model, score_province,
@@ -286,12 +287,19 @@ def test_reasons_can_be_limited_to_the_best_users(pipe):
     from workbench.models.province import score_base
 
     data = pipe.snapshot_data()
-    frame = align_to_horizon(data.frame.loc[data.sample.potential_ids], 3)
-    part = score_base(pipe.model, frame, data.preferences, pipe.editions, reason_rows=50)
+    observed = data.frame.loc[data.sample.potential_ids]
+    frame = align_to_horizon(observed, 3)
+    part = score_base(pipe.model, frame, data.preferences, pipe.editions, reason_rows=50, observed=observed)
     assert part["reason_1"].iloc[:50].notna().all() and part["reason_1"].iloc[50:].isna().all()
     # the best users' reasons are the same words: values are still placed among all scored users
     pd.testing.assert_frame_equal(part.iloc[:50], pipe.scores.iloc[:50], check_exact=True)
     pd.testing.assert_series_equal(part["score"], pipe.scores["score"], check_exact=True)
+    # the words say the observed tenure, not the one the look-alike scores (3 months on)
+    aligned = score_base(pipe.model, frame, data.preferences, pipe.editions, reason_rows=50)
+    said = part["reason_1_code"].iloc[:50].map(Reason.from_code)
+    moved = aligned["reason_1_code"].iloc[:50].map(Reason.from_code)
+    tenure = [(a.value, b.value) for a, b in zip(said, moved) if a.feature == "tenure_months"]
+    assert tenure and all(b == a + 3 for a, b in tenure)
 
 
 def test_province_model_shortens_the_patience_on_large_samples_only():

@@ -11,8 +11,7 @@ from store_fixtures import fresh_database, postgres_url  # noqa: F401 - fixture
 from workbench.cli import main
 from workbench.errors import AccessDenied, ParameterError
 from workbench.ops.publish import demo_publish, publish_run
-from workbench.ops.reasons import reason_words
-from workbench.runs import RunFileMissing
+from workbench.runs import RunFileMissing, RunFolder
 from workbench.store import SYSTEM_USER, Store
 from workbench.store.published import StorePublished
 
@@ -46,8 +45,10 @@ def test_publish_writes_a_card_per_subscriber_and_makes_it_current(store, data, 
     assert rows.loc[1, "msisdn_masked"] == "138****0001"
     assert rows.loc[1, "branch_id"] == "urumqi"
     reasons = json.loads(rows.loc[3, "reasons"])
-    assert [r["en"] for r in reasons] == ["Tenure is long", "Likes news"]
-    assert set(reasons[0]) == {"code", "zh", "en"}
+    assert [r["en"] for r in reasons] == ["Customer for 30 months", "Often reads news content"]
+    assert [r["zh"] for r in reasons] == ["入网 30 个月", "常看新闻内容"]
+    assert [(r["code"], r["value"], r["band"]) for r in reasons] == [("tenure_months", "30", None),
+                                                                    ("content_pref_news", "0.6", "top10")]
     assert pd.isna(rows.loc[2, "reasons"])
     offers = json.loads(rows.loc[1, "offers"])
     assert [o["product"] for o in offers] == list(PRODUCTS)
@@ -141,10 +142,19 @@ def test_only_publishing_roles_publish(store, data, tmp_path):
         store.published_versions(executor)
 
 
-def test_reason_words_without_a_model_keep_the_text_in_both_languages():
-    words = reason_words(pd.Series(["a", None, "a", "b"]), lang="zh")
-    assert words.to_dict("index") == {"a": {"code": "reason", "zh": "a", "en": "a"},
-                                      "b": {"code": "reason", "zh": "b", "en": "b"}}
+def test_scores_without_reason_codes_publish_their_text_in_both_languages(store, data, tmp_path):
+    run = write_run(tmp_path / "run", data)
+    folder = RunFolder(run)
+    scores = folder.read_scores().drop(columns=["reason_1_code", "reason_2_code", "reason_3_code"])
+    folder.step("03_target_model", {"data": str(data), "language": "en"})
+    folder.write_scores(scores)
+    folder.finish("03_target_model")
+    done = publish_run(store, SYSTEM_USER, run)
+    rows = store.published_frame(SYSTEM_USER, done[0]["version_id"]).set_index("subscriber_id")
+    reasons = json.loads(rows.loc[3, "reasons"])
+    assert [(r["code"], r["zh"], r["en"]) for r in reasons] == [
+        ("reason", "Customer for 30 months", "Customer for 30 months"),
+        ("reason", "Often reads news content", "Often reads news content")]
 
 
 def test_cli_publish_list_and_rollback(data, tmp_path, capsys):

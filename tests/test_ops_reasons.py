@@ -1,4 +1,4 @@
-"""Template 03's reasons worded again in the other language (workbench.ops.reasons)."""
+"""Template 03's reasons worded in both languages from their codes (workbench.ops.reasons)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 
 from workbench.models import TargetModel, reason_codes
 from workbench.models.province_inputs import feature_labels, value_labels
-from workbench.ops.reasons import model_features, reason_words
+from workbench.ops.reasons import reason_words, text_words
 
 
 @pytest.fixture(scope="module")
@@ -22,30 +22,33 @@ def explained():
     logit = -3 + 1.5 * (brand == "mzone") + 0.02 * np.nan_to_num(gprs) + 1.0 * flag + 0.8 * (branch == "urumqi")
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     X = pd.DataFrame({"brand": pd.array(brand, dtype="str"), "branch_id": pd.array(branch, dtype="str"),
-                      "gprs_mb": gprs, "flag": flag})
+                      "gprs_mb_mean": gprs, "handset_smartphone": flag})
     model = TargetModel(n_jobs=1).fit(X, y)
-    texts = {lang: reason_codes(model, X, top=3, feature_labels=feature_labels(lang),
-                                value_labels=value_labels(lang), lang=lang, scope="province")
-             for lang in ("zh", "en")}
-    return model, texts
+    return {lang: reason_codes(model, X, top=3, feature_labels=feature_labels(lang), value_labels=value_labels(lang),
+                               lang=lang, scope="province")
+            for lang in ("zh", "en")}
 
 
-@pytest.mark.parametrize("source, other", [("en", "zh"), ("zh", "en")])
-def test_every_reason_is_worded_in_the_other_language_as_template_03_would(explained, source, other):
-    model, texts = explained
+def test_every_code_is_worded_in_both_languages_as_template_03_words_it(explained):
     slots = ["reason_1", "reason_2", "reason_3"]
-    written = pd.concat([texts[source][s] for s in slots])
-    words = reason_words(written, lang=source, features=list(model.feature_names_))
-    assert (words["code"] != "reason").all()
+    codes = pd.concat([explained["zh"][f"{s}_code"] for s in slots])
+    words = reason_words(codes)
+    assert set(words["code"]) == {"brand", "branch_id", "gprs_mb_mean", "handset_smartphone"}
     for slot in slots:
-        have = texts[source][slot].notna()
-        got = words.loc[texts[source][slot][have].to_numpy(), other].to_numpy()
-        assert (got == texts[other][slot][have].to_numpy()).all()
-        codes = words.loc[texts[source][slot][have].to_numpy(), "code"].to_numpy()
-        assert (codes == texts[source][f"{slot}_feature"][have].to_numpy()).all()
+        have = explained["zh"][f"{slot}_code"].notna()
+        keys = explained["zh"][f"{slot}_code"][have].to_numpy()
+        for lang in ("zh", "en"):
+            assert (words.loc[keys, lang].to_numpy() == explained[lang][slot][have].to_numpy()).all()
+        assert (words.loc[keys, "code"].to_numpy() == explained["zh"][f"{slot}_feature"][have].to_numpy()).all()
+    gprs = words[words["code"] == "gprs_mb_mean"].dropna(subset=["band"]).iloc[0]
+    assert gprs["value"] in gprs["zh"] and gprs["value"] in gprs["en"] and "MB" in gprs["en"]
 
 
-def test_without_the_model_texts_stay_as_written():
-    assert model_features(None) is None
-    words = reason_words(pd.Series(["a", None, "a"]), lang="en")
-    assert words.to_dict("index") == {"a": {"code": "reason", "zh": "a", "en": "a"}}
+def test_a_text_that_is_not_a_code_is_refused():
+    with pytest.raises(ValueError, match="not a reason code"):
+        reason_words(pd.Series(["GPRS流量位于全省前5%"]))
+
+
+def test_scores_without_codes_keep_their_text_in_both_languages():
+    words = text_words(pd.Series(["a", None, "a"]))
+    assert words.to_dict("index") == {"a": {"code": "reason", "value": None, "band": None, "zh": "a", "en": "a"}}

@@ -98,6 +98,29 @@ def test_daily_capacity_limits_calls_and_higher_scores_go_first():
     assert per_branch["executor"].isna().all()
 
 
+def test_a_paced_execution_spreads_each_list_over_the_period_and_stops_part_way():
+    members = pd.DataFrame({"subscriber_id": range(1, 61), "branch_id": "hami", "group": "target",
+                            "channel": "outbound_call", "executor": np.where(np.arange(60) < 40, "hami_1", "hami_2"),
+                            "score": np.linspace(0, 1, 60)})
+    whole = simulate_execution(members, start=START, days=20, pace_days=20, seed=1)
+    first = whole[whole["attempt"] == 1]
+    day = (first["contacted_at"].dt.normalize() - pd.Timestamp(START)).dt.days
+    assert len(first) == 60 and day.max() == 19                  # every member once, the last on the last day
+    assert first.groupby(day)["executor"].value_counts().max() <= 2   # 40 members over 20 days: 2 a day
+    half = simulate_execution(members, start=START, days=10, pace_days=20, seed=1)
+    attempted = half[half["attempt"] == 1].groupby("executor").size().to_dict()
+    assert attempted == {"hami_1": 20, "hami_2": 10}              # half of each executor's list
+    best = half[half["executor"] == "hami_2"]["subscriber_id"]
+    assert set(best) == set(range(51, 61))                        # the best scores first
+    pushes = members.assign(channel="wap_push", subscriber_id=range(101, 161))
+    both = pd.concat([members, pushes], ignore_index=True)
+    sent = simulate_execution(both, start=START, days=10, pace_days=20, seed=1)
+    share = sent[sent["channel"] == "wap_push"]["subscriber_id"].nunique() / 60
+    assert 0.25 < share < 0.75                                    # pushes go out in waves over the period
+    with pytest.raises(ParameterError, match="'pace_days' parameter"):
+        simulate_execution(members, start=START, pace_days=0)
+
+
 def test_coverage_zero_contacts_nobody_and_profiles_can_be_added():
     members = _members(50, channel="hall")
     assert simulate_execution(members, start=START, coverage=0.0).empty

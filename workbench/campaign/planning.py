@@ -80,6 +80,7 @@ from workbench.checks import check_date, check_int, check_num, require_columns
 from workbench.checks import jsonable as _json_safe  # CampaignPlan.save's converter: the one of workbench.checks
 from workbench.data.source import connection
 from workbench.errors import ParameterError
+from workbench.i18n import t
 from workbench.runs import CAMPAIGN_FILE, SCORES_FILE  # the run folder's file names live in workbench.runs
 
 __all__ = [
@@ -477,7 +478,7 @@ def plan_from_inputs(spec: CampaignSpec, inputs: PlanInputs, *, executors, dnd=N
         ids = both[SUBSCRIBER_ID].to_numpy()
         at = pd.Index(pd.to_numeric(scores[SUBSCRIBER_ID]).to_numpy()).get_indexer(ids)
         extra = scores.iloc[at].set_index(pd.Index(ids, name=SUBSCRIBER_ID))
-        reasons = join_reasons(extra) if reason_columns(extra) else None
+        reasons = join_reasons(extra, t("reasons.separator", lang)) if reason_columns(extra) else None
         editions = extra[_EDITION].astype("str") if (_EDITION in extra.columns and spec.offer.by_preference) \
             else None
         rows = build_list(both, msisdn=inputs.msisdn if len(ids) else None, reasons=reasons,

@@ -168,8 +168,9 @@ def reason_columns(frame: pd.DataFrame) -> list[str]:
     return sorted(cols, key=lambda c: int(str(c)[len(_REASON_PREFIX):]))
 
 
-def join_reasons(frame: pd.DataFrame) -> pd.Series:
-    """The reason columns of each row (``reason_1`` ...) as one text, joined with ``"; "`` (missing when none).
+def join_reasons(frame: pd.DataFrame, separator: str = "; ") -> pd.Series:
+    """The reason columns of each row (``reason_1`` ...) as one text, joined with ``separator`` (missing when none;
+    planning passes the catalogue's ``reasons.separator``: "；" in Chinese).
 
     Examples
     --------
@@ -180,6 +181,6 @@ def join_reasons(frame: pd.DataFrame) -> pd.Series:
     text = pd.Series("", index=frame.index, dtype="str")
     for c in reason_columns(frame):
         part = frame[c].astype("str").fillna("")
-        glue = pd.Series(np.where((text != "") & (part != ""), "; ", ""), index=frame.index, dtype="str")
+        glue = pd.Series(np.where((text != "") & (part != ""), separator, ""), index=frame.index, dtype="str")
         text = text + glue + part
     return text.where(text != "")

@@ -16,6 +16,7 @@ recorded in the folder's manifest ``run.json`` (:class:`workbench.runs.RunFolder
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 
 from workbench.i18n import LANGUAGES
@@ -39,7 +40,7 @@ DEMO_STEPS: list[str] = [
     "publish",                  # results for operations (published versions in the store)
 ]
 #: Steps that are functions, not templates: name -> ``"module:function"``, called with ``(data, run_dir,
-#: progress=False)`` and returning the line the demo prints.
+#: progress=False)`` (and ``executed_share=`` when the function takes it) and returning the line the demo prints.
 STEP_FUNCTIONS: dict[str, str] = {"simulate": "workbench.demo.steps:demo_simulate",
                                   "publish": "workbench.ops.publish:demo_publish"}
 #: Parameters the demo hands to every step that declares them.
@@ -64,6 +65,10 @@ def register(subparsers) -> None:
                         "skipped, the others run again")
     p.add_argument("--store", metavar="URL", help="campaign store URL (default: the workspace's store)")
     p.add_argument("--lang", choices=LANGUAGES, help="language of the reports (default: each template's own)")
+    p.add_argument("--executed", type=float, default=None, metavar="SHARE",
+                   help="share of the campaign period the simulated execution covers (default 0.5: the demo stops "
+                        "in the middle of the campaign, each executor with part of the list still to work; 1 for "
+                        "a campaign worked through)")
     p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     p.add_argument("--serve", action="store_true",
                    help="afterwards publish the demo campaign's apps, create the demo users and serve the apps on "
@@ -98,7 +103,8 @@ def demo_folder(out_dir=None, *, resume: bool = False) -> Path:
 
 
 def run_demo(data=None, out_dir=None, *, language: str | None = None, steps: list[str] | None = None,
-             progress: bool = True, store: str | None = None, resume: bool = False) -> list:
+             progress: bool = True, store: str | None = None, resume: bool = False,
+             executed_share: float | None = None) -> list:
     """Run the demo steps on ``data``; return the :class:`~workbench.templates.RunResult` of each step run.
 
     Parameters
@@ -119,6 +125,11 @@ def run_demo(data=None, out_dir=None, *, language: str | None = None, steps: lis
     resume : bool
         Skip the steps whose record in the run folder's manifest is finished and current
         (:meth:`workbench.runs.RunFolder.check_inputs` finds nothing).
+    executed_share : float, optional
+        Share of the campaign period the ``simulate`` step executes (default
+        :data:`workbench.demo.steps.DEMO_EXECUTED_SHARE`, 0.5: the demo stops in the middle of the
+        campaign, so each executor finds part of the list still to work; template 06 evaluates the
+        contacts made until then).
 
     Raises
     ------
@@ -146,6 +157,9 @@ def run_demo(data=None, out_dir=None, *, language: str | None = None, steps: lis
         )
     if language is not None and language not in LANGUAGES:
         raise ParameterError.invalid("language", f"one of {list(LANGUAGES)}", language)
+    if executed_share is not None and (isinstance(executed_share, bool) or not isinstance(executed_share, (int, float))
+                                       or not 0.0 < executed_share <= 1.0):
+        raise ParameterError.invalid("executed_share", "a share of the campaign period in (0, 1]", executed_share)
     out = demo_folder(out_dir, resume=True)
     folder = RunFolder(out)
     store = store or (ws.store_url if ws is not None else folder.store_url())
@@ -162,7 +176,10 @@ def run_demo(data=None, out_dir=None, *, language: str | None = None, steps: lis
             continue
         if name in STEP_FUNCTIONS:
             module, _, function = STEP_FUNCTIONS[name].partition(":")
-            tqdm.write(getattr(importlib.import_module(module), function)(str(data), str(out), progress=False))
+            call = getattr(importlib.import_module(module), function)
+            extra = ({"executed_share": executed_share}
+                     if executed_share is not None and "executed_share" in inspect.signature(call).parameters else {})
+            tqdm.write(call(str(data), str(out), progress=False, **extra))
             continue
         if name not in available:
             tqdm.write(t("templates.demo.skipped", lang=language, name=name))
@@ -208,7 +225,7 @@ def publish_demo_apps(out_dir, *, language: str | None = None):
 def _demo(args) -> int:
     out = demo_folder(args.out, resume=args.resume)
     run_demo(args.data, out, language=args.lang, progress=not args.no_progress, store=args.store,
-             resume=args.resume)
+             resume=args.resume, executed_share=args.executed)
     if args.serve:
         import dataclasses
 

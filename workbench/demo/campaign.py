@@ -75,7 +75,8 @@ def _arpu_levels(con, ids: np.ndarray, start: dt.date, months: int = 3) -> pd.Se
 
 def simulate_campaign(store, campaign_id: int, source, truth, *, version: int | None = None, start=None,
                       days: int | None = None, today=None, seed: int = 0, daily_capacity: int = 80,
-                      coverage: float = 1.0, user=None, out_dir=None, progress: bool = True) -> SimulationRecord:
+                      coverage: float = 1.0, executed_share: float = 1.0, user=None, out_dir=None,
+                      progress: bool = True) -> SimulationRecord:
     """Simulate the execution of a released campaign and record it in the store.
 
     The members come from the store (target and control), the plan's period
@@ -108,6 +109,12 @@ def simulate_campaign(store, campaign_id: int, source, truth, *, version: int | 
     seed : int, default 0
     daily_capacity, coverage
         As :func:`~workbench.demo.simulate.simulate_execution`.
+    executed_share : float, default 1.0
+        Share of the period's days executed: below 1 the executors work their lists at the pace
+        that would finish them on the period's last day (``pace_days``) and the execution stops
+        after this share of the days (still cut at yesterday) - the middle of a campaign, each
+        executor with part of the list still to work.  1.0: the executors work through their
+        lists as fast as their daily capacity allows.
     user : workbench.store.User, optional
         The acting user (default the command line's ``SYSTEM_USER``).
     out_dir : path, optional
@@ -144,14 +151,18 @@ def simulate_campaign(store, campaign_id: int, source, truth, *, version: int | 
             f"The campaign period starts on {first}, which is not before today ({today}): the store accepts only "
             "past contacts. Plan the campaign in the past to simulate it (e.g. start 2026-11-02)."
         )
-    n_days = min(n_days, passed)
+    if isinstance(executed_share, bool) or not isinstance(executed_share, (int, float)) or not (
+            0.0 < executed_share <= 1.0):
+        raise ParameterError.invalid("executed_share", "a share of the period in (0, 1]", executed_share)
+    pace = n_days if executed_share < 1.0 else None
+    n_days = min(max(1, int(np.ceil(executed_share * n_days))), passed)
     ids = members[SUBSCRIBER_ID].to_numpy(np.int64)
     truth_rows = truth_frame(truth, ids)
     with connection(source, progress=False) as con:
         products = read_catalogue(con)
         levels = _arpu_levels(con, ids, first)
     contacts = simulate_execution(members, start=first, days=n_days, daily_capacity=daily_capacity,
-                                  coverage=coverage, seed=seed)
+                                  coverage=coverage, seed=seed, pace_days=pace)
     outcomes = simulate_outcomes(members, contacts, truth_rows, campaign_start=first,
                                  response_window_days=terms.response_window_days, seed=seed + 1,
                                  family=terms.family, products=products, arpu_level=levels)

@@ -188,6 +188,7 @@ def simulate_execution(
     seed: int = 0,
     group_col: str = "group",
     treated_value=TARGET,
+    pace_days: int | None = None,
 ) -> pd.DataFrame:
     """Contact attempts of the target group as executors would record them.
 
@@ -219,6 +220,13 @@ def simulate_execution(
         Column of the experiment group.
     treated_value : object, default "target"
         Value of ``group_col`` of the contacted group.
+    pace_days : int, optional
+        Spread each executor's first attempts on capacity-limited channels evenly over this
+        many days (the plan's period: an executor works the list at the pace that finishes it
+        on the last day) instead of filling ``daily_capacity`` from the first day.  With
+        ``days`` shorter than ``pace_days`` the lists are left part-worked, as in the middle of
+        a campaign.  Batch channels (SMS, WAP Push) then send in waves over the whole period (a
+        member's first attempt on a day drawn uniformly from it) instead of their send days.
 
     Returns
     -------
@@ -245,6 +253,7 @@ def simulate_execution(
     first_day = check_day("start", start)
     n_days = check_int("days", days, 1)
     capacity = check_int("daily_capacity", daily_capacity, 1)
+    pace = None if pace_days is None else check_int("pace_days", pace_days, 1)
     if not (isinstance(coverage, (int, float)) and 0.0 <= coverage <= 1.0):
         raise ParameterError.invalid("coverage", "a share in [0, 1]", coverage)
     h0, h1 = hours
@@ -267,7 +276,7 @@ def simulate_execution(
     reach = np.array([table_[c].reach for c in channels])
     max_att = np.array([table_[c].max_attempts for c in channels])
     limited = np.array([table_[c].capacity_limited for c in channels])
-    send = np.array([min(table_[c].send_days, n_days) for c in channels])
+    send = np.array([min(table_[c].send_days, n_days) if pace is None else pace for c in channels])
     retry_lo = np.array([table_[c].retry_days[0] for c in channels])
     retry_hi = np.array([table_[c].retry_days[1] for c in channels])
     outcome_cdf = np.zeros((len(channels), len(CONTACT_RESULTS)))
@@ -293,8 +302,11 @@ def simulate_execution(
         order = idx[np.lexsort((tie[idx], -score[idx], owner_code[idx]))]
         grp = owner_code[order]
         starts = np.r_[0, np.flatnonzero(grp[1:] != grp[:-1]) + 1]
-        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        sizes = np.diff(np.r_[starts, len(order)])
+        rank = np.arange(len(order)) - np.repeat(starts, sizes)
         day[order] = rank // capacity
+        if pace is not None:     # the pace that finishes each executor's list on the period's last day
+            day[order] = np.maximum(day[order], rank * pace // np.repeat(sizes, sizes))
     pending = worked & (day < n_days)
 
     parts = []

@@ -25,10 +25,18 @@ from workbench.tracking.loop import (
 )
 from workbench.tracking.uplift_fit import UpliftResult
 
-__all__ = ["run_simulation_step", "demo_simulate", "compare_next_round", "run_truth_check"]
+__all__ = ["DEMO_EXECUTED_SHARE", "run_simulation_step", "demo_simulate", "compare_next_round", "run_truth_check"]
 
-def run_simulation_step(data, run_dir, *, seed: int = 0, truth=None, progress: bool = True) -> SimulationRecord:
+#: Share of the campaign period the demo's execution covers: the demo stops in the middle of the
+#: campaign, so each executor finds part of the list still to work (``workbench demo --executed``).
+DEMO_EXECUTED_SHARE = 0.5
+
+def run_simulation_step(data, run_dir, *, seed: int = 0, truth=None, executed_share: float = 1.0,
+                        progress: bool = True) -> SimulationRecord:
     """The demo's ``simulate`` step: simulate the campaign template 04 released in ``run_dir``.
+
+    ``executed_share`` < 1 stops the execution after that share of the period (see
+    :func:`~workbench.demo.campaign.simulate_campaign`).
 
     The truth is ``truth`` (default: the province's truth folder ``<data>_truth``); the
     record is saved to ``run_dir/simulation/``.  The step records itself in the
@@ -50,11 +58,11 @@ def run_simulation_step(data, run_dir, *, seed: int = 0, truth=None, progress: b
     folder = RunFolder.of(run_dir)
     if folder.active_step != "simulate":
         folder.require("campaign")
-        folder.step("simulate", parameters={"data": os.fspath(data), "seed": seed})
+        folder.step("simulate", parameters={"data": os.fspath(data), "seed": seed, "executed_share": executed_share})
     run = open_run(folder, progress=progress)
     try:
         record = simulate_campaign(run.store, run.campaign_id, data, truth, version=run.version, seed=seed,
-                                   progress=progress)
+                                   executed_share=executed_share, progress=progress)
     finally:
         run.close()
     record = dataclasses.replace(record, folder=folder.save_simulation(record))
@@ -62,11 +70,12 @@ def run_simulation_step(data, run_dir, *, seed: int = 0, truth=None, progress: b
     return record
 
 
-def demo_simulate(data, run_dir, *, progress: bool = False) -> str:
-    """The demo's ``simulate`` step (:func:`run_simulation_step`); returns the line the demo prints."""
+def demo_simulate(data, run_dir, *, executed_share: float = DEMO_EXECUTED_SHARE, progress: bool = False) -> str:
+    """The demo's ``simulate`` step (:func:`run_simulation_step`), stopped after ``executed_share`` of the
+    campaign period (default :data:`DEMO_EXECUTED_SHARE`); returns the line the demo prints."""
     from workbench.i18n import t
 
-    record = run_simulation_step(data, run_dir, progress=progress)
+    record = run_simulation_step(data, run_dir, executed_share=executed_share, progress=progress)
     return t("t06.demo.simulated", contacts=record.contacts_written, responses=record.responses_written,
              start=record.start.isoformat(), days=record.days, path=str(record.folder))
 

@@ -25,6 +25,7 @@ from workbench.models.generic import (
     LEAKAGE_AUC, GenericResult, PreparedData, encode_target, leakage_warnings, metrics_summary,
     prepare_training_data, render_notes, single_column_auc, train_generic,
 )
+from workbench.models.reason_words import Reason, say
 from workbench.models.registry import (
     fingerprint, load_card, load_model, save_model, score, scored_schema, to_jsonable,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "TargetModel", "resolve_params",
     "LogisticBaseline", "RulesBaseline",
     "REASON_BANDS", "contributions", "global_importance", "reason_codes", "reason_distribution",
+    "Reason", "say",
     "Condition", "Rule", "feature_label", "learn_rules", "rules_table",
     "FeatureSpec", "encode_frame", "infer_features",
     "fingerprint", "load_card", "load_model", "save_model", "score", "scored_schema", "to_jsonable",

@@ -6,30 +6,33 @@
 * :func:`contributions` - the SHAP matrix (log-odds contribution of each feature
   to each row's score, plus the ``bias`` column; rows sum to the log-odds).
 * :func:`reason_codes` - for every row, the ``top`` features with the largest
-  POSITIVE contributions, in plain words in Chinese or English, e.g.
-  "GPRS流量位于全省前10%" / "GPRS traffic in the top 10% of the province".
+  POSITIVE contributions, as a structured code (feature, value, band) and in words
+  a caller can say (:mod:`workbench.models.reason_words`), e.g.
+  "月均流量 812 MB，高于全省 95% 的用户" / "Customer for 8 months".
 
 How a reason describes a value
 ------------------------------
 numeric
-    By the value's position among the scored population (the rows passed in):
-    ``s_top`` = share of rows with a value >= it, ``s_bottom`` = share <= it.
-    If ``s_top <= 50%`` it reads "in the top B%" with B the smallest band of
-    ``REASON_BANDS`` (1, 5, 10, 20, 30, 40, 50) holding ``s_top``; else if
-    ``s_bottom <= 50%`` "in the bottom B%"; else (a value shared by most rows,
-    e.g. 0 for a rarely used service) "is 0".  Features with at most two
-    distinct values (flags) and booleans read "is yes / no / value".
+    By the value itself (rounded as people say it: whole from 10 up) and its
+    position among the scored population (the rows passed in): ``s_top`` =
+    share of rows with a value >= it, ``s_bottom`` = share <= it.  If
+    ``s_top <= 50%`` its band is "top B" with B the smallest band of
+    ``REASON_BANDS`` (1, 5, 10, 20, 30, 40, 50) holding ``s_top`` (said "more
+    than (100 - B)% of users"); else if ``s_bottom <= 50%`` "bottom B" ("less
+    than (100 - B)%"); else (a value shared by most rows, e.g. 0 for a rarely
+    used service) no band.  Features with at most two distinct values (flags)
+    and booleans get no band.
 categorical
-    "brand is M-Zone": the level's display text comes from ``value_labels``
+    The level; its display text comes from the family's phrase, ``value_labels``
     (mapping ``{feature: {level: text}}`` or callable ``(feature, level) ->
-    text``), else from the catalogue key ``<feature>.<level>`` when it exists
+    text``), the catalogue key ``<feature>.<level>`` when it exists
     (``brand.mzone`` -> 动感地带), else the level itself.
 missing
-    "GPRS traffic is missing".
+    A value of None ("从未订购过飞信", "年龄未知").
 
-Display names of features come from ``feature_labels`` (mapping or callable;
-the feature catalogue of :mod:`workbench.features` provides one), falling back
-to the column name.
+Features of the workbench's catalogue have a phrase per family; any other feature
+is said as "<display name>: <value>", the display name from ``feature_labels``
+(mapping or callable), falling back to the column name.
 """
 from __future__ import annotations
 
@@ -37,8 +40,9 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ParameterError
-from workbench.i18n import get_language, t
-from workbench.models.rules import FeatureLabels, ValueLabels, feature_label, value_label
+from workbench.i18n import get_language
+from workbench.models.reason_words import DEFAULT_WINDOW_MONTHS, Reason, say
+from workbench.models.rules import FeatureLabels, ValueLabels
 from workbench.models.schema import CATEGORICAL, as_text
 
 __all__ = ["REASON_BANDS", "global_importance", "contributions", "reason_codes", "reason_distribution",
@@ -130,55 +134,55 @@ def global_importance(model, X: pd.DataFrame | None = None, *, shap: pd.DataFram
 
 
 # ------------------------------------------------------------------ reasons
-def _describe_numeric(name: str, label: str, values: np.ndarray, population: np.ndarray, is_bool: bool,
-                      lang: str, scope: str) -> np.ndarray:
-    """Reason texts for numeric ``values`` (rows whose reason is this feature)."""
-    out = np.empty(len(values), dtype=object)
-    miss = np.isnan(values)
-    out[miss] = t("model.reason.missing", lang, feature=label)
+def _band_codes(values: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Band of each value among ``population`` (sorted, no NaN): +i for the i-th top band, -i for the i-th
+    bottom band (1-based into :data:`REASON_BANDS`), 0 for neither (a value most of the population shares)."""
+    n = len(population)
+    s_top = (n - np.searchsorted(population, values, side="left")) / n
+    s_bottom = np.searchsorted(population, values, side="right") / n
+    bands = np.asarray(REASON_BANDS) / 100.0
+    top_band = np.searchsorted(bands, s_top - 1e-12, side="left") + 1
+    bottom_band = np.searchsorted(bands, s_bottom - 1e-12, side="left") + 1
+    use_top = s_top <= 0.5
+    use_bottom = ~use_top & (s_bottom <= 0.5)
+    return np.where(use_top, top_band, np.where(use_bottom, -bottom_band, 0)).astype(np.int64)
+
+
+def _numeric_reasons(name: str, values: np.ndarray, population: np.ndarray, is_bool: bool,
+                     speak) -> tuple[np.ndarray, np.ndarray]:
+    """Words and codes of numeric ``values`` (rows whose reason is feature ``name``): one phrase per
+    distinct (spoken value, band)."""
     pop = np.sort(population[~np.isnan(population)])
-    v = values[~miss]
-    if len(v) == 0:
-        return out
     flag = is_bool or len(np.unique(pop)) <= 2 or len(pop) == 0
-    texts = np.empty(len(v), dtype=object)
-    if flag:
-        uniq, inv = np.unique(v, return_inverse=True)
-        words = [t("common.yes", lang) if (is_bool and u == 1) else t("common.no", lang) if (is_bool and u == 0)
-                 else f"{u:.3g}" for u in uniq]
-        texts[:] = np.asarray([t("model.reason.is", lang, feature=label, value=w) for w in words],
-                              dtype=object)[inv]
-    else:
-        n = len(pop)
-        s_top = (n - np.searchsorted(pop, v, side="left")) / n
-        s_bottom = np.searchsorted(pop, v, side="right") / n
-        bands = np.asarray(REASON_BANDS) / 100.0
-        top_band = np.searchsorted(bands, s_top - 1e-12, side="left")
-        bottom_band = np.searchsorted(bands, s_bottom - 1e-12, side="left")
-        use_top = s_top <= 0.5
-        use_bottom = ~use_top & (s_bottom <= 0.5)
-        scope_text = t(f"model.reason.scope.{scope}", lang)
-        top_words = np.asarray([t("model.reason.top", lang, feature=label, pct=b, scope=scope_text)
-                                for b in REASON_BANDS], dtype=object)
-        bottom_words = np.asarray([t("model.reason.bottom", lang, feature=label, pct=b, scope=scope_text)
-                                   for b in REASON_BANDS], dtype=object)
-        texts[use_top] = top_words[top_band[use_top]]
-        texts[use_bottom] = bottom_words[bottom_band[use_bottom]]
-        rest = ~use_top & ~use_bottom
-        if rest.any():
-            uniq, inv = np.unique(v[rest], return_inverse=True)
-            words = np.asarray([t("model.reason.is", lang, feature=label, value=f"{u:.3g}") for u in uniq],
-                               dtype=object)
-            texts[rest] = words[inv]
-    out[~miss] = texts
-    return out
+    spoken = np.where(np.abs(values) >= 10, np.round(values), np.round(values, 1))
+    band = np.zeros(len(values), dtype=np.int64)
+    known = ~np.isnan(values)
+    if not flag and known.any():
+        band[known] = _band_codes(values[known], pop)
+    tenths = np.where(known, np.round(np.nan_to_num(spoken) * 10), 0).astype(np.int64)
+    key = np.where(known, tenths * 32 + band + 16, np.iinfo(np.int64).min)
+    uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    texts = np.empty(len(uniq), dtype=object)
+    codes = np.empty(len(uniq), dtype=object)
+    for k, i in enumerate(first):
+        if not known[i]:
+            reason = Reason(name, None)
+        elif is_bool:
+            reason = Reason(name, bool(values[i]))
+        else:
+            b = int(band[i])
+            reason = Reason(name, float(spoken[i]),
+                            None if b == 0 else f"{'top' if b > 0 else 'bottom'}{REASON_BANDS[abs(b) - 1]}")
+        texts[k], codes[k] = speak(reason), reason.code()
+    return texts[inv.ravel()], codes[inv.ravel()]
 
 
 def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: FeatureLabels = None,
                  value_labels: ValueLabels = None, lang: str | None = None, scope: str = "province",
                  shap: pd.DataFrame | None = None, progress: bool = False,
-                 encoded: np.ndarray | None = None, rows=None) -> pd.DataFrame:
-    """Per-row reason codes: the features pushing the score up the most, in words.
+                 encoded: np.ndarray | None = None, rows=None, window: int = DEFAULT_WINDOW_MONTHS,
+                 values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per-row reason codes: the features pushing the score up the most, in words a caller can say.
 
     Parameters
     ----------
@@ -188,14 +192,15 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
     top : int
         Reasons per row.
     feature_labels : mapping or callable, optional
-        Display names of features (falls back to column names).
+        Display names of features that have no phrase of their own (:mod:`workbench.models.reason_words`;
+        falls back to column names).
     value_labels : mapping or callable, optional
         Display texts of category levels (see the module docstring).
     lang : {"zh", "en"}, optional
         Language (default: the current language).
     scope : {"province", "scored"}
-        How the population is named: "全省 / of the province" or
-        "评分用户 / of scored users".
+        Whom a position compares with: "全省的用户 / users in the province" or
+        "评分用户 / scored users".
     shap : DataFrame, optional
         Precomputed :func:`contributions` of ``X`` (all rows, or the ``rows``).
     progress : bool
@@ -206,19 +211,26 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
         Positions of the rows to explain (e.g. the top of the ranking: SHAP is the
         costly part); the other rows get missing reasons.  Percentiles are still
         computed among all rows of ``X``.
+    window : int
+        Months of history the features read (said as "in the last 6 months").
+    values : DataFrame, optional
+        The same rows (same index) as the words should describe them, when ``X`` is what the
+        model scores but not what a caller should say (the look-alike scores users as they will
+        look months on: the words say the observed tenure).  Default ``X``.
 
     Returns
     -------
     DataFrame indexed like ``X``
-        ``reason_1 .. reason_<top>`` (text; missing when a row has fewer positive
-        contributions) and ``reason_1_feature ..`` (the column behind each reason).
+        ``reason_1 .. reason_<top>`` (words; missing when a row has fewer positive
+        contributions), ``reason_1_feature ..`` (the column behind each reason) and
+        ``reason_1_code ..`` (the structured reason, :meth:`Reason.code`: feature, value, band).
 
     Examples
     --------
     With a fitted ``model`` and the scored table ``X``::
 
-        reasons = reason_codes(model, X, lang="en", feature_labels={"gprs_mb": "GPRS traffic"})
-        reasons.loc[0, "reason_1"]   # 'GPRS traffic in the top 10% of the province'
+        reasons = reason_codes(model, X, lang="en")
+        reasons.loc[0, "reason_1"]   # 'Mobile data: 812 MB a month on average, more than 95% of users ...'
     """
     _fitted(model)
     if not isinstance(top, int) or top < 1:
@@ -232,10 +244,13 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
     sel = np.arange(n_all) if rows is None else np.asarray(rows, dtype=np.int64)
     if len(sel) and (sel.min() < 0 or sel.max() >= n_all):
         raise ParameterError(f"rows must be positions between 0 and {n_all - 1}; got {sel.min()} .. {sel.max()}.")
+    if values is not None and not values.index.equals(X.index):
+        raise ParameterError("values must hold the rows of X in the same order (the same index).")
     if shap is None:
         shap = contributions(model, X.iloc[sel], progress=progress, encoded=matrix[sel])
     elif len(shap) == n_all and rows is not None:
         shap = shap.iloc[sel]
+    shown, frame = (matrix, X) if values is None else (model.encode(values), values)
     C = shap[names].to_numpy()
     n, f = C.shape
     k = min(top, f)
@@ -246,39 +261,44 @@ def reason_codes(model, X: pd.DataFrame, *, top: int = 3, feature_labels: Featur
     idx = np.take_along_axis(idx, order, axis=1)
     valid = np.isfinite(np.take_along_axis(vals, order, axis=1))
     specs = model.features_
-    labels = [feature_label(nm, feature_labels) for nm in names]
     texts: dict[int, pd.Series] = {}
 
-    def describe(j: int, rows: np.ndarray) -> np.ndarray:
+    def speak(reason: Reason) -> str:
+        return say(reason, lang, scope=scope, window=window, feature_labels=feature_labels,
+                   value_labels=value_labels)
+
+    def describe(j: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         spec = specs[j]
         if spec.kind == CATEGORICAL:
             if j not in texts:
-                texts[j] = as_text(X[spec.name])
+                texts[j] = as_text(frame[spec.name])
             raw = texts[j].to_numpy(dtype=object, na_value=None)[sel[rows]]
-            out = np.empty(len(rows), dtype=object)
-            uniq = pd.unique(pd.Series(raw, dtype=object))
-            for u in uniq:
-                hit = pd.isna(raw) if u is None or (isinstance(u, float) and np.isnan(u)) else raw == u
-                out[hit] = (t("model.reason.missing", lang, feature=labels[j]) if u is None
-                            else t("model.reason.is", lang, feature=labels[j],
-                                   value=value_label(spec.name, str(u), value_labels, lang)))
-            return out
-        return _describe_numeric(spec.name, labels[j], matrix[sel[rows], j], matrix[:, j], spec.dtype == "bool",
-                                 lang, scope)
+            words = np.empty(len(rows), dtype=object)
+            codes = np.empty(len(rows), dtype=object)
+            for u in pd.unique(pd.Series(raw, dtype=object)):
+                missing = u is None or (isinstance(u, float) and np.isnan(u))
+                hit = pd.isna(raw) if missing else raw == u
+                reason = Reason(spec.name, None if missing else str(u))
+                words[hit], codes[hit] = speak(reason), reason.code()
+            return words, codes
+        return _numeric_reasons(spec.name, shown[sel[rows], j], shown[:, j], spec.dtype == "bool", speak)
 
     result = {}
     for slot in range(top):
         text = np.full(n_all, None, dtype=object)
         feat = np.full(n_all, None, dtype=object)
+        code = np.full(n_all, None, dtype=object)
         if slot < k:
             col, ok = idx[:, slot], valid[:, slot]
             for j in np.unique(col[ok]):
                 hit = np.flatnonzero(ok & (col == j))
-                text[sel[hit]] = describe(int(j), hit)
+                text[sel[hit]], code[sel[hit]] = describe(int(j), hit)
                 feat[sel[hit]] = names[j]
         result[f"reason_{slot + 1}"] = pd.array(text, dtype="str")
         result[f"reason_{slot + 1}_feature"] = pd.array(feat, dtype="str")
-    ordered = [f"reason_{s + 1}" for s in range(top)] + [f"reason_{s + 1}_feature" for s in range(top)]
+        result[f"reason_{slot + 1}_code"] = pd.array(code, dtype="str")
+    ordered = ([f"reason_{s + 1}" for s in range(top)] + [f"reason_{s + 1}_feature" for s in range(top)]
+               + [f"reason_{s + 1}_code" for s in range(top)])
     return pd.DataFrame(result, index=X.index)[ordered]
 
 

@@ -106,7 +106,7 @@ PIPELINE_METHODS: tuple[str, str, str] = ("auto", *TRAINING_METHODS)
 DEFAULT_LIST_SIZE = 0.1
 #: Columns of ``scores.parquet``.
 SCORE_COLUMNS: tuple[str, ...] = ("subscriber_id", "score", "rank", "decile", "reason_1", "reason_2", "reason_3",
-                                  "edition", "edition_2")
+                                  "edition", "edition_2", "reason_1_code", "reason_2_code", "reason_3_code")
 #: The province model's own file in the registry folder.
 PROVINCE_FILE = "province.json"
 #: Names of the compared models (keys of the validation results; ``model.name.<name>`` labels).
@@ -331,7 +331,7 @@ DEFAULT_REASON_ROWS = 100_000
 
 def score_base(model, frame: pd.DataFrame, preferences: pd.DataFrame, editions: pd.DataFrame, *, reasons: int = 3,
                reason_rows: int = DEFAULT_REASON_ROWS, lang: str | None = None,
-               progress: bool = False) -> pd.DataFrame:
+               progress: bool = False, observed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Score a base: :data:`SCORE_COLUMNS`, best first.
 
     Parameters
@@ -352,11 +352,15 @@ def score_base(model, frame: pd.DataFrame, preferences: pd.DataFrame, editions: 
         value of a reason is still described by its position among ALL scored users.
     lang : {"zh", "en"}, optional
     progress : bool
+    observed : DataFrame, optional
+        The same users as they are observed, when ``frame`` is aligned to the horizon: the reasons
+        say these values (a caller tells the real tenure, not the aligned one).
 
     Returns
     -------
     DataFrame
-        ``subscriber_id, score, rank, decile, reason_1..3, edition, edition_2``.
+        ``subscriber_id, score, rank, decile, reason_1..3, edition, edition_2, reason_1..3_code`` (the
+        reasons in words, and as codes: :class:`workbench.models.reason_words.Reason`).
     """
     from workbench.models.explain import contributions, reason_codes
     from workbench.models.registry import score as registry_score
@@ -374,12 +378,15 @@ def score_base(model, frame: pd.DataFrame, preferences: pd.DataFrame, editions: 
                                 columns=shap_top.columns)
             shap.loc[top] = shap_top.to_numpy()
         codes = reason_codes(model, frame, top=reasons, feature_labels=feature_labels(lang),
-                             value_labels=value_labels(lang), lang=lang, scope="province", shap=shap)
+                             value_labels=value_labels(lang), lang=lang, scope="province", shap=shap,
+                             values=observed)
         for i in range(1, reasons + 1):
-            scored[f"reason_{i}"] = codes.loc[ids, f"reason_{i}"].to_numpy()
+            for col in (f"reason_{i}", f"reason_{i}_code"):
+                scored[col] = codes.loc[ids, col].to_numpy()
     for i in range(1, 4):
-        if f"reason_{i}" not in scored.columns:
-            scored[f"reason_{i}"] = pd.array([None] * len(scored), dtype="str")
+        for col in (f"reason_{i}", f"reason_{i}_code"):
+            if col not in scored.columns:
+                scored[col] = pd.array([None] * len(scored), dtype="str")
     matches = match_editions(preferences.loc[ids], editions)
     scored["edition"] = matches["edition"].to_numpy()
     scored["edition_2"] = matches["edition_2"].to_numpy()
@@ -758,7 +765,8 @@ class ProvincePipeline:
         pot = data.sample.potential_ids
         frame = align_to_horizon(data.frame.loc[pot], self.align_months)
         self.scores = score_base(model, frame, data.preferences, self.editions, reasons=reasons,
-                                 reason_rows=reason_rows, lang=lang, progress=self.progress)
+                                 reason_rows=reason_rows, lang=lang, progress=self.progress,
+                                 observed=data.frame.loc[pot])
         self.timings["score"] = time.perf_counter() - t0
         return self.scores
 
@@ -957,6 +965,6 @@ def score_province(source, folder, snapshot=None, *, reasons: int = 3, reason_ro
     columns = list(spec["columns"])
     frame = model_frame(feats, columns, prefs, editions)
     pot = status.index[~status["active"].to_numpy(dtype=bool)]
-    frame = align_to_horizon(frame.loc[pot], int(spec.get("align_months", 0)))
-    return score_base(model, frame, prefs, editions, reasons=reasons, reason_rows=reason_rows, lang=lang,
-                      progress=progress)
+    aligned = align_to_horizon(frame.loc[pot], int(spec.get("align_months", 0)))
+    return score_base(model, aligned, prefs, editions, reasons=reasons, reason_rows=reason_rows, lang=lang,
+                      progress=progress, observed=frame.loc[pot])

@@ -16,10 +16,10 @@ makes it ``current`` and the previous one ``retired``
 (:class:`workbench.store.published.StorePublished`).  A failure on the way marks
 the new version ``failed`` and leaves the previous one current.
 
-``reasons`` is a JSON list of ``{"code", "zh", "en"}``: template 03 writes its
-reasons in one language; the other language is made from the same parts
-(feature, band or value: :mod:`workbench.ops.reasons`) when the run's model folder
-names its features, else the text is repeated (``code`` ``reason``).  ``offers`` is a JSON list over every product
+``reasons`` is a JSON list of ``{"code", "value", "band", "zh", "en"}``: template 03 keeps
+each reason as a code (feature, value, band) next to its words; both languages are worded
+from the code (:mod:`workbench.ops.reasons`).  Scores without codes (an older run) repeat
+their text in both languages (``code`` ``reason``).  ``offers`` is a JSON list over every product
 of ``{"product", "eligible", "reason"}`` (:mod:`workbench.ops.eligibility`).
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ from workbench.checks import check_date
 from workbench.data.source import connection
 from workbench.errors import ParameterError
 from workbench.ops.eligibility import DEFAULT_EXCLUDED_GRADES, offers_sql
-from workbench.ops.reasons import model_features, reason_words
+from workbench.ops.reasons import reason_words, text_words
 from workbench.runs import RunFileMissing, RunFolder, path_hash
 
 __all__ = ["CREDIT_FILES", "TRIGGER_FILES", "SCORE_NAMES", "publish_run", "target_rows", "credit_rows",
@@ -97,12 +97,6 @@ def run_data(run_dir, data=None):
                          "folder and no workspace names one. Pass --data DIR.")
 
 
-def _run_language(folder: RunFolder) -> str:
-    record = folder.steps().get("03_target_model") or {}
-    lang = (record.get("parameters") or {}).get("language")
-    return lang if lang in ("zh", "en") else "zh"
-
-
 # ------------------------------------------------------------------ rows of each kind
 def _subscribers(data) -> pd.DataFrame:
     from workbench.campaign.lists import mask_msisdn
@@ -124,8 +118,9 @@ def target_rows(run_dir, data, *, credit: pd.DataFrame | None = None, as_of=None
     """
     folder = RunFolder.of(run_dir)
     scores = folder.read_scores()
-    words = reason_words(pd.concat([scores[c] for c in _REASON_SLOTS if c in scores.columns]),
-                         lang=_run_language(folder), features=model_features(folder.model_dir()))
+    coded = all(f"{c}_code" in scores.columns for c in _REASON_SLOTS if c in scores.columns)
+    keys = {c: f"{c}_code" if coded else c for c in _REASON_SLOTS if c in scores.columns}
+    words = (reason_words if coded else text_words)(pd.concat([scores[k] for k in keys.values()]))
     with connection(data, progress=False) as con:
         subs = _subscribers(con)
         con.execute("CREATE OR REPLACE TEMP TABLE offers_in AS "
@@ -133,10 +128,10 @@ def target_rows(run_dir, data, *, credit: pd.DataFrame | None = None, as_of=None
         con.register("scores_in", scores)
         con.register("subs_in", subs)
         con.register("words_in", words.reset_index())
-        slots = [c for c in _REASON_SLOTS if c in scores.columns]
-        joins = " ".join(f"LEFT JOIN words_in w{i} ON w{i}.text = sc.{c}" for i, c in enumerate(slots))
-        structs = ", ".join(f"CASE WHEN w{i}.text IS NULL THEN NULL ELSE {{'code': w{i}.code, 'zh': w{i}.zh, "
-                            f"'en': w{i}.en}} END" for i in range(len(slots)))
+        slots = list(keys.values())
+        joins = " ".join(f"LEFT JOIN words_in w{i} ON w{i}.key = sc.{c}" for i, c in enumerate(slots))
+        structs = ", ".join(f"CASE WHEN w{i}.key IS NULL THEN NULL ELSE {{'code': w{i}.code, 'value': w{i}.value, "
+                            f"'band': w{i}.band, 'zh': w{i}.zh, 'en': w{i}.en}} END" for i in range(len(slots)))
         reasons = (f"CASE WHEN len(list_filter([{structs}], lambda x: x IS NOT NULL)) = 0 THEN NULL ELSE "
                    f"to_json(list_filter([{structs}], lambda x: x IS NOT NULL))::VARCHAR END" if slots else "NULL")
         frame = con.execute(f"""

@@ -16,6 +16,8 @@ truth check and the next-round comparison); this module words them:
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -109,9 +111,15 @@ def _data(s: _Story) -> tuple[str, dict]:
     ev, sim = s.evaluation, s.simulation
     if sim is None:
         return "t06.data.recorded", {"contacts": int(len(ev.contacts)), "as_of": ev.as_of.date().isoformat()}
-    return "t06.data.simulated", {"start": sim.start.isoformat(), "days": sim.days, "contacts": int(len(ev.contacts)),
-                                  "responses": int(ev.members["responded"].sum()),
-                                  "followup_end": sim.followup_end.isoformat()}
+    values = {"start": sim.start.isoformat(), "days": sim.days, "contacts": int(len(ev.contacts)),
+              "responses": int(ev.members["responded"].sum()), "followup_end": sim.followup_end.isoformat()}
+    period = ev.terms.days
+    if sim.days < period:       # the demo stops in the middle of the campaign: say so, and what is evaluated
+        through = sim.start + dt.timedelta(days=sim.days - 1)
+        return "t06.data.simulated_partial", {**values, "period_days": period, "through": through.isoformat(),
+                                              "share": sim.days / period,
+                                              "uncontacted": int(ev.headline["target"] - ev.headline["contacted"])}
+    return "t06.data.simulated", values
 
 
 def _effect(s: _Story) -> tuple[str, dict]:
