@@ -19,36 +19,61 @@ from test_app_executor import (
 )
 from test_viz_monitor import PROGRESS
 
-from workbench.apps.monitor import BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, branch_status, daily_progress
+from workbench.apps.monitor import (
+    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, activity_by_day, branch_status, daily_progress, shown_days,
+)
 from workbench.errors import ParameterError
-from workbench.store import Store, User
+from workbench.store import CampaignPeriod, Store, User
 from workbench.templates import find_template
 
 NOW = dt.datetime.now(dt.timezone.utc)
 
 
-RESULTS = pd.DataFrame({
-    "member_id": [1, 2, 3, 4, 5, 6, 1],
-    "branch_id": ["urumqi"] * 7,
-    "executor": ["ex_u"] * 7,
-    "contacted_at": pd.to_datetime(["2026-03-01 02:00", "2026-03-01 03:00", "2026-03-02 02:00", "2026-03-03 02:00",
-                                    "2026-03-03 03:00", "2026-03-03 04:00", "2026-03-03 05:00"], utc=True),
+# Store.daily_counts of Urumqi's executor: 2, 1 and 3 first contacts on the period's first three days
+COUNTS = pd.DataFrame({
+    "day": [dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)],
+    "branch": ["urumqi"] * 3, "executor": ["ex_u"] * 3,
+    "contacted": [2, 1, 3], "results": [2, 1, 4], "accepted": [0, 1, 1], "orders": [0, 0, 2],
 })
+PERIOD = CampaignPeriod(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+TODAY = dt.date(2026, 3, 3)
+
+
+def _daily(counts=COUNTS, **kw):
+    return daily_progress(counts, PROGRESS, PERIOD, **{"plan_days": 10, "capacity_per_day": 5, "today": TODAY, **kw})
 
 
 def test_daily_progress_counts_first_contacts_per_day_against_plan_and_capacity():
-    daily = daily_progress(RESULTS, PROGRESS, plan_days=10, capacity_per_day=5)
+    daily = _daily()
     assert list(daily.columns) == list(DAILY_COLUMNS)
-    assert daily["day"].tolist() == [1, 2, 3]
-    assert daily["contacted"].tolist() == [2, 1, 3]  # member 1's second contact is not a new contact
-    assert daily["cumulative"].tolist() == [2, 3, 6]
-    assert daily["contacted_rate"].tolist() == pytest.approx([0.2, 0.3, 0.6])
-    assert daily["planned_rate"].tolist() == pytest.approx([0.1, 0.2, 0.3])
-    assert daily["capacity"].tolist() == [5, 5, 5]
+    urumqi = daily[daily["branch"] == "urumqi"]
+    assert [d.date() for d in urumqi["day"]] == [dt.date(2026, 3, d) for d in (1, 2, 3)]
+    assert urumqi["contacted"].tolist() == [2, 1, 3]
+    assert urumqi["cumulative"].tolist() == [2, 3, 6]
+    assert urumqi["contacted_rate"].tolist() == pytest.approx([0.2, 0.3, 0.6])
+    assert urumqi["planned_rate"].tolist() == pytest.approx([0.1, 0.2, 0.3])
+    assert urumqi["capacity"].tolist() == [5, 5, 5]
+    hami = daily[daily["branch"] == "hami"]   # members but nothing done yet: a flat line at 0
+    assert hami["cumulative"].tolist() == [0, 0, 0] and hami["capacity"].tolist() == [0, 0, 0]
+    assert activity_by_day(daily)[["contacted", "results", "orders"]].values.tolist() == [[2, 2, 0], [1, 1, 0],
+                                                                                           [3, 4, 2]]
+
+
+def test_days_are_bounded_by_the_campaign_period_whatever_a_contact_says():
+    back_dated = pd.concat([COUNTS, pd.DataFrame({
+        "day": [dt.date(2019, 7, 1), dt.date(2027, 5, 1)], "branch": ["urumqi"] * 2, "executor": ["ex_u"] * 2,
+        "contacted": [1, 1], "results": [1, 1], "accepted": [0, 0], "orders": [0, 0]})], ignore_index=True)
+    daily = _daily(back_dated)
+    assert daily["day"].min().date() == PERIOD.start and daily["day"].max().date() == TODAY
+    urumqi = daily[daily["branch"] == "urumqi"]
+    assert urumqi["contacted"].tolist() == [3, 1, 4]   # counted on the first and the last day shown, not lost
+    assert shown_days(PERIOD, dt.date(2026, 2, 1)) == (PERIOD.start, PERIOD.start)   # before the period
+    assert shown_days(PERIOD, dt.date(2026, 6, 1)) == (PERIOD.start, PERIOD.end)     # after it
+    assert shown_days((PERIOD.start, None), TODAY) == (PERIOD.start, TODAY)          # no end in the spec
 
 
 def test_branch_status_marks_the_branch_behind_plan():
-    daily = daily_progress(RESULTS, PROGRESS, plan_days=10, capacity_per_day=5)
+    daily = _daily()
     status = branch_status(PROGRESS, daily, plan_days=10, capacity_per_day=5, lag_ratio=0.8)
     assert list(status.columns) == list(BRANCH_STATUS_COLUMNS)
     assert status["branch"].tolist() == ["hami", "urumqi"]
@@ -64,14 +89,14 @@ def test_branch_status_marks_the_branch_behind_plan():
 ])
 def test_bad_plan_parameters_are_refused(name, value, message):
     with pytest.raises(ParameterError, match=message):
-        daily_progress(RESULTS, PROGRESS, **{name: value})
+        _daily(**{name: value})
 
 
 def test_bad_lag_ratio_and_missing_columns_are_refused():
     with pytest.raises(ParameterError, match=r"'lag_ratio' parameter must be a finite number in \(0, 1\]. Got 1.5"):
-        branch_status(PROGRESS, daily_progress(RESULTS, PROGRESS), lag_ratio=1.5)
-    with pytest.raises(ParameterError, match=r"'results' table must have the columns .*missing \['executor'\]"):
-        daily_progress(RESULTS.drop(columns="executor"), PROGRESS)
+        branch_status(PROGRESS, _daily(), lag_ratio=1.5)
+    with pytest.raises(ParameterError, match=r"'counts' table must have the columns .*missing \['executor'\]"):
+        _daily(COUNTS.drop(columns="executor"))
 
 
 # ------------------------------------------------------------------ in a browser
