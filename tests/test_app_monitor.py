@@ -133,19 +133,26 @@ def served(tmp_path_factory):
         shutil.rmtree(served.apps_dir.parent / "home", ignore_errors=True)
 
 
-def _open(browser, server, user, app):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def _open(browser, server, user, app, viewport=(1280, 900)):
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
     sign_in_to_app(page, server.url, user, f"/voila/render/{app}")
     page.wait_for_selector(".wb-branch-status", state="attached", timeout=RENDER_TIMEOUT_MS)
     return context, page
 
 
+#: Plotly figures of the province manager's view: branches, over time, work per day, channels, executors.
+FIGURES = 5
+_X_RANGE = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .filter(gd => gd.layout && gd.layout.xaxis && gd.layout.xaxis.type === 'date')
+    .map(gd => gd.layout.xaxis.range)"""
+
+
 @browser_test
 def test_province_manager_sees_charts_lagging_branch_and_a_provisional_read(served, browser):
     server, app = served
     context, page = _open(browser, server, PM, app)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 4",
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length >= {FIGURES}",
                            timeout=RENDER_TIMEOUT_MS)
     lagging = page.eval_on_selector_all(".wb-branch-status tr[data-branch]",
                                         "rows => rows.map(r => [r.dataset.branch, r.dataset.lagging])")
@@ -153,6 +160,13 @@ def test_province_manager_sees_charts_lagging_branch_and_a_provisional_read(serv
     text = page.inner_text("body")
     assert "PROVISIONAL" in text
     assert "12 contacted" not in text and "6 contacted (25%)" in text  # 24 target customers, 6 contacted
+    # both day axes span the campaign's period: its first day (30 days ago) to today, not the contacts' days
+    start = dt.date.today() - dt.timedelta(days=30)
+    ranges = page.evaluate(_X_RANGE)
+    assert len(ranges) == 2
+    for low, high in ranges:
+        assert pd.Timestamp(low).date() == start - dt.timedelta(days=1)    # half a day before the first
+        assert abs((pd.Timestamp(high).normalize() - pd.Timestamp(dt.date.today())).days) <= 1
     screenshot(page, "manager-view.png")
     context.close()
 
@@ -164,4 +178,31 @@ def test_branch_manager_sees_only_their_branch(served, browser):
     rows = page.eval_on_selector_all(".wb-branch-status tr[data-branch]", "rows => rows.map(r => r.dataset.branch)")
     assert rows == ["urumqi"]
     assert "PROVISIONAL" not in page.inner_text("body")  # responses are for province roles
+    context.close()
+
+
+@browser_test
+def test_refresh_shows_a_result_recorded_since_without_reloading_the_page(served, browser):
+    """Last in the module: it records a result."""
+    server, app = served
+    context, page = _open(browser, server, PM, app, viewport=(1024, 768))
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length >= {FIGURES}",
+                           timeout=RENDER_TIMEOUT_MS)
+    status = ".wb-monitor-status-text"
+    before = int(page.get_attribute(status, "data-contacted"))
+    refreshes = int(page.get_attribute(status, "data-refreshes"))   # the page's own timer may have clicked
+    assert f"{before} contacted" in page.inner_text(".wb-panel-intro")
+    page.evaluate("window.wbSamePage = true")   # gone if the page were loaded again
+    with Store(server.store_url, migrate=False, progress=False) as store:
+        ex = User(EX_U.name, EX_U.role, EX_U.branch_id)
+        worklist = store.worklist(ex, int(store.visible_campaigns(ex)["campaign_id"].iloc[0]))
+        fresh = worklist.loc[worklist["contacts"] == 0, "member_id"].iloc[0]
+        store.record_result(ex, int(fresh), "accepted")
+    page.click(".wb-refresh")
+    page.wait_for_selector(f"{status}[data-contacted='{before + 1}']", state="attached", timeout=60_000)
+    assert int(page.get_attribute(status, "data-refreshes")) > refreshes
+    assert page.evaluate("window.wbSamePage === true")
+    assert f"{before + 1} contacted" in page.inner_text(".wb-panel-intro")
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length >= {FIGURES}")
+    screenshot(page, "monitoring.png")
     context.close()

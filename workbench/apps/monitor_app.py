@@ -2,9 +2,12 @@
 
 Template 05 shows its sections as panels of one :class:`LiveMonitor`; each panel
 is an ``Output`` widget whose outputs (Markdown, plotly's mimetype, HTML) are
-*replaced* on :meth:`LiveMonitor.refresh` - the refresh button, or a timer every
-``refresh_seconds`` - so new results appear without re-running the notebook or
-reloading the page.  A refresh reads aggregates only
+*replaced* on :meth:`LiveMonitor.refresh` - the refresh button, which the page
+itself clicks every ``refresh_seconds`` (:meth:`LiveMonitor.auto_refresh`) - so new
+results appear without re-running the notebook or reloading the page.  The timer
+lives in the browser, not in a kernel thread: a thread started by the notebook broke
+Voila 0.5's rendering of the widgets displayed after it ("model not found"), and a
+page's timer stops with the page (and waits while its tab is hidden).  A refresh reads aggregates only
 (:func:`workbench.apps.monitor.monitor_data`); a failed one says so in the
 catalogue's words and leaves the previous figures on screen.
 
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import threading
 
 from workbench.apps.monitor import MonitorData, lagging_html, monitor_data
 from workbench.i18n import get_language, labels_for, t
@@ -57,7 +59,7 @@ class LiveMonitor:
     plan_days, capacity_per_day, lag_ratio
         The plan (see :func:`workbench.apps.monitor.monitor_data`).
     refresh_seconds : float, default 0
-        Redraw every this many seconds (0: only on the button); started by :meth:`start`.
+        Redraw every this many seconds (0: only on the button), see :meth:`auto_refresh`.
     lang : {"zh", "en"}, optional
         Label language (default: the current one).
 
@@ -76,9 +78,6 @@ class LiveMonitor:
         self.plan = {"plan_days": plan_days, "capacity_per_day": capacity_per_day, "lag_ratio": lag_ratio}
         self.refresh_seconds = float(refresh_seconds or 0)
         self.refreshes = 0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._timer: threading.Thread | None = None
         labels = labels_for(_PREFIX, self.lang)
         self.view: MonitorData = monitor_data(store, user, campaign_id, **self.plan)
         self.campaign_id = self.view.campaign_id
@@ -113,9 +112,19 @@ class LiveMonitor:
         if name == "intro":
             bar = widgets.HBox([self.button, self.status], layout=widgets.Layout(align_items="center"))
             return widgets.VBox([self.outputs["intro"], bar])
-        if name == "branches":
-            return widgets.VBox([self.outputs["branches"], self.table])
-        return self.outputs[name]
+        heading = widgets.HTML(f'<h2 style="margin:1em 0 .3em 0">'
+                               f'{html.escape(t(f"{_PREFIX}.section.{name}", lang=self.lang))}</h2>')
+        return widgets.VBox([heading, self.outputs[name], *([self.table] if name == "branches" else [])])
+
+    def layout(self):
+        """Every panel in one box, in :data:`PANELS` order: what the template displays.
+
+        One widget tree displayed by one cell: Voila 0.5 sometimes answered "model not found"
+        for widgets displayed by the cells after the first two.
+        """
+        import ipywidgets as widgets
+
+        return widgets.VBox([self.panel(name) for name in PANELS])
 
     # ------------------------------------------------------------------ drawing
     def _contents(self, view: MonitorData) -> dict[str, list[dict]]:
@@ -170,47 +179,54 @@ class LiveMonitor:
         MonitorData
             The view now shown (the previous one when the read failed; the page then says why).
         """
-        with self._lock:
-            self.button.disabled = True
-            try:
-                self.view = monitor_data(self.store, self.user, self.campaign_id, **self.plan)
-                self.refreshes += 1
-                self._draw()
-            except Exception as exc:  # the page shows a sentence, never a traceback
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                self._draw(error=t(f"{_PREFIX}.refresh_failed", lang=self.lang, reason=reason[:300]))
-            finally:
-                self.button.disabled = False
+        self.button.disabled = True
+        try:
+            self.view = monitor_data(self.store, self.user, self.campaign_id, **self.plan)
+            self.refreshes += 1
+            self._draw()
+        except Exception as exc:  # the page shows a sentence, never a traceback
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self._draw(error=t(f"{_PREFIX}.refresh_failed", lang=self.lang, reason=reason[:300]))
+        finally:
+            self.button.disabled = False
         return self.view
 
-    # ------------------------------------------------------------------ the timer
-    def start(self) -> LiveMonitor:
-        """Start redrawing every ``refresh_seconds`` (nothing when it is 0); returns ``self``."""
-        if self.refresh_seconds > 0 and self._timer is None:
-            def loop() -> None:
-                while not self._stop.wait(self.refresh_seconds):
-                    self.refresh()
+    # ------------------------------------------------------------------ the timer (in the page)
+    def auto_refresh(self):
+        """What makes the page click its refresh button every ``refresh_seconds`` (while its tab is visible).
 
-            self._timer = threading.Thread(target=loop, name="wb-monitor-refresh", daemon=True)
-            self._timer.start()
-        return self
+        Returns
+        -------
+        IPython.display.HTML
+            A script for the served page (nothing to run in a batch report); empty when
+            ``refresh_seconds`` is 0.
+        """
+        from IPython.display import HTML
 
-    def stop(self) -> None:
-        """Stop the timer (the page's kernel ends it anyway when the page closes)."""
-        self._stop.set()
-        self._timer = None
+        if self.refresh_seconds <= 0:
+            return HTML("")
+        every = int(round(self.refresh_seconds * 1000))
+        return HTML(
+            '<script>(function () {\n'
+            '  if (window.wbMonitorTimer) { clearInterval(window.wbMonitorTimer); }\n'
+            f'  window.wbMonitorTimer = setInterval(function () {{\n'
+            "    var button = document.querySelector('.wb-refresh');\n"
+            "    if (button && !button.disabled && document.visibilityState === 'visible') { button.click(); }\n"
+            f'  }}, {every});\n'
+            '})();</script>')
 
 
 def monitor_app(store: Store, user: User, campaign_id: int = 0, *, plan_days: int = 14, capacity_per_day: int = 40,
                 lag_ratio: float = 0.8, refresh_seconds: float = 0, lang: str | None = None) -> LiveMonitor:
     """The monitoring view of template 05, drawn once and refreshed in place (see :class:`LiveMonitor`).
 
-    The timer (``refresh_seconds`` > 0) is started; the template shows :meth:`LiveMonitor.panel` per section.
+    The template displays :meth:`LiveMonitor.layout` (every panel) and
+    :meth:`LiveMonitor.auto_refresh` (the page's timer).
 
     Examples
     --------
     >>> live = monitor_app(store, user, 3, refresh_seconds=60)      # doctest: +SKIP
-    >>> live.panel("intro")                                          # doctest: +SKIP
+    >>> display(live.layout(), live.auto_refresh())                  # doctest: +SKIP
     """
     return LiveMonitor(store, user, campaign_id, plan_days=plan_days, capacity_per_day=capacity_per_day,
-                       lag_ratio=lag_ratio, refresh_seconds=refresh_seconds, lang=lang).start()
+                       lag_ratio=lag_ratio, refresh_seconds=refresh_seconds, lang=lang)
