@@ -279,12 +279,12 @@ class StoreProgress(StoreCore):
                 select(contacted_member.subscriber_id.label("subscriber_id"), r.contacted_at, r.result)
                 .join(contacted_member, r.member_id == contacted_member.id)
                 .where(contacted_member.campaign_version_id.in_(versions))
-                .subquery("results")
+                .cte("results").prefix_with("MATERIALIZED")   # read once, used by two parts
             )
             first = (
                 select(results.c.subscriber_id, func.min(results.c.contacted_at).label("first_at"),
                        func.min(case((results.c.result == "accepted", results.c.contacted_at))).label("accepted_at"))
-                .group_by(results.c.subscriber_id).subquery("first")
+                .group_by(results.c.subscriber_id).cte("first").prefix_with("MATERIALIZED")
             )
             zero = literal(0)
             parts = [
