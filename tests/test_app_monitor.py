@@ -15,7 +15,7 @@ import pytest
 from browser import *  # noqa: F401,F403 (fixtures and helpers)
 from browser import stop_server
 from test_app_executor import (
-    BM_U, EX_U, PM, RENDER_TIMEOUT_MS, USERS, screenshot, serve_with_campaign, sign_in_to_app,
+    BM_U, EX_U, PM, RENDER_TIMEOUT_MS, USERS, screenshot, seed_campaign, serve_with_campaign, sign_in_to_app,
 )
 from test_viz_monitor import PROGRESS
 
@@ -97,6 +97,38 @@ def test_bad_lag_ratio_and_missing_columns_are_refused():
         branch_status(PROGRESS, _daily(), lag_ratio=1.5)
     with pytest.raises(ParameterError, match=r"'counts' table must have the columns .*missing \['executor'\]"):
         _daily(COUNTS.drop(columns="executor"))
+
+
+def test_live_monitor_redraws_in_place_and_keeps_the_figures_when_a_refresh_fails(tmp_path):
+    from workbench.apps.monitor_app import PANELS, monitor_app
+    from workbench.store import SYSTEM_USER, PasswordPolicy
+
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}", password_policy=PasswordPolicy.fast_for_tests(),
+                  progress=False)
+    for u in USERS:
+        store.add_user(SYSTEM_USER, u.name, u.role, password=u.password, branch_id=u.branch_id)
+    campaign_id = seed_campaign(store)
+    _prepare(store, campaign_id)
+    live = monitor_app(store, store.authenticate(PM.name, PM.password), campaign_id, lang="en", refresh_seconds=30)
+    outputs = dict(live.outputs)
+    assert 'data-contacted="6"' in live.status.value and 'data-refreshes="0"' in live.status.value
+    assert [k for k, o in outputs.items() if o.outputs] == list(PANELS)     # every panel drawn
+    ex = User(EX_U.name, EX_U.role, EX_U.branch_id)
+    worklist = store.worklist(ex, campaign_id)
+    store.record_result(ex, int(worklist.loc[worklist["contacts"] == 0, "member_id"].iloc[0]), "reached")
+    live.refresh()
+    assert 'data-contacted="7"' in live.status.value and 'data-refreshes="1"' in live.status.value
+    assert live.outputs == outputs                                           # the same widgets, new outputs
+    assert "7 contacted" in live.outputs["intro"].outputs[0]["data"]["text/markdown"]
+    drawn = {k: o.outputs for k, o in live.outputs.items()}
+    store.set_active(SYSTEM_USER, PM.name, False)                            # the next read is refused
+    live.refresh()
+    assert 'data-error="true"' in live.status.value and "Refresh failed" in live.status.value
+    assert {k: o.outputs for k, o in live.outputs.items()} == drawn          # the previous figures stay
+    assert "setInterval" in live.auto_refresh().data and "30000" in live.auto_refresh().data
+    live.refresh_seconds = 0
+    assert live.auto_refresh().data == ""
+    store.close()
 
 
 # ------------------------------------------------------------------ in a browser
