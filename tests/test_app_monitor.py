@@ -15,40 +15,65 @@ import pytest
 from browser import *  # noqa: F401,F403 (fixtures and helpers)
 from browser import stop_server
 from test_app_executor import (
-    BM_U, EX_U, PM, RENDER_TIMEOUT_MS, USERS, screenshot, serve_with_campaign, sign_in_to_app,
+    BM_U, EX_U, PM, RENDER_TIMEOUT_MS, USERS, screenshot, seed_campaign, serve_with_campaign, sign_in_to_app,
 )
 from test_viz_monitor import PROGRESS
 
-from workbench.apps.monitor import BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, branch_status, daily_progress
+from workbench.apps.monitor import (
+    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, activity_by_day, branch_status, daily_progress, shown_days,
+)
 from workbench.errors import ParameterError
-from workbench.store import Store, User
+from workbench.store import CampaignPeriod, Store, User
 from workbench.templates import find_template
 
 NOW = dt.datetime.now(dt.timezone.utc)
 
 
-RESULTS = pd.DataFrame({
-    "member_id": [1, 2, 3, 4, 5, 6, 1],
-    "branch_id": ["urumqi"] * 7,
-    "executor": ["ex_u"] * 7,
-    "contacted_at": pd.to_datetime(["2026-03-01 02:00", "2026-03-01 03:00", "2026-03-02 02:00", "2026-03-03 02:00",
-                                    "2026-03-03 03:00", "2026-03-03 04:00", "2026-03-03 05:00"], utc=True),
+# Store.daily_counts of Urumqi's executor: 2, 1 and 3 first contacts on the period's first three days
+COUNTS = pd.DataFrame({
+    "day": [dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)],
+    "branch": ["urumqi"] * 3, "executor": ["ex_u"] * 3,
+    "contacted": [2, 1, 3], "results": [2, 1, 4], "accepted": [0, 1, 1], "orders": [0, 0, 2],
 })
+PERIOD = CampaignPeriod(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+TODAY = dt.date(2026, 3, 3)
+
+
+def _daily(counts=COUNTS, **kw):
+    return daily_progress(counts, PROGRESS, PERIOD, **{"plan_days": 10, "capacity_per_day": 5, "today": TODAY, **kw})
 
 
 def test_daily_progress_counts_first_contacts_per_day_against_plan_and_capacity():
-    daily = daily_progress(RESULTS, PROGRESS, plan_days=10, capacity_per_day=5)
+    daily = _daily()
     assert list(daily.columns) == list(DAILY_COLUMNS)
-    assert daily["day"].tolist() == [1, 2, 3]
-    assert daily["contacted"].tolist() == [2, 1, 3]  # member 1's second contact is not a new contact
-    assert daily["cumulative"].tolist() == [2, 3, 6]
-    assert daily["contacted_rate"].tolist() == pytest.approx([0.2, 0.3, 0.6])
-    assert daily["planned_rate"].tolist() == pytest.approx([0.1, 0.2, 0.3])
-    assert daily["capacity"].tolist() == [5, 5, 5]
+    urumqi = daily[daily["branch"] == "urumqi"]
+    assert [d.date() for d in urumqi["day"]] == [dt.date(2026, 3, d) for d in (1, 2, 3)]
+    assert urumqi["contacted"].tolist() == [2, 1, 3]
+    assert urumqi["cumulative"].tolist() == [2, 3, 6]
+    assert urumqi["contacted_rate"].tolist() == pytest.approx([0.2, 0.3, 0.6])
+    assert urumqi["planned_rate"].tolist() == pytest.approx([0.1, 0.2, 0.3])
+    assert urumqi["capacity"].tolist() == [5, 5, 5]
+    hami = daily[daily["branch"] == "hami"]   # members but nothing done yet: a flat line at 0
+    assert hami["cumulative"].tolist() == [0, 0, 0] and hami["capacity"].tolist() == [0, 0, 0]
+    assert activity_by_day(daily)[["contacted", "results", "orders"]].values.tolist() == [[2, 2, 0], [1, 1, 0],
+                                                                                           [3, 4, 2]]
+
+
+def test_days_are_bounded_by_the_campaign_period_whatever_a_contact_says():
+    back_dated = pd.concat([COUNTS, pd.DataFrame({
+        "day": [dt.date(2019, 7, 1), dt.date(2027, 5, 1)], "branch": ["urumqi"] * 2, "executor": ["ex_u"] * 2,
+        "contacted": [1, 1], "results": [1, 1], "accepted": [0, 0], "orders": [0, 0]})], ignore_index=True)
+    daily = _daily(back_dated)
+    assert daily["day"].min().date() == PERIOD.start and daily["day"].max().date() == TODAY
+    urumqi = daily[daily["branch"] == "urumqi"]
+    assert urumqi["contacted"].tolist() == [3, 1, 4]   # counted on the first and the last day shown, not lost
+    assert shown_days(PERIOD, dt.date(2026, 2, 1)) == (PERIOD.start, PERIOD.start)   # before the period
+    assert shown_days(PERIOD, dt.date(2026, 6, 1)) == (PERIOD.start, PERIOD.end)     # after it
+    assert shown_days((PERIOD.start, None), TODAY) == (PERIOD.start, TODAY)          # no end in the spec
 
 
 def test_branch_status_marks_the_branch_behind_plan():
-    daily = daily_progress(RESULTS, PROGRESS, plan_days=10, capacity_per_day=5)
+    daily = _daily()
     status = branch_status(PROGRESS, daily, plan_days=10, capacity_per_day=5, lag_ratio=0.8)
     assert list(status.columns) == list(BRANCH_STATUS_COLUMNS)
     assert status["branch"].tolist() == ["hami", "urumqi"]
@@ -64,14 +89,46 @@ def test_branch_status_marks_the_branch_behind_plan():
 ])
 def test_bad_plan_parameters_are_refused(name, value, message):
     with pytest.raises(ParameterError, match=message):
-        daily_progress(RESULTS, PROGRESS, **{name: value})
+        _daily(**{name: value})
 
 
 def test_bad_lag_ratio_and_missing_columns_are_refused():
     with pytest.raises(ParameterError, match=r"'lag_ratio' parameter must be a finite number in \(0, 1\]. Got 1.5"):
-        branch_status(PROGRESS, daily_progress(RESULTS, PROGRESS), lag_ratio=1.5)
-    with pytest.raises(ParameterError, match=r"'results' table must have the columns .*missing \['executor'\]"):
-        daily_progress(RESULTS.drop(columns="executor"), PROGRESS)
+        branch_status(PROGRESS, _daily(), lag_ratio=1.5)
+    with pytest.raises(ParameterError, match=r"'counts' table must have the columns .*missing \['executor'\]"):
+        _daily(COUNTS.drop(columns="executor"))
+
+
+def test_live_monitor_redraws_in_place_and_keeps_the_figures_when_a_refresh_fails(tmp_path):
+    from workbench.apps.monitor_app import PANELS, monitor_app
+    from workbench.store import SYSTEM_USER, PasswordPolicy
+
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}", password_policy=PasswordPolicy.fast_for_tests(),
+                  progress=False)
+    for u in USERS:
+        store.add_user(SYSTEM_USER, u.name, u.role, password=u.password, branch_id=u.branch_id)
+    campaign_id = seed_campaign(store)
+    _prepare(store, campaign_id)
+    live = monitor_app(store, store.authenticate(PM.name, PM.password), campaign_id, lang="en", refresh_seconds=30)
+    outputs = dict(live.outputs)
+    assert 'data-contacted="6"' in live.status.value and 'data-refreshes="0"' in live.status.value
+    assert [k for k, o in outputs.items() if o.outputs] == list(PANELS)     # every panel drawn
+    ex = User(EX_U.name, EX_U.role, EX_U.branch_id)
+    worklist = store.worklist(ex, campaign_id)
+    store.record_result(ex, int(worklist.loc[worklist["contacts"] == 0, "member_id"].iloc[0]), "reached")
+    live.refresh()
+    assert 'data-contacted="7"' in live.status.value and 'data-refreshes="1"' in live.status.value
+    assert live.outputs == outputs                                           # the same widgets, new outputs
+    assert "7 contacted" in live.outputs["intro"].outputs[0]["data"]["text/markdown"]
+    drawn = {k: o.outputs for k, o in live.outputs.items()}
+    store.set_active(SYSTEM_USER, PM.name, False)                            # the next read is refused
+    live.refresh()
+    assert 'data-error="true"' in live.status.value and "Refresh failed" in live.status.value
+    assert {k: o.outputs for k, o in live.outputs.items()} == drawn          # the previous figures stay
+    assert "setInterval" in live.auto_refresh().data and "30000" in live.auto_refresh().data
+    live.refresh_seconds = 0
+    assert live.auto_refresh().data == ""
+    store.close()
 
 
 # ------------------------------------------------------------------ in a browser
@@ -108,19 +165,26 @@ def served(tmp_path_factory):
         shutil.rmtree(served.apps_dir.parent / "home", ignore_errors=True)
 
 
-def _open(browser, server, user, app):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def _open(browser, server, user, app, viewport=(1280, 900)):
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
     sign_in_to_app(page, server.url, user, f"/voila/render/{app}")
     page.wait_for_selector(".wb-branch-status", state="attached", timeout=RENDER_TIMEOUT_MS)
     return context, page
 
 
+#: Plotly figures of the province manager's view: branches, over time, work per day, channels, executors.
+FIGURES = 5
+_X_RANGE = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .filter(gd => gd.layout && gd.layout.xaxis && gd.layout.xaxis.type === 'date')
+    .map(gd => gd.layout.xaxis.range)"""
+
+
 @browser_test
 def test_province_manager_sees_charts_lagging_branch_and_a_provisional_read(served, browser):
     server, app = served
     context, page = _open(browser, server, PM, app)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 4",
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length >= {FIGURES}",
                            timeout=RENDER_TIMEOUT_MS)
     lagging = page.eval_on_selector_all(".wb-branch-status tr[data-branch]",
                                         "rows => rows.map(r => [r.dataset.branch, r.dataset.lagging])")
@@ -128,6 +192,13 @@ def test_province_manager_sees_charts_lagging_branch_and_a_provisional_read(serv
     text = page.inner_text("body")
     assert "PROVISIONAL" in text
     assert "12 contacted" not in text and "6 contacted (25%)" in text  # 24 target customers, 6 contacted
+    # both day axes span the campaign's period: its first day (30 days ago) to today, not the contacts' days
+    start = dt.date.today() - dt.timedelta(days=30)
+    ranges = page.evaluate(_X_RANGE)
+    assert len(ranges) == 2
+    for low, high in ranges:
+        assert pd.Timestamp(low).date() == start - dt.timedelta(days=1)    # half a day before the first
+        assert abs((pd.Timestamp(high).normalize() - pd.Timestamp(dt.date.today())).days) <= 1
     screenshot(page, "manager-view.png")
     context.close()
 
@@ -139,4 +210,31 @@ def test_branch_manager_sees_only_their_branch(served, browser):
     rows = page.eval_on_selector_all(".wb-branch-status tr[data-branch]", "rows => rows.map(r => r.dataset.branch)")
     assert rows == ["urumqi"]
     assert "PROVISIONAL" not in page.inner_text("body")  # responses are for province roles
+    context.close()
+
+
+@browser_test
+def test_refresh_shows_a_result_recorded_since_without_reloading_the_page(served, browser):
+    """Last in the module: it records a result."""
+    server, app = served
+    context, page = _open(browser, server, PM, app, viewport=(1024, 768))
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length >= {FIGURES}",
+                           timeout=RENDER_TIMEOUT_MS)
+    status = ".wb-monitor-status-text"
+    before = int(page.get_attribute(status, "data-contacted"))
+    refreshes = int(page.get_attribute(status, "data-refreshes"))   # the page's own timer may have clicked
+    assert f"{before} contacted" in page.inner_text(".wb-panel-intro")
+    page.evaluate("window.wbSamePage = true")   # gone if the page were loaded again
+    with Store(server.store_url, migrate=False, progress=False) as store:
+        ex = User(EX_U.name, EX_U.role, EX_U.branch_id)
+        worklist = store.worklist(ex, int(store.visible_campaigns(ex)["campaign_id"].iloc[0]))
+        fresh = worklist.loc[worklist["contacts"] == 0, "member_id"].iloc[0]
+        store.record_result(ex, int(fresh), "accepted")
+    page.click(".wb-refresh")
+    page.wait_for_selector(f"{status}[data-contacted='{before + 1}']", state="attached", timeout=60_000)
+    assert int(page.get_attribute(status, "data-refreshes")) > refreshes
+    assert page.evaluate("window.wbSamePage === true")
+    assert f"{before + 1} contacted" in page.inner_text(".wb-panel-intro")
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length >= {FIGURES}")
+    screenshot(page, "monitoring.png")
     context.close()

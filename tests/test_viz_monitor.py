@@ -6,6 +6,7 @@ in test_app_executor.py.
 """
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 
 import pandas as pd
@@ -13,7 +14,9 @@ import plotly.graph_objects as go
 import pytest
 
 from workbench.errors import ParameterError
-from workbench.viz.monitor import branch_status_figure, dimension_figure, progress_figure, progress_over_time_figure
+from workbench.viz.monitor import (
+    activity_figure, branch_status_figure, dimension_figure, progress_figure, progress_over_time_figure,
+)
 
 # Hami behind plan (nothing contacted), Urumqi on plan: as branch_status() gives them, slowest first
 STATUS = pd.DataFrame({
@@ -55,16 +58,33 @@ def test_dimension_figure_labels_channels_and_unassigned_rows():
         dimension_figure(PROGRESS, "branch")
 
 
-def test_progress_over_time_has_a_line_per_branch_and_the_plan():
-    daily = pd.DataFrame({"day": [1, 2, 1, 2], "branch": ["hami", "hami", "urumqi", "urumqi"],
+def test_progress_over_time_has_a_line_per_branch_and_the_plan_over_the_campaign_period():
+    days = pd.to_datetime(["2026-03-01", "2026-03-02"] * 2)
+    daily = pd.DataFrame({"day": days, "branch": ["hami", "hami", "urumqi", "urumqi"],
                           "contacted_rate": [0.0, 0.1, 0.2, 0.6], "planned_rate": [0.1, 0.2, 0.1, 0.2]})
-    fig = progress_over_time_figure(daily, lang="en")
+    period = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    fig = progress_over_time_figure(daily, period, lang="en")
     assert [t.name for t in fig.data] == ["Hami", "Urumqi", "Plan"]
     assert list(fig.data[1].y) == pytest.approx([20, 60]) and list(fig.data[2].y) == pytest.approx([10, 20])
-    assert [t.name for t in progress_over_time_figure(daily.iloc[:0], lang="en").data] == []
-    assert (fig.layout.xaxis.dtick, fig.layout.xaxis.tickformat) == (1, "d")     # whole days, not 1.2, 1.4 ...
-    long = daily.assign(day=[1, 35, 1, 35])
-    assert progress_over_time_figure(long, lang="en").layout.xaxis.dtick == 4   # about ten ticks over 35 days
+    assert [t.name for t in progress_over_time_figure(daily.iloc[:0], period, lang="en").data] == []
+    # the x axis is the period (half a day either side), whatever the data's own days
+    assert fig.layout.xaxis.type == "date"
+    assert [pd.Timestamp(x) for x in fig.layout.xaxis.range] == [pd.Timestamp("2026-02-28 12:00"),
+                                                                 pd.Timestamp("2026-03-31 12:00")]
+    open_end = progress_over_time_figure(daily, (period[0], None), lang="en")
+    assert pd.Timestamp(open_end.layout.xaxis.range[1]) == pd.Timestamp("2026-03-02 12:00")
+
+
+def test_activity_figure_draws_attempts_first_contacts_and_orders_only_when_read():
+    activity = pd.DataFrame({"day": pd.to_datetime(["2026-03-01", "2026-03-02"]), "contacted": [2, 1],
+                             "results": [3, 1], "orders": [0, 2]})
+    period = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    fig = activity_figure(activity, period, lang="en")
+    assert [t.name for t in fig.data] == ["Contacts recorded", "Customers first contacted", "Orders"]
+    assert list(fig.data[2].y) == [0, 2]
+    assert pd.Timestamp(fig.layout.xaxis.range[1]) == pd.Timestamp("2026-03-31 12:00")
+    assert [t.name for t in activity_figure(activity, period, lang="en", orders=False).data] == [
+        "Contacts recorded", "Customers first contacted"]
 
 
 def test_progress_figure_labels_the_users_own_row():

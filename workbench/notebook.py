@@ -113,13 +113,17 @@ def _use_offline_renderer() -> None:
     pio.renderers.default = PLOTLY_RENDERER
 
 
-def setup(language: str = "zh") -> None:
+def setup(language: str = "zh", *, plotly_renderer: bool = True) -> None:
     """Prepare a template's kernel: language, plotly renderer, pandas display.
 
     Parameters
     ----------
     language : {"zh", "en"}
         Language of every label and narrative the template shows.
+    plotly_renderer : bool, default True
+        Install :data:`PLOTLY_RENDERER` now.  False for a template that never calls :func:`show`
+        (template 05 draws into widgets): the renderer's set-up imports nbformat and its JSON-schema
+        validator, seconds of a served page's first render; :func:`show` installs it when first used.
 
     Raises
     ------
@@ -135,7 +139,8 @@ def setup(language: str = "zh") -> None:
     plotly.js each time the report is opened.
     """
     set_language(language)
-    _use_offline_renderer()
+    if plotly_renderer:
+        _use_offline_renderer()
     for option, value in PANDAS_OPTIONS.items():
         pd.set_option(option, value)
 

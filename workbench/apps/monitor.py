@@ -3,10 +3,12 @@
 Compute and draw are separate: :func:`daily_progress`, :func:`branch_status` and
 :func:`early_response` return tables; :mod:`workbench.viz.monitor` draws them
 with catalogue labels; :func:`lagging_panel` is the widget that lists lagging
-branches; :mod:`workbench.report.t05` words the view for template 05.  Every
-number is recomputed from the store (:meth:`Store.progress`,
-:meth:`Store.contact_results`, :meth:`Store.responses`) with the acting user,
-so a branch manager sees only their branch.
+branches; :mod:`workbench.report.t05` words the view for template 05;
+:mod:`workbench.apps.monitor_app` lays it out with a refresh that redraws in place.
+Every number is an aggregate the database computes (:meth:`Store.progress`,
+:meth:`Store.daily_counts`, :meth:`Store.group_counts`) with the acting user, so
+a branch manager sees only their branch and no member or result row is read
+into pandas; days are bounded by the campaign's period (:func:`shown_days`).
 
 The plan is simple and explicit: every target member contacted within
 ``plan_days`` days of the first contact, evenly; capacity is
@@ -14,6 +16,7 @@ The plan is simple and explicit: every target member contacted within
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
 from dataclasses import dataclass
 
@@ -26,11 +29,16 @@ from workbench.errors import AccessDenied, ParameterError
 from workbench.i18n import get_language, labels_for
 from workbench.report.format import pct_text
 from workbench.store import Store, User, can_read_responses
+from workbench.store.progress import PROVINCE_UTC_HOURS
 
 __all__ = [
     "DAILY_COLUMNS",
     "BRANCH_STATUS_COLUMNS",
+    "ACTIVITY_COLUMNS",
+    "shown_days",
     "daily_progress",
+    "activity_by_day",
+    "lagging_html",
     "branch_status",
     "early_response",
     "lagging_panel",
@@ -40,10 +48,12 @@ __all__ = [
 
 #: Columns of :func:`daily_progress`.
 DAILY_COLUMNS: tuple[str, ...] = ("day", "branch", "contacted", "cumulative", "members", "contacted_rate",
-                                  "planned_rate", "capacity")
+                                  "planned_rate", "capacity", "results", "orders")
 #: Columns of :func:`branch_status`.
 BRANCH_STATUS_COLUMNS: tuple[str, ...] = ("branch", "members", "contacted", "accepted", "contacted_rate",
                                           "accepted_rate", "planned_rate", "executors", "capacity_days", "lagging")
+#: Columns of :func:`activity_by_day`.
+ACTIVITY_COLUMNS: tuple[str, ...] = ("day", "contacted", "results", "orders")
 _PREFIX = "app_monitor"
 
 
@@ -51,25 +61,54 @@ def _planned(days_elapsed, plan_days: float):
     return np.clip(np.asarray(days_elapsed, dtype="float64") / float(plan_days), 0.0, 1.0)
 
 
-def daily_progress(results: pd.DataFrame, progress: pd.DataFrame, *, plan_days: int = 14,
-                   capacity_per_day: int = 40) -> pd.DataFrame:
-    """Per branch and day: first contacts, their running total and share of members, against plan and capacity.
+def shown_days(period, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The days a monitoring chart shows: the period's start to today, today clipped into the period.
 
     Parameters
     ----------
-    results : DataFrame
-        :meth:`Store.contact_results` (``member_id, branch_id, executor, contacted_at``).
+    period : workbench.store.CampaignPeriod or tuple
+        ``(start, end)`` local days (:meth:`Store.campaign_period`); ``end`` may be None.
+    today : datetime.date, optional
+        Default: today in the province (UTC+8).
+
+    Returns
+    -------
+    tuple of datetime.date
+        ``(first, last)`` with ``first <= last``; a back-dated or future contact never widens them.
+    """
+    start, end = period[0], period[1]
+    today = today or dt.datetime.now(dt.timezone(dt.timedelta(hours=PROVINCE_UTC_HOURS))).date()
+    last = max(start, today)
+    if end is not None:
+        last = min(last, end)
+    return start, last
+
+
+def daily_progress(counts: pd.DataFrame, progress: pd.DataFrame, period, *, plan_days: int = 14,
+                   capacity_per_day: int = 40, today: dt.date | None = None) -> pd.DataFrame:
+    """Per branch and day of the period: first contacts, their running total and share of members, against plan.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        :meth:`Store.daily_counts` (``day, branch, executor, contacted, results, accepted, orders``).
     progress : DataFrame
-        :meth:`Store.progress` for the same user (members per branch, executors).
+        :meth:`Store.progress` for the same user (members per branch).
+    period : workbench.store.CampaignPeriod or tuple
+        The campaign's ``(start, end)`` days (:meth:`Store.campaign_period`).
     plan_days : int, default 14
         Days from the first contact in which the plan contacts every member.
     capacity_per_day : int, default 40
         Contacts one executor can make in a day.
+    today : datetime.date, optional
+        The last day shown, clipped into the period (:func:`shown_days`).
 
     Returns
     -------
     DataFrame
-        Columns :data:`DAILY_COLUMNS`; ``day`` counts from 1 (the first contact's day, UTC+8).
+        Columns :data:`DAILY_COLUMNS`, one row per branch with members or contacts and per day
+        from the period's start to today (clipped); ``day`` is a ``datetime64`` day.  A contact
+        dated before the start counts on the first day, one after the last day on the last day.
 
     Raises
     ------
@@ -78,29 +117,44 @@ def daily_progress(results: pd.DataFrame, progress: pd.DataFrame, *, plan_days: 
     """
     check_num("plan_days", plan_days, 0, lo_open=True)
     check_num("capacity_per_day", capacity_per_day, 0, lo_open=True)
-    need = ("member_id", "branch_id", "executor", "contacted_at")
-    missing = [c for c in need if c not in results.columns]
+    need = ("day", "branch", "executor", "contacted", "results", "orders")
+    missing = [c for c in need if c not in counts.columns]
     if missing:
-        raise ParameterError(f"The 'results' table must have the columns {list(need)}; missing {missing}. "
-                             f"Got columns {list(results.columns)}.")
+        raise ParameterError(f"The 'counts' table must have the columns {list(need)}; missing {missing}. "
+                             f"Got columns {list(counts.columns)}.")
+    first_day, last_day = (pd.Timestamp(d) for d in shown_days(period, today))
     members = progress[progress["dimension"] == "branch"].set_index("key")["members"]
-    if results.empty:
+    if counts.empty:
         return pd.DataFrame({c: [] for c in DAILY_COLUMNS})
-    local = pd.to_datetime(results["contacted_at"], utc=True).dt.tz_convert("Asia/Shanghai").dt.normalize()
-    first = (results.assign(day=local).sort_values("day").drop_duplicates("member_id"))
-    start = first["day"].min()
-    first["day"] = (first["day"] - start).dt.days + 1
-    daily = first.groupby(["branch_id", "day"]).size().rename("contacted").reset_index()
-    days = np.arange(1, int(daily["day"].max()) + 1)
-    grid = pd.MultiIndex.from_product([sorted(daily["branch_id"].unique()), days], names=["branch_id", "day"])
-    daily = daily.set_index(["branch_id", "day"]).reindex(grid, fill_value=0).reset_index()
-    daily["cumulative"] = daily.groupby("branch_id")["contacted"].cumsum()
-    daily["members"] = daily["branch_id"].map(members).fillna(0).astype("int64")
+    days = pd.to_datetime(pd.Series(counts["day"].tolist(), index=counts.index)).clip(first_day, last_day)
+    frame = counts.assign(day=days, orders=counts["orders"].astype("Float64").fillna(0).astype("int64"))
+    per_day = frame.groupby(["branch", "day"])[["contacted", "results", "orders"]].sum()
+    grid = pd.MultiIndex.from_product([sorted(set(frame["branch"]) | set(members.index.dropna())),
+                                       pd.date_range(first_day, last_day, freq="D")], names=["branch", "day"])
+    daily = per_day.reindex(grid, fill_value=0).reset_index()
+    daily["cumulative"] = daily.groupby("branch")["contacted"].cumsum()
+    daily["members"] = daily["branch"].map(members).fillna(0).astype("int64")
     daily["contacted_rate"] = (daily["cumulative"] / daily["members"].where(daily["members"] > 0)).fillna(0.0)
-    daily["planned_rate"] = _planned(daily["day"], plan_days)
-    executors = results.groupby("branch_id")["executor"].nunique()
-    daily["capacity"] = daily["branch_id"].map(executors).fillna(0).astype("int64") * capacity_per_day
-    return daily.rename(columns={"branch_id": "branch"})[list(DAILY_COLUMNS)]
+    contacted = frame.loc[frame["contacted"] > 0, "day"]
+    plan_start = contacted.min() if len(contacted) else last_day + pd.Timedelta(days=1)
+    daily["planned_rate"] = _planned(((daily["day"] - plan_start).dt.days + 1).clip(lower=0), plan_days)
+    working = frame[frame["results"] > 0].dropna(subset=["executor"])
+    executors = working.groupby("branch")["executor"].nunique()
+    daily["capacity"] = daily["branch"].map(executors).fillna(0).astype("int64") * capacity_per_day
+    return daily[list(DAILY_COLUMNS)]
+
+
+def activity_by_day(daily: pd.DataFrame) -> pd.DataFrame:
+    """The whole scope's work per day: first contacts, contact attempts and orders (from :func:`daily_progress`).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`ACTIVITY_COLUMNS`, one row per day shown.
+    """
+    if daily.empty:
+        return pd.DataFrame({c: [] for c in ACTIVITY_COLUMNS})
+    return daily.groupby("day", sort=True)[list(ACTIVITY_COLUMNS[1:])].sum().reset_index()[list(ACTIVITY_COLUMNS)]
 
 
 def branch_status(progress: pd.DataFrame, daily: pd.DataFrame, *, plan_days: int = 14,
@@ -109,7 +163,8 @@ def branch_status(progress: pd.DataFrame, daily: pd.DataFrame, *, plan_days: int
     """Each branch against plan today: contacted and accepted shares, planned share, days of work left, lagging.
 
     A branch is lagging when its contacted share is below ``lag_ratio`` times the
-    planned share for ``days_elapsed`` (default: the last day in ``daily``).
+    planned share for ``days_elapsed`` days since the first contact (default: the
+    planned share of the last day in ``daily``, :func:`daily_progress`).
 
     Returns
     -------
@@ -120,9 +175,11 @@ def branch_status(progress: pd.DataFrame, daily: pd.DataFrame, *, plan_days: int
     check_num("capacity_per_day", capacity_per_day, 0, lo_open=True)
     check_num("lag_ratio", lag_ratio, 0, 1, lo_open=True)
     branches = progress[progress["dimension"] == "branch"].rename(columns={"key": "branch"}).copy()
-    if days_elapsed is None:
-        days_elapsed = int(daily["day"].max()) if len(daily) else 0
-    branches["planned_rate"] = float(_planned(days_elapsed, plan_days))
+    if days_elapsed is not None:
+        planned = float(_planned(days_elapsed, plan_days))
+    else:
+        planned = float(daily.loc[daily["day"] == daily["day"].max(), "planned_rate"].max()) if len(daily) else 0.0
+    branches["planned_rate"] = planned
     executors = daily.groupby("branch")["capacity"].max() // capacity_per_day if len(daily) else pd.Series(dtype=int)
     branches["executors"] = branches["branch"].map(executors).fillna(0).astype("int64")
     left = branches["members"] - branches["contacted"]
@@ -133,43 +190,29 @@ def branch_status(progress: pd.DataFrame, daily: pd.DataFrame, *, plan_days: int
 
 
 def early_response(store: Store, user: User, campaign_id: int) -> pd.DataFrame | None:
-    """A first read of target vs control: order rate so far, from :meth:`Store.responses` (PROVISIONAL).
+    """A first read of target vs control: order rate so far, from :meth:`Store.group_counts` (PROVISIONAL).
 
     Returns None when the user's role may not read responses (branch roles) or
-    none are recorded yet; otherwise :func:`workbench.tracking.effect_table`'s
-    row of the target group against the control group on ``responded``.
+    no order is recorded yet; otherwise
+    :func:`workbench.metrics.experiment.proportion_effect`'s row of the target group
+    against the control group (counts from the database, no member rows read).
     """
-    from workbench.tracking import effect_table
-
     if not can_read_responses(user):
         return None
     try:
-        responses = store.responses(user, campaign_id)
+        groups = store.group_counts(user, campaign_id).set_index("group")
     except AccessDenied:
         return None
-    if responses.empty:
+    if not {"target", "control"} <= set(groups.index) or int(groups["ordered"].sum()) == 0:
         return None
-    members = store.worklist(user, campaign_id, include_control=True)
-    frame = pd.DataFrame({
-        "group": members["group"].astype(str),
-        "responded": members["subscriber_id"].isin(responses["subscriber_id"]).astype("int64"),
-    })
-    if frame["group"].nunique() < 2:
-        return None
-    return effect_table(frame, "group", "control", "responded")
+    from workbench.metrics.experiment import proportion_effect
+
+    return proportion_effect(int(groups.at["target", "ordered"]), int(groups.at["target", "members"]),
+                             int(groups.at["control", "ordered"]), int(groups.at["control", "members"]))
 
 
-def lagging_panel(status: pd.DataFrame, lang: str | None = None):
-    """An HTML widget listing each branch against plan; lagging rows are marked (class ``wb-lagging``).
-
-    Returns
-    -------
-    ipywidgets.HTML
-        A table inside an element of class ``wb-branch-status``; each row has
-        ``data-branch`` and ``data-lagging``.
-    """
-    import ipywidgets as widgets
-
+def lagging_html(status: pd.DataFrame, lang: str | None = None) -> str:
+    """HTML of the branch table of :func:`lagging_panel` (a ``wb-branch-status`` element)."""
     lang = lang or get_language()
     labels = labels_for(_PREFIX, lang)
     head = "".join(f"<th>{html.escape(labels[f'col.{c}'])}</th>" for c in
@@ -186,20 +229,34 @@ def lagging_panel(status: pd.DataFrame, lang: str | None = None):
             f"<td>{row.members}</td><td>{pct_text(row.contacted_rate, 0)}</td>"
             f"<td>{pct_text(row.accepted_rate, 0)}</td><td>{pct_text(row.planned_rate, 0)}</td><td>{days}</td>"
             f"<td>{html.escape(labels['yes'] if row.lagging else labels['no'])}</td></tr>")
-    body = (f'<div class="wb-branch-status"><table style="border-collapse:collapse" cellpadding="6">'
+    return (f'<div class="wb-branch-status"><table style="border-collapse:collapse" cellpadding="6">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
-    return widgets.HTML(body)
+
+
+def lagging_panel(status: pd.DataFrame, lang: str | None = None):
+    """An HTML widget listing each branch against plan; lagging rows are marked (class ``wb-lagging``).
+
+    Returns
+    -------
+    ipywidgets.HTML
+        A table inside an element of class ``wb-branch-status``; each row has
+        ``data-branch`` and ``data-lagging``.
+    """
+    import ipywidgets as widgets
+
+    return widgets.HTML(lagging_html(status, lang))
 
 
 # ------------------------------------------------------------------ one call for the template
 @dataclass(frozen=True)
 class MonitorData:
-    """Everything the manager view shows, read once from the store for one user."""
+    """Everything the manager view shows, read once from the store for one user (aggregates only)."""
 
     campaign_id: int
     campaign_name: str
+    period: tuple
     progress: pd.DataFrame
-    results: pd.DataFrame
+    counts: pd.DataFrame
     daily: pd.DataFrame
     status: pd.DataFrame
     effect: pd.DataFrame | None
@@ -215,10 +272,23 @@ class MonitorData:
         """Names of the lagging branches, slowest first."""
         return [branch_label(b, lang) for b in self.status.loc[self.status["lagging"], "branch"]]
 
+    def activity(self) -> pd.DataFrame:
+        """The scope's first contacts, attempts and orders per day (:func:`activity_by_day`)."""
+        return activity_by_day(self.daily)
+
+    def shows_orders(self) -> bool:
+        """Whether the user's role reads orders (the store gives none to the others)."""
+        return bool(len(self.counts)) and bool(self.counts["orders"].notna().all())
+
 
 def monitor_data(store: Store, user: User, campaign_id: int = 0, *, plan_days: int = 14,
-                 capacity_per_day: int = 40, lag_ratio: float = 0.8) -> MonitorData:
+                 capacity_per_day: int = 40, lag_ratio: float = 0.8, today: dt.date | None = None
+                 ) -> MonitorData:
     """Read and compute the manager view for ``user`` (campaign 0: the newest one the user may see).
+
+    Every count comes from the database as an aggregate (:meth:`Store.progress`,
+    :meth:`Store.daily_counts`, :meth:`Store.group_counts`); days are bounded by the
+    campaign's period (:meth:`Store.campaign_period`, :func:`shown_days`).
 
     Raises
     ------
@@ -237,9 +307,12 @@ def monitor_data(store: Store, user: User, campaign_id: int = 0, *, plan_days: i
         raise ParameterError.invalid("campaign_id", f"one of the campaigns user {user.name!r} may see {visible}",
                                      campaign_id)
     name = str(campaigns.loc[campaigns["campaign_id"] == campaign_id, "name"].iloc[0])
+    period = store.campaign_period(user, campaign_id)
     progress = store.progress(user, campaign_id)
-    results = store.contact_results(user, campaign_id)
-    daily = daily_progress(results, progress, plan_days=plan_days, capacity_per_day=capacity_per_day)
+    counts = store.daily_counts(user, campaign_id)
+    daily = daily_progress(counts, progress, period, plan_days=plan_days, capacity_per_day=capacity_per_day,
+                           today=today)
     status = branch_status(progress, daily, plan_days=plan_days, capacity_per_day=capacity_per_day,
                            lag_ratio=lag_ratio)
-    return MonitorData(campaign_id, name, progress, results, daily, status, early_response(store, user, campaign_id))
+    return MonitorData(campaign_id, name, period, progress, counts, daily, status,
+                       early_response(store, user, campaign_id))

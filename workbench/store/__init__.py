@@ -27,14 +27,16 @@ from workbench.store.models import (
     ImmutableVersionError,
 )
 from workbench.store.passwords import MIN_PASSWORD_LENGTH, PasswordPolicy
-from workbench.store.progress import BRANCH_TOTALS_COLUMNS, PROGRESS_COLUMNS
+from workbench.store.progress import (
+    BRANCH_TOTALS_COLUMNS, DAILY_COUNT_COLUMNS, GROUP_COUNT_COLUMNS, PROGRESS_COLUMNS, CampaignPeriod,
+)
 from workbench.store.repository import Store
 from workbench.store.results import MAX_NOTE_LENGTH, RECORDED_BATCH_COLUMNS, RESULT_BATCH_COLUMNS, RecordedResult
 
 __all__ = [
     "Store", "Release", "RecordedResult", "spec_hash", "validate_members",
     "WORKLIST_COLUMNS", "PROGRESS_COLUMNS", "BRANCH_TOTALS_COLUMNS", "MAX_NOTE_LENGTH", "RESULT_BATCH_COLUMNS",
-    "RECORDED_BATCH_COLUMNS",
+    "RECORDED_BATCH_COLUMNS", "DAILY_COUNT_COLUMNS", "GROUP_COUNT_COLUMNS", "CampaignPeriod",
     "User", "SYSTEM_USER", "BRANCH_ROLES", "PROVINCE_ROLES", "DESIGN_ROLES", "RESULT_WRITERS",
     "can_read_member", "can_write_member", "require_role", "sees_all_members", "totals_branch",
     "USER_ADMINS", "USER_READERS", "NUMBER_VISIBLE_ROLES", "can_read_responses", "can_see_numbers",

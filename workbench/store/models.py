@@ -201,6 +201,9 @@ class CampaignMember(Base):
         CheckConstraint(_in('"group"', GROUPS), name="group"),
         Index(None, "campaign_version_id", "branch_id", "executor"),
         Index(None, "campaign_version_id", "executor"),  # an executor's worklist, across branches
+        # the monitoring view's counts by branch, channel and executor, read from the index alone (0004)
+        Index("ix_campaign_members_monitor", "campaign_version_id", "group", "branch_id", "channel", "executor",
+              "subscriber_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -226,6 +229,7 @@ class ContactResult(Base):
         CheckConstraint(_in("result", CONTACT_RESULTS), name="result"),
         Index(None, "member_id"),
         Index(None, "executor", "contacted_at"),
+        Index(None, "member_id", "contacted_at", "result"),  # first contact / acceptance per member (0004)
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

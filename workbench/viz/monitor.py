@@ -8,8 +8,6 @@ from the data model).
 """
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -17,7 +15,8 @@ from workbench.data.tables import branch_name
 from workbench.errors import ParameterError
 from workbench.i18n import get_language, labels_for, t
 
-__all__ = ["progress_over_time_figure", "branch_status_figure", "dimension_figure", "progress_figure"]
+__all__ = ["progress_over_time_figure", "activity_figure", "branch_status_figure", "dimension_figure",
+           "progress_figure"]
 
 _MONITOR, _EXECUTOR = "app_monitor", "app_executor"
 
@@ -28,26 +27,68 @@ def _branch_label(branch_id: str | None, lang: str) -> str:
 
 
 # ------------------------------------------------------------------ the manager's view (template 05)
-def _day_step(last_day) -> int:
-    """Whole days between ticks of a day axis: 1 up to ten days, then about ten ticks."""
-    return max(1, math.ceil(float(last_day) / 10))
+def _period_range(period, daily: pd.DataFrame) -> list[str]:
+    """The x range of a day axis: the campaign's period (half a day either side), never the data's own extent."""
+    start = pd.Timestamp(period[0])
+    end = pd.Timestamp(period[1]) if period[1] is not None else (
+        pd.Timestamp(daily["day"].max()) if len(daily) else start)
+    end = max(end, start)
+    half = pd.Timedelta(hours=12)
+    return [(start - half).isoformat(), (end + half).isoformat()]
 
 
-def progress_over_time_figure(daily: pd.DataFrame, lang: str | None = None) -> go.Figure:
-    """Contacted share by day per branch (lines) against the plan (dashed)."""
+def progress_over_time_figure(daily: pd.DataFrame, period, lang: str | None = None) -> go.Figure:
+    """Contacted share by day per branch (lines) against the plan (dashed), over the campaign's period.
+
+    Parameters
+    ----------
+    daily : DataFrame
+        :func:`workbench.apps.monitor.daily_progress` (``day`` a calendar day).
+    period : tuple
+        The campaign's ``(start, end)`` days (:meth:`workbench.store.Store.campaign_period`): the
+        x axis spans them whatever the data holds (``end`` None: up to the last day shown).
+    """
     lang = lang or get_language()
     labels = labels_for(_MONITOR, lang)
     fig = go.Figure()
     for branch, part in daily.groupby("branch", sort=True):
-        fig.add_scatter(x=part["day"], y=part["contacted_rate"] * 100, mode="lines+markers",
+        fig.add_scatter(x=part["day"], y=part["contacted_rate"] * 100, mode="lines",
                         name=_branch_label(branch, lang))
     if len(daily):
         plan = daily.drop_duplicates("day")
         fig.add_scatter(x=plan["day"], y=plan["planned_rate"] * 100, mode="lines", name=labels["plan"],
                         line=dict(dash="dash", color="#7b8794"))
-    fig.update_layout(title=labels["over_time_title"], xaxis_title=labels["day"], yaxis_title=labels["contacted_rate"],
-                      yaxis_ticksuffix="%", height=360, margin=dict(l=50, r=20, t=50, b=40))
-    fig.update_xaxes(tickformat="d", tick0=1, dtick=_day_step(daily["day"].max() if len(daily) else 1))
+    fig.update_layout(title=labels["over_time_title"], xaxis_title=labels["date"], yaxis_title=labels["contacted_rate"],
+                      yaxis_ticksuffix="%", yaxis_range=[0, 105], height=360, margin=dict(l=50, r=20, t=50, b=40))
+    fig.update_xaxes(type="date", range=_period_range(period, daily), tickformat="%m-%d")
+    return fig
+
+
+def activity_figure(activity: pd.DataFrame, period, lang: str | None = None, *, orders: bool = True) -> go.Figure:
+    """Work per day over the campaign's period: contacts recorded and customers first contacted (bars), orders.
+
+    Parameters
+    ----------
+    activity : DataFrame
+        :func:`workbench.apps.monitor.activity_by_day` (``day, contacted, results, orders``).
+    period : tuple
+        The campaign's ``(start, end)`` days: the x axis's range.
+    orders : bool, default True
+        Draw the orders (False for roles that may not read them).
+    """
+    lang = lang or get_language()
+    labels = labels_for(_MONITOR, lang)
+    fig = go.Figure()
+    fig.add_bar(x=activity["day"], y=activity["results"], name=labels["results"], marker_color="#9fb3c8")
+    fig.add_bar(x=activity["day"], y=activity["contacted"], name=labels["first_contacts"], marker_color="#3e7cb1")
+    if orders:
+        fig.add_scatter(x=activity["day"], y=activity["orders"], name=labels["orders"], mode="lines+markers",
+                        line=dict(color="#2e933c"))
+    fig.update_layout(title=labels["activity_title"], barmode="overlay", xaxis_title=labels["date"],
+                      yaxis_title=labels["count"], height=320, margin=dict(l=50, r=20, t=50, b=40),
+                      legend_orientation="h")
+    fig.update_xaxes(type="date", range=_period_range(period, activity), tickformat="%m-%d")
+    fig.update_yaxes(rangemode="tozero")
     return fig
 
 
