@@ -7,16 +7,16 @@ reading its wide rows (progress 2.4 s -> 1.0 s on a loaded 2-core machine).
 ``contact_results (member_id, contacted_at, result)`` covers each member's first contact and
 first acceptance.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-07
 """
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
