@@ -64,20 +64,13 @@ PRELOAD_MODULES: tuple[str, ...] = (
 #: thread), so it is not set.
 KERNEL_ENV: dict[str, str] = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
 #: The code a pooled kernel runs: import :data:`PRELOAD_MODULES`, skipping any that is not installed, and
-#: after each cell give the C heap's free pages back to the system (glibc ``malloc_trim``; a page's
-#: notebook frees its query rows and JSON after drawing: -6 MiB RSS on a 20,000-row list).
+#: give the C heap's free pages back to the system after each cell (:mod:`workbench.apps.heap`).
 DEFAULT_PRELOAD = (
     "import importlib as _il\n"
     f"for _m in {PRELOAD_MODULES!r}:\n"
     "    try:\n        _il.import_module(_m)\n    except ImportError:\n        pass\n"
+    "_il.import_module('workbench.apps.heap').trim_after_each_cell()\n"
     "del _il, _m\n"
-    "def _wb_trim_heap(*_args):\n"
-    "    try:\n"
-    "        import ctypes\n"
-    "        ctypes.CDLL('libc.so.6').malloc_trim(0)\n"
-    "    except (OSError, AttributeError):\n"
-    "        get_ipython().events.unregister('post_execute', _wb_trim_heap)\n"
-    "get_ipython().events.register('post_execute', _wb_trim_heap)\n"
 )
 _OWNER: ContextVar[tuple[str, str] | None] = ContextVar("workbench_kernel_owner", default=None)
 
