@@ -28,7 +28,7 @@ def trim_heap() -> bool:
     if not _LIBC:
         name = ctypes.util.find_library("c")
         try:
-            _LIBC.append(getattr(ctypes.CDLL(name), "malloc_trim") if name else None)
+            _LIBC.append(ctypes.CDLL(name).malloc_trim if name else None)
         except (OSError, AttributeError):
             _LIBC.append(None)
     if _LIBC[0] is None:
