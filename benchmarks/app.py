@@ -17,7 +17,7 @@
    connects, and the kernel stays: ``cull_connected`` is off).  At 20 open
    apps and at ``--executors`` the server's memory (its process and every
    kernel: sum of RSS, sum of PSS) is read and the probe's first render
-   timed ``--runs`` times while the others stay open.
+   timed ``--runs`` times while the others stay open (one render at a time).
 4. **Record a result (server side)** - :class:`workbench.apps.worklist.ResultForm`
    ``.submit`` (what the app's button calls: access check, idempotency check,
    insert, audit row, commit) against the same SQLite store, ``--writes``
@@ -38,6 +38,33 @@ before 7.14 s median [7.27, 7.14, 6.8, 7.55, 7.07] (server 3.2-3.9 s of it);
 after 4.80 s median [4.98, 4.51, 4.36, 4.8, 4.95] (server 1.4-1.8 s); record 1.2 ms median.
 Under heavier load earlier: before 9.28 s median and one render in five never finished;
 after 5.61-6.4 s and none of 30 failed.
+
+Memory (issue 15), measured 2026-12-07 on the shared 2-core machine at load average 9-14 (eight
+helpers' tests beside it: every time below is inflated several-fold, the memory figures are not),
+``--executors 50 --runs 3`` after and ``--executors 20 --runs 2`` before (main at f3d84ef, its code
+served through ``PYTHONPATH``), the probe with 20,000 rows, the others with 1,000 rows each:
+
+=====================================  ====================  ====================
+kernel of an open app (MiB)            before: RSS / PSS     after: RSS / PSS
+=====================================  ====================  ====================
+executor, 20,000 rows                  265.5 / 193.7         236.6 / 164.9
+monitoring (template 05, a manager)    332.7 / 255.1         331.5 / 253.5
+hall                                   189.1 / 113.8         189.4 / 113.7
+server + 24 kernels, 20 executors      5.66 GiB / 3.45 GiB   5.55 GiB / 3.34 GiB
+server + 54 kernels, 50 executors      -                     11.99 GiB / 7.07 GiB
+PSS per open executor app (1,000 rows) 132                   128
+=====================================  ====================  ====================
+
+First render of the probe (20,000 rows) at that load: 20.2 s median alone, 13.8 s with 20 others open,
+14.6 s with 50 (before: 24.7 s alone, 21.8 s with 20); the others' pages (1,000 rows) were executed
+in 7.7-8.3 s median (sign-in to the page's end, three at a time).  Record: 14 ms median.
+
+RSS counts every shared library page in every kernel (~80 MiB of pandas / pyarrow / numpy code, clean
+and shared by all kernels); PSS divides them among the processes mapping them, so the sum of PSS is
+what the machine spends.  A kernel that has imported what the app needs holds ~190 MiB RSS before
+any data (ipykernel 52, numpy 20, pyarrow 53, the rest of pandas 40, SQLAlchemy and the store's
+models 23, ipywidgets / itables / workbench 5): 160 MiB RSS is out of reach while pandas 3 loads
+pyarrow; PSS per open executor app (1,000 rows) is 128 MiB and 50 executors fit in 7.1 GiB.
 Figures are printed; nothing here is a pass/fail test.  Times are wall-clock
 on whatever else the machine is doing.
 """
@@ -49,6 +76,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -300,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="first renders to time (at each load)")
     parser.add_argument("--executors", type=int, default=50, help="other executors opening the app (0: none)")
     parser.add_argument("--other-rows", type=int, default=1_000, help="rows of each other executor's list")
+    parser.add_argument("--open-concurrency", type=int, default=3,
+                        help="other executors' pages opened at once (the probe's renders are always alone)")
     parser.add_argument("--writes", type=int, default=25, help="results to record")
     parser.add_argument("--kernel-pool", type=int, default=1, help="warm kernels kept by the server (0: cold starts)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -344,16 +374,17 @@ def main(argv: list[str] | None = None) -> int:
                               f"  PSS median {_median([r['pss'] for r in rss], 1)}  {rss}  (target <= 160 MiB)")
                     for app, found in others.items():
                         print(f"  {app}: RSS {found['rss']}  PSS {found['pss']}  (drawn in {found['drawn_s']} s)")
-                    figures["server_idle"] = server_memory(served)
-                    print(f"server with no page open: {figures['server_idle']}", flush=True)
+                    figures["server_before_load"] = server_memory(served)
+                    print(f"server before the load (the pages above and the pool): "
+                          f"{figures['server_before_load']}", flush=True)
 
                     figures["loads"] = []
                     path = f"/voila/render/{apps['executor']}"
                     opened: list[float] = []
                     for load in loads:
-                        while len(opened) < load:
-                            opened.append(open_over_http(served, other_executor(len(opened)), path))
-                            pooled += 1 if args.kernel_pool else 0
+                        with ThreadPoolExecutor(args.open_concurrency) as pool:
+                            opened += pool.map(lambda i: open_over_http(served, other_executor(i), path),
+                                               range(len(opened), load))
                         time.sleep(3)
                         memory = server_memory(served)
                         times, streamed, failed = first_renders(chromium, served, apps, args.rows, args.runs,
@@ -364,13 +395,13 @@ def main(argv: list[str] | None = None) -> int:
                               "first_render_s": [round(t, 2) for t in times],
                               "first_render_median_s": _median(times), "failed_renders": failed}
                         figures["loads"].append(at)
-                        per_app = (memory["pss_mib"] - figures["server_idle"]["pss_mib"]) / load
+                        per_app = (memory["pss_mib"] - figures["server_before_load"]["pss_mib"]) / load
                         print(f"{load} other executors with the app open ({args.other_rows:,} rows each): "
                               f"server + {memory['kernels']} kernels RSS {memory['rss_mib'] / 1024:.2f} GiB, "
                               f"PSS {memory['pss_mib'] / 1024:.2f} GiB (target for 50: <= 8 GB); "
                               f"~{per_app:.0f} MiB PSS per open app", flush=True)
-                        print(f"  their pages opened over HTTP one at a time (sign-in -> page executed): median "
-                              f"{at['http_open_median_s']} s")
+                        print(f"  their pages opened over HTTP, {args.open_concurrency} at a time (sign-in -> page "
+                              f"executed): median {at['http_open_median_s']} s")
                         print(f"  probe's first render meanwhile ({args.rows:,} rows): median "
                               f"{at['first_render_median_s']} s {at['first_render_s']}  (target <= 6 s at 20); "
                               f"failed: {failed}", flush=True)
