@@ -259,8 +259,9 @@ def first_renders(chromium, served, apps: dict[str, str], rows: int, runs: int, 
             if found is not None:
                 rss.append(found)
         context.close()
-        if listed != str(rows):
-            raise RuntimeError(f"the app listed {listed} rows, expected {rows}")
+        # every row, or (with a 'to work' filter) all but the RECORDED ones finished before
+        if not (listed or "").isdigit() or not rows - RECORDED <= int(listed) <= rows:
+            raise RuntimeError(f"the app listed {listed} rows, expected {rows - RECORDED}-{rows}")
     return times, streamed, failed
 
 
