@@ -1,21 +1,36 @@
-"""Benchmark of the executor app: first render with a 20,000-row list, and the time to record a result.
+"""Benchmark of the campaign apps: first render, memory per open app and per server, recording a result.
 
 1. **First render** - ``workbench serve`` on 127.0.0.1 with a campaign whose
-   executor has ``--rows`` rows (default 20,000); Debian's Chromium signs in
+   probe executor has ``--rows`` rows (default 20,000); Debian's Chromium signs in
    and waits until the grid's rows are visible.  Timed from the click on
    "sign in" to the first grid row on screen (kernel start, notebook run,
    widgets drawn), ``--runs`` times, each in a fresh browser context.
-2. **Record a result (server side)** - :class:`workbench.apps.worklist.ResultForm`
+2. **Memory per open app** - the kernel of each open app (executor with the
+   probe's list, the managers' monitoring page = template 05, the hall page),
+   2 s after it has drawn, while its page is open: RSS, and PSS (its share of
+   pages shared with other processes: libraries mapped by every kernel count
+   once across them, so PSS is what one more open app costs the machine).
+3. **Load** - ``--executors`` more executors (``--other-rows`` rows each, default
+   50 x 1,000) sign in over HTTP one after the other and open the app: the
+   page's GET is read to its end, which is when Voila has run the notebook in
+   a kernel of their own (as for a browser; no widget is drawn, no websocket
+   connects, and the kernel stays: ``cull_connected`` is off).  At 20 open
+   apps and at ``--executors`` the server's memory (its process and every
+   kernel: sum of RSS, sum of PSS) is read and the probe's first render
+   timed ``--runs`` times while the others stay open (one render at a time).
+4. **Record a result (server side)** - :class:`workbench.apps.worklist.ResultForm`
    ``.submit`` (what the app's button calls: access check, idempotency check,
    insert, audit row, commit) against the same SQLite store, ``--writes``
    times on different rows.
 
 Run::
 
-    PYTHONPATH=... .venv/bin/python benchmarks/app.py
-    .venv/bin/python benchmarks/app.py --rows 20000 --runs 5 --kernel-pool 1 --json out.json
+    .venv/bin/python benchmarks/app.py                       # all of it, ~4-6 min on 2 cores
+    .venv/bin/python benchmarks/app.py --executors 0         # first render and memory per app only
+    .venv/bin/python benchmarks/app.py --json out.json
 
-Targets (issue "Campaign apps for branches"): first render <= 6 s, record <= 300 ms.
+Targets (issue 15): <= 160 MiB per open app; 50 executors within 8 GB; first render <= 6 s median
+while 20 other executors have the app open; record <= 300 ms.
 
 Measured 2026-11-26 on the 2-core machine beside a CPU-heavy model benchmark, 5 runs each,
 the code before issue 8's work (98e8771) and after it run back to back:
@@ -23,6 +38,33 @@ before 7.14 s median [7.27, 7.14, 6.8, 7.55, 7.07] (server 3.2-3.9 s of it);
 after 4.80 s median [4.98, 4.51, 4.36, 4.8, 4.95] (server 1.4-1.8 s); record 1.2 ms median.
 Under heavier load earlier: before 9.28 s median and one render in five never finished;
 after 5.61-6.4 s and none of 30 failed.
+
+Memory (issue 15), measured 2026-12-07 on the shared 2-core machine at load average 9-14 (eight
+helpers' tests beside it: every time below is inflated several-fold, the memory figures are not),
+``--executors 50 --runs 3`` after and ``--executors 20 --runs 2`` before (main at f3d84ef, its code
+served through ``PYTHONPATH``), the probe with 20,000 rows, the others with 1,000 rows each:
+
+=====================================  ====================  ====================
+kernel of an open app (MiB)            before: RSS / PSS     after: RSS / PSS
+=====================================  ====================  ====================
+executor, 20,000 rows                  265.5 / 193.7         236.6 / 164.9
+monitoring (template 05, a manager)    332.7 / 255.1         331.5 / 253.5
+hall                                   189.1 / 113.8         189.4 / 113.7
+server + 24 kernels, 20 executors      5.66 GiB / 3.45 GiB   5.55 GiB / 3.34 GiB
+server + 54 kernels, 50 executors      -                     11.99 GiB / 7.07 GiB
+PSS per open executor app (1,000 rows) 132                   128
+=====================================  ====================  ====================
+
+First render of the probe (20,000 rows) at that load: 20.2 s median alone, 13.8 s with 20 others open,
+14.6 s with 50 (before: 24.7 s alone, 21.8 s with 20); the others' pages (1,000 rows) were executed
+in 7.7-8.3 s median (sign-in to the page's end, three at a time).  Record: 14 ms median.
+
+RSS counts every shared library page in every kernel (~80 MiB of pandas / pyarrow / numpy code, clean
+and shared by all kernels); PSS divides them among the processes mapping them, so the sum of PSS is
+what the machine spends.  A kernel that has imported what the app needs holds ~190 MiB RSS before
+any data (ipykernel 52, numpy 20, pyarrow 53, the rest of pandas 40, SQLAlchemy and the store's
+models 23, ipywidgets / itables / workbench 5): 160 MiB RSS is out of reach while pandas 3 loads
+pyarrow; PSS per open executor app (1,000 rows) is 128 MiB and 50 executors fit in 7.1 GiB.
 Figures are printed; nothing here is a pass/fail test.  Times are wall-clock
 on whatever else the machine is doing.
 """
@@ -34,6 +76,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -47,18 +90,36 @@ from browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: 
 from workbench.apps.publish import publish_app  # noqa: E402
 from workbench.apps.worklist import ResultForm  # noqa: E402
 from workbench.store import SYSTEM_USER, PasswordPolicy, Store  # noqa: E402
+from workbench.templates import find_template  # noqa: E402
 
 GRID_ROW = ".wb-worklist table tbody tr"
 EXECUTOR, PASSWORD = "bench_exec", "bench-password-1"
+MANAGER = "bench_pm"
+MONITORING = "05_campaign_monitoring"
+RECORDED = 200  # results the probe has recorded before the benchmark (the monitoring page's charts need some)
+BRANCHES = ("urumqi", "karamay", "turpan", "hami", "changji", "ili", "tacheng", "altay", "bortala", "bayingolin",
+            "aksu", "kizilsu", "kashgar", "hotan")
+#: How each open app is recognised as drawn (a CSS selector visible or attached, and a wait condition).
+APP_READY = {
+    "executor": (GRID_ROW, "visible"),
+    "monitoring": (".wb-branch-status", "attached"),
+    "hall": (".wb-hall-id input", "visible"),
+}
 
 
-def members(rows: int) -> pd.DataFrame:
-    """``rows`` target rows of one Urumqi executor, with every column the grid shows."""
-    ids = range(1, rows + 1)
+def other_executor(i: int) -> str:
+    """Name of the ``i``-th load executor (``bench_ex_001`` ...)."""
+    return f"bench_ex_{i + 1:03d}"
+
+
+def members(rows: int, executor: str = EXECUTOR, branch: str = "urumqi", first_id: int = 1) -> pd.DataFrame:
+    """``rows`` target rows of one executor, with every column the grid shows."""
+    ids = range(first_id, first_id + rows)
     return pd.DataFrame({
-        "subscriber_id": list(ids), "branch_id": "urumqi", "group": "target",
-        "score": [1 - i / (rows + 1) for i in ids], "score_band": [("A", "B", "C", "D", "E")[i % 5] for i in ids],
-        "channel": "outbound_call", "executor": EXECUTOR,
+        "subscriber_id": list(ids), "branch_id": branch, "group": "target",
+        "score": [1 - (i - first_id) / (rows + 1) for i in ids],
+        "score_band": [("A", "B", "C", "D", "E")[i % 5] for i in ids],
+        "channel": "outbound_call", "executor": executor,
         "reasons": [f"reads news on WAP {i % 30} days a month; sports fan" for i in ids],
         "edition": [("news", "sports", "finance")[i % 3] for i in ids],
         "talking_points": "3 free months, then 3 yuan a month; unsubscribe any time by SMS",
@@ -66,91 +127,189 @@ def members(rows: int) -> pd.DataFrame:
     })
 
 
-def setup(root: Path, rows: int) -> tuple[str, int]:
+def setup(root: Path, rows: int, executors: int = 0, other_rows: int = 1_000) -> tuple[str, int, dict[str, str]]:
+    """A store with the probe executor (``rows`` rows), ``executors`` others (``other_rows`` each, across the
+    14 branches), a province manager and an analyst; the campaign's executor and monitoring apps published.
+
+    Returns the store URL, the campaign id and ``{app: file name}`` of the published apps.
+    """
     store_url = f"sqlite:///{root / 'store.sqlite'}"
+    frames = [members(rows)]
     with Store(store_url, password_policy=PasswordPolicy.fast_for_tests(), progress=False) as store:
         analyst = store.add_user(SYSTEM_USER, "bench_analyst", "analyst", password=PASSWORD)
+        store.add_user(SYSTEM_USER, MANAGER, "province_manager", password=PASSWORD)
         store.add_user(SYSTEM_USER, EXECUTOR, "executor", branch_id="urumqi", password=PASSWORD)
-        release = store.release_campaign(analyst, {"name": "Benchmark", "product": "mnp_news"}, members(rows))
-        publish_app(release.campaign_id, app="executor", apps_dir=root / "apps", store=store)
-    return store_url, release.campaign_id
+        for i in range(executors):
+            branch = BRANCHES[i % len(BRANCHES)]
+            store.add_user(SYSTEM_USER, other_executor(i), "executor", branch_id=branch, password=PASSWORD)
+            frames.append(members(other_rows, other_executor(i), branch, first_id=rows + 1 + i * other_rows))
+        release = store.release_campaign(analyst, {"name": "Benchmark", "product": "mnp_news"},
+                                         pd.concat(frames, ignore_index=True))
+        apps = {"executor": publish_app(release.campaign_id, app="executor", apps_dir=root / "apps",
+                                        store=store).name,
+                "monitoring": publish_app(release.campaign_id, app=str(find_template(MONITORING)),
+                                          apps_dir=root / "apps", store=store).name,
+                "hall": "hall.ipynb"}
+        probe = store.authenticate(EXECUTOR, PASSWORD)
+        for member in store.worklist(probe, release.campaign_id)["member_id"].head(RECORDED).tolist():
+            store.record_result(probe, member, "accepted" if member % 3 else "reached")
+    return store_url, release.campaign_id, apps
 
 
-def kernel_rss_mib(served, kernel_id: str) -> float | None:
-    """Resident memory (MiB) of the kernel process serving ``kernel_id`` (its connection file names the id)."""
+# ------------------------------------------------------------------ memory
+def _processes(served) -> list:
     import psutil
 
-    for proc in psutil.Process(served.process.pid).children(recursive=True):
+    server = psutil.Process(served.process.pid)
+    return [server, *server.children(recursive=True)]
+
+
+def _mib(value: float) -> float:
+    return round(value / 2**20, 1)
+
+
+def kernel_memory(served, kernel_id: str) -> dict[str, float] | None:
+    """RSS and PSS (MiB) of the kernel process serving ``kernel_id`` (its connection file names the id)."""
+    import psutil
+
+    for proc in _processes(served)[1:]:
         try:
             if any(kernel_id in part for part in proc.cmdline()):
-                return proc.memory_info().rss / 2**20
+                info = proc.memory_full_info()
+                return {"rss": _mib(info.rss), "pss": _mib(info.pss), "uss": _mib(info.uss)}
         except psutil.Error:
             continue
     return None
 
 
-def first_render(served, campaign_id: int, rows: int, runs: int, pooled: bool, timeout_ms: int = 120_000,
-                 rss: list[float] | None = None) -> tuple[list[float], list[float], int]:
-    """Times of ``runs`` first renders: (to the grid's rows, to the end of the streamed page, failed renders).
+def server_memory(served) -> dict[str, float]:
+    """The server's memory: its process and every kernel (sum of RSS, sum of PSS), and how many kernels."""
+    import psutil
 
-    With ``rss``, the resident memory of each open page's kernel (MiB, 2 s after the grid shows) is appended.
-
-    The page ends streaming when the server has run the notebook; the rest is the browser's
-    (scripts, widget state, drawing).  A render whose grid never shows within ``timeout_ms``
-    counts as failed and is left out of the times.
-    """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-    from playwright.sync_api import sync_playwright
-
-    app = f"/voila/render/campaign_{campaign_id}_executor.ipynb"
-    times, streamed, failed = [], [], 0
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    rss = pss = 0
+    kernels = 0
+    for proc in _processes(served):
         try:
-            for run in range(runs):
-                if pooled:  # measure what a user meets on a server that is up: a warm kernel waiting
-                    deadline = time.monotonic() + 180
-                    while served.log().count("warmed up and pooled") <= run and time.monotonic() < deadline:
-                        time.sleep(0.2)
-                context = chromium.new_context(viewport={"width": 1280, "height": 900})
-                page = context.new_page()
-                page.goto(f"{served.url}login?next={app}")
-                page.fill("#username_input", EXECUTOR)
-                page.fill("#password_input", PASSWORD)
-                done: list[float] = []
-                page.on("requestfinished",
-                        lambda r, done=done: done.append(time.perf_counter()) if app in r.url else None)
-                start = time.perf_counter()
-                page.click("#login_submit")
-                try:
-                    page.wait_for_selector(GRID_ROW, state="visible", timeout=timeout_ms)
-                except PlaywrightTimeoutError:
-                    failed += 1
-                    print(f"run {run}: the grid did not render within {timeout_ms / 1000:.0f} s", flush=True)
-                    context.close()
-                    continue
-                times.append(time.perf_counter() - start)
-                streamed.append((done[0] - start) if done else float("nan"))
-                listed = page.get_attribute(".wb-list-heading", "data-rows")
-                if rss is not None:
-                    page.wait_for_timeout(2000)
-                    kid = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data')"
-                                        ".textContent).kernelId")
-                    found = kernel_rss_mib(served, kid)
-                    if found is not None:
-                        rss.append(found)
-                context.close()
-                if listed != str(rows):
-                    raise RuntimeError(f"the app listed {listed} rows, expected {rows}")
-        finally:
-            chromium.close()
+            info = proc.memory_full_info()
+            kernels += any("ipykernel" in part for part in proc.cmdline())
+        except psutil.Error:
+            continue
+        rss += info.rss
+        pss += info.pss
+    return {"rss_mib": _mib(rss), "pss_mib": _mib(pss), "kernels": kernels}
+
+
+# ------------------------------------------------------------------ browser renders
+def _wait_pooled(served, count: int) -> None:
+    """Wait (at most 180 s) until the server has logged ``count`` warmed-up kernels: what a user meets."""
+    deadline = time.monotonic() + 180
+    while served.log().count("warmed up and pooled") < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def open_app(chromium, served, app: str, path: str, user: str, timeout_ms: int = 120_000):
+    """Sign ``user`` in and open ``path``; ``(context, page, seconds to drawn, seconds to page streamed)``
+    or ``(None, None, None, None)`` when the app did not draw within ``timeout_ms``."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    selector, state = APP_READY[app]
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{served.url}login?next={path}")
+    page.fill("#username_input", user)
+    page.fill("#password_input", PASSWORD)
+    done: list[float] = []
+    page.on("requestfinished", lambda r, done=done: done.append(time.perf_counter()) if path in r.url else None)
+    start = time.perf_counter()
+    page.click("#login_submit")
+    try:
+        page.wait_for_selector(selector, state=state, timeout=timeout_ms)
+    except PlaywrightTimeoutError:
+        context.close()
+        return None, None, None, None
+    drawn = time.perf_counter() - start
+    return context, page, drawn, (done[0] - start) if done else float("nan")
+
+
+def page_kernel_id(page) -> str:
+    return page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+
+
+def first_renders(chromium, served, apps: dict[str, str], rows: int, runs: int, pooled: int,
+                  rss: list[dict] | None = None) -> tuple[list[float], list[float], int]:
+    """Times of ``runs`` first renders of the probe's executor app: (to the grid's rows, to the end of the
+    streamed page, failed renders).  With ``rss``, each open page's kernel memory (2 s after the grid
+    shows) is appended.  With ``pooled``, each render waits until that many kernels were warmed up."""
+    path = f"/voila/render/{apps['executor']}"
+    times, streamed, failed = [], [], 0
+    for run in range(runs):
+        if pooled:  # measure what a user meets on a server that is up: a warm kernel waiting
+            _wait_pooled(served, pooled + run)
+        context, page, drawn, server_part = open_app(chromium, served, "executor", path, EXECUTOR)
+        if context is None:
+            failed += 1
+            print(f"  run {run}: the grid did not render within 120 s", flush=True)
+            continue
+        times.append(drawn)
+        streamed.append(server_part)
+        listed = page.get_attribute(".wb-list-heading", "data-rows")
+        if rss is not None:
+            page.wait_for_timeout(2000)
+            found = kernel_memory(served, page_kernel_id(page))
+            if found is not None:
+                rss.append(found)
+        context.close()
+        # every row, or (with a 'to work' filter) all but the RECORDED ones finished before
+        if not (listed or "").isdigit() or not rows - RECORDED <= int(listed) <= rows:
+            raise RuntimeError(f"the app listed {listed} rows, expected {rows - RECORDED}-{rows}")
     return times, streamed, failed
+
+
+def app_memory(chromium, served, apps: dict[str, str]) -> dict[str, dict]:
+    """Kernel memory of the monitoring page (a province manager) and the hall page (the probe executor),
+    each 2 s after it has drawn, while it is open."""
+    out = {}
+    for app, user in (("monitoring", MANAGER), ("hall", EXECUTOR)):
+        context, page, drawn, _ = open_app(chromium, served, app, f"/voila/render/{apps[app]}", user)
+        if context is None:
+            print(f"  the {app} app did not draw within 120 s", flush=True)
+            continue
+        if app == "monitoring":  # its charts come after the status table
+            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1",
+                                   timeout=60_000)
+        page.wait_for_timeout(2000)
+        found = kernel_memory(served, page_kernel_id(page))
+        if found is not None:
+            out[app] = {**found, "drawn_s": round(drawn, 2)}
+        context.close()
+    return out
+
+
+# ------------------------------------------------------------------ simulated sessions (HTTP)
+def open_over_http(served, user: str, path: str, timeout: float = 180.0) -> float:
+    """Sign ``user`` in over HTTP and GET the app page to its end (Voila runs the notebook in a kernel
+    of theirs while it streams the page); seconds from sign-in to the page's end.  The kernel stays."""
+    import httpx
+
+    client = httpx.Client(base_url=served.url.rstrip("/"), timeout=timeout, follow_redirects=False)
+    start = time.perf_counter()
+    client.get("/login")
+    xsrf = client.cookies.get("_xsrf")
+    signed = client.post("/login", data={"_xsrf": xsrf, "name": user, "password": PASSWORD})
+    if signed.status_code != 302:
+        raise RuntimeError(f"sign-in of {user} answered {signed.status_code}: {signed.text[:300]}")
+    page = client.get(path)
+    if page.status_code != 200 or "jupyter-config-data" not in page.text:
+        raise RuntimeError(f"the app page of {user} answered {page.status_code}: {page.text[:300]}")
+    if "Traceback" in page.text or "wb-message-error" in page.text:
+        raise RuntimeError(f"the app page of {user} shows an error")
+    return time.perf_counter() - start
 
 
 def record_times(store_url: str, campaign_id: int, writes: int) -> list[float]:
     with Store(store_url, migrate=False, progress=False) as store:
         user = store.authenticate(EXECUTOR, PASSWORD)
-        rows = store.worklist(user, campaign_id)["member_id"].tolist()
+        rows = store.worklist(user, campaign_id)["member_id"].tolist()[RECORDED:]
         form = ResultForm(store, user)
         times = []
         for member in rows[:writes]:
@@ -160,44 +319,101 @@ def record_times(store_url: str, campaign_id: int, writes: int) -> list[float]:
     return times
 
 
+def _median(values: list[float], digits: int = 2) -> float | None:
+    return round(statistics.median(values), digits) if values else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=20_000, help="rows of the executor's list")
-    parser.add_argument("--runs", type=int, default=3, help="first renders to time")
+    parser.add_argument("--rows", type=int, default=20_000, help="rows of the probe executor's list")
+    parser.add_argument("--runs", type=int, default=3, help="first renders to time (at each load)")
+    parser.add_argument("--executors", type=int, default=50, help="other executors opening the app (0: none)")
+    parser.add_argument("--other-rows", type=int, default=1_000, help="rows of each other executor's list")
+    parser.add_argument("--open-concurrency", type=int, default=3,
+                        help="other executors' pages opened at once (the probe's renders are always alone)")
     parser.add_argument("--writes", type=int, default=25, help="results to record")
     parser.add_argument("--kernel-pool", type=int, default=1, help="warm kernels kept by the server (0: cold starts)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
+    loads = sorted({n for n in (20, args.executors) if 0 < n <= args.executors})
 
+    from playwright.sync_api import sync_playwright
+
+    figures: dict = {"rows": args.rows, "kernel_pool": args.kernel_pool, "executors": args.executors,
+                     "other_rows": args.other_rows}
     with tempfile.TemporaryDirectory(prefix="wb-bench-app-") as tmp:
         root = Path(tmp)
-        store_url, campaign_id = setup(root, args.rows)
-        served = start_server(root, store_url, args=("--kernel-pool", str(args.kernel_pool)))
+        print(f"setting up: probe executor with {args.rows:,} rows, {args.executors} others with "
+              f"{args.other_rows:,} rows each", flush=True)
+        store_url, campaign_id, apps = setup(root, args.rows, args.executors, args.other_rows)
+        served = start_server(root, store_url, args=(
+            "--kernel-pool", str(args.kernel_pool), "--max-kernels", str(args.executors + 10)))
+        pooled = args.kernel_pool
         try:
-            rss: list[float] = []
-            renders, streamed, failed = first_render(served, campaign_id, args.rows, args.runs,
-                                                     args.kernel_pool > 0, rss=rss)
+            with sync_playwright() as playwright:
+                chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                try:
+                    rss: list[dict] = []
+                    renders, streamed, failed = first_renders(chromium, served, apps, args.rows, args.runs,
+                                                              pooled, rss=rss)
+                    pooled += args.runs
+                    figures.update({
+                        "first_render_s": [round(t, 2) for t in renders], "first_render_median_s": _median(renders),
+                        "page_streamed_s": [round(t, 2) for t in streamed], "failed_renders": failed,
+                        "open_app_memory_mib": {"executor": rss},
+                    })
+                    print(f"first render with {args.rows:,} rows (sign-in click -> grid rows visible), "
+                          f"{args.runs} runs: median {figures['first_render_median_s']} s "
+                          f"{figures['first_render_s']}  (target <= 6 s); failed renders: {failed}", flush=True)
+                    print(f"  of which the server streaming the executed page: {figures['page_streamed_s']} s")
+                    others = app_memory(chromium, served, apps)
+                    pooled += len(others)
+                    figures["open_app_memory_mib"].update(others)
+                    print("memory of an open app (its kernel, MiB; PSS = its share of shared pages):")
+                    if rss:
+                        print(f"  executor ({args.rows:,} rows): RSS median {_median([r['rss'] for r in rss], 1)}"
+                              f"  PSS median {_median([r['pss'] for r in rss], 1)}  {rss}  (target <= 160 MiB)")
+                    for app, found in others.items():
+                        print(f"  {app}: RSS {found['rss']}  PSS {found['pss']}  (drawn in {found['drawn_s']} s)")
+                    figures["server_before_load"] = server_memory(served)
+                    print(f"server before the load (the pages above and the pool): "
+                          f"{figures['server_before_load']}", flush=True)
+
+                    figures["loads"] = []
+                    path = f"/voila/render/{apps['executor']}"
+                    opened: list[float] = []
+                    for load in loads:
+                        with ThreadPoolExecutor(args.open_concurrency) as pool:
+                            opened += pool.map(lambda i: open_over_http(served, other_executor(i), path),
+                                               range(len(opened), load))
+                        time.sleep(3)
+                        memory = server_memory(served)
+                        times, streamed, failed = first_renders(chromium, served, apps, args.rows, args.runs,
+                                                                0)
+                        at = {"open_apps": load, "server_memory": memory,
+                              "http_open_s": [round(t, 2) for t in opened[-load:]],
+                              "http_open_median_s": _median(opened[len(opened) - load:]),
+                              "first_render_s": [round(t, 2) for t in times],
+                              "first_render_median_s": _median(times), "failed_renders": failed}
+                        figures["loads"].append(at)
+                        per_app = (memory["pss_mib"] - figures["server_before_load"]["pss_mib"]) / load
+                        print(f"{load} other executors with the app open ({args.other_rows:,} rows each): "
+                              f"server + {memory['kernels']} kernels RSS {memory['rss_mib'] / 1024:.2f} GiB, "
+                              f"PSS {memory['pss_mib'] / 1024:.2f} GiB (target for 50: <= 8 GB); "
+                              f"~{per_app:.0f} MiB PSS per open app", flush=True)
+                        print(f"  their pages opened over HTTP, {args.open_concurrency} at a time (sign-in -> page "
+                              f"executed): median {at['http_open_median_s']} s")
+                        print(f"  probe's first render meanwhile ({args.rows:,} rows): median "
+                              f"{at['first_render_median_s']} s {at['first_render_s']}  (target <= 6 s at 20); "
+                              f"failed: {failed}", flush=True)
+                finally:
+                    chromium.close()
         finally:
             stop_server(served)
         records = record_times(store_url, campaign_id, args.writes)
 
-    median = round(statistics.median(renders), 2) if renders else None
-    figures = {
-        "rows": args.rows, "kernel_pool": args.kernel_pool,
-        "first_render_s": [round(t, 2) for t in renders],
-        "first_render_median_s": median,
-        "page_streamed_s": [round(t, 2) for t in streamed],
-        "failed_renders": failed,
-        "record_ms": [round(t * 1000, 1) for t in records],
-        "record_median_ms": round(statistics.median(records) * 1000, 1),
-        "open_app_rss_mib": [round(x) for x in rss],
-        "open_app_rss_median_mib": round(statistics.median(rss)) if rss else None,
-    }
-    print(f"first render with {args.rows:,} rows (sign-in click -> grid rows visible), {args.runs} runs: "
-          f"median {median} s  {figures['first_render_s']}  (target <= 6 s); failed renders: {failed}")
-    print(f"  of which the server streaming the executed page: {figures['page_streamed_s']} s")
-    print(f"memory of an open executor app (its kernel's RSS): median {figures['open_app_rss_median_mib']} MiB "
-          f"{figures['open_app_rss_mib']}  (target <= 160 MiB)")
+    figures.update({"record_ms": [round(t * 1000, 1) for t in records],
+                    "record_median_ms": round(statistics.median(records) * 1000, 1)})
     print(f"record a result (server side, ResultForm.submit on SQLite), {args.writes} writes: "
           f"median {figures['record_median_ms']:.1f} ms  (target <= 300 ms)")
     if args.json:

@@ -5,6 +5,7 @@
 - :mod:`~workbench.apps.identity` - sign-in with name + password against the
   campaign store, signed cookie with a bounded life, sign-out;
 - :mod:`~workbench.apps.kernels` - kernels owned by the user who started them;
+- :mod:`~workbench.apps.heap` - an app kernel gives its free C heap back after each cell;
 - :mod:`~workbench.apps.hook` - the prelaunch hook injecting the signed-in user
   into the notebook, and :func:`signed_in_user` for the notebook's side;
 - :mod:`~workbench.apps.publish` - a finished app notebook becomes a campaign's app;
@@ -49,6 +50,8 @@ _EXPORTS: dict[str, str] = {
     # kernels
     "OwnedKernelManager": "kernels", "KernelOwnerAuthorizer": "kernels", "OwnerShutdownKernelHandler": "kernels",
     "kernel_owner": "kernels",
+    # heap
+    "trim_heap": "heap", "trim_after_each_cell": "heap",
     # server
     "HOST": "server", "DEFAULT_PORT": "server", "DEFAULT_STATE_DIR": "server", "ServeSettings": "server",
     "write_config": "server", "prepare_state": "server", "serve": "server", "voila_app_class": "server",

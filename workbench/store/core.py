@@ -49,8 +49,11 @@ def _frame(result, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     keys = list(result.keys())
     rows = result.fetchall()
     values = list(zip(*rows)) if rows else [()] * len(keys)
-    frame = pd.DataFrame({k: pd.Series(list(v), dtype=object) for k, v in zip(keys, values)})
-    frame = frame.infer_objects()
+    del rows
+    # each column's type inferred on its own: inferring the whole frame left the columns that stay object
+    # as views of one consolidated object block, which kept every fetched value alive (a 20,000-row
+    # worklist held +23 MiB in an app kernel instead of +9 MiB)
+    frame = pd.DataFrame({k: pd.Series(list(v), dtype=object).infer_objects() for k, v in zip(keys, values)})
     for col in _NULLABLE_INT:
         if col in frame.columns and frame[col].isna().any():
             frame[col] = frame[col].astype("Int64")
