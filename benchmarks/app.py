@@ -333,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="other executors' pages opened at once (the probe's renders are always alone)")
     parser.add_argument("--writes", type=int, default=25, help="results to record")
     parser.add_argument("--kernel-pool", type=int, default=1, help="warm kernels kept by the server (0: cold starts)")
+    parser.add_argument("--monitor-members", type=int, default=200_000,
+                        help="members of the large campaign whose monitoring app is timed (0: skip monitoring)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     loads = sorted({n for n in (20, args.executors) if 0 < n <= args.executors})
@@ -416,6 +418,13 @@ def main(argv: list[str] | None = None) -> int:
                     "record_median_ms": round(statistics.median(records) * 1000, 1)})
     print(f"record a result (server side, ResultForm.submit on SQLite), {args.writes} writes: "
           f"median {figures['record_median_ms']:.1f} ms  (target <= 300 ms)")
+    if args.monitor_members:
+        # The monitoring app (issue 16): the province manager's first render on the demo store (when one exists)
+        # and on a campaign of --monitor-members members; see benchmarks/app_monitoring.py.
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from app_monitoring import measure as measure_monitoring
+
+        figures["monitoring"] = measure_monitoring(members=args.monitor_members, runs=args.runs)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0
