@@ -42,8 +42,8 @@ PDO = 20.0
 LEVEL_SMOOTHING = 20.0
 
 
-def level_text(s: pd.Series) -> pd.Series:
-    """A categorical column as text, missing as :data:`MISSING_LEVEL` (``1`` and ``"1"`` alike)."""
+def _texts(s: pd.Series) -> np.ndarray:
+    """Each value of ``s`` as text, missing as :data:`MISSING_LEVEL` (``1`` and ``"1"`` alike): object array."""
     if pd.api.types.is_float_dtype(s.dtype):  # 1.0 as "1" (an integer column with missing values is float)
         v = s.to_numpy(dtype=np.float64, na_value=np.nan)
         out = np.full(len(v), MISSING_LEVEL, dtype=object)
@@ -52,9 +52,38 @@ def level_text(s: pd.Series) -> pd.Series:
         out[whole] = v[whole].astype(np.int64).astype(str).astype(object)
         rest = ok & ~whole
         out[rest] = [repr(float(x)) for x in v[rest]]
-        return pd.Series(out, index=s.index, dtype=object)
-    text = s.astype(str).astype(object)
-    return text.where(s.notna().to_numpy(), MISSING_LEVEL)
+        return out
+    text = s.astype(str).astype(object).to_numpy(dtype=object)
+    return np.where(s.notna().to_numpy(), text, MISSING_LEVEL)
+
+
+def level_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, texts)``: ``texts[codes]`` is :func:`level_text` of ``s``; ``texts`` distinct and sorted.
+
+    The values are factorised first and only the distinct ones turned into text (a column of text
+    as Arrow strings costs about 1 s per million rows to turn into Python strings one by one).
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    texts = _texts(pd.Series(uniques))
+    if (codes < 0).any():
+        texts = np.append(texts, MISSING_LEVEL).astype(object)
+        codes = np.where(codes < 0, len(texts) - 1, codes)
+    distinct, inverse = np.unique(texts.astype(str), return_inverse=True)  # equal texts share one code
+    return inverse.astype(np.int64)[codes], distinct.astype(object)
+
+
+def level_text(s: pd.Series) -> pd.Series:
+    """A categorical column as text, missing as :data:`MISSING_LEVEL` (``1`` and ``"1"`` alike)."""
+    codes, texts = level_codes(s)
+    return pd.Series(texts[codes], index=s.index, dtype=object)
+
+
+def level_lookup(s: pd.Series, mapping: dict, default: float = np.nan) -> np.ndarray:
+    """``mapping[level_text(value)]`` of every value of ``s`` (``default`` for a text not in ``mapping``)."""
+    codes, texts = level_codes(s)
+    values = np.array([mapping.get(t, default) for t in texts], dtype=np.float64)
+    return values[codes] if len(codes) else np.empty(0, dtype=np.float64)
 
 
 def _is_numeric(s: pd.Series) -> bool:
@@ -94,8 +123,10 @@ class Encoder:
                     continue  # constant here (not even missing against present)
                 features.append({"name": str(col), "kind": "numeric"})
                 continue
-            text = level_text(s)
-            stats = pd.DataFrame({"k": text.to_numpy(), "y": y}).groupby("k", sort=True)["y"].agg(["sum", "size"])
+            codes, texts = level_codes(s)  # texts sorted: the order a sorted group-by gives
+            size = np.bincount(codes, minlength=len(texts))
+            stats = pd.DataFrame({"sum": np.bincount(codes, weights=y, minlength=len(texts)), "size": size},
+                                 index=pd.Index(texts, dtype=object))[size > 0]
             if len(stats) < 2:
                 continue
             rate = (stats["sum"] + LEVEL_SMOOTHING * prior) / (stats["size"] + LEVEL_SMOOTHING)
@@ -114,8 +145,7 @@ class Encoder:
             if f["kind"] == "numeric":
                 out[:, j] = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             else:
-                codes = pd.Index(f["levels"], dtype=object).get_indexer(level_text(s).to_numpy()).astype(np.float64)
-                out[:, j] = np.where(codes >= 0, codes, f["unseen"])
+                out[:, j] = level_lookup(s, {lvl: float(i) for i, lvl in enumerate(f["levels"])}, f["unseen"])
         return out
 
     def to_dict(self) -> list[dict]:
@@ -277,8 +307,7 @@ class ScorecardMethod:
         z = np.full(len(X), self.intercept, dtype=np.float64)
         for v in self.variables:
             s = X[v["name"]]
-            s = level_text(s) if v["kind"] == "categorical" else pd.to_numeric(s, errors="coerce")
-            z += v["coef"] * _woe(v, s)
+            z += v["coef"] * _woe(v, s if v["kind"] == "categorical" else pd.to_numeric(s, errors="coerce"))
         return 1.0 / (1.0 + np.exp(-z))
 
     def to_dict(self) -> dict:
@@ -321,11 +350,8 @@ def _woe(v: dict, s: pd.Series) -> np.ndarray:
         woe = np.array([b["woe"] for b in v["bins"]], dtype=np.float64)
         return np.where(np.isnan(x), v["missing_woe"], woe[np.minimum(idx, len(woe) - 1)])
     mapping = {lvl: b["woe"] for b in v["bins"] for lvl in b["levels"]}
-    text = s.to_numpy(dtype=object)
-    out = pd.Series(text).map(mapping).to_numpy(dtype=np.float64, na_value=np.nan)
-    miss = text == MISSING_LEVEL
-    out = np.where(np.isnan(out) & miss, v["missing_woe"], out)
-    return np.where(np.isnan(out), 0.0, out)
+    mapping.setdefault(MISSING_LEVEL, v["missing_woe"])  # a missing value not binned on its own
+    return level_lookup(s, mapping, 0.0)
 
 
 # ------------------------------------------------------------------ LightGBM
