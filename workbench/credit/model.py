@@ -152,6 +152,7 @@ class CreditModel:
         self._fitted = fitted
         self.summary = summary
         self.reference = reference
+        self.row_scores = None  # set by train_credit(score_rows=True)
 
     # ---------------------------------------------------------------- properties
     @property
@@ -444,7 +445,8 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
                  min_segment_rows: int = 500,
                  min_segment_bads: int = 50, cv_max_rows: int = 20_000, holdout: float = 0.2,
                  methods=METHODS, prefer_readable: float = 0.005, compare_rows: int = COMPARE_ROWS, seed: int = 0,
-                 n_jobs: int | None = None, progress: bool = True, table: str = "the table") -> CreditModel:
+                 n_jobs: int | None = None, progress: bool = True, table: str = "the table",
+                 score_rows: bool = False) -> CreditModel:
     """Train segmented credit models and grade cut-offs (see the module docstring).
 
     Parameters
@@ -488,10 +490,16 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
         Show a progress bar.
     table : str
         Name of the table, for messages.
+    score_rows : bool
+        Also keep the final model's score of every labelled row (``model.row_scores``), so a caller
+        that grades the same rows need not score them again.
 
     Returns
     -------
     CreditModel
+        With ``row_scores`` None, or (``score_rows``) a DataFrame of the labelled rows in their
+        order: ``segment`` (the modelled segment) and ``score`` (P(bad) of the final model: its
+        out-of-time / holdout score on held-out rows, which is the same model's).
 
     Raises
     ------
@@ -557,6 +565,7 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
         else np.arange(n)
     in_ref = np.zeros(n, dtype=bool)
     in_ref[ref] = True
+    wanted = np.ones(n, dtype=bool) if score_rows else in_ref  # rows whose final score is needed
 
     def fit_segment(i: int, name: str):
         rows = np.flatnonzero(assign == name)
@@ -571,8 +580,14 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
         else:
             fitted = _final_fit(chosen, Xs, ys, hos, r, seed + i) if r["sampled"] else r["fitted"]
             held_rows = rows[hos]
-        mine = np.flatnonzero(in_ref[rows])
-        return rows, ys, chosen, results, fitted, held_rows, r["held"], rows[mine], fitted.predict(Xs.iloc[mine])
+        # final scores of the wanted rows; out of time / holdout, a held-out row has its score already (the
+        # final model was trained without it)
+        mine = np.flatnonzero(wanted[rows] & (~hos if mode != "cv" else True))
+        final = fitted.predict(Xs.iloc[mine])
+        if mode != "cv":
+            got = np.flatnonzero(wanted[rows] & hos)
+            mine, final = np.concatenate([mine, got]), np.concatenate([final, r["held"][(np.cumsum(hos) - 1)[got]]])
+        return rows, ys, chosen, results, fitted, held_rows, r["held"], rows[mine], final
 
     # segments are independent (own rows, own seed): fitted side by side on the cores, each method on
     # one thread for segments below THREADS_FROM_ROWS rows; results are put together in segment order
@@ -645,6 +660,8 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
     model = CreditModel(spec, fitted_all, summary, None)
     Xr = X.iloc[ref].assign(**{c: kept[c].to_numpy()[ref] for c in segments})
     model.reference = _reference(model, Xr, final_score[ref], held_score[held], y[held], g)
+    if score_rows:
+        model.row_scores = pd.DataFrame({"segment": assign, "score": np.clip(final_score, 0.0, 1.0)})
     return model
 
 
