@@ -254,13 +254,14 @@ class ScorecardMethod:
         n = len(y)
         rng = np.random.default_rng(seed)
         idx = np.sort(rng.choice(n, sample_rows, replace=False)) if n > sample_rows else np.arange(n)
-        frame = pd.DataFrame({f["name"]: (level_text(X[f["name"]]).to_numpy() if f["kind"] == "categorical"
-                                          else pd.to_numeric(X[f["name"]], errors="coerce").to_numpy(
-                                              dtype=np.float64, na_value=np.nan))
-                              for f in features})
+        # a numeric input as floats; a categorical one as the codes of its level texts (sorted, so optbinning
+        # orders tied levels as it would the texts), turned back into texts once binned
+        columns = {f["name"]: (level_codes(X[f["name"]]) if f["kind"] == "categorical"
+                               else pd.to_numeric(X[f["name"]], errors="coerce").to_numpy(dtype=np.float64,
+                                                                                          na_value=np.nan))
+                   for f in features}
         min_bin = 0.05 if len(idx) >= 400 else 0.1
-        sample = frame.iloc[idx]
-        variables = []
+        variables, W = [], []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for f in features:  # one OptimalBinning per input (BinningProcess adds summaries we do not use)
@@ -268,22 +269,25 @@ class ScorecardMethod:
                 extra = {} if kind == "categorical" else {"prebinning_method": "quantile", "max_n_prebins": 10,
                                                           "monotonic_trend": "auto_asc_desc"}
                 ob = OptimalBinning(name=f["name"], dtype=kind, max_n_bins=6, min_bin_size=min_bin, **extra)
+                col = columns[f["name"]]
                 try:
-                    ob.fit(sample[f["name"]].to_numpy(), y[idx])
+                    ob.fit(col[0][idx] if kind == "categorical" else col[idx], y[idx])
                 except (ValueError, TypeError):  # nothing to bin (e.g. one value in the sample)
                     continue
                 if ob.status not in ("OPTIMAL", "FEASIBLE"):
                     continue
-                v = _variable_bins(ob, f)
+                v = _variable_bins(ob, f, col[1] if kind == "categorical" else None)
                 if v is not None and v["iv"] >= min_iv:
                     variables.append(v)
+                    W.append(_woe_of_codes(v, *col) if kind == "categorical" else _woe(v, pd.Series(col)))
         if not variables:
             self.intercept = float(np.log(max(np.mean(y), 1e-6) / max(1 - np.mean(y), 1e-6)))
             self.variables = []
             return self
-        W = self._woe_matrix(frame, variables)
-        lr = LogisticRegression(C=1.0, max_iter=500)
-        lr.fit(W, y)
+        # Newton's method converges in a few steps on a handful of WoE columns (L-BFGS stopped short of the
+        # optimum at its tolerance and took 3 x the time on the province)
+        lr = LogisticRegression(C=1.0, max_iter=500, solver="newton-cholesky")
+        lr.fit(np.column_stack(W), y)
         coef = lr.coef_.ravel()
         self.intercept = float(lr.intercept_[0])
         factor = PDO / math.log(2)
@@ -295,13 +299,6 @@ class ScorecardMethod:
             v["unseen_points"] = 0.0
         self.variables = [v for v in variables if v["coef"] != 0.0]
         return self
-
-    @staticmethod
-    def _woe_matrix(frame: pd.DataFrame, variables: list[dict]) -> np.ndarray:
-        W = np.zeros((len(frame), len(variables)))
-        for j, v in enumerate(variables):
-            W[:, j] = _woe(v, frame[v["name"]])
-        return W
 
     def predict_frame(self, X: pd.DataFrame) -> np.ndarray:
         z = np.full(len(X), self.intercept, dtype=np.float64)
@@ -318,7 +315,7 @@ class ScorecardMethod:
         return cls(d["intercept"], d["variables"])
 
 
-def _variable_bins(ob, f: dict) -> dict | None:
+def _variable_bins(ob, f: dict, texts: np.ndarray | None = None) -> dict | None:
     """Bins of one fitted optbinning variable in our convention; WoE as log-odds of BAD (optbinning's sign
     reversed), so a positive coefficient means the bin's risk adds to the score."""
     table = ob.binning_table.build(add_totals=False)
@@ -337,10 +334,17 @@ def _variable_bins(ob, f: dict) -> dict | None:
                 for k, i in enumerate(regular)]
         return {"name": f["name"], "kind": "numeric", "splits": splits, "bins": bins, "missing_woe": missing_woe,
                 "iv": iv}
-    groups = [[str(x) for x in g] for g in ob.splits]
+    groups = [[str(texts[int(x)]) if texts is not None else str(x) for x in g] for g in ob.splits]
     bins = [{"levels": groups[k], "woe": float(woe[i]), "rows": int(counts[i])} for k, i in enumerate(regular)
             if k < len(groups)]
     return {"name": f["name"], "kind": "categorical", "bins": bins, "missing_woe": missing_woe, "iv": iv}
+
+
+def _woe_of_codes(v: dict, codes: np.ndarray, texts: np.ndarray) -> np.ndarray:
+    """:func:`_woe` of a categorical input given as :func:`level_codes`."""
+    mapping = {lvl: b["woe"] for b in v["bins"] for lvl in b["levels"]}
+    mapping.setdefault(MISSING_LEVEL, v["missing_woe"])  # a missing value not binned on its own
+    return np.array([mapping.get(t, 0.0) for t in texts], dtype=np.float64)[codes]
 
 
 def _woe(v: dict, s: pd.Series) -> np.ndarray:
@@ -349,9 +353,7 @@ def _woe(v: dict, s: pd.Series) -> np.ndarray:
         idx = np.searchsorted(np.asarray(v["splits"], dtype=np.float64), x, side="right")
         woe = np.array([b["woe"] for b in v["bins"]], dtype=np.float64)
         return np.where(np.isnan(x), v["missing_woe"], woe[np.minimum(idx, len(woe) - 1)])
-    mapping = {lvl: b["woe"] for b in v["bins"] for lvl in b["levels"]}
-    mapping.setdefault(MISSING_LEVEL, v["missing_woe"])  # a missing value not binned on its own
-    return level_lookup(s, mapping, 0.0)
+    return _woe_of_codes(v, *level_codes(s))
 
 
 # ------------------------------------------------------------------ LightGBM
