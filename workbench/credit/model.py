@@ -369,8 +369,12 @@ def _segment_folds(y: np.ndarray, seed: int, n_folds: int = 5):
     return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
 
 
-def _evaluate_group(X, y, ho, mode, seed, methods, progress_bar, compare_rows=0):
-    """Fit every method on a segment; held-out scores and figures per method; the fitted models."""
+def _evaluate_group(X, y, ho, mode, seed, methods, progress_bar, compare_rows=0, train_scores=False):
+    """Fit every method on a segment; held-out scores and figures per method; the fitted models.
+
+    ``train_scores``: out of time / holdout, with the methods compared on all training rows, also keep each
+    method's scores of every training row (``"train_scores"``; the chosen one's are then the final scores).
+    """
     out = {}
     if mode == "cv":
         folds = _segment_folds(y, seed)
@@ -402,12 +406,14 @@ def _evaluate_group(X, y, ho, mode, seed, methods, progress_bar, compare_rows=0)
     enc = Encoder.fit(Xs, y[sub])
     Z = enc.transform(X) if enc.features and len(set(methods) - {"scorecard"}) else None
     zs = (lambda r: Z[r]) if Z is not None else (lambda r: None)
+    keep_all = train_scores and len(sub) == len(tr)
     for name in methods:
         f = _fit_method(name, Xs, y[sub], seed, enc=enc, Z=zs(sub))
-        s_tr, s_va = f.predict(Xf, zs(sub[few])), f.predict(Xv, zs(va))
+        s_all = f.predict(Xs, zs(sub)) if keep_all else None
+        s_tr, s_va = s_all[few] if keep_all else f.predict(Xf, zs(sub[few])), f.predict(Xv, zs(va))
         out[name] = {"held": s_va, "auc_val": _auc(y[va], s_va), "auc_train": _auc(y[sub[few]], s_tr),
                      "psi": _psi(s_tr, s_va), "fitted": f, "compared_on": int(len(sub)),
-                     "sampled": len(sub) < len(tr)}
+                     "sampled": len(sub) < len(tr), "train_scores": s_all}
         progress_bar.update(1)
     return out
 
@@ -425,7 +431,7 @@ def _final_fit(name: str, X: pd.DataFrame, y: np.ndarray, ho: np.ndarray, result
     scores (``result["held"]``) replaced by the refit model's."""
     tr, va = np.flatnonzero(~ho), np.flatnonzero(ho)
     fitted = _fit_method(name, X.iloc[tr], y[tr], seed)
-    result["held"] = fitted.predict(X.iloc[va])
+    result["held"], result["train_scores"] = fitted.predict(X.iloc[va]), None
     result["auc_final"] = _auc(y[va], result["held"])
     return fitted
 
@@ -571,7 +577,7 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
         rows = np.flatnonzero(assign == name)
         Xs, ys = X.iloc[rows].reset_index(drop=True), y[rows]
         hos = ho[rows] if ho is not None else None
-        results = _evaluate_group(Xs, ys, hos, mode, seed + i, methods, bar, compare_rows)
+        results = _evaluate_group(Xs, ys, hos, mode, seed + i, methods, bar, compare_rows, score_rows)
         chosen = _choose(results, prefer_readable)
         r = results[chosen]
         if mode == "cv":
@@ -581,13 +587,16 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
             fitted = _final_fit(chosen, Xs, ys, hos, r, seed + i) if r["sampled"] else r["fitted"]
             held_rows = rows[hos]
         # final scores of the wanted rows; out of time / holdout, a held-out row has its score already (the
-        # final model was trained without it)
-        mine = np.flatnonzero(wanted[rows] & (~hos if mode != "cv" else True))
-        final = fitted.predict(Xs.iloc[mine])
+        # final model was trained without it), and so may a training row (the final model's from the comparison)
+        final, known = np.empty(len(rows)), np.zeros(len(rows), dtype=bool)
         if mode != "cv":
-            got = np.flatnonzero(wanted[rows] & hos)
-            mine, final = np.concatenate([mine, got]), np.concatenate([final, r["held"][(np.cumsum(hos) - 1)[got]]])
-        return rows, ys, chosen, results, fitted, held_rows, r["held"], rows[mine], final
+            final[hos], known[hos] = r["held"], True
+            if r.get("train_scores") is not None:
+                final[~hos], known[~hos] = r["train_scores"], True
+        mine = np.flatnonzero(wanted[rows])
+        todo = mine[~known[mine]]
+        final[todo] = fitted.predict(Xs.iloc[todo])
+        return rows, ys, chosen, results, fitted, held_rows, r["held"], rows[mine], final[mine]
 
     # segments are independent (own rows, own seed): fitted side by side on the cores, each method on
     # one thread for segments below THREADS_FROM_ROWS rows; results are put together in segment order
