@@ -315,16 +315,30 @@ class ScorecardMethod:
         return cls(d["intercept"], d["variables"])
 
 
+def _bin_statistics(ob) -> tuple[np.ndarray, np.ndarray, float]:
+    """WoE (log-odds of BAD: optbinning's sign reversed), rows and total IV of the bins of a fitted optbinning
+    variable - the regular bins, then its "Special" and "Missing" bins - as its binning table computes them
+    (building the table itself, a DataFrame with formatted bin labels, cost more than the binning's solver)."""
+    from scipy.special import xlogy
+
+    bt = ob.binning_table
+    nev, ev = np.asarray(bt.n_nonevent, dtype=np.float64), np.asarray(bt.n_event, dtype=np.float64)
+    counts = nev + ev
+    mask = (ev > 0) & (nev > 0)
+    woe, iv = np.zeros(len(counts)), np.zeros(len(counts))
+    rate = ev[mask] / counts[mask]
+    woe[mask] = np.log(1 / rate - 1) + np.log(ev.sum() / nev.sum())  # optbinning: ln(non-event / event share)
+    p_ev, p_nev = ev[mask] / ev.sum(), nev[mask] / nev.sum()
+    iv[mask] = xlogy(p_ev - p_nev, p_ev / p_nev)
+    return -woe, counts, float(np.nansum(iv))
+
+
 def _variable_bins(ob, f: dict, texts: np.ndarray | None = None) -> dict | None:
     """Bins of one fitted optbinning variable in our convention; WoE as log-odds of BAD (optbinning's sign
     reversed), so a positive coefficient means the bin's risk adds to the score."""
-    table = ob.binning_table.build(add_totals=False)
-    woe = -table["WoE"].to_numpy(dtype=np.float64)  # optbinning: ln(non-event share / event share)
-    counts = table["Count"].to_numpy(dtype=np.float64)
-    iv = float(np.nansum(table["IV"].to_numpy(dtype=np.float64)))
-    labels = [b if isinstance(b, str) else None for b in table["Bin"].tolist()]  # categorical bins are arrays
-    miss_i = labels.index("Missing") if "Missing" in labels else None
-    regular = [i for i, b in enumerate(labels) if b not in ("Special", "Missing")]
+    woe, counts, iv = _bin_statistics(ob)
+    miss_i = len(counts) - 1  # bins, then "Special", then "Missing" (as optbinning's binning table)
+    regular = list(range(len(counts) - 2))
     if len(regular) < 2 and not (miss_i is not None and counts[miss_i] > 0 and regular):
         return None
     missing_woe = float(woe[miss_i]) if miss_i is not None and counts[miss_i] > 0 else 0.0
