@@ -119,13 +119,16 @@ def test_a_large_segment_compares_on_a_stratified_sample_and_refits_the_winner_o
     oot = pd.Series(np.arange(len(df)) >= 3000)
     y = (df["risk"] == "bad").to_numpy()
     kw = dict(target="risk", positive="bad", oot=oot, progress=False)
-    model = train_credit(df, methods=("tree", "scorecard", "lightgbm"), compare_rows=1000, **kw)
+    model = train_credit(df, methods=("tree", "scorecard", "lightgbm"), compare_rows=1000, score_rows=True, **kw)
     ms = model.summary["models"][0]
     assert ms["compared_on"] == 1000 and model.spec["settings"]["compare_rows"] == 1000
     assert set(ms["auc_oot"]) == {"tree", "scorecard", "lightgbm"}
     # the kept model learnt from all 3,000 training rows, not the sample: its held-out AUC is the summary's
-    held_auc = roc_auc_score(y[3000:], model.score(df.iloc[3000:])["score"])
+    scored = model.score(df)
+    held_auc = roc_auc_score(y[3000:], scored["score"].iloc[3000:])
     assert ms["auc_held"] == pytest.approx(held_auc)
+    # the scores kept from training (held-out rows from the refit model) are the saved model's
+    np.testing.assert_array_equal(model.row_scores["score"], scored["score"])
     tree = train_credit(df, methods=("tree",), compare_rows=1000, **kw)
     leaves = [nd for nd in tree.spec["segments"][0]["model"]["nodes"] if nd["leaf"]]
     assert sum(nd["rows"] for nd in leaves) == 3000
@@ -138,11 +141,24 @@ def test_segments_fitted_side_by_side_give_the_same_model_as_one_after_the_other
     df, model = segmented
     oot = pd.Series(np.arange(len(df)) >= 4500)
     serial = train_credit(df, target="risk", positive="bad", id_col="app_id", segments=["joiner", "region"],
-                          oot=oot, min_segment_rows=400, min_segment_bads=60, n_jobs=1, progress=False)
-    assert len(model.spec["segments"]) == 3
+                          oot=oot, min_segment_rows=400, min_segment_bads=60, n_jobs=1, progress=False,
+                          score_rows=True)
+    assert len(model.spec["segments"]) == 3 and model.row_scores is None
     assert json.dumps(serial.spec["segments"], default=str) == json.dumps(model.spec["segments"], default=str)
     assert serial.cutoffs == model.cutoffs
-    np.testing.assert_array_equal(serial.score(df)["score"], model.score(df)["score"])
+    scored = model.score(df)
+    np.testing.assert_array_equal(serial.score(df)["score"], scored["score"])
+    # every labelled row's score kept from training equals scoring it again, in every segment
+    np.testing.assert_array_equal(serial.row_scores["score"], scored["score"])
+    assert serial.row_scores["segment"].tolist() == scored["segment"].tolist()
+
+
+def test_scores_kept_from_cross_validated_training_are_the_final_models():
+    df, _ = applicants(600, 9)
+    model = train_credit(df, target="risk", positive="bad", methods=("tree", "scorecard"), score_rows=True,
+                         progress=False)
+    assert model.summary["validation"] == "cv"
+    np.testing.assert_array_equal(model.row_scores["score"], model.score(df)["score"])
 
 
 def test_unseen_segment_value_routes_to_a_merged_segment_or_is_named(segmented):

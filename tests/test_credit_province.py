@@ -31,6 +31,7 @@ class _StandIn:
     def __init__(self, frame, grades, calls):
         self.calls = calls
         s = self._raw(frame)
+        self.row_scores = pd.DataFrame({"segment": "*", "score": s}) if calls[-1]["score_rows"] else None
         self.cutoffs = list(np.quantile(s, np.linspace(0, 1, grades + 1)[1:-1]))
         self.summary = {"models": [{"segment": "*", "method": "tree", "auc_oot": {"tree": 0.7}, "rows": len(frame),
                                     "bads": int(frame["bad"].sum())}], "merges": [], "segments": [],
@@ -40,11 +41,17 @@ class _StandIn:
     def _raw(frame):
         return 1.0 / (1.0 + frame["paid_ratio"].to_numpy(float))
 
+    def grade(self, s):
+        return np.array(list("ABCDE"))[np.searchsorted(self.cutoffs, s, side="right")]
+
+    def predict_score(self, frame):
+        self.calls.append({"scored": len(frame)})
+        return np.full(len(frame), "*", dtype=object), self._raw(frame)
+
     def score(self, frame):
         s = self._raw(frame)
-        grade = np.array(list("ABCDE"))[np.searchsorted(self.cutoffs, s, side="right")]
         return pd.DataFrame({"subscriber_id": frame["subscriber_id"].to_numpy(), "segment": "*", "score": s,
-                             "grade": grade})
+                             "grade": self.grade(s)})
 
     def rules(self, language=None):
         return [{"segment": "*", "method": "tree", "rules": ["paid_ratio"]}]
@@ -55,9 +62,9 @@ def stand_in(monkeypatch):
     calls = []
 
     def train_credit(frame, *, target, positive, id_col=None, segments=None, grades=5, oot=None,
-                     min_segment_rows=500, seed=0, progress=True):
+                     min_segment_rows=500, seed=0, progress=True, score_rows=False):
         calls.append(dict(frame=frame, target=target, positive=positive, id_col=id_col, segments=segments,
-                          oot=oot, grades=grades, min_segment_rows=min_segment_rows))
+                          oot=oot, grades=grades, min_segment_rows=min_segment_rows, score_rows=score_rows))
         return _StandIn(frame, grades, calls)
 
     module = types.ModuleType("workbench.credit.model")
@@ -121,6 +128,11 @@ def test_pipeline_trains_on_matured_cohorts_and_grades_everyone(frame, stand_in)
     assert len(call["frame"]) == frame["matured"].sum() and call["oot"].sum() > 0
     assert not {"join_month", "grade_date", "matured"} & set(call["frame"].columns)
     assert len(grading.scores) == len(frame) and grading.scores["bad"].isna().sum() == (~frame["matured"]).sum()
+    # the matured accounts keep their scores from training: only the new-user base is scored again
+    assert call["score_rows"] and stand_in[1] == {"scored": (~frame["matured"]).sum()}
+    expected = 1.0 / (1.0 + frame["paid_ratio"].to_numpy(float))
+    np.testing.assert_array_equal(grading.scores["score"], expected)
+    assert grading.scores["subscriber_id"].tolist() == frame["subscriber_id"].tolist()
     assert len(grading.base) == (~frame["matured"]).sum()
     table = grade_table(grading.scores[grading.scores["cohort"] == "oot"])
     assert table["grade"].tolist() == list("ABCDE") and table["share"].sum() == pytest.approx(1.0)

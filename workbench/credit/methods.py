@@ -42,8 +42,8 @@ PDO = 20.0
 LEVEL_SMOOTHING = 20.0
 
 
-def level_text(s: pd.Series) -> pd.Series:
-    """A categorical column as text, missing as :data:`MISSING_LEVEL` (``1`` and ``"1"`` alike)."""
+def _texts(s: pd.Series) -> np.ndarray:
+    """Each value of ``s`` as text, missing as :data:`MISSING_LEVEL` (``1`` and ``"1"`` alike): object array."""
     if pd.api.types.is_float_dtype(s.dtype):  # 1.0 as "1" (an integer column with missing values is float)
         v = s.to_numpy(dtype=np.float64, na_value=np.nan)
         out = np.full(len(v), MISSING_LEVEL, dtype=object)
@@ -52,9 +52,38 @@ def level_text(s: pd.Series) -> pd.Series:
         out[whole] = v[whole].astype(np.int64).astype(str).astype(object)
         rest = ok & ~whole
         out[rest] = [repr(float(x)) for x in v[rest]]
-        return pd.Series(out, index=s.index, dtype=object)
-    text = s.astype(str).astype(object)
-    return text.where(s.notna().to_numpy(), MISSING_LEVEL)
+        return out
+    text = s.astype(str).astype(object).to_numpy(dtype=object)
+    return np.where(s.notna().to_numpy(), text, MISSING_LEVEL)
+
+
+def level_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, texts)``: ``texts[codes]`` is :func:`level_text` of ``s``; ``texts`` distinct and sorted.
+
+    The values are factorised first and only the distinct ones turned into text (a column of text
+    as Arrow strings costs about 1 s per million rows to turn into Python strings one by one).
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    texts = _texts(pd.Series(uniques))
+    if (codes < 0).any():
+        texts = np.append(texts, MISSING_LEVEL).astype(object)
+        codes = np.where(codes < 0, len(texts) - 1, codes)
+    distinct, inverse = np.unique(texts.astype(str), return_inverse=True)  # equal texts share one code
+    return inverse.astype(np.int64)[codes], distinct.astype(object)
+
+
+def level_text(s: pd.Series) -> pd.Series:
+    """A categorical column as text, missing as :data:`MISSING_LEVEL` (``1`` and ``"1"`` alike)."""
+    codes, texts = level_codes(s)
+    return pd.Series(texts[codes], index=s.index, dtype=object)
+
+
+def level_lookup(s: pd.Series, mapping: dict, default: float = np.nan) -> np.ndarray:
+    """``mapping[level_text(value)]`` of every value of ``s`` (``default`` for a text not in ``mapping``)."""
+    codes, texts = level_codes(s)
+    values = np.array([mapping.get(t, default) for t in texts], dtype=np.float64)
+    return values[codes] if len(codes) else np.empty(0, dtype=np.float64)
 
 
 def _is_numeric(s: pd.Series) -> bool:
@@ -94,8 +123,10 @@ class Encoder:
                     continue  # constant here (not even missing against present)
                 features.append({"name": str(col), "kind": "numeric"})
                 continue
-            text = level_text(s)
-            stats = pd.DataFrame({"k": text.to_numpy(), "y": y}).groupby("k", sort=True)["y"].agg(["sum", "size"])
+            codes, texts = level_codes(s)  # texts sorted: the order a sorted group-by gives
+            size = np.bincount(codes, minlength=len(texts))
+            stats = pd.DataFrame({"sum": np.bincount(codes, weights=y, minlength=len(texts)), "size": size},
+                                 index=pd.Index(texts, dtype=object))[size > 0]
             if len(stats) < 2:
                 continue
             rate = (stats["sum"] + LEVEL_SMOOTHING * prior) / (stats["size"] + LEVEL_SMOOTHING)
@@ -114,8 +145,7 @@ class Encoder:
             if f["kind"] == "numeric":
                 out[:, j] = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             else:
-                codes = pd.Index(f["levels"], dtype=object).get_indexer(level_text(s).to_numpy()).astype(np.float64)
-                out[:, j] = np.where(codes >= 0, codes, f["unseen"])
+                out[:, j] = level_lookup(s, {lvl: float(i) for i, lvl in enumerate(f["levels"])}, f["unseen"])
         return out
 
     def to_dict(self) -> list[dict]:
@@ -224,13 +254,14 @@ class ScorecardMethod:
         n = len(y)
         rng = np.random.default_rng(seed)
         idx = np.sort(rng.choice(n, sample_rows, replace=False)) if n > sample_rows else np.arange(n)
-        frame = pd.DataFrame({f["name"]: (level_text(X[f["name"]]).to_numpy() if f["kind"] == "categorical"
-                                          else pd.to_numeric(X[f["name"]], errors="coerce").to_numpy(
-                                              dtype=np.float64, na_value=np.nan))
-                              for f in features})
+        # a numeric input as floats; a categorical one as the codes of its level texts (sorted, so optbinning
+        # orders tied levels as it would the texts), turned back into texts once binned
+        columns = {f["name"]: (level_codes(X[f["name"]]) if f["kind"] == "categorical"
+                               else pd.to_numeric(X[f["name"]], errors="coerce").to_numpy(dtype=np.float64,
+                                                                                          na_value=np.nan))
+                   for f in features}
         min_bin = 0.05 if len(idx) >= 400 else 0.1
-        sample = frame.iloc[idx]
-        variables = []
+        variables, W = [], []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for f in features:  # one OptimalBinning per input (BinningProcess adds summaries we do not use)
@@ -238,22 +269,25 @@ class ScorecardMethod:
                 extra = {} if kind == "categorical" else {"prebinning_method": "quantile", "max_n_prebins": 10,
                                                           "monotonic_trend": "auto_asc_desc"}
                 ob = OptimalBinning(name=f["name"], dtype=kind, max_n_bins=6, min_bin_size=min_bin, **extra)
+                col = columns[f["name"]]
                 try:
-                    ob.fit(sample[f["name"]].to_numpy(), y[idx])
+                    ob.fit(col[0][idx] if kind == "categorical" else col[idx], y[idx])
                 except (ValueError, TypeError):  # nothing to bin (e.g. one value in the sample)
                     continue
                 if ob.status not in ("OPTIMAL", "FEASIBLE"):
                     continue
-                v = _variable_bins(ob, f)
+                v = _variable_bins(ob, f, col[1] if kind == "categorical" else None)
                 if v is not None and v["iv"] >= min_iv:
                     variables.append(v)
+                    W.append(_woe_of_codes(v, *col) if kind == "categorical" else _woe(v, pd.Series(col)))
         if not variables:
             self.intercept = float(np.log(max(np.mean(y), 1e-6) / max(1 - np.mean(y), 1e-6)))
             self.variables = []
             return self
-        W = self._woe_matrix(frame, variables)
-        lr = LogisticRegression(C=1.0, max_iter=500)
-        lr.fit(W, y)
+        # Newton's method converges in a few steps on a handful of WoE columns (L-BFGS stopped short of the
+        # optimum at its tolerance and took 3 x the time on the province)
+        lr = LogisticRegression(C=1.0, max_iter=500, solver="newton-cholesky")
+        lr.fit(np.column_stack(W), y)
         coef = lr.coef_.ravel()
         self.intercept = float(lr.intercept_[0])
         factor = PDO / math.log(2)
@@ -266,19 +300,11 @@ class ScorecardMethod:
         self.variables = [v for v in variables if v["coef"] != 0.0]
         return self
 
-    @staticmethod
-    def _woe_matrix(frame: pd.DataFrame, variables: list[dict]) -> np.ndarray:
-        W = np.zeros((len(frame), len(variables)))
-        for j, v in enumerate(variables):
-            W[:, j] = _woe(v, frame[v["name"]])
-        return W
-
     def predict_frame(self, X: pd.DataFrame) -> np.ndarray:
         z = np.full(len(X), self.intercept, dtype=np.float64)
         for v in self.variables:
             s = X[v["name"]]
-            s = level_text(s) if v["kind"] == "categorical" else pd.to_numeric(s, errors="coerce")
-            z += v["coef"] * _woe(v, s)
+            z += v["coef"] * _woe(v, s if v["kind"] == "categorical" else pd.to_numeric(s, errors="coerce"))
         return 1.0 / (1.0 + np.exp(-z))
 
     def to_dict(self) -> dict:
@@ -289,16 +315,30 @@ class ScorecardMethod:
         return cls(d["intercept"], d["variables"])
 
 
-def _variable_bins(ob, f: dict) -> dict | None:
+def _bin_statistics(ob) -> tuple[np.ndarray, np.ndarray, float]:
+    """WoE (log-odds of BAD: optbinning's sign reversed), rows and total IV of the bins of a fitted optbinning
+    variable - the regular bins, then its "Special" and "Missing" bins - as its binning table computes them
+    (building the table itself, a DataFrame with formatted bin labels, cost more than the binning's solver)."""
+    from scipy.special import xlogy
+
+    bt = ob.binning_table
+    nev, ev = np.asarray(bt.n_nonevent, dtype=np.float64), np.asarray(bt.n_event, dtype=np.float64)
+    counts = nev + ev
+    mask = (ev > 0) & (nev > 0)
+    woe, iv = np.zeros(len(counts)), np.zeros(len(counts))
+    rate = ev[mask] / counts[mask]
+    woe[mask] = np.log(1 / rate - 1) + np.log(ev.sum() / nev.sum())  # optbinning: ln(non-event / event share)
+    p_ev, p_nev = ev[mask] / ev.sum(), nev[mask] / nev.sum()
+    iv[mask] = xlogy(p_ev - p_nev, p_ev / p_nev)
+    return -woe, counts, float(np.nansum(iv))
+
+
+def _variable_bins(ob, f: dict, texts: np.ndarray | None = None) -> dict | None:
     """Bins of one fitted optbinning variable in our convention; WoE as log-odds of BAD (optbinning's sign
     reversed), so a positive coefficient means the bin's risk adds to the score."""
-    table = ob.binning_table.build(add_totals=False)
-    woe = -table["WoE"].to_numpy(dtype=np.float64)  # optbinning: ln(non-event share / event share)
-    counts = table["Count"].to_numpy(dtype=np.float64)
-    iv = float(np.nansum(table["IV"].to_numpy(dtype=np.float64)))
-    labels = [b if isinstance(b, str) else None for b in table["Bin"].tolist()]  # categorical bins are arrays
-    miss_i = labels.index("Missing") if "Missing" in labels else None
-    regular = [i for i, b in enumerate(labels) if b not in ("Special", "Missing")]
+    woe, counts, iv = _bin_statistics(ob)
+    miss_i = len(counts) - 1  # bins, then "Special", then "Missing" (as optbinning's binning table)
+    regular = list(range(len(counts) - 2))
     if len(regular) < 2 and not (miss_i is not None and counts[miss_i] > 0 and regular):
         return None
     missing_woe = float(woe[miss_i]) if miss_i is not None and counts[miss_i] > 0 else 0.0
@@ -308,10 +348,17 @@ def _variable_bins(ob, f: dict) -> dict | None:
                 for k, i in enumerate(regular)]
         return {"name": f["name"], "kind": "numeric", "splits": splits, "bins": bins, "missing_woe": missing_woe,
                 "iv": iv}
-    groups = [[str(x) for x in g] for g in ob.splits]
+    groups = [[str(texts[int(x)]) if texts is not None else str(x) for x in g] for g in ob.splits]
     bins = [{"levels": groups[k], "woe": float(woe[i]), "rows": int(counts[i])} for k, i in enumerate(regular)
             if k < len(groups)]
     return {"name": f["name"], "kind": "categorical", "bins": bins, "missing_woe": missing_woe, "iv": iv}
+
+
+def _woe_of_codes(v: dict, codes: np.ndarray, texts: np.ndarray) -> np.ndarray:
+    """:func:`_woe` of a categorical input given as :func:`level_codes`."""
+    mapping = {lvl: b["woe"] for b in v["bins"] for lvl in b["levels"]}
+    mapping.setdefault(MISSING_LEVEL, v["missing_woe"])  # a missing value not binned on its own
+    return np.array([mapping.get(t, 0.0) for t in texts], dtype=np.float64)[codes]
 
 
 def _woe(v: dict, s: pd.Series) -> np.ndarray:
@@ -320,12 +367,7 @@ def _woe(v: dict, s: pd.Series) -> np.ndarray:
         idx = np.searchsorted(np.asarray(v["splits"], dtype=np.float64), x, side="right")
         woe = np.array([b["woe"] for b in v["bins"]], dtype=np.float64)
         return np.where(np.isnan(x), v["missing_woe"], woe[np.minimum(idx, len(woe) - 1)])
-    mapping = {lvl: b["woe"] for b in v["bins"] for lvl in b["levels"]}
-    text = s.to_numpy(dtype=object)
-    out = pd.Series(text).map(mapping).to_numpy(dtype=np.float64, na_value=np.nan)
-    miss = text == MISSING_LEVEL
-    out = np.where(np.isnan(out) & miss, v["missing_woe"], out)
-    return np.where(np.isnan(out), 0.0, out)
+    return _woe_of_codes(v, *level_codes(s))
 
 
 # ------------------------------------------------------------------ LightGBM

@@ -152,6 +152,7 @@ class CreditModel:
         self._fitted = fitted
         self.summary = summary
         self.reference = reference
+        self.row_scores = None  # set by train_credit(score_rows=True)
 
     # ---------------------------------------------------------------- properties
     @property
@@ -368,8 +369,12 @@ def _segment_folds(y: np.ndarray, seed: int, n_folds: int = 5):
     return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
 
 
-def _evaluate_group(X, y, ho, mode, seed, methods, progress_bar, compare_rows=0):
-    """Fit every method on a segment; held-out scores and figures per method; the fitted models."""
+def _evaluate_group(X, y, ho, mode, seed, methods, progress_bar, compare_rows=0, train_scores=False):
+    """Fit every method on a segment; held-out scores and figures per method; the fitted models.
+
+    ``train_scores``: out of time / holdout, with the methods compared on all training rows, also keep each
+    method's scores of every training row (``"train_scores"``; the chosen one's are then the final scores).
+    """
     out = {}
     if mode == "cv":
         folds = _segment_folds(y, seed)
@@ -401,12 +406,14 @@ def _evaluate_group(X, y, ho, mode, seed, methods, progress_bar, compare_rows=0)
     enc = Encoder.fit(Xs, y[sub])
     Z = enc.transform(X) if enc.features and len(set(methods) - {"scorecard"}) else None
     zs = (lambda r: Z[r]) if Z is not None else (lambda r: None)
+    keep_all = train_scores and len(sub) == len(tr)
     for name in methods:
         f = _fit_method(name, Xs, y[sub], seed, enc=enc, Z=zs(sub))
-        s_tr, s_va = f.predict(Xf, zs(sub[few])), f.predict(Xv, zs(va))
+        s_all = f.predict(Xs, zs(sub)) if keep_all else None
+        s_tr, s_va = s_all[few] if keep_all else f.predict(Xf, zs(sub[few])), f.predict(Xv, zs(va))
         out[name] = {"held": s_va, "auc_val": _auc(y[va], s_va), "auc_train": _auc(y[sub[few]], s_tr),
                      "psi": _psi(s_tr, s_va), "fitted": f, "compared_on": int(len(sub)),
-                     "sampled": len(sub) < len(tr)}
+                     "sampled": len(sub) < len(tr), "train_scores": s_all}
         progress_bar.update(1)
     return out
 
@@ -424,7 +431,7 @@ def _final_fit(name: str, X: pd.DataFrame, y: np.ndarray, ho: np.ndarray, result
     scores (``result["held"]``) replaced by the refit model's."""
     tr, va = np.flatnonzero(~ho), np.flatnonzero(ho)
     fitted = _fit_method(name, X.iloc[tr], y[tr], seed)
-    result["held"] = fitted.predict(X.iloc[va])
+    result["held"], result["train_scores"] = fitted.predict(X.iloc[va]), None
     result["auc_final"] = _auc(y[va], result["held"])
     return fitted
 
@@ -444,7 +451,8 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
                  min_segment_rows: int = 500,
                  min_segment_bads: int = 50, cv_max_rows: int = 20_000, holdout: float = 0.2,
                  methods=METHODS, prefer_readable: float = 0.005, compare_rows: int = COMPARE_ROWS, seed: int = 0,
-                 n_jobs: int | None = None, progress: bool = True, table: str = "the table") -> CreditModel:
+                 n_jobs: int | None = None, progress: bool = True, table: str = "the table",
+                 score_rows: bool = False) -> CreditModel:
     """Train segmented credit models and grade cut-offs (see the module docstring).
 
     Parameters
@@ -488,10 +496,16 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
         Show a progress bar.
     table : str
         Name of the table, for messages.
+    score_rows : bool
+        Also keep the final model's score of every labelled row (``model.row_scores``), so a caller
+        that grades the same rows need not score them again.
 
     Returns
     -------
     CreditModel
+        With ``row_scores`` None, or (``score_rows``) a DataFrame of the labelled rows in their
+        order: ``segment`` (the modelled segment) and ``score`` (P(bad) of the final model: its
+        out-of-time / holdout score on held-out rows, which is the same model's).
 
     Raises
     ------
@@ -557,12 +571,13 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
         else np.arange(n)
     in_ref = np.zeros(n, dtype=bool)
     in_ref[ref] = True
+    wanted = np.ones(n, dtype=bool) if score_rows else in_ref  # rows whose final score is needed
 
     def fit_segment(i: int, name: str):
         rows = np.flatnonzero(assign == name)
         Xs, ys = X.iloc[rows].reset_index(drop=True), y[rows]
         hos = ho[rows] if ho is not None else None
-        results = _evaluate_group(Xs, ys, hos, mode, seed + i, methods, bar, compare_rows)
+        results = _evaluate_group(Xs, ys, hos, mode, seed + i, methods, bar, compare_rows, score_rows)
         chosen = _choose(results, prefer_readable)
         r = results[chosen]
         if mode == "cv":
@@ -571,8 +586,17 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
         else:
             fitted = _final_fit(chosen, Xs, ys, hos, r, seed + i) if r["sampled"] else r["fitted"]
             held_rows = rows[hos]
-        mine = np.flatnonzero(in_ref[rows])
-        return rows, ys, chosen, results, fitted, held_rows, r["held"], rows[mine], fitted.predict(Xs.iloc[mine])
+        # final scores of the wanted rows; out of time / holdout, a held-out row has its score already (the
+        # final model was trained without it), and so may a training row (the final model's from the comparison)
+        final, known = np.empty(len(rows)), np.zeros(len(rows), dtype=bool)
+        if mode != "cv":
+            final[hos], known[hos] = r["held"], True
+            if r.get("train_scores") is not None:
+                final[~hos], known[~hos] = r["train_scores"], True
+        mine = np.flatnonzero(wanted[rows])
+        todo = mine[~known[mine]]
+        final[todo] = fitted.predict(Xs.iloc[todo])
+        return rows, ys, chosen, results, fitted, held_rows, r["held"], rows[mine], final[mine]
 
     # segments are independent (own rows, own seed): fitted side by side on the cores, each method on
     # one thread for segments below THREADS_FROM_ROWS rows; results are put together in segment order
@@ -645,6 +669,8 @@ def train_credit(frame: pd.DataFrame, *, target: str, positive, id_col: str | No
     model = CreditModel(spec, fitted_all, summary, None)
     Xr = X.iloc[ref].assign(**{c: kept[c].to_numpy()[ref] for c in segments})
     model.reference = _reference(model, Xr, final_score[ref], held_score[held], y[held], g)
+    if score_rows:
+        model.row_scores = pd.DataFrame({"segment": assign, "score": np.clip(final_score, 0.0, 1.0)})
     return model
 
 

@@ -142,13 +142,13 @@ def train_province_credit(source, *, rule: LabelRule | None = None, oot_months: 
     grades = check_int("grades", grades, 2, len(GRADE_LETTERS))
     if frame is None:
         frame = credit_frame(source, rule)
-    frame = frame.copy()
     if frame.empty:
         raise DataValidationError("credit grading found no credit account with two months of behaviour",
                                   [{"table": "credit_accounts", "column": None, "check": "rows", "count": 0,
                                     "examples": []}])
-    frame["cohort"] = split_cohorts(frame, oot_months)
-    learn = frame[frame["cohort"] != "base"].reset_index(drop=True)
+    frame = frame.assign(cohort=split_cohorts(frame, oot_months))
+    is_base = (frame["cohort"] == "base").to_numpy()
+    learn = frame[~is_base].reset_index(drop=True)
     if learn["bad"].nunique() < 2:
         raise DataValidationError(
             f"the credit label has one class only ({int(learn['bad'].iloc[0])}) in the matured cohorts",
@@ -156,13 +156,21 @@ def train_province_credit(source, *, rule: LabelRule | None = None, oot_months: 
               "examples": []}])
     model = train_credit(model_table(learn), target="bad", positive=1, id_col="subscriber_id",
                          segments=list(SEGMENT_COLUMNS), grades=grades, oot=learn["cohort"] == "oot",
-                         min_segment_rows=min_segment_rows, seed=seed, progress=progress, **model_options)
-    scored = model.score(model_table(frame).drop(columns=["bad"]))
-    scores = scored.merge(frame[["subscriber_id", "cohort", *SEGMENT_COLUMNS, "join_month", "matured", "bad"]],
-                          on="subscriber_id", how="left")
-    scores.loc[~scores["matured"], "bad"] = pd.NA
-    scores = scores.drop(columns=["matured"])
-    scores["bad"] = scores["bad"].astype("Int64")
+                         min_segment_rows=min_segment_rows, seed=seed, progress=progress, score_rows=True,
+                         **model_options)
+    # the matured accounts keep the final model's scores from training; only the new-user base is scored
+    segment = np.empty(len(frame), dtype=object)
+    score = np.empty(len(frame), dtype=np.float64)
+    segment[~is_base] = model.row_scores["segment"].to_numpy(dtype=object)
+    score[~is_base] = model.row_scores["score"].to_numpy(dtype=np.float64)
+    if is_base.any():
+        segment[is_base], score[is_base] = model.predict_score(model_table(frame[is_base]).drop(columns=["bad"]))
+    model.row_scores = None
+    scores = pd.DataFrame({"subscriber_id": frame["subscriber_id"].to_numpy(), "segment": segment, "score": score,
+                           "grade": model.grade(score), "cohort": frame["cohort"].to_numpy(),
+                           **{c: frame[c].to_numpy() for c in (*SEGMENT_COLUMNS, "join_month")},
+                           "bad": pd.array(frame["bad"].to_numpy(), dtype="Int64")})
+    scores.loc[~frame["matured"].to_numpy(bool), "bad"] = pd.NA
     parameters = {"rule": rule.as_dict(), "oot_months": oot_months, "grades": grades,
                   "min_segment_rows": min_segment_rows, "seed": seed}
     return CreditGrading(model=model, frame=frame, scores=scores, rule=rule, parameters=parameters)

@@ -33,15 +33,20 @@ _SEP = "\x1f"
 
 def segment_keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     """Each row's segment values as one text key (values joined by an invisible separator)."""
-    from workbench.credit.methods import level_text
+    from workbench.credit.methods import level_codes
 
-    if not columns:
+    if not columns or len(frame) == 0:
         return pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    parts = [level_text(frame[c]).to_numpy(dtype=object) for c in columns]
-    out = parts[0].astype(str)
-    for p in parts[1:]:
-        out = np.char.add(np.char.add(out, _SEP), p.astype(str))
-    return pd.Series(out.astype(object), index=frame.index)
+    # one small integer per combination of values; the text key is made once per combination
+    combo = np.zeros(len(frame), dtype=np.int64)
+    parts = []
+    for c in columns:
+        codes, texts = level_codes(frame[c])
+        parts.append((codes, texts))
+        combo = np.unique(combo * len(texts) + codes, return_inverse=True)[1].astype(np.int64)
+    _, first = np.unique(combo, return_index=True)
+    keys = np.array([_SEP.join(str(texts[codes[i]]) for codes, texts in parts) for i in first], dtype=object)
+    return pd.Series(keys[combo], index=frame.index, dtype=object)
 
 
 def _values(key: str, depth: int) -> tuple:

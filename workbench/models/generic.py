@@ -163,9 +163,8 @@ def single_column_auc(X: pd.DataFrame, y: np.ndarray, *, min_level_rows: int = 2
             X, y = X.iloc[rows], y[rows]
     n1, n0 = int(y.sum()), int((~y).sum())
 
-    def auc(x: np.ndarray) -> float:
-        r = rankdata(x)
-        a = (r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+    def auc(rank_sum: float) -> float:
+        a = (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0)
         return max(a, 1 - a)
 
     out = {}
@@ -178,13 +177,24 @@ def single_column_auc(X: pd.DataFrame, y: np.ndarray, *, min_level_rows: int = 2
             if miss.all():
                 out[col] = 0.5
                 continue
-            lo, hi = np.nanmin(x) - 1, np.nanmax(x) + 1
-            out[col] = max(auc(np.where(miss, lo, x)), auc(np.where(miss, hi, x)))
+            # one ranking of the present values; the missing ones are a tied block below or above them
+            r = rankdata(x[~miss])
+            m, k, miss_pos = int(miss.sum()), len(r), int(y[miss].sum())
+            present = float(r[y[~miss]].sum())
+            below = present + m * (n1 - miss_pos) + miss_pos * (m + 1) / 2
+            above = present + miss_pos * (k + (m + 1) / 2)
+            out[col] = max(auc(below), auc(above))
         else:
-            text = s.astype("str").fillna("\x00missing")
-            stats = pd.DataFrame({"k": text.to_numpy(), "y": y}).groupby("k")["y"].agg(["mean", "size"])
-            rate = stats["mean"].where(stats["size"] >= min_level_rows, y.mean())
-            out[col] = auc(text.map(rate).to_numpy(dtype=np.float64))
+            # the level's positive rate; levels compared as text, missing a level of its own
+            codes, uniques = pd.factorize(s, use_na_sentinel=True)
+            text = np.append(pd.Series(uniques, dtype=object).astype("str").to_numpy(dtype=object),
+                             "\x00missing")
+            _, level = np.unique(text.astype(str), return_inverse=True)
+            level = level[np.where(codes < 0, len(text) - 1, codes)]
+            size = np.bincount(level, minlength=level.max() + 1 if len(level) else 0)
+            mean = np.bincount(level, weights=y, minlength=len(size)) / np.maximum(size, 1)
+            rate = np.where(size >= min_level_rows, mean, y.mean())
+            out[col] = auc(float(rankdata(rate[level])[y].sum()))
     return pd.Series(out, dtype=np.float64, name="auc")
 
 
