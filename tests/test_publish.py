@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -177,3 +178,26 @@ def test_list_apps_reads_campaign_from_the_file_name_when_metadata_is_missing(tm
     (tmp_path / ".hidden.ipynb").write_text("{}", encoding="utf-8")
     (info,) = list_apps(tmp_path)
     assert (info.app, info.campaign_id) == ("monitoring", 5)
+
+
+def test_monitoring_app_drops_the_templates_bilingual_title_and_draws_its_own(tmp_path, campaigns):
+    """Template 05's '# 营销执行监控 · Campaign monitoring' is training material; the served page shows one language."""
+    url, released, _ = campaigns
+    source = Path(__file__).resolve().parents[1] / "templates" / "05_campaign_monitoring.ipynb"   # as the demo does
+    info = publish_app(released, app=source, apps_dir=tmp_path / "apps", store_url=url)
+    nb = nbformat.read(info.path, as_version=4)
+    assert not any(c.cell_type == "markdown" and "Campaign monitoring" in c.source for c in nb.cells)
+    assert any("live.layout(title=bool(user_name))" in c.source for c in nb.cells if c.cell_type == "code")
+    assert nbformat.read(source, as_version=4).cells[0].source.startswith("# 营销执行监控 · Campaign monitoring")
+
+
+def test_monitor_layout_title_is_in_the_users_language(campaigns):
+    from workbench.apps import monitor_app
+
+    url, released, _ = campaigns
+    with Store(url, migrate=False, progress=False) as store:
+        for lang, title in (("zh", "营销执行监控"), ("en", "Campaign monitoring")):
+            live = monitor_app(store, SYSTEM_USER, released, lang=lang)
+            heading = live.layout(title=True).children[0].value
+            assert title in heading and ("Campaign monitoring" in heading) == (lang == "en")
+            assert "wb-app-title" not in str([c.value for c in live.layout().children if hasattr(c, "value")])

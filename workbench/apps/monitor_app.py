@@ -116,15 +116,22 @@ class LiveMonitor:
                                f'{html.escape(t(f"{_PREFIX}.section.{name}", lang=self.lang))}</h2>')
         return widgets.VBox([heading, self.outputs[name], *([self.table] if name == "branches" else [])])
 
-    def layout(self):
+    def layout(self, title: bool = False):
         """Every panel in one box, in :data:`PANELS` order: what the template displays.
 
         One widget tree displayed by one cell: Voila 0.5 sometimes answered "model not found"
         for widgets displayed by the cells after the first two.
+
+        Parameters
+        ----------
+        title : bool, default False
+            Head the box with the page title in the user's language (the served app: publishing drops the
+            template's bilingual title cell, see :func:`workbench.apps.publish.publish_app`).
         """
         import ipywidgets as widgets
 
-        return widgets.VBox([self.panel(name) for name in PANELS])
+        heading = [widgets.HTML(f'<h1 class="wb-app-title">{html.escape(t("t05.title", lang=self.lang))}</h1>')]
+        return widgets.VBox((heading if title else []) + [self.panel(name) for name in PANELS])
 
     # ------------------------------------------------------------------ drawing
     def _contents(self, view: MonitorData) -> dict[str, list[dict]]:

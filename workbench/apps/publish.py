@@ -54,6 +54,9 @@ BUILTIN_APPS: tuple[str, ...] = ("whoami", "hall")
 _PARAMETERS_TAG = "parameters"
 _INJECTED_TAG = "injected-parameters"
 _PUBLISHED = re.compile(r"^campaign_(\d+)_(.+)\.ipynb$")
+#: A template's bilingual title cell (``# 中文标题 · English title``): training material shows both languages,
+#: a served app shows its title in the signed-in user's language instead (drawn by the app itself).
+_BILINGUAL_TITLE = re.compile(r"^#\s[^\n]*\s·\s[^\n]*$")
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,8 @@ def publish_app(campaign_id: int, *, app: str | os.PathLike = DEFAULT_APP,
             store.close()
 
     nb.cells = [c for c in nb.cells if _INJECTED_TAG not in c.get("metadata", {}).get("tags", [])]
+    if nb.cells and nb.cells[0].cell_type == "markdown" and _BILINGUAL_TITLE.match(nb.cells[0].source.strip()):
+        nb.cells = nb.cells[1:]
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
