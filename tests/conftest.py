@@ -35,6 +35,17 @@ def jupyter_env(tmp_path_factory):
         yield root
 
 
+@pytest.fixture(scope="session")
+def demo_chain(tmp_path_factory):
+    """The executed chain of templates 01-06 (two demos, zh then en, in one workspace): see tests/chain_fixtures.py.
+
+    Defined here, once for the session (a fixture imported into several modules would run once per module).
+    """
+    from chain_fixtures import run_demo_chain
+
+    return run_demo_chain(tmp_path_factory.mktemp("demo_chain"))
+
+
 @pytest.fixture(autouse=True)
 def _reset_language():
     """Each test starts in the default language, whatever an earlier test set."""
@@ -93,8 +104,23 @@ def _missing_markers(item) -> list[str]:
     return sorted(m for m in wanted if item.get_closest_marker(m) is None)
 
 
+#: Test modules sharing the session's ``demo_chain`` fixture: one xdist group, so one worker runs the chain once.
+DEMO_CHAIN_GROUP = "demo_chain"
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Refuse a test that needs Chromium or PostgreSQL without the marker that lets test-fast skip it."""
+    """Refuse a test that needs Chromium or PostgreSQL without the marker that lets test-fast skip it.
+
+    Under pytest-xdist (``--dist loadgroup``) every test without an ``xdist_group`` marker is put in its
+    module's group, so a module's fixtures (servers, kernels, trained models) are built by one worker only,
+    and the tests using the session's demo chain share one group.  (Runs before xdist reads the markers.)
+    """
+    grouping = config.pluginmanager.hasplugin("xdist")
+    for item in items if grouping else ():
+        if item.get_closest_marker("xdist_group") is None:
+            shared = "demo_chain" in getattr(item, "fixturenames", ())
+            item.add_marker(pytest.mark.xdist_group(DEMO_CHAIN_GROUP if shared else item.module.__name__))
     unmarked = [f"{item.nodeid} (needs @pytest.mark.{', '.join(missing)})"
                 for item in items if (missing := _missing_markers(item))]
     if unmarked:
