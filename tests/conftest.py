@@ -104,23 +104,8 @@ def _missing_markers(item) -> list[str]:
     return sorted(m for m in wanted if item.get_closest_marker(m) is None)
 
 
-#: Test modules sharing the session's ``demo_chain`` fixture: one xdist group, so one worker runs the chain once.
-DEMO_CHAIN_GROUP = "demo_chain"
-
-
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Refuse a test that needs Chromium or PostgreSQL without the marker that lets test-fast skip it.
-
-    Under pytest-xdist (``--dist loadgroup``) every test without an ``xdist_group`` marker is put in its
-    module's group, so a module's fixtures (servers, kernels, trained models) are built by one worker only,
-    and the tests using the session's demo chain share one group.  (Runs before xdist reads the markers.)
-    """
-    grouping = config.pluginmanager.hasplugin("xdist")
-    for item in items if grouping else ():
-        if item.get_closest_marker("xdist_group") is None:
-            shared = "demo_chain" in getattr(item, "fixturenames", ())
-            item.add_marker(pytest.mark.xdist_group(DEMO_CHAIN_GROUP if shared else item.module.__name__))
+    """Refuse a test that needs Chromium or PostgreSQL without the marker that lets test-fast skip it."""
     unmarked = [f"{item.nodeid} (needs @pytest.mark.{', '.join(missing)})"
                 for item in items if (missing := _missing_markers(item))]
     if unmarked:
