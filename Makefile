@@ -48,8 +48,9 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# --durations: the slowest tests are printed with every run, to keep the suite's time budget in sight.
 test: venv system-deps lint
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q --durations=25 $(PYTEST_ARGS)
 
 # Neither PostgreSQL nor Chromium nor Jupyter kernels (the template runs take minutes).
 test-fast: venv lint

@@ -35,6 +35,17 @@ def jupyter_env(tmp_path_factory):
         yield root
 
 
+@pytest.fixture(scope="session")
+def demo_chain(tmp_path_factory):
+    """The executed chain of templates 01-06 (two demos, zh then en, in one workspace): see tests/chain_fixtures.py.
+
+    Defined here, once for the session (a fixture imported into several modules would run once per module).
+    """
+    from chain_fixtures import run_demo_chain
+
+    return run_demo_chain(tmp_path_factory.mktemp("demo_chain"))
+
+
 @pytest.fixture(autouse=True)
 def _reset_language():
     """Each test starts in the default language, whatever an earlier test set."""

@@ -20,15 +20,15 @@ from workbench.runs import CAMPAIGN_FILE, RunFolder, other_campaigns
 from workbench.store import SYSTEM_USER, Store
 from workbench.tracking.attribution import LOCAL_TIMEZONE
 from workbench.tracking.loop import evaluate_run, open_run
+from chain_fixtures import DEMO_CHAIN_LANGUAGES, DEMO_CHAIN_STEPS
 from report_scan import untranslated
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "province"
 #: The demo's steps from the status analysis on (00_hello writes nothing the later steps read).
-STEPS = ["01_status_analysis", "02_goal_setting", "03_target_model", "04_campaign_design", "simulate",
-         "06_campaign_evaluation"]
+STEPS = list(DEMO_CHAIN_STEPS)
 #: Language of each demo: the chain's reports are read in both.
-LANGUAGES = ("zh", "en")
+LANGUAGES = DEMO_CHAIN_LANGUAGES
 
 
 class _Store:
@@ -76,28 +76,17 @@ def _markdown(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def two_demos(tmp_path_factory):
-    """Two demo runs in one temporary workspace (its own store), same seed, default run folders."""
-    ws = tmp_path_factory.mktemp("ws")
-    (ws / "workbench.toml").write_text(
-        f'[workspace]\ndata = "{SAMPLE.as_posix()}"\nstore = "sqlite:///runs/store.sqlite"\nruns = "runs"\n',
-        encoding="utf-8")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_WORKSPACE", str(ws))
-        mp.chdir(ws)
-        folders = []
-        for lang in LANGUAGES:
-            folder = demo.demo_folder()
-            demo.run_demo(None, folder, steps=STEPS, language=lang, progress=False)
-            folders.append(folder)
-        evaluations = []
-        for folder in folders:
-            run = open_run(folder)
-            try:
-                evaluations.append(evaluate_run(run, SAMPLE))
-            finally:
-                run.close()
-    return ws, folders, evaluations
+def two_demos(demo_chain):
+    """Two demo runs in one temporary workspace (its own store), same seed, default run folders: the session's
+    demo chain (tests/conftest.py), evaluated here."""
+    evaluations = []
+    for folder in demo_chain.folders:
+        run = open_run(folder)
+        try:
+            evaluations.append(evaluate_run(run, SAMPLE))
+        finally:
+            run.close()
+    return demo_chain.ws, demo_chain.folders, evaluations
 
 
 @pytest.mark.slow

@@ -1,9 +1,10 @@
 """Templates 01 (status analysis) and 02 (goal setting) run in a real kernel on the sample province.
 
-Three kernel runs serve the module (a bad product, snapshot or branch is named by check_scope,
-tested in test_status_analysis.py; here only that the templates call it first): 01 in zh and
-02 in en share a run folder (02 reads 01's findings); 02 in zh runs alone in another folder
-(it recomputes the findings), and must reach the same goal.
+One kernel run of its own serves the module (a bad product, snapshot or branch is named by check_scope,
+tested in test_status_analysis.py; here only that the templates call it first): 02 in zh runs alone in a
+folder without findings (it recomputes them), and must reach the goal 02 reached in the run folder it
+shared with 01 (02 reads 01's findings).  The runs of 01 (zh) and 02 (en) in a shared run folder are those
+of the session's demo chain (tests/chain_fixtures.py), which runs 01-06 with the templates' defaults.
 """
 from __future__ import annotations
 
@@ -41,13 +42,11 @@ def _clean_language(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def shared_run(tmp_path_factory):
-    """01 in zh, then 02 in en, in one run folder."""
-    out = tmp_path_factory.mktemp("run_shared")
-    params = {"data": str(SAMPLE), "run_dir": str(out)}
-    status = run_template(STATUS, params, out, language="zh", progress=False)
-    goal = run_template(GOAL, params, out, language="en", progress=False)
-    return status, goal, out
+def shared_run(demo_chain):
+    """01 in zh and 02 in en, each in the run folder its chain's 01 and 02 shared: the session's demo chain
+    (tests/chain_fixtures.py). Returns (01's run, 02's run, 01's folder, 02's folder)."""
+    zh, en = demo_chain.folders
+    return demo_chain.runs["zh"][STATUS], demo_chain.runs["en"][GOAL], zh, en
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +106,7 @@ def test_scope_is_checked_before_any_data_is_read(tmp_path):
 # ----------------------------------------------------------------- 01
 @pytest.mark.kernel
 def test_status_report_tells_the_story_with_the_numbers(shared_run):
-    status, _, out = shared_run
+    status, _, out, _ = shared_run
     findings = _read(out / FINDINGS_FILE)
     assert findings["product"] == "mobile_newspaper" and findings["snapshot"] == "2026-10"
     assert findings["branches"] == [] and findings["kpis"]["last_month"] == "2026-10"
@@ -127,7 +126,7 @@ def test_status_report_tells_the_story_with_the_numbers(shared_run):
 
 @pytest.mark.kernel
 def test_status_notebook_has_figures_and_no_errors_or_warnings(shared_run):
-    status, _, _ = shared_run
+    status, _, _, _ = shared_run
     outputs = _outputs(status.notebook)
     assert not [o for o in outputs if o["output_type"] == "error"]
     assert not [o for o in outputs if o["output_type"] == "stream" and o["name"] == "stderr"]
@@ -139,7 +138,7 @@ def test_status_notebook_has_figures_and_no_errors_or_warnings(shared_run):
 
 @pytest.mark.kernel
 def test_status_html_report_has_no_code_and_embeds_plotly_once(shared_run):
-    status, _, _ = shared_run
+    status, _, _, _ = shared_run
     html = status.html.read_text(encoding="utf-8")
     assert status.html.name == f"{STATUS}.html"
     assert html.count(PLOTLY_MARK) == 1 and "cdn.plot.ly/plotly" not in html
@@ -153,7 +152,7 @@ def test_status_html_report_has_no_code_and_embeds_plotly_once(shared_run):
 # ----------------------------------------------------------------- 02
 @pytest.mark.kernel
 def test_goal_json_is_written_and_consistent_with_the_findings(shared_run):
-    _, goal_run, out = shared_run
+    _, goal_run, _, out = shared_run
     findings, goal = _read(out / FINDINGS_FILE), _read(out / GOAL_FILE)
     assert {"product", "target_stable_subscribers", "period_start", "period_end", "reason", "potential",
             "check"} <= set(goal)
@@ -174,7 +173,7 @@ def test_goal_json_is_written_and_consistent_with_the_findings(shared_run):
 
 @pytest.mark.kernel
 def test_goal_report_reads_the_findings_and_shows_the_check(shared_run):
-    _, goal_run, out = shared_run
+    _, goal_run, _, out = shared_run
     goal = _read(out / GOAL_FILE)
     md = _markdown(goal_run.notebook)
     assert narrative("t02.findings.file", "en", run_dir=str(out)) in md
@@ -195,7 +194,7 @@ def test_goal_report_reads_the_findings_and_shows_the_check(shared_run):
 
 @pytest.mark.kernel
 def test_goal_alone_recomputes_the_findings_and_reaches_the_same_goal(shared_run, alone_run):
-    _, _, shared = shared_run
+    _, _, _, shared = shared_run
     result, out = alone_run
     assert not (out / FINDINGS_FILE).exists()   # recomputed in memory, not written by 02
     md = _markdown(result.notebook)

@@ -1,4 +1,5 @@
-"""Template 03 (data-model building) executed in a real kernel on the committed sample province."""
+"""Template 03 (data-model building) executed in a real kernel on the committed sample province (the English
+run of the session's demo chain, tests/chain_fixtures.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,11 +16,10 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "province"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """One English run of the template on the sample province (the most expensive step of this module)."""
-    out = tmp_path_factory.mktemp("t03")
-    result = wt.run_template(NAME, {"data": str(SAMPLE), "run_dir": str(out)}, out, language="en", progress=False)
-    return result, out
+def run(demo_chain):
+    """The English run of the template on the sample province, with its default parameters: the English demo's
+    step 03 in the session's demo chain (tests/chain_fixtures.py; 03 is the chain's most expensive step)."""
+    return demo_chain.runs["en"][NAME], demo_chain.folders[1]
 
 
 def _outputs(path: Path) -> list[dict]:

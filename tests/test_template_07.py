@@ -69,6 +69,7 @@ def test_template_grades_the_new_users_and_writes_rules_for_template_04(run):
     assert "07_credit_grading" in folder.manifest()["steps"]
 
 
+@pytest.mark.kernel
 def test_the_report_shows_no_identifiers_missing_values_or_errors(run):
     from report_scan import untranslated
 
