@@ -100,7 +100,7 @@ def test_bad_lag_ratio_and_missing_columns_are_refused():
 
 
 def test_live_monitor_redraws_in_place_and_keeps_the_figures_when_a_refresh_fails(tmp_path):
-    from workbench.apps.monitor_app import PANELS, monitor_app
+    from workbench.apps.live_monitor import PANELS, monitor_app
     from workbench.store import SYSTEM_USER, PasswordPolicy
 
     store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}", password_policy=PasswordPolicy.fast_for_tests(),

@@ -175,3 +175,26 @@ def test_markers_are_declared_and_test_fast_deselects_them():
     assert {"slow", "browser", "postgres", "kernel"} <= declared and "--strict-markers" in options["addopts"]
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert '-m "not slow and not browser and not postgres and not kernel"' in makefile
+
+
+@pytest.mark.parametrize("package", ["workbench.apps", "workbench.viz"])
+def test_no_lazily_exported_name_is_also_a_submodule(package):
+    """Importing submodule ``p.x`` binds ``p.x`` to the module: a lazily exported function also named ``x``
+    would then be shadowed, and ``from p import x`` would give the module (template 05 met this with
+    ``monitor_app``, the function, and ``workbench.apps.monitor_app``, the module)."""
+    import importlib
+    import pkgutil
+
+    pkg = importlib.import_module(package)
+    submodules = {m.name for m in pkgutil.iter_modules(pkg.__path__)}
+    assert submodules, package
+    assert not submodules & set(pkg.__all__), sorted(submodules & set(pkg.__all__))
+
+
+def test_a_lazily_exported_function_stays_itself_after_its_module_is_imported():
+    import importlib
+
+    importlib.import_module("workbench.apps.live_monitor")
+    from workbench.apps import monitor_app
+
+    assert callable(monitor_app) and monitor_app.__module__ == "workbench.apps.live_monitor"

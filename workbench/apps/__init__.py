@@ -31,8 +31,8 @@ _EXPORTS: dict[str, str] = {
     "whoami_panel": "widgets", "sign_out_link": "widgets", "branch_label": "widgets", "role_label": "widgets",
     # monitor (template 05)
     "MonitorData": "monitor", "monitor_data": "monitor", "daily_progress": "monitor", "branch_status": "monitor",
-    "shown_days": "monitor", "activity_by_day": "monitor", "lagging_html": "monitor", "monitor_app": "monitor_app",
-    "LiveMonitor": "monitor_app",
+    "shown_days": "monitor", "activity_by_day": "monitor", "lagging_html": "monitor", "monitor_app": "live_monitor",
+    "LiveMonitor": "live_monitor",
     "early_response": "monitor", "lagging_panel": "monitor",
     # hall / call-centre look-up
     "hall_app": "hall", "card_html": "hall", "lookup_card": "hall",

@@ -4,7 +4,7 @@ Compute and draw are separate: :func:`daily_progress`, :func:`branch_status` and
 :func:`early_response` return tables; :mod:`workbench.viz.monitor` draws them
 with catalogue labels; :func:`lagging_panel` is the widget that lists lagging
 branches; :mod:`workbench.report.t05` words the view for template 05;
-:mod:`workbench.apps.monitor_app` lays it out with a refresh that redraws in place.
+:mod:`workbench.apps.live_monitor` lays it out with a refresh that redraws in place.
 Every number is an aggregate the database computes (:meth:`Store.progress`,
 :meth:`Store.daily_counts`, :meth:`Store.group_counts`) with the acting user, so
 a branch manager sees only their branch and no member or result row is read
