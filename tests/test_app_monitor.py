@@ -20,7 +20,8 @@ from test_app_executor import (
 from test_viz_monitor import PROGRESS
 
 from workbench.apps.monitor import (
-    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, activity_by_day, branch_status, daily_progress, shown_days,
+    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, activity_by_day, branch_status, daily_progress, newcombe_difference,
+    shown_days,
 )
 from workbench.errors import ParameterError
 from workbench.store import CampaignPeriod, Store, User
@@ -97,6 +98,26 @@ def test_bad_lag_ratio_and_missing_columns_are_refused():
         branch_status(PROGRESS, _daily(), lag_ratio=1.5)
     with pytest.raises(ParameterError, match=r"'counts' table must have the columns .*missing \['executor'\]"):
         _daily(COUNTS.drop(columns="executor"))
+
+
+@pytest.mark.parametrize("xt, nt, xc, nc", [(60, 1000, 40, 1000), (0, 50, 3, 20), (5, 5, 0, 7), (1, 2, 1, 3),
+                                            (1600, 180_000, 400, 20_000)])
+def test_the_provisional_interval_is_statsmodels_newcombe_interval(xt, nt, xc, nc):
+    from workbench.metrics.experiment import proportion_effect
+
+    row = proportion_effect(xt, nt, xc, nc).iloc[0]
+    assert newcombe_difference(xt, nt, xc, nc) == pytest.approx(
+        (row["abs_lift"], row["abs_ci_low"], row["abs_ci_high"]), abs=1e-12)
+    assert newcombe_difference(xt, nt, xc, nc, alpha=0.2)[1] > row["abs_ci_low"]     # a narrower 80 % interval
+
+
+@pytest.mark.parametrize("args, message", [((3, 2, 1, 5), "count_treated"), ((1, 5, 1, 0), "count_control"),
+                                           ((1, 5, -1, 5), "count_control")])
+def test_the_provisional_interval_refuses_impossible_counts(args, message):
+    with pytest.raises(ParameterError, match=message):
+        newcombe_difference(*args)
+    with pytest.raises(ParameterError, match="alpha"):
+        newcombe_difference(1, 5, 1, 5, alpha=1)
 
 
 def test_live_monitor_redraws_in_place_and_keeps_the_figures_when_a_refresh_fails(tmp_path):
