@@ -152,6 +152,39 @@ def test_live_monitor_redraws_in_place_and_keeps_the_figures_when_a_refresh_fail
     store.close()
 
 
+def test_a_served_page_draws_right_after_its_cell_and_a_batch_run_at_once(tmp_path, monkeypatch):
+    import asyncio
+
+    from workbench.apps.hook import APP_KERNEL_ENV
+    from workbench.apps.monitor_app import PANELS, monitor_app
+    from workbench.store import SYSTEM_USER, PasswordPolicy
+
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}", password_policy=PasswordPolicy.fast_for_tests(),
+                  progress=False)
+    for u in USERS:
+        store.add_user(SYSTEM_USER, u.name, u.role, password=u.password, branch_id=u.branch_id)
+    campaign_id = seed_campaign(store)
+    _prepare(store, campaign_id)
+    pm = store.authenticate(PM.name, PM.password)
+    monkeypatch.setenv(APP_KERNEL_ENV, "1")                 # a kernel `workbench serve` started for a page
+
+    async def page():
+        live = monitor_app(store, pm, campaign_id, lang="en")
+        before = (live.status.value, [n for n, o in live.outputs.items() if o.outputs], live.button.disabled)
+        await asyncio.sleep(0.5)                             # the kernel's loop runs the first read
+        return live, before
+
+    live, (status, drawn, disabled) = asyncio.run(page())
+    assert "wb-monitor-loading" in status and "Reading" in status and drawn == [] and disabled
+    assert 'data-contacted="6"' in live.status.value and not live.button.disabled
+    assert [n for n, o in live.outputs.items() if o.outputs] == list(PANELS)
+    with pytest.raises(ParameterError, match="campaign_id"):            # checked at once, not after the cell
+        monitor_app(store, pm, campaign_id + 99, lang="en")
+    monkeypatch.delenv(APP_KERNEL_ENV)                      # a batch run: drawn before the cell ends
+    assert 'data-contacted="6"' in monitor_app(store, pm, campaign_id, lang="en").status.value
+    store.close()
+
+
 # ------------------------------------------------------------------ in a browser
 
 

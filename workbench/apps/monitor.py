@@ -47,6 +47,8 @@ __all__ = [
     "early_response",
     "lagging_panel",
     "MonitorData",
+    "monitor_plan",
+    "monitored_campaign",
     "monitor_data",
 ]
 
@@ -335,6 +337,42 @@ class MonitorData:
         return bool(len(self.counts)) and bool(self.counts["orders"].notna().all())
 
 
+def monitor_plan(plan_days: int = 14, capacity_per_day: int = 40, lag_ratio: float = 0.8) -> dict[str, float]:
+    """The plan's parameters checked (what :func:`monitor_data` is given), as keyword arguments.
+
+    Raises
+    ------
+    ParameterError
+        A non-positive plan or capacity, a lag ratio outside (0, 1].
+    """
+    check_num("plan_days", plan_days, 0, lo_open=True)
+    check_num("capacity_per_day", capacity_per_day, 0, lo_open=True)
+    check_num("lag_ratio", lag_ratio, 0, 1, lo_open=True)
+    return {"plan_days": plan_days, "capacity_per_day": capacity_per_day, "lag_ratio": lag_ratio}
+
+
+def monitored_campaign(store: Store, user: User, campaign_id: int = 0) -> tuple[int, str]:
+    """The campaign :func:`monitor_data` reads for ``user``: ``(id, name)`` (campaign 0: the newest one they may see).
+
+    Raises
+    ------
+    ParameterError
+        When the user sees no released campaign, or ``campaign_id`` is not one of them
+        (the message lists those they may see).
+    """
+    campaigns = store.visible_campaigns(user)
+    campaigns = campaigns[campaigns["status"] != "draft"]
+    visible = [int(c) for c in campaigns["campaign_id"]]
+    if not visible:
+        raise ParameterError(f"user {user.name!r} sees no released campaign to monitor")
+    if campaign_id in (0, None):
+        campaign_id = visible[0]
+    if campaign_id not in visible:
+        raise ParameterError.invalid("campaign_id", f"one of the campaigns user {user.name!r} may see {visible}",
+                                     campaign_id)
+    return campaign_id, str(campaigns.loc[campaigns["campaign_id"] == campaign_id, "name"].iloc[0])
+
+
 def monitor_data(store: Store, user: User, campaign_id: int = 0, *, plan_days: int = 14,
                  capacity_per_day: int = 40, lag_ratio: float = 0.8, today: dt.date | None = None
                  ) -> MonitorData:
@@ -350,17 +388,7 @@ def monitor_data(store: Store, user: User, campaign_id: int = 0, *, plan_days: i
         When the user sees no released campaign, or ``campaign_id`` is not one of them
         (the message lists those they may see); bad plan parameters.
     """
-    campaigns = store.visible_campaigns(user)
-    campaigns = campaigns[campaigns["status"] != "draft"]
-    visible = [int(c) for c in campaigns["campaign_id"]]
-    if not visible:
-        raise ParameterError(f"user {user.name!r} sees no released campaign to monitor")
-    if campaign_id in (0, None):
-        campaign_id = visible[0]
-    if campaign_id not in visible:
-        raise ParameterError.invalid("campaign_id", f"one of the campaigns user {user.name!r} may see {visible}",
-                                     campaign_id)
-    name = str(campaigns.loc[campaigns["campaign_id"] == campaign_id, "name"].iloc[0])
+    campaign_id, name = monitored_campaign(store, user, campaign_id)
     period = store.campaign_period(user, campaign_id)
     progress = store.progress(user, campaign_id)
     counts = store.daily_counts(user, campaign_id)
