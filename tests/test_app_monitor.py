@@ -8,7 +8,11 @@ executor half-way through and Hami not started, and a few orders recorded.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -28,6 +32,7 @@ from workbench.store import CampaignPeriod, Store, User
 from workbench.templates import find_template
 
 NOW = dt.datetime.now(dt.timezone.utc)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # Store.daily_counts of Urumqi's executor: 2, 1 and 3 first contacts on the period's first three days
@@ -159,8 +164,8 @@ def test_a_served_page_draws_right_after_its_cell_and_a_batch_run_at_once(tmp_pa
     from workbench.apps.monitor_app import PANELS, monitor_app
     from workbench.store import SYSTEM_USER, PasswordPolicy
 
-    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}", password_policy=PasswordPolicy.fast_for_tests(),
-                  progress=False)
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = Store(url, password_policy=PasswordPolicy.fast_for_tests(), progress=False)
     for u in USERS:
         store.add_user(SYSTEM_USER, u.name, u.role, password=u.password, branch_id=u.branch_id)
     campaign_id = seed_campaign(store)
@@ -183,6 +188,16 @@ def test_a_served_page_draws_right_after_its_cell_and_a_batch_run_at_once(tmp_pa
     monkeypatch.delenv(APP_KERNEL_ENV)                      # a batch run: drawn before the cell ends
     assert 'data-contacted="6"' in monitor_app(store, pm, campaign_id, lang="en").status.value
     store.close()
+    # the provisional read is drawn without statsmodels / scipy (1.1 s and ~70 MiB in a page's kernel)
+    probe = ("import sys\nfrom workbench.store import Store\nfrom workbench.apps.monitor_app import monitor_app\n"
+             f"store = Store({url!r}, migrate=False, progress=False)\n"
+             f"live = monitor_app(store, store.authenticate({PM.name!r}, {PM.password!r}), {campaign_id}, lang='en')\n"
+             "assert live.view.effect is not None\n"
+             "print(sorted(m for m in ('statsmodels', 'scipy', 'workbench.metrics') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 # ------------------------------------------------------------------ in a browser
