@@ -161,7 +161,7 @@ def test_a_served_page_draws_right_after_its_cell_and_a_batch_run_at_once(tmp_pa
     import asyncio
 
     from workbench.apps.hook import APP_KERNEL_ENV
-    from workbench.apps.monitor_app import PANELS, monitor_app
+    from workbench.apps import LiveMonitor
     from workbench.store import SYSTEM_USER, PasswordPolicy
 
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
@@ -174,7 +174,7 @@ def test_a_served_page_draws_right_after_its_cell_and_a_batch_run_at_once(tmp_pa
     monkeypatch.setenv(APP_KERNEL_ENV, "1")                 # a kernel `workbench serve` started for a page
 
     async def page():
-        live = monitor_app(store, pm, campaign_id, lang="en")
+        live = LiveMonitor(store, pm, campaign_id, lang="en")
         before = (live.status.value, [n for n, o in live.outputs.items() if o.outputs], live.button.disabled)
         await asyncio.sleep(0.5)                             # the kernel's loop runs the first read
         return live, before
@@ -182,14 +182,14 @@ def test_a_served_page_draws_right_after_its_cell_and_a_batch_run_at_once(tmp_pa
     live, (status, drawn, disabled) = asyncio.run(page())
     assert "wb-monitor-loading" in status and "Reading" in status and drawn == [] and disabled
     assert 'data-contacted="6"' in live.status.value and not live.button.disabled
-    assert [n for n, o in live.outputs.items() if o.outputs] == list(PANELS)
+    assert [n for n, o in live.outputs.items() if o.outputs] == list(live.outputs) != []
     with pytest.raises(ParameterError, match="campaign_id"):            # checked at once, not after the cell
-        monitor_app(store, pm, campaign_id + 99, lang="en")
+        LiveMonitor(store, pm, campaign_id + 99, lang="en")
     monkeypatch.delenv(APP_KERNEL_ENV)                      # a batch run: drawn before the cell ends
-    assert 'data-contacted="6"' in monitor_app(store, pm, campaign_id, lang="en").status.value
+    assert 'data-contacted="6"' in LiveMonitor(store, pm, campaign_id, lang="en").status.value
     store.close()
     # the provisional read is drawn without statsmodels / scipy (1.1 s and ~70 MiB in a page's kernel)
-    probe = ("import sys\nfrom workbench.store import Store\nfrom workbench.apps.monitor_app import monitor_app\n"
+    probe = ("import sys\nfrom workbench.store import Store\nfrom workbench.apps import monitor_app\n"
              f"store = Store({url!r}, migrate=False, progress=False)\n"
              f"live = monitor_app(store, store.authenticate({PM.name!r}, {PM.password!r}), {campaign_id}, lang='en')\n"
              "assert live.view.effect is not None\n"
