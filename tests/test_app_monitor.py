@@ -8,7 +8,11 @@ executor half-way through and Hami not started, and a few orders recorded.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -20,13 +24,15 @@ from test_app_executor import (
 from test_viz_monitor import PROGRESS
 
 from workbench.apps.monitor import (
-    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, activity_by_day, branch_status, daily_progress, shown_days,
+    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, activity_by_day, branch_status, daily_progress, newcombe_difference,
+    shown_days,
 )
 from workbench.errors import ParameterError
 from workbench.store import CampaignPeriod, Store, User
 from workbench.templates import find_template
 
 NOW = dt.datetime.now(dt.timezone.utc)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # Store.daily_counts of Urumqi's executor: 2, 1 and 3 first contacts on the period's first three days
@@ -99,6 +105,26 @@ def test_bad_lag_ratio_and_missing_columns_are_refused():
         _daily(COUNTS.drop(columns="executor"))
 
 
+@pytest.mark.parametrize("xt, nt, xc, nc", [(60, 1000, 40, 1000), (0, 50, 3, 20), (5, 5, 0, 7), (1, 2, 1, 3),
+                                            (1600, 180_000, 400, 20_000)])
+def test_the_provisional_interval_is_statsmodels_newcombe_interval(xt, nt, xc, nc):
+    from workbench.metrics.experiment import proportion_effect
+
+    row = proportion_effect(xt, nt, xc, nc).iloc[0]
+    assert newcombe_difference(xt, nt, xc, nc) == pytest.approx(
+        (row["abs_lift"], row["abs_ci_low"], row["abs_ci_high"]), abs=1e-12)
+    assert newcombe_difference(xt, nt, xc, nc, alpha=0.2)[1] > row["abs_ci_low"]     # a narrower 80 % interval
+
+
+@pytest.mark.parametrize("args, message", [((3, 2, 1, 5), "count_treated"), ((1, 5, 1, 0), "count_control"),
+                                           ((1, 5, -1, 5), "count_control")])
+def test_the_provisional_interval_refuses_impossible_counts(args, message):
+    with pytest.raises(ParameterError, match=message):
+        newcombe_difference(*args)
+    with pytest.raises(ParameterError, match="alpha"):
+        newcombe_difference(1, 5, 1, 5, alpha=1)
+
+
 def test_live_monitor_redraws_in_place_and_keeps_the_figures_when_a_refresh_fails(tmp_path):
     from workbench.apps.live_monitor import PANELS, monitor_app
     from workbench.store import SYSTEM_USER, PasswordPolicy
@@ -129,6 +155,49 @@ def test_live_monitor_redraws_in_place_and_keeps_the_figures_when_a_refresh_fail
     live.refresh_seconds = 0
     assert live.auto_refresh().data == ""
     store.close()
+
+
+def test_a_served_page_draws_right_after_its_cell_and_a_batch_run_at_once(tmp_path, monkeypatch):
+    import asyncio
+
+    from workbench.apps.hook import APP_KERNEL_ENV
+    from workbench.apps import LiveMonitor
+    from workbench.store import SYSTEM_USER, PasswordPolicy
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = Store(url, password_policy=PasswordPolicy.fast_for_tests(), progress=False)
+    for u in USERS:
+        store.add_user(SYSTEM_USER, u.name, u.role, password=u.password, branch_id=u.branch_id)
+    campaign_id = seed_campaign(store)
+    _prepare(store, campaign_id)
+    pm = store.authenticate(PM.name, PM.password)
+    monkeypatch.setenv(APP_KERNEL_ENV, "1")                 # a kernel `workbench serve` started for a page
+
+    async def page():
+        live = LiveMonitor(store, pm, campaign_id, lang="en")
+        before = (live.status.value, [n for n, o in live.outputs.items() if o.outputs], live.button.disabled)
+        await asyncio.sleep(0.5)                             # the kernel's loop runs the first read
+        return live, before
+
+    live, (status, drawn, disabled) = asyncio.run(page())
+    assert "wb-monitor-loading" in status and "Reading" in status and drawn == [] and disabled
+    assert 'data-contacted="6"' in live.status.value and not live.button.disabled
+    assert [n for n, o in live.outputs.items() if o.outputs] == list(live.outputs) != []
+    with pytest.raises(ParameterError, match="campaign_id"):            # checked at once, not after the cell
+        LiveMonitor(store, pm, campaign_id + 99, lang="en")
+    monkeypatch.delenv(APP_KERNEL_ENV)                      # a batch run: drawn before the cell ends
+    assert 'data-contacted="6"' in LiveMonitor(store, pm, campaign_id, lang="en").status.value
+    store.close()
+    # the provisional read is drawn without statsmodels / scipy (1.1 s and ~70 MiB in a page's kernel)
+    probe = ("import sys\nfrom workbench.store import Store\nfrom workbench.apps import monitor_app\n"
+             f"store = Store({url!r}, migrate=False, progress=False)\n"
+             f"live = monitor_app(store, store.authenticate({PM.name!r}, {PM.password!r}), {campaign_id}, lang='en')\n"
+             "assert live.view.effect is not None\n"
+             "print(sorted(m for m in ('statsmodels', 'scipy', 'workbench.metrics') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 # ------------------------------------------------------------------ in a browser

@@ -23,6 +23,7 @@ and turns them into the store's user with :func:`signed_in_user`.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from workbench.errors import AccessDenied
@@ -30,6 +31,8 @@ from workbench.store.access import User
 
 __all__ = [
     "IDENTITY_PARAMETERS",
+    "APP_KERNEL_ENV",
+    "served_kernel",
     "APP_METADATA",
     "prelaunch_hook",
     "prepare_notebook",
@@ -40,6 +43,9 @@ __all__ = [
 
 #: Parameters the server injects into every app, from the signed-in user.
 IDENTITY_PARAMETERS: tuple[str, ...] = ("user_name", "user_role", "user_branch", "user_display_name")
+#: Environment variable set to "1" in every kernel ``workbench serve`` starts for a page
+#: (:data:`workbench.apps.kernels.KERNEL_ENV`): how an app tells a served page from a batch run.
+APP_KERNEL_ENV = "WORKBENCH_APP_KERNEL"
 #: Notebook metadata key of the workbench's app information (``app_parameters`` inside it).
 APP_METADATA = "workbench"
 _TAGS = "tags"
@@ -82,6 +88,15 @@ def identity_parameters(user) -> dict[str, str]:
         "user_branch": user.branch_id or "",
         "user_display_name": user.display_name or user.username,
     }
+
+
+def served_kernel() -> bool:
+    """Whether this process is a kernel ``workbench serve`` started for a page (:data:`APP_KERNEL_ENV`).
+
+    A batch run of the same notebook (papermill, ``workbench run``) is not: its outputs are
+    saved when the last cell ends, so nothing may be drawn after it.
+    """
+    return os.environ.get(APP_KERNEL_ENV) == "1"
 
 
 def prelaunch_hook(req, notebook, cwd):

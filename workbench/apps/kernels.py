@@ -43,6 +43,8 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from tornado import web
 from traitlets import Dict, Integer, Unicode
 
+from workbench.apps.hook import APP_KERNEL_ENV
+
 __all__ = ["OwnedKernelManager", "KernelOwnerAuthorizer", "OwnerShutdownKernelHandler", "kernel_owner",
            "KernelLimitError",
            "KERNEL_RESOURCE", "DEFAULT_PRELOAD", "PRELOAD_MODULES", "KERNEL_ENV"]
@@ -62,7 +64,8 @@ PRELOAD_MODULES: tuple[str, ...] = (
 #: RSS than with the system allocator (284 -> 261 MiB; pandas 3 keeps text columns in Arrow).
 #: ``MALLOC_ARENA_MAX=2`` was measured too and changed nothing (a page's work runs on the kernel's main
 #: thread), so it is not set.
-KERNEL_ENV: dict[str, str] = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
+#: :data:`workbench.apps.hook.APP_KERNEL_ENV` tells an app it runs for a served page (not a batch run).
+KERNEL_ENV: dict[str, str] = {"ARROW_DEFAULT_MEMORY_POOL": "system", APP_KERNEL_ENV: "1"}
 #: The code a pooled kernel runs: import :data:`PRELOAD_MODULES`, skipping any that is not installed, and
 #: give the C heap's free pages back to the system after each cell (:mod:`workbench.apps.heap`).
 DEFAULT_PRELOAD = (

@@ -11,16 +11,23 @@ page's timer stops with the page (and waits while its tab is hidden).  A refresh
 (:func:`workbench.apps.monitor.monitor_data`); a failed one says so in the
 catalogue's words and leaves the previous figures on screen.
 
+Served, the first read is *deferred* (``defer``, by default in a served page): the notebook displays the
+panels at once (the campaign and plan already checked) and the kernel reads and
+draws them right after the cell, on its event loop, while the browser loads
+Voila's scripts and plotly.js - the page's kernel work and the browser's overlap
+instead of adding up (the status says it is reading until the figures are in).
+
 Elements carry classes for the browser tests: ``wb-monitor-status`` (with
 ``data-contacted``, ``data-accepted``, ``data-refreshes``), ``wb-refresh``,
 ``wb-monitor-panel`` (``data-panel``), ``wb-branch-status``.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 
-from workbench.apps.monitor import MonitorData, lagging_html, monitor_data
+from workbench.apps.monitor import MonitorData, lagging_html, monitor_data, monitor_plan, monitored_campaign
 from workbench.i18n import get_language, labels_for, t
 from workbench.store import Store, User
 
@@ -62,25 +69,34 @@ class LiveMonitor:
         Redraw every this many seconds (0: only on the button), see :meth:`auto_refresh`.
     lang : {"zh", "en"}, optional
         Label language (default: the current one).
+    defer : bool, optional
+        Read and draw right after the notebook's cell (on the kernel's event loop; at once when no loop
+        runs), not in the constructor (:meth:`first_read`).  Default: in a kernel ``workbench serve`` started
+        for a page (:func:`workbench.apps.hook.served_kernel`), never in a batch run.
 
     Raises
     ------
     ParameterError
-        From the first read (no campaign the user may see, bad plan parameters).
+        No campaign the user may see, bad plan parameters (checked at once, also when ``defer``);
+        without ``defer``, anything the first read raises.
     """
 
     def __init__(self, store: Store, user: User, campaign_id: int = 0, *, plan_days: int = 14,
                  capacity_per_day: int = 40, lag_ratio: float = 0.8, refresh_seconds: float = 0,
-                 lang: str | None = None):
+                 lang: str | None = None, defer: bool | None = None):
         import ipywidgets as widgets
 
         self.store, self.user, self.lang = store, user, lang or get_language()
-        self.plan = {"plan_days": plan_days, "capacity_per_day": capacity_per_day, "lag_ratio": lag_ratio}
+        self.plan = monitor_plan(plan_days, capacity_per_day, lag_ratio)
         self.refresh_seconds = float(refresh_seconds or 0)
         self.refreshes = 0
         labels = labels_for(_PREFIX, self.lang)
-        self.view: MonitorData = monitor_data(store, user, campaign_id, **self.plan)
-        self.campaign_id = self.view.campaign_id
+        self.campaign_id, _ = monitored_campaign(store, user, campaign_id)
+        if defer is None:
+            from workbench.apps.hook import served_kernel
+
+            defer = served_kernel()
+        self.view: MonitorData | None = None if defer else monitor_data(store, user, self.campaign_id, **self.plan)
         self.status = widgets.HTML()
         self.status.add_class("wb-monitor-status")
         self.button = widgets.Button(description=labels["refresh"], icon="refresh",
@@ -92,7 +108,33 @@ class LiveMonitor:
             out.add_class("wb-monitor-panel")
             out.add_class(f"wb-panel-{name}")
         self.table = widgets.HTML()
-        self._draw()
+        if defer:
+            self.button.disabled = True
+            self.status.value = (f'<span class="wb-monitor-loading" style="color:#52606d;margin-left:1em">'
+                                 f'{html.escape(labels["loading"])}</span>')
+            try:
+                asyncio.get_running_loop().call_later(0.05, self.first_read)
+            except RuntimeError:    # no event loop runs (a script): read now
+                self.first_read()
+        else:
+            self._draw()
+
+    def first_read(self) -> MonitorData | None:
+        """Read and draw the panels the first time (a deferred :class:`LiveMonitor`); a failure is shown as a sentence.
+
+        Returns
+        -------
+        MonitorData or None
+            The view now shown; None when the read failed (the page says why; the refresh button retries).
+        """
+        try:
+            self.view = monitor_data(self.store, self.user, self.campaign_id, **self.plan)
+            self._draw()
+        except Exception as exc:  # the page shows a sentence, never a traceback
+            self._draw(error=self._failure(exc))
+        finally:
+            self.button.disabled = False
+        return self.view
 
     # ------------------------------------------------------------------ layout
     def panel(self, name: str):
@@ -159,6 +201,10 @@ class LiveMonitor:
         return {"intro": intro, "branches": branches, "over_time": over_time, "dimensions": dimensions,
                 "provisional": [_markdown(narrative(key, lang=lang, **values))]}
 
+    def _failure(self, exc: Exception) -> str:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return t(f"{_PREFIX}.refresh_failed", lang=self.lang, reason=reason[:300])
+
     def _draw(self, error: str = "") -> None:
         view = self.view
         if not error:
@@ -166,7 +212,7 @@ class LiveMonitor:
             for name, outputs in contents.items():
                 self.outputs[name].outputs = tuple(outputs)
             self.table.value = lagging_html(view.status, self.lang)
-        totals = view.totals()
+        totals = view.totals() if view is not None else {"contacted": 0, "accepted": 0}
         now = dt.datetime.now(_BEIJING).strftime("%H:%M:%S")
         words = [t(f"{_PREFIX}.updated_at", lang=self.lang, time=now)]
         if self.refresh_seconds > 0:
@@ -178,12 +224,12 @@ class LiveMonitor:
             f'data-error="{"true" if error else "false"}" style="color:{colour};margin-left:1em">'
             f'{html.escape(error or " · ".join(words))}</span>')
 
-    def refresh(self) -> MonitorData:
+    def refresh(self) -> MonitorData | None:
         """Read the aggregates again and redraw every panel in place (the button and the timer call it).
 
         Returns
         -------
-        MonitorData
+        MonitorData or None
             The view now shown (the previous one when the read failed; the page then says why).
         """
         self.button.disabled = True
@@ -192,8 +238,7 @@ class LiveMonitor:
             self.refreshes += 1
             self._draw()
         except Exception as exc:  # the page shows a sentence, never a traceback
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self._draw(error=t(f"{_PREFIX}.refresh_failed", lang=self.lang, reason=reason[:300]))
+            self._draw(error=self._failure(exc))
         finally:
             self.button.disabled = False
         return self.view
@@ -224,11 +269,13 @@ class LiveMonitor:
 
 
 def monitor_app(store: Store, user: User, campaign_id: int = 0, *, plan_days: int = 14, capacity_per_day: int = 40,
-                lag_ratio: float = 0.8, refresh_seconds: float = 0, lang: str | None = None) -> LiveMonitor:
+                lag_ratio: float = 0.8, refresh_seconds: float = 0, lang: str | None = None,
+                defer: bool | None = None) -> LiveMonitor:
     """The monitoring view of template 05, drawn once and refreshed in place (see :class:`LiveMonitor`).
 
     The template displays :meth:`LiveMonitor.layout` (every panel) and
-    :meth:`LiveMonitor.auto_refresh` (the page's timer).
+    :meth:`LiveMonitor.auto_refresh` (the page's timer); in a served page the first read runs right after
+    the cell, while the browser loads the page (``defer``, :class:`LiveMonitor`).
 
     Examples
     --------
@@ -236,4 +283,4 @@ def monitor_app(store: Store, user: User, campaign_id: int = 0, *, plan_days: in
     >>> display(live.layout(), live.auto_refresh())                  # doctest: +SKIP
     """
     return LiveMonitor(store, user, campaign_id, plan_days=plan_days, capacity_per_day=capacity_per_day,
-                       lag_ratio=lag_ratio, refresh_seconds=refresh_seconds, lang=lang)
+                       lag_ratio=lag_ratio, refresh_seconds=refresh_seconds, lang=lang, defer=defer)

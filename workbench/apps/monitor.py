@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -40,9 +42,13 @@ __all__ = [
     "activity_by_day",
     "lagging_html",
     "branch_status",
+    "EARLY_RESPONSE_COLUMNS",
+    "newcombe_difference",
     "early_response",
     "lagging_panel",
     "MonitorData",
+    "monitor_plan",
+    "monitored_campaign",
     "monitor_data",
 ]
 
@@ -189,13 +195,61 @@ def branch_status(progress: pd.DataFrame, daily: pd.DataFrame, *, plan_days: int
     return branches.sort_values(["contacted_rate", "branch"]).reset_index(drop=True)[list(BRANCH_STATUS_COLUMNS)]
 
 
+#: Columns of :func:`early_response`'s row (the names of :data:`workbench.metrics.experiment.EFFECT_COLUMNS`).
+EARLY_RESPONSE_COLUMNS: tuple[str, ...] = ("n_treated", "n_control", "mean_treated", "mean_control", "abs_lift",
+                                           "abs_ci_low", "abs_ci_high")
+
+
+def _wilson(count: int, n: int, z: float) -> tuple[float, float]:
+    """Wilson score interval of ``count / n`` (``statsmodels`` ``proportion_confint(method="wilson")``)."""
+    centre = (count + z * z / 2) / (n + z * z)
+    half = z * math.sqrt(count * (n - count) / n + z * z / 4) / (n + z * z)
+    return centre - half, centre + half
+
+
+def newcombe_difference(count_treated: int, n_treated: int, count_control: int, n_control: int,
+                        alpha: float = 0.05) -> tuple[float, float, float]:
+    """Difference of two proportions with the Newcombe hybrid score interval (Newcombe 1998, method 10).
+
+    The interval :func:`workbench.metrics.experiment.proportion_effect` gives by default
+    (``statsmodels`` ``confint_proportions_2indep(method="newcomb")``), in closed form from the two
+    Wilson score intervals, with the normal quantile of the standard library
+    (:class:`statistics.NormalDist`): the monitoring page computes its provisional read without
+    importing ``statsmodels`` and ``scipy`` (1.1 s and ~70 MiB in the page's kernel);
+    ``tests/test_app_monitor.py`` checks it equals statsmodels'.
+
+    Returns
+    -------
+    tuple of float
+        ``(difference, low, high)`` of ``count_treated / n_treated - count_control / n_control``.
+
+    Raises
+    ------
+    ParameterError
+        A group without members, a count outside ``[0, n]``, ``alpha`` outside (0, 1).
+    """
+    if not 0 < check_num("alpha", alpha) < 1:
+        raise ParameterError.invalid("alpha", "a number between 0 and 1 (exclusive)", alpha)
+    for name, count, n in (("count_treated", count_treated, n_treated), ("count_control", count_control, n_control)):
+        if not (n > 0 and 0 <= count <= n):
+            raise ParameterError(f"The {name!r} parameter must be between 0 and its group's size {n} (> 0). "
+                                 f"Got {count}.")
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+    pt, pc = count_treated / n_treated, count_control / n_control
+    (lt, ut), (lc, uc) = _wilson(count_treated, n_treated, z), _wilson(count_control, n_control, z)
+    diff = pt - pc
+    return diff, diff - math.sqrt((pt - lt) ** 2 + (uc - pc) ** 2), diff + math.sqrt((ut - pt) ** 2 + (pc - lc) ** 2)
+
+
 def early_response(store: Store, user: User, campaign_id: int) -> pd.DataFrame | None:
     """A first read of target vs control: order rate so far, from :meth:`Store.group_counts` (PROVISIONAL).
 
     Returns None when the user's role may not read responses (branch roles) or
-    no order is recorded yet; otherwise
-    :func:`workbench.metrics.experiment.proportion_effect`'s row of the target group
-    against the control group (counts from the database, no member rows read).
+    no order is recorded yet; otherwise one row (:data:`EARLY_RESPONSE_COLUMNS`): the order
+    rates of the target and control groups and their difference with its 95 % Newcombe
+    interval (:func:`newcombe_difference`, what the campaign evaluation's
+    :func:`workbench.metrics.experiment.proportion_effect` reports), from counts the
+    database computes (no member rows read).
     """
     if not can_read_responses(user):
         return None
@@ -205,10 +259,12 @@ def early_response(store: Store, user: User, campaign_id: int) -> pd.DataFrame |
         return None
     if not {"target", "control"} <= set(groups.index) or int(groups["ordered"].sum()) == 0:
         return None
-    from workbench.metrics.experiment import proportion_effect
-
-    return proportion_effect(int(groups.at["target", "ordered"]), int(groups.at["target", "members"]),
-                             int(groups.at["control", "ordered"]), int(groups.at["control", "members"]))
+    xt, nt = int(groups.at["target", "ordered"]), int(groups.at["target", "members"])
+    xc, nc = int(groups.at["control", "ordered"]), int(groups.at["control", "members"])
+    if nt == 0 or nc == 0:
+        return None
+    diff, low, high = newcombe_difference(xt, nt, xc, nc)
+    return pd.DataFrame([dict(zip(EARLY_RESPONSE_COLUMNS, (nt, nc, xt / nt, xc / nc, diff, low, high)))])
 
 
 def lagging_html(status: pd.DataFrame, lang: str | None = None) -> str:
@@ -281,6 +337,42 @@ class MonitorData:
         return bool(len(self.counts)) and bool(self.counts["orders"].notna().all())
 
 
+def monitor_plan(plan_days: int = 14, capacity_per_day: int = 40, lag_ratio: float = 0.8) -> dict[str, float]:
+    """The plan's parameters checked (what :func:`monitor_data` is given), as keyword arguments.
+
+    Raises
+    ------
+    ParameterError
+        A non-positive plan or capacity, a lag ratio outside (0, 1].
+    """
+    check_num("plan_days", plan_days, 0, lo_open=True)
+    check_num("capacity_per_day", capacity_per_day, 0, lo_open=True)
+    check_num("lag_ratio", lag_ratio, 0, 1, lo_open=True)
+    return {"plan_days": plan_days, "capacity_per_day": capacity_per_day, "lag_ratio": lag_ratio}
+
+
+def monitored_campaign(store: Store, user: User, campaign_id: int = 0) -> tuple[int, str]:
+    """The campaign :func:`monitor_data` reads for ``user``: ``(id, name)`` (campaign 0: the newest one they may see).
+
+    Raises
+    ------
+    ParameterError
+        When the user sees no released campaign, or ``campaign_id`` is not one of them
+        (the message lists those they may see).
+    """
+    campaigns = store.visible_campaigns(user)
+    campaigns = campaigns[campaigns["status"] != "draft"]
+    visible = [int(c) for c in campaigns["campaign_id"]]
+    if not visible:
+        raise ParameterError(f"user {user.name!r} sees no released campaign to monitor")
+    if campaign_id in (0, None):
+        campaign_id = visible[0]
+    if campaign_id not in visible:
+        raise ParameterError.invalid("campaign_id", f"one of the campaigns user {user.name!r} may see {visible}",
+                                     campaign_id)
+    return campaign_id, str(campaigns.loc[campaigns["campaign_id"] == campaign_id, "name"].iloc[0])
+
+
 def monitor_data(store: Store, user: User, campaign_id: int = 0, *, plan_days: int = 14,
                  capacity_per_day: int = 40, lag_ratio: float = 0.8, today: dt.date | None = None
                  ) -> MonitorData:
@@ -296,17 +388,7 @@ def monitor_data(store: Store, user: User, campaign_id: int = 0, *, plan_days: i
         When the user sees no released campaign, or ``campaign_id`` is not one of them
         (the message lists those they may see); bad plan parameters.
     """
-    campaigns = store.visible_campaigns(user)
-    campaigns = campaigns[campaigns["status"] != "draft"]
-    visible = [int(c) for c in campaigns["campaign_id"]]
-    if not visible:
-        raise ParameterError(f"user {user.name!r} sees no released campaign to monitor")
-    if campaign_id in (0, None):
-        campaign_id = visible[0]
-    if campaign_id not in visible:
-        raise ParameterError.invalid("campaign_id", f"one of the campaigns user {user.name!r} may see {visible}",
-                                     campaign_id)
-    name = str(campaigns.loc[campaigns["campaign_id"] == campaign_id, "name"].iloc[0])
+    campaign_id, name = monitored_campaign(store, user, campaign_id)
     period = store.campaign_period(user, campaign_id)
     progress = store.progress(user, campaign_id)
     counts = store.daily_counts(user, campaign_id)

@@ -28,6 +28,9 @@ __all__ = ["LANGUAGES", "t", "get_language", "set_language", "catalogue", "label
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 _LABEL_DIR = Path(__file__).with_name("labels")
 _current: str | None = None
+#: libyaml's safe loader when PyYAML was built with it (the same labels, ~10x faster: the catalogue's
+#: 37 files took 0.22 s with the pure-Python loader, on every page's first label), else the pure-Python one.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +38,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     """All labels, merged from every YAML file of the catalogue."""
     merged: dict[str, dict[str, str]] = {}
     for path in sorted(_LABEL_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
         for key, entry in data.items():
             if key in merged:
                 raise ValueError(f"label {key!r} is defined twice (again in {path.name})")
