@@ -33,7 +33,9 @@ take most of the time.  Later the same day, on a quiet machine: demo 5.35 s, 200
 imports saved), the label catalogue parsed with libyaml (0.2 s) and the first read deferred to right after
 the notebook's cell (overlapping the browser's loading): 3 runs each at a load average of 2.7-4.4 (another
 helper's benchmark on one core): demo median 4.75 s [4.75, 4.79, 4.72], query 0.08 s; 200,000 members median
-5.64 s [5.64, 5.66, 5.41], query 0.81 s.  Figures are printed; nothing here is a pass/fail
+5.64 s [5.64, 5.66, 5.41], query 0.81 s.  At 05:00 UTC on the quiet machine (load ~1, through
+``benchmarks/app.py``): demo median 4.04 s [3.9, 4.04, 4.14], query 0.07 s; 200,000 members median 4.5 s
+[4.42, 4.72, 4.5], query 0.80 s.  Figures are printed; nothing here is a pass/fail
 test.  Times are wall-clock on whatever else the machine is doing.  ``benchmarks/app.py`` may call
 :func:`measure`.
 """
