@@ -127,8 +127,14 @@ class LiveMonitor:
         MonitorData or None
             The view now shown; None when the read failed (the page says why; the refresh button retries).
         """
+        return self._read(count=False)
+
+    def _read(self, count: bool) -> MonitorData | None:
+        """Read the aggregates and redraw every panel; a failure keeps the view shown and says why on the page."""
+        self.button.disabled = True
         try:
             self.view = monitor_data(self.store, self.user, self.campaign_id, **self.plan)
+            self.refreshes += int(count)
             self._draw()
         except Exception as exc:  # the page shows a sentence, never a traceback
             self._draw(error=self._failure(exc))
@@ -232,16 +238,7 @@ class LiveMonitor:
         MonitorData or None
             The view now shown (the previous one when the read failed; the page then says why).
         """
-        self.button.disabled = True
-        try:
-            self.view = monitor_data(self.store, self.user, self.campaign_id, **self.plan)
-            self.refreshes += 1
-            self._draw()
-        except Exception as exc:  # the page shows a sentence, never a traceback
-            self._draw(error=self._failure(exc))
-        finally:
-            self.button.disabled = False
-        return self.view
+        return self._read(count=True)
 
     # ------------------------------------------------------------------ the timer (in the page)
     def auto_refresh(self):
