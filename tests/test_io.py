@@ -188,7 +188,7 @@ def test_missing_required_column(frames):
     frames["monthly_usage"] = frames["monthly_usage"].rename(columns={"gprs_mb": "gprs"})
     problem = single_problem(frames)
     assert problem_keys([problem]) == {("monthly_usage", "gprs_mb", "missing_column")}
-    assert "found similar ['gprs']" in problem["expected"]
+    assert "found similar: gprs" in problem["expected"]
 
 
 def test_wrong_type_in_csv_text(tmp_path, frames):
@@ -423,6 +423,27 @@ def test_report_format_lists_every_problem(frames):
     assert "handset_events" in text and "missing table" in text
     assert "gender" in text and "value not allowed" in text and " X" in text
     assert "校验失败" in validate(frames, AS_OF).format("zh")
+
+
+def test_report_details_are_in_the_readers_language(frames, tmp_path):
+    """What a table- or column-level problem expected is worded from the catalogue: a Chinese report of a
+    missing table and a missing column holds no English phrase, and the error a load raises reads the same."""
+    from workbench.errors import error_text
+
+    frames["monthly_usage"] = frames["monthly_usage"].drop(columns=["arpu"])
+    folder = write_province(tmp_path / "csv", frames, fmt="csv")
+    (folder / "handset_events.csv").unlink()
+    report = validate(folder, AS_OF)
+    zh, en = report.format("zh"), report.format("en")
+    arpu_line = next(line for line in zh.splitlines() if "arpu" in line)
+    assert "应有 handset_events.parquet" in zh and "应有" in arpu_line and "类型的列 'arpu'" in arpu_line
+    for english in ("expected", "a column", "of type", "Parquet parts"):
+        assert english not in zh
+    assert "expected handset_events.parquet" in en and "a column 'arpu' of type" in en
+    with pytest.raises(DataValidationError) as caught:
+        load(folder, as_of=AS_OF)
+    assert error_text(caught.value, "zh").count("应有") == zh.count("应有")
+    assert "a column 'arpu'" in str(caught.value)  # the raised message and JSON stay English
 
 
 def test_problem_kinds_have_labels():

@@ -82,9 +82,14 @@ class DataValidationError(WorkbenchError, ValueError):
     ``count`` and ``examples`` (a few failing values or rows).
     """
 
-    def __init__(self, message: str, problems: list[dict] | None = None):
+    def __init__(self, message: str, problems: list[dict] | None = None, report=None):
         super().__init__(message)
         self.problems = list(problems or [])
+        self.report = report  # the workbench.data.io.Report it stands for, when raised by validation
+
+    def localized(self, lang: str | None = None) -> str:
+        """The validation report in ``lang`` when the error carries one, else the message as raised."""
+        return self.report.format(lang) if self.report is not None else super().localized(lang)
 
 
 class SchemaMismatchError(WorkbenchError, ValueError):

@@ -132,7 +132,10 @@ class Problem:
     rows : tuple of int
         0-based positions of a few failing rows (CSV line = row + 2).
     expected : str
-        What was expected, in words.
+        What was expected, in English words (JSON, exception messages).
+    expected_label : tuple
+        The same in the label catalogue: ``(key, ((name, value), ...))`` under ``data.expected.*``, so the
+        report reads in the user's language (empty: ``expected`` as it is, e.g. a reader's own error text).
     """
 
     table: str
@@ -142,6 +145,7 @@ class Problem:
     examples: tuple = ()
     rows: tuple[int, ...] = ()
     expected: str = ""
+    expected_label: tuple = ()
 
     def as_dict(self) -> dict:
         """The problem as a plain dict (JSON-ready)."""
@@ -220,7 +224,7 @@ class Report:
 
     def error(self) -> DataValidationError:
         """The :class:`~workbench.errors.DataValidationError` this report stands for."""
-        return DataValidationError(self.message(), [p.as_dict() for p in self.problems])
+        return DataValidationError(self.message(), [p.as_dict() for p in self.problems], report=self)
 
     def format(self, lang: str | None = None) -> str:
         """A readable report (labels in ``lang``, default the current language)."""
@@ -231,7 +235,7 @@ class Report:
             header = [t(f"data.validate.col.{k}", lang) for k in ("table", "column", "check", "count", "examples")]
             body = [
                 [p.table, p.column or "-", t(f"data.check.{p.check}", lang),
-                 "-" if p.count is None else str(p.count), _detail(p)]
+                 "-" if p.count is None else str(p.count), _detail(p, lang)]
                 for p in self.problems
             ]
             lines += _table_lines(header, body)
@@ -244,12 +248,27 @@ class Report:
         return "\n".join(lines)
 
 
-def _detail(problem: Problem) -> str:
+def _expect(key: str, **values) -> dict:
+    """``expected`` (English) and ``expected_label`` of a :class:`Problem` from the label ``data.expected.<key>``."""
+    from workbench.i18n import t
+
+    return {"expected": t(f"data.expected.{key}", "en", **values),
+            "expected_label": (f"data.expected.{key}", tuple(values.items()))}
+
+
+def _detail(problem: Problem, lang: str | None = None) -> str:
     """Examples of a row-level problem; what was expected (and found) for a table- or column-level one."""
+    from workbench.i18n import t
+
     examples = ", ".join(_show(v) for v in problem.examples)
     if problem.count is not None and examples:
         return examples
-    return "; ".join(part for part in (problem.expected, examples and f"found: {examples}") if part)
+    expected = problem.expected
+    if problem.expected_label:
+        key, values = problem.expected_label
+        expected = t(key, lang, **dict(values))
+    found = examples and t("data.expected.found", lang, examples=examples)
+    return t("data.expected.separator", lang).join(part for part in (expected, found) if part)
 
 
 def _width(text: str) -> int:
@@ -340,12 +359,8 @@ def _describe_source(location) -> str:
     return str(location)
 
 
-def _where_expected(kind: str, name: str) -> str:
-    if kind == "folder":
-        return f"expected {name}.parquet, {name}/ (Parquet parts) or {name}.csv"
-    if kind == "duckdb":
-        return f"expected a table named {name} in the DuckDB file"
-    return f"expected a DataFrame under the key {name!r}"
+def _where_expected(kind: str, name: str) -> dict:
+    return _expect({"folder": "table_file", "duckdb": "table_duckdb"}.get(kind, "table_frame"), table=name)
 
 
 def _sql_literal(path: Path) -> str:
@@ -452,11 +467,11 @@ def _schema_problems(name: str, errors, data: pd.DataFrame, raw_columns: list[st
         if reason == "COLUMN_NOT_IN_DATAFRAME":
             missing = str(cases["failure_case"].iloc[0]) if column is None else column
             similar = difflib.get_close_matches(missing, [c for c in raw_columns if c not in spec.column_names], n=3)
-            expected = f"a column {missing!r} of type {spec.column(missing).dtype}" if missing in spec.column_names \
-                else f"a column {missing!r}"
-            if similar:
-                expected += f"; found similar {similar}"
-            problems.append(Problem(name, missing, "missing_column", None, (), (), expected))
+            typed = missing in spec.column_names
+            expected = _expect(("column_typed" if typed else "column") + ("_similar" if similar else ""),
+                               column=missing, **({"dtype": spec.column(missing).dtype} if typed else {}),
+                               **({"similar": ", ".join(similar)} if similar else {}))
+            problems.append(Problem(name, missing, "missing_column", None, (), (), **expected))
         elif reason in ("DATATYPE_COERCION", "WRONG_DATATYPE"):
             column = column or getattr(err.schema, "name", None)
             wrong_type.setdefault(column, []).append(_row_cases(cases))
@@ -464,7 +479,7 @@ def _schema_problems(name: str, errors, data: pd.DataFrame, raw_columns: list[st
             missing_values.add(column)
             rows = cases["index"].dropna() if "index" in cases else []
             problems.append(Problem(name, column, "missing_value", int(pd.Series(rows).nunique()), (),
-                                    _rows(rows), "a value in every row"))
+                                    _rows(rows), **_expect("every_row")))
         elif reason in ("SERIES_CONTAINS_DUPLICATES", "DUPLICATES"):
             key = list(spec.primary_key)
             if any(k not in data.columns for k in key):
@@ -474,7 +489,7 @@ def _schema_problems(name: str, errors, data: pd.DataFrame, raw_columns: list[st
             examples = _unique_examples(keys[key[0]] if len(key) == 1 else keys.itertuples(index=False, name=None))
             n_keys = len(keys.drop_duplicates())
             problems.append(Problem(name, ", ".join(key), "duplicate_key", len(rows), examples, tuple(rows[:_EXAMPLES]),
-                                    f"a unique primary key; {n_keys} key{'s' if n_keys != 1 else ''} repeated"))
+                                    **_expect("unique_key", n=n_keys)))
         elif reason == "DATAFRAME_CHECK" and getattr(err.check, "name", None) in CHECKS:
             rows_cases = _row_cases(cases)
             problems.append(Problem(name, column, err.check.name, int(rows_cases["index"].nunique()),
@@ -487,10 +502,10 @@ def _schema_problems(name: str, errors, data: pd.DataFrame, raw_columns: list[st
         cases = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["index", "failure_case"])
         if cases.empty and column in missing_values:
             continue  # the type failed only because of missing values, reported as missing_value
-        expected = f"type {spec.column(column).dtype} ({pandas_dtype(spec.column(column))})" \
-            if column in spec.column_names else "the column's type"
+        expected = _expect("dtype", dtype=spec.column(column).dtype, pandas=pandas_dtype(spec.column(column))) \
+            if column in spec.column_names else _expect("column_dtype")
         problems.append(Problem(name, column, "wrong_type", int(cases["index"].nunique()) if not cases.empty else None,
-                                _unique_examples(cases["failure_case"]), _rows(cases["index"]), expected))
+                                _unique_examples(cases["failure_case"]), _rows(cases["index"]), **expected))
     # a check evaluated on a column that could not be converted fails for that reason only
     problems += [p for p in check_errors if p.column not in wrong_type]
     return problems
@@ -511,7 +526,7 @@ def _orphan_problems(frames: Mapping[str, pd.DataFrame], bad_columns: Mapping[st
             if orphan.any():
                 problems.append(Problem(
                     name, column, "orphan_key", int(orphan.sum()), _unique_examples(values[orphan]),
-                    _rows(np.flatnonzero(orphan.to_numpy())), f"a value of {ref_table}.{ref_column}",
+                    _rows(np.flatnonzero(orphan.to_numpy())), **_expect("reference", ref=f"{ref_table}.{ref_column}"),
                 ))
     return problems
 
@@ -537,7 +552,7 @@ def _run(source: SourceLike, as_of, tables, progress: bool) -> tuple[Report, dic
     with _Reader(src) as reader:
         for name in _progress(wanted, len(wanted), progress):
             if name not in present:
-                problems.append(Problem(name, None, "missing_table", None, (), (), _where_expected(kind, name)))
+                problems.append(Problem(name, None, "missing_table", None, (), (), **_where_expected(kind, name)))
                 continue
             try:
                 raw = reader.read(name)
@@ -548,13 +563,12 @@ def _run(source: SourceLike, as_of, tables, progress: bool) -> tuple[Report, dic
             duplicated = sorted(set(raw.columns[raw.columns.duplicated()]))
             if duplicated:
                 problems.append(Problem(name, None, "unreadable", None, tuple(duplicated), (),
-                                        "unique column names"))
+                                        **_expect("unique_columns")))
                 continue
             model_columns = table(name).column_names
             if not set(model_columns) & set(raw.columns):
                 problems.append(Problem(
-                    name, None, "unreadable", None, tuple(raw.columns[:_EXAMPLES]), (),
-                    "some column of the data model (empty file, no header row, or another delimiter?)",
+                    name, None, "unreadable", None, tuple(raw.columns[:_EXAMPLES]), (), **_expect("model_columns"),
                 ))
                 continue
             row_counts[name] = len(raw)
