@@ -181,7 +181,10 @@ class LiveMonitor:
         """
         import ipywidgets as widgets
 
-        heading = [widgets.HTML(f'<h1 class="wb-app-title">{html.escape(t("t05.title", lang=self.lang))}</h1>')]
+        from workbench.apps.widgets import portal_link
+
+        heading = [widgets.HTML(f'<h1 class="wb-app-title">{html.escape(t("t05.title", lang=self.lang))}</h1>'
+                                f'<div class="wb-signed-in">{portal_link(self.lang)}</div>')]
         return widgets.VBox((heading if title else []) + [self.panel(name) for name in PANELS])
 
     # ------------------------------------------------------------------ drawing
