@@ -93,7 +93,7 @@ def _run(args) -> int:
         from workbench.ops.backfill import backfill
 
         if not args.to:
-            raise ParameterError("workbench publish backfill needs --to URL (the operational database).")
+            raise ParameterError.from_words("errors.cli.backfill_needs_to")
         with _store(args) as store:
             done = backfill(store, SYSTEM_USER, args.to, schema=args.schema, kinds=args.kind)
         if args.json:
