@@ -105,7 +105,7 @@ def _run(args) -> int:
                     target=d["target"]))
         return 0
     if args.rest is not None:
-        print(f"unexpected argument {args.rest!r} after the run folder", file=sys.stderr)
+        print(t("errors.prefix", message=t("errors.cli.publish_extra", argument=repr(args.rest))), file=sys.stderr)
         return 2
     from workbench.ops.publish import publish_run
     from workbench.workspace import cli_workspace, path_arg
