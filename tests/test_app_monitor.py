@@ -123,6 +123,10 @@ def test_a_branch_on_the_demos_pace_is_not_behind_a_plan_over_the_campaign_perio
     # the analyst's own plan of 14 days from the first contact: then everyone is behind at mid-period
     fast = branch_status(progress, daily_progress(counts, progress, period, plan_days=14, today=today), plan_days=14)
     assert fast["lagging"].all() and fast["planned_rate"].tolist() == pytest.approx([1.0, 1.0])
+    # nobody has started at mid-period: behind a plan that started with the period
+    nothing = daily_progress(counts.iloc[:0], progress.assign(contacted=0, contacted_rate=0.0), period, today=today)
+    idle = branch_status(progress.assign(contacted=0, contacted_rate=0.0), nothing)
+    assert idle["lagging"].all() and idle["planned_rate"].tolist() == pytest.approx([0.5, 0.5])
     # a campaign without an end day: 14 days from the first contact unless the analyst says otherwise
     assert plan_length((period.start, None)) == (float(DEFAULT_PLAN_DAYS), False)
     assert plan_length((period.start, None), 30) == plan_length(period, 30) == (30.0, False)

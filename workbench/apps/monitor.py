@@ -159,6 +159,8 @@ def daily_progress(counts: pd.DataFrame, progress: pd.DataFrame, period, *, plan
         Columns :data:`DAILY_COLUMNS`, one row per branch with members or contacts and per day
         from the period's start to today (clipped); ``day`` is a ``datetime64`` day.  A contact
         dated before the start counts on the first day, one after the last day on the last day.
+        Without any contact: no row, unless the plan follows the period (then the branches are
+        already behind a plan that has started).
 
     Raises
     ------
@@ -174,7 +176,7 @@ def daily_progress(counts: pd.DataFrame, progress: pd.DataFrame, period, *, plan
                              f"Got columns {list(counts.columns)}.")
     first_day, last_day = (pd.Timestamp(d) for d in shown_days(period, today))
     members = progress[progress["dimension"] == "branch"].set_index("key")["members"]
-    if counts.empty:
+    if counts.empty and not (follows_period and len(members)):   # a plan from the first contact starts with it
         return pd.DataFrame({c: [] for c in DAILY_COLUMNS})
     days = pd.to_datetime(pd.Series(counts["day"].tolist(), index=counts.index)).clip(first_day, last_day)
     frame = counts.assign(day=days, orders=counts["orders"].astype("Float64").fillna(0).astype("int64"))
