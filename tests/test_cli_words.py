@@ -29,9 +29,9 @@ def _default_language(monkeypatch):
     monkeypatch.delenv("WORKBENCH_LANG", raising=False)
 
 
-def _err(capsys, *argv) -> str:
+def _err(capsys, *argv, rc: int = 1) -> str:
     capsys.readouterr()
-    assert main(list(argv)) == 1
+    assert main(list(argv)) == rc
     return capsys.readouterr().err.strip()
 
 
@@ -107,3 +107,15 @@ def test_each_error_phrase_has_the_same_blanks_in_both_languages():
     blanks = {key: {lang: {f for _, f, _, _ in string.Formatter().parse(text) if f} for lang, text in words.items()}
               for key, words in entries.items()}
     assert {key for key, b in blanks.items() if b["zh"] != b["en"]} == set()
+    assert not any({"key", "lang"} & b["en"] for b in blanks.values())   # the names workbench.i18n.t takes itself
+
+
+def test_outside_a_workspace_the_missing_data_option_is_said_in_chinese(capsys, tmp_path, monkeypatch):
+    from workbench.workspace import ENV_VAR
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    text = _err(capsys, "data", "validate", rc=2)                          # data validate's usage error
+    assert text.splitlines()[-1] == (f"错误：在工作区之外必须给出 'SOURCE'（{str(tmp_path)!r} 及其上级文件夹中都没有 "
+                                     "workbench.toml）：请给出全省数据表所在的文件夹，或用 `workbench init DIR --data "
+                                     "PATH` 创建一个工作区。")

@@ -29,7 +29,7 @@ __all__ = [
 RAISED_LANGUAGE = "en"
 
 
-def _t(key: str, lang: str | None, **values) -> str:
+def _t(key: str, lang: str | None, /, **values) -> str:
     from workbench.i18n import t   # i18n imports this module: import it when a message is worded
 
     return t(key, lang=lang, **_worded(values, lang))
@@ -63,7 +63,7 @@ class Words(str):
     key: str
     values: dict
 
-    def __new__(cls, key: str, **values):
+    def __new__(cls, key: str, /, **values):
         self = super().__new__(cls, _t(key, RAISED_LANGUAGE, **values))
         self.key, self.values = key, dict(values)
         return self
@@ -95,7 +95,7 @@ class WorkbenchError(Exception):
         return exc
 
     @classmethod
-    def from_words(cls, key: str, **values):
+    def from_words(cls, key: str, /, **values):
         """The error whose message is the catalogue's English ``key`` filled with ``values`` (as raised, what
         callers and logs read), worded again in the user's language by the command line (:meth:`localized`)."""
         exc = cls(_t(key, RAISED_LANGUAGE, **values))
