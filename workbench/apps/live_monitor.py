@@ -27,9 +27,7 @@ import asyncio
 import datetime as dt
 import html
 
-from workbench.apps.monitor import (
-    MonitorData, lagging_html, monitor_data, monitor_plan, monitored_campaign, plan_length,
-)
+from workbench.apps.monitor import MonitorData, lagging_html, monitor_data, monitor_plan, monitored_campaign
 from workbench.i18n import get_language, labels_for, t
 from workbench.store import Store, User
 
@@ -189,6 +187,7 @@ class LiveMonitor:
 
     # ------------------------------------------------------------------ drawing
     def _contents(self, view: MonitorData) -> dict[str, list[dict]]:
+        from workbench.apps.monitor import plan_length
         from workbench.notebook import narrative
         from workbench.report.t05 import intro_story, lagging_story, provisional_story
         from workbench.viz.monitor import (
