@@ -24,8 +24,8 @@ from test_app_executor import (
 from test_viz_monitor import PROGRESS
 
 from workbench.apps.monitor import (
-    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, activity_by_day, branch_status, daily_progress, newcombe_difference,
-    shown_days,
+    BRANCH_STATUS_COLUMNS, DAILY_COLUMNS, DEFAULT_PLAN_DAYS, activity_by_day, branch_status, daily_progress,
+    newcombe_difference, plan_length, shown_days,
 )
 from workbench.errors import ParameterError
 from workbench.store import CampaignPeriod, Store, User
@@ -89,8 +89,51 @@ def test_branch_status_marks_the_branch_behind_plan():
     assert pd.isna(status.loc[0, "capacity_days"])  # nobody has worked Hami's list yet
 
 
+def _paced_counts(members: int, days_worked: int, period_days: int, start: dt.date, branch: str = "urumqi"):
+    """Store.daily_counts of a branch whose executors work the list as the demo paces them (simulate_execution)."""
+    from workbench.demo.simulate import simulate_execution
+
+    listed = pd.DataFrame({"subscriber_id": range(1, members + 1), "branch_id": branch, "group": "target",
+                           "channel": "outbound_call", "executor": f"ex_{branch}", "score": 0.5})
+    contacts = simulate_execution(listed, start=start, days=days_worked, pace_days=period_days, seed=3)
+    first = contacts.groupby("subscriber_id")["contacted_at"].min().dt.date
+    per_day = first.value_counts().sort_index()
+    return pd.DataFrame({"day": per_day.index, "branch": branch, "executor": f"ex_{branch}",
+                         "contacted": per_day.to_numpy(), "results": per_day.to_numpy(), "accepted": 0, "orders": 0})
+
+
+def test_a_branch_on_the_demos_pace_is_not_behind_a_plan_over_the_campaign_period():
+    # workbench demo --executed 0.5: executors pace their lists over the whole period (92 days) and stop half-way
+    period = CampaignPeriod(dt.date(2026, 11, 1), dt.date(2027, 1, 31))
+    today = dt.date(2026, 12, 16)                     # day 46 of 92
+    on_pace = _paced_counts(400, 46, 92, period.start)
+    slow = _paced_counts(400, 46, 92 * 3, period.start, branch="hami")   # a third of the pace
+    counts = pd.concat([on_pace, slow], ignore_index=True)
+    progress = pd.DataFrame([("branch", b, 400, int(c["contacted"].sum()), 0, 0, c["contacted"].sum() / 400, 0.0, 0.0)
+                             for b, c in (("urumqi", on_pace), ("hami", slow))], columns=PROGRESS.columns)
+    assert 0.45 <= progress.loc[0, "contacted_rate"] <= 0.55          # the demo's half-way branch
+    assert plan_length(period) == (92.0, True)
+    daily = daily_progress(counts, progress, period, today=today)
+    urumqi = daily[daily["branch"] == "urumqi"].set_index("day")
+    assert urumqi["planned_rate"].iloc[0] == pytest.approx(1 / 92)      # the plan starts with the period
+    assert urumqi["planned_rate"].iloc[-1] == pytest.approx(46 / 92)
+    status = branch_status(progress, daily).set_index("branch")
+    assert not status.at["urumqi", "lagging"] and status.at["hami", "lagging"]
+    assert status.at["urumqi", "planned_rate"] == pytest.approx(0.5)
+    # the analyst's own plan of 14 days from the first contact: then everyone is behind at mid-period
+    fast = branch_status(progress, daily_progress(counts, progress, period, plan_days=14, today=today), plan_days=14)
+    assert fast["lagging"].all() and fast["planned_rate"].tolist() == pytest.approx([1.0, 1.0])
+    # nobody has started at mid-period: behind a plan that started with the period
+    nothing = daily_progress(counts.iloc[:0], progress.assign(contacted=0, contacted_rate=0.0), period, today=today)
+    idle = branch_status(progress.assign(contacted=0, contacted_rate=0.0), nothing)
+    assert idle["lagging"].all() and idle["planned_rate"].tolist() == pytest.approx([0.5, 0.5])
+    # a campaign without an end day: 14 days from the first contact unless the analyst says otherwise
+    assert plan_length((period.start, None)) == (float(DEFAULT_PLAN_DAYS), False)
+    assert plan_length((period.start, None), 30) == plan_length(period, 30) == (30.0, False)
+
+
 @pytest.mark.parametrize("name, value, message", [
-    ("plan_days", 0, "'plan_days' parameter must be a finite number > 0. Got 0"),
+    ("plan_days", -1, "'plan_days' parameter must be a finite number >= 0. Got -1"),
     ("capacity_per_day", -3, "'capacity_per_day' parameter must be a finite number > 0. Got -3"),
 ])
 def test_bad_plan_parameters_are_refused(name, value, message):

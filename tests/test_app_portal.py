@@ -20,7 +20,7 @@ from browser import *  # noqa: F401,F403 (fixtures and helpers)
 from browser import sign_in, stop_server
 from nbformat.v4 import new_code_cell, new_notebook
 from test_app_executor import (
-    ANALYST, BM_U, EX_H, EX_U, PM, RENDER_TIMEOUT_MS, SPEC, USERS, serve_with_campaign,
+    ANALYST, BM_U, EX_H, EX_U, PM, RENDER_TIMEOUT_MS, SPEC, USERS, screenshot, serve_with_campaign,
 )
 
 from workbench.apps.hook import prelaunch_hook
@@ -224,6 +224,28 @@ def test_each_role_lands_on_a_portal_of_exactly_its_apps(served, browser, viewpo
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "portal.png"))
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.kernel
+def test_every_app_links_back_to_the_portal(served, browser):
+    server, _, _ = served
+    context, page = _portal(browser, server, BM_U)                  # 1024x768: the smallest screen served
+    apps = sorted(_listed(page))
+    assert {kind for _, kind in apps} == {"executor", MONITORING, "hall", "whoami"}
+    for campaign, kind in apps:
+        page.click(f"a.app[data-app='{kind}'][data-campaign='{campaign}']")
+        link = page.wait_for_selector("#wb-portal", state="visible", timeout=RENDER_TIMEOUT_MS)
+        assert link.inner_text() == t("apps.portal.link", lang="en")
+        box = link.bounding_box()                                   # in the header, on the first screen
+        assert box["y"] + box["height"] <= 768 and box["x"] + box["width"] <= 1024, kind
+        if kind == MONITORING:                                      # the figures are in: the page at rest
+            page.wait_for_selector(".wb-monitor-status-text", timeout=RENDER_TIMEOUT_MS)
+        screenshot(page, f"app-{kind}-1024.png")
+        with page.expect_navigation():
+            link.click()
+        assert page.url == server.url and page.is_visible("#wb-portal-title"), kind
+    context.close()
 
 
 @pytest.mark.browser

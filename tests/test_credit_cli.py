@@ -112,7 +112,7 @@ def test_bad_input_is_an_error_and_writes_nothing(files, extra, message, capsys)
     out = root / "failed"
     positive, rest = (extra[1], []) if extra[0] == "--positive" else ("bad", extra)
     args = ["credit", "train", "--data", str(data), "--target", "risk", "--positive", positive, "--out", str(out),
-            "--no-progress", *rest]
+            "--no-progress", "--lang", "en", *rest]
     assert main(args) == 1
     assert message in capsys.readouterr().err
     assert not out.exists() and not [p for p in root.iterdir() if p.name.startswith(".failed")]

@@ -97,13 +97,15 @@ def test_date_after_default_snapshot(capsys, tmp_path):
     assert rc == 1 and [p["check"] for p in json.loads(out)["problems"]] == ["after_snapshot"]
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--as-of", "June"], "'as_of' parameter must be a date"),
-    (["--tables", "subscriber"], "'tables' parameter"),
+@pytest.mark.parametrize(("argv", "message", "zh"), [
+    (["--as-of", "June"], "'as_of' parameter must be a date", "参数 'as_of' 的取值不符合要求：应为 日期"),
+    (["--tables", "subscriber"], "'tables' parameter must be a non-empty selection of", "中选出的至少一项"),
 ])
-def test_bad_arguments_exit_two(capsys, province_dir, argv, message):
-    rc, out, err = run(capsys, "validate", str(province_dir), *argv)
+def test_bad_arguments_exit_two(capsys, province_dir, argv, message, zh):
+    rc, out, err = run(capsys, "validate", str(province_dir), *argv, "--lang", "en")
     assert rc == 2 and out == "" and message in err
+    rc, out, err = run(capsys, "validate", str(province_dir), *argv)      # the command line's default: zh
+    assert rc == 2 and out == "" and err.startswith("错误：") and zh in err
 
 
 def test_missing_source_exits_two(capsys, tmp_path):

@@ -320,7 +320,8 @@ def test_cli_monitor_reports_the_grade_mix_when_the_reference_has_one(folder, tm
     assert all(r["bad_rate"] is not None for r in grades["table"])
     rc, out, _ = _monitor(capsys, "--model", model, "--data", folder / "held.csv", "--lang", "en")
     assert rc == 0 and "Grade mix" in out
-    rc, _, err = _monitor(capsys, "--model", folder / "model", "--data", folder / "held.csv", "--grade", "plan")
+    rc, _, err = _monitor(capsys, "--model", folder / "model", "--data", folder / "held.csv", "--grade", "plan",
+                          "--lang", "en")
     assert rc == 1 and "no grade mix" in err
     rc, _, err = _monitor(capsys, "--model", model, "--data", folder / "held.csv", "--grade", "nope")
     assert rc == 1 and "'nope'" in err

@@ -1,6 +1,7 @@
 """The words of template 05 (campaign monitoring): opening line, lagging branches, the provisional read."""
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 
 import pandas as pd
@@ -31,6 +32,16 @@ def test_intro_names_the_campaign_and_its_plan():
     assert key == "t05.intro" and values["campaign"] == "Spring news" and values["members"] == 24
     text = narrative(key, "en", **values)
     assert "6 contacted (25%)" in text and "within 14 days" in text and "contact 40 a day" in text
+
+
+@pytest.mark.parametrize("lang, words", [("en", "over the campaign period (2026-11-01 to 2027-01-31,\n92 days)"),
+                                         ("zh", "活动期内（2026-11-01 至 2027-01-31，共 92 天）")])
+def test_intro_says_the_plan_runs_over_the_campaign_period(lang, words):
+    period_view = view()
+    period_view.period = (dt.date(2026, 11, 1), dt.date(2027, 1, 31))
+    key, values = intro_story(period_view, 92, 40, follows_period=True)
+    assert key == "t05.intro_period"
+    assert words in narrative(key, lang, **values)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -78,6 +78,29 @@ def test_command_defaults_equal_the_settings_defaults():
         assert DEFAULTS[name] == fields[name].default, name
 
 
+def test_serve_flags_set_the_access_policy_and_the_variables_still_count(monkeypatch, capsys):
+    from workbench.commands.serve import policy_environ
+    from workbench.store.access import MANAGERS_RECORD_ENV, REVEAL_CAP_ENV, AccessPolicy
+
+    monkeypatch.setenv(REVEAL_CAP_ENV, "50")
+    monkeypatch.setenv(MANAGERS_RECORD_ENV, "1")
+    assert policy_environ() == {}                                          # no flag: the variables decide
+    assert AccessPolicy.from_env() == AccessPolicy(managers_record_for_executors=True, reveal_daily_cap=50)
+    updates = policy_environ(0, "off")                                     # a flag overrides its variable
+    assert updates == {REVEAL_CAP_ENV: "0", MANAGERS_RECORD_ENV: "0"}
+    assert AccessPolicy.from_env(updates) == AccessPolicy(managers_record_for_executors=False, reveal_daily_cap=0)
+    assert policy_environ(None, "on", environ={}) == {MANAGERS_RECORD_ENV: "1"}
+    with pytest.raises(ParameterError, match=r"'--reveal-daily-cap' parameter must be an integer >= 0. Got -1"):
+        policy_environ(-1)
+    monkeypatch.setenv(REVEAL_CAP_ENV, "many")                             # a bad variable is named at start
+    with pytest.raises(ParameterError, match=REVEAL_CAP_ENV):
+        policy_environ(None, "on")
+    assert policy_environ(20) == {REVEAL_CAP_ENV: "20"}                    # ... unless the flag replaces it
+    monkeypatch.setenv("WORKBENCH_LANG", "zh")
+    assert main(["serve", "--reveal-daily-cap", "-3"]) == 1               # before anything starts
+    assert "参数 '--reveal-daily-cap' 的取值不符合要求：应为 不小于 0 的整数" in capsys.readouterr().err
+
+
 def test_command_reports_bad_settings(capsys, monkeypatch):
     monkeypatch.setenv("WORKBENCH_LANG", "en")  # the messages are compared in English (the CLI's default is zh)
     assert main(["serve", "--port", "0"]) == 1

@@ -303,6 +303,9 @@ def test_cli_run_rejects_unknown_and_repeated_parameters(tmp_path, capsys):
     assert main(["template", "run", HELLO, "-p", "colour", "red", "--out", str(tmp_path)]) == 1
     assert re.search(r"no parameter 'colour'; its parameters are \['data', 'language'\]", capsys.readouterr().err)
     assert main(["template", "run", HELLO, "-p", "data", "a", "-p", "data", "b", "--out", str(tmp_path)]) == 1
+    assert "给出了两次" in capsys.readouterr().err                 # the command line's language (zh by default)
+    assert main(["template", "run", HELLO, "-p", "data", "a", "-p", "data", "b", "--out", str(tmp_path),
+                 "--lang", "en"]) == 1
     assert "given twice" in capsys.readouterr().err
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from workbench.errors import DataValidationError, ParameterError
+from workbench.errors import DataValidationError, ParameterError, Words
 
 #: Largest seed accepted (seeds are hashed as 64-bit integers).
 MAX_SEED = 2**63 - 1
@@ -25,15 +25,29 @@ __all__ = [
 ]
 
 
+#: Catalogue keys of the kinds of value :func:`range_text` names.
+_KINDS = {"an integer": "errors.allowed.integer", "a finite number": "errors.allowed.number"}
+
+
 def range_text(kind: str, lo=None, hi=None, lo_open: bool = False) -> str:
-    """``"an integer in [0, 5]"``, ``"a finite number > 0"`` ..."""
+    """``"an integer in [0, 5]"``, ``"a finite number > 0"`` ... (:class:`~workbench.errors.Words`: the
+    command line words it in the user's language)."""
+    kind = Words(_KINDS[kind]) if kind in _KINDS else kind
     if lo is not None and hi is not None:
-        return f"{kind} in {'(' if lo_open else '['}{lo}, {hi}]"
+        return Words("errors.allowed.in_open" if lo_open else "errors.allowed.in", kind=kind, lo=lo, hi=hi)
     if lo is not None:
-        return f"{kind} {'>' if lo_open else '>='} {lo}"
+        return Words("errors.allowed.above" if lo_open else "errors.allowed.at_least", kind=kind, lo=lo)
     if hi is not None:
-        return f"{kind} <= {hi}"
+        return Words("errors.allowed.at_most", kind=kind, hi=hi)
     return kind
+
+
+def _data_error(key: str, problems: list[dict], **values) -> DataValidationError:
+    """A :class:`DataValidationError` worded by the catalogue's ``key`` (English as raised, see
+    :meth:`~workbench.errors.WorkbenchError.from_words`)."""
+    exc = DataValidationError.from_words(key, **values)
+    exc.problems = problems
+    return exc
 
 
 def check_int(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
@@ -70,10 +84,10 @@ def require_columns(frame, name: str, columns: Sequence[str]) -> None:
         raise ParameterError.invalid(name, "a pandas DataFrame", type(frame).__name__)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataValidationError(
-            f"{name}: missing column(s) {missing}; expected {list(columns)}, found {list(frame.columns)}",
+        raise _data_error(
+            "errors.data.missing_columns",
             [{"table": name, "column": c, "check": "present", "count": 1, "examples": []} for c in missing],
-        )
+            table=name, missing=missing, expected=list(columns), found=list(frame.columns))
 
 
 def require_unique(frame: pd.DataFrame, name: str, column: str) -> None:
@@ -81,10 +95,10 @@ def require_unique(frame: pd.DataFrame, name: str, column: str) -> None:
     dup = frame[column].duplicated()
     if dup.any():
         examples = frame.loc[dup, column].head(5).tolist()
-        raise DataValidationError(
-            f"{name}: column {column!r} must be unique; {int(dup.sum())} repeated value(s), e.g. {examples}",
+        raise _data_error(
+            "errors.data.not_unique",
             [{"table": name, "column": column, "check": "unique", "count": int(dup.sum()), "examples": examples}],
-        )
+            table=name, column=repr(column), count=int(dup.sum()), examples=examples)
 
 
 def require_complete(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
@@ -92,14 +106,15 @@ def require_complete(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> 
     problems = [{"table": name, "column": c, "check": "not null", "count": int(frame[c].isna().sum()),
                  "examples": []} for c in columns if frame[c].isna().any()]
     if problems:
-        text = "; ".join(f"column {p['column']!r} has {p['count']} missing value(s)" for p in problems)
-        raise DataValidationError(f"{name}: {text}", problems)
+        columns = tuple(Words("errors.data.missing_in_column", column=repr(p["column"]), count=p["count"])
+                        for p in problems)
+        raise _data_error("errors.data.missing_values", problems, table=name, columns=columns)
 
 
 def check_choice(name: str, value, allowed: Sequence):
     """``value`` is one of ``allowed`` (the message lists them)."""
     if value not in allowed:
-        raise ParameterError.invalid(name, f"one of {list(allowed)}", value)
+        raise ParameterError.invalid(name, Words("errors.allowed.one_of", choices=list(allowed)), value)
     return value
 
 
@@ -139,7 +154,7 @@ def check_date(name: str, value) -> pd.Timestamp:
     except (TypeError, ValueError):
         ts = pd.NaT
     if value is None or pd.isna(ts):
-        raise ParameterError.invalid(name, "a date (datetime.date, Timestamp or 'YYYY-MM-DD')", value)
+        raise ParameterError.invalid(name, Words("errors.allowed.date"), value)
     return ts.normalize()
 
 
@@ -148,7 +163,7 @@ def check_probabilities(name: str, values) -> np.ndarray:
     a = np.asarray(values, dtype=float)
     if a.ndim != 1 or not np.all(np.isfinite(a)) or (a.size and (a.min() < 0 or a.max() > 1)):
         bad = a[~np.isfinite(a) | (a < 0) | (a > 1)][:5].tolist() if a.ndim == 1 else a.shape
-        raise ParameterError.invalid(name, "a 1-d array of probabilities in [0, 1]", bad)
+        raise ParameterError.invalid(name, Words("errors.allowed.probabilities"), bad)
     return a
 
 

@@ -20,14 +20,60 @@ __all__ = [
     "ImmutableVersionError",
     "WorkspaceError",
     "MissingExtraError",
+    "Words",
     "error_text",
 ]
 
+#: The language of an error's message as raised (what callers, logs and tests read); the command line
+#: words it again in the user's language (:func:`error_text`).
+RAISED_LANGUAGE = "en"
 
-def _t(key: str, lang: str | None, **values) -> str:
+
+def _t(key: str, lang: str | None, /, **values) -> str:
     from workbench.i18n import t   # i18n imports this module: import it when a message is worded
 
-    return t(key, lang=lang, **values)
+    return t(key, lang=lang, **_worded(values, lang))
+
+
+def _worded(values: dict, lang: str | None) -> dict:
+    """``values`` with each :class:`Words` (or tuple of them, joined by the catalogue's separator) in ``lang``."""
+    def word(v):
+        if isinstance(v, Words):
+            return v.text(lang)
+        if isinstance(v, tuple) and v and all(isinstance(w, Words) for w in v):
+            return _t("errors.separator", lang).join(w.text(lang) for w in v)
+        return v
+    return {k: word(v) for k, v in values.items()}
+
+
+class Words(str):
+    """A phrase of the label catalogue inside an error's values (``allowed`` of :meth:`ParameterError.invalid`).
+
+    It reads as its English text wherever a string is expected (messages as raised stay English) and
+    is worded again in the user's language when the command line words the error (:func:`error_text`).
+
+    Examples
+    --------
+    >>> Words("errors.allowed.one_of", choices="['zh', 'en']")          # doctest: +SKIP
+    "one of ['zh', 'en']"
+    >>> Words("errors.allowed.one_of", choices="['zh', 'en']").text("zh")  # doctest: +SKIP
+    "['zh', 'en'] 之一"
+    """
+
+    key: str
+    values: dict
+
+    def __new__(cls, key: str, /, **values):
+        self = super().__new__(cls, _t(key, RAISED_LANGUAGE, **values))
+        self.key, self.values = key, dict(values)
+        return self
+
+    def __getnewargs_ex__(self):   # pickled errors (worker processes) keep their key
+        return (self.key,), self.values
+
+    def text(self, lang: str | None = None) -> str:
+        """The phrase in ``lang`` (default: the current language)."""
+        return _t(self.key, lang, **self.values)
 
 
 class WorkbenchError(Exception):
@@ -49,6 +95,14 @@ class WorkbenchError(Exception):
         return exc
 
     @classmethod
+    def from_words(cls, key: str, /, **values):
+        """The error whose message is the catalogue's English ``key`` filled with ``values`` (as raised, what
+        callers and logs read), worded again in the user's language by the command line (:meth:`localized`)."""
+        exc = cls(_t(key, RAISED_LANGUAGE, **values))
+        exc.message_key, exc.values = key, dict(values)
+        return exc
+
+    @classmethod
     def keyed(cls, message: str, key: str, **values):
         """The error with ``message`` as raised (kept as it was, for callers that read it) and the
         catalogue's ``key`` for the command line, which words it in its own language."""
@@ -64,11 +118,19 @@ class WorkbenchError(Exception):
         return _t(self.message_key, lang, **self.values)
 
 
+_ONE_OF = "one of "
+
+
 class ParameterError(WorkbenchError, ValueError):
     """A parameter has a value outside what is allowed."""
 
     @classmethod
     def invalid(cls, name: str, allowed: str, got: object) -> "ParameterError":
+        """``The 'name' parameter must be <allowed>. Got <got> instead.``; ``allowed`` may be :class:`Words`
+        (then the command line words it in the user's language too), as is an ``allowed`` written
+        ``"one of <choices>"`` (``errors.allowed.one_of``)."""
+        if type(allowed) is str and allowed.startswith(_ONE_OF):
+            allowed = Words("errors.allowed.one_of", choices=allowed[len(_ONE_OF):])
         exc = cls(f"The {name!r} parameter must be {allowed}. Got {got!r} instead.")
         exc.message_key = "errors.parameter.invalid"
         exc.values = {"name": repr(name), "allowed": allowed, "got": repr(got)}

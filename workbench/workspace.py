@@ -40,7 +40,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from workbench.errors import ParameterError, WorkspaceError
+from workbench.errors import ParameterError, Words, WorkspaceError
 
 __all__ = [
     "CONFIG_FILE",
@@ -316,17 +316,14 @@ def check_data(path: str | os.PathLike, *, key: str = "data", config_file: str |
     p = Path(path)
     if p.exists():
         return p
-    shown = f"{given!r} (resolved to {str(p)!r})" if given and given != str(p) else repr(str(p))
+    shown = (Words("errors.workspace.resolved", given=repr(given), path=repr(str(p))) if given and given != str(p)
+             else repr(str(p)))
     if config_file is not None:
-        raise WorkspaceError(
-            f"The {key!r} key of the workspace config {str(config_file)!r} must name an existing folder (or DuckDB "
-            f"file) of province tables. Got {shown} instead: it does not exist. Set {key} in {Path(config_file).name} "
-            "to the folder of your extract (relative paths are the workspace folder's), or run `make sample` for "
-            "the sample province.", key=key, config_file=Path(config_file))
-    raise ParameterError(
-        f"The {key!r} parameter must be an existing folder (or DuckDB file) of province tables. Got {shown} "
-        f"instead: it does not exist. Give the folder of your extract (relative paths are the workspace "
-        f"folder's), or leave {key!r} empty for the workspace's data.")
+        exc = WorkspaceError.from_words("errors.workspace.data_missing", setting=repr(key), name=key, shown=shown,
+                                        config=repr(str(config_file)), file=Path(config_file).name)
+        exc.key, exc.config_file = key, Path(config_file)
+        raise exc
+    raise ParameterError.from_words("errors.workspace.data_parameter_missing", setting=repr(key), shown=shown)
 
 
 def _sqlite_problem(database: str) -> str | None:
@@ -597,9 +594,8 @@ def data_arg(value: str | os.PathLike | None, ws: Workspace | None = None, *, op
     if value:
         return check_data(ws.path(value), key=option, given=os.fspath(value))
     if ws.config_file is None:
-        raise ParameterError(f"The {option!r} option is required outside a workspace (no {CONFIG_FILE} in "
-                             f"{str(ws.root)!r} or above): give the folder of the province tables, or create a "
-                             "workspace with `workbench init DIR --data PATH`.")
+        raise ParameterError.from_words("errors.workspace.data_option_required", option=repr(option),
+                                        config=CONFIG_FILE, root=repr(str(ws.root)))
     return check_data(ws.data, key="data", config_file=ws.config_file)
 
 

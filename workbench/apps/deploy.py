@@ -50,7 +50,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.errors import ParameterError
+from workbench.errors import ParameterError, Words
 
 __all__ = [
     "Upstream",
@@ -96,7 +96,7 @@ class Upstream:
 def _address(text: object, name: str) -> Upstream:
     found = _ADDRESS.match(text.strip()) if isinstance(text, str) else None
     if found is None or not 1 <= int(found["port"]) <= 65535:
-        raise ParameterError.invalid(name, "HOST:PORT with a port from 1 to 65535 (e.g. '127.0.0.1:8867')", text)
+        raise ParameterError.invalid(name, Words("errors.allowed.host_port"), text)
     return Upstream(found["host"], int(found["port"]))
 
 
@@ -111,12 +111,13 @@ def parse_upstreams(upstreams: str | Iterable[str]) -> list[Upstream]:
     items = upstreams.split(",") if isinstance(upstreams, str) else list(upstreams)
     items = [item for item in items if not (isinstance(item, str) and not item.strip())]
     if not items:
-        raise ParameterError.invalid("upstreams", "at least one HOST:PORT of a `workbench serve`", upstreams)
+        raise ParameterError.invalid("upstreams", Words("errors.allowed.upstreams"), upstreams)
     parsed = [_address(item, "upstreams") for item in items]
     seen: set[Upstream] = set()
     for upstream in parsed:
         if upstream in seen:
-            raise ParameterError.invalid("upstreams", "each server once", f"{upstream} twice")
+            raise ParameterError.invalid("upstreams", Words("errors.allowed.each_once", twice=str(upstream)),
+                                         upstreams)
         seen.add(upstream)
     return parsed
 
@@ -135,7 +136,7 @@ def parse_listen(listen: str | int) -> str:
     return str(_address(text, "listen"))
 
 
-def _check_name(value: str, name: str, pattern: re.Pattern, expected: str) -> str:
+def _check_name(value: str, name: str, pattern: re.Pattern, expected: Words) -> str:
     if not isinstance(value, str) or not pattern.match(value):
         raise ParameterError.invalid(name, expected, value)
     return value
@@ -144,7 +145,7 @@ def _check_name(value: str, name: str, pattern: re.Pattern, expected: str) -> st
 def _quoted_path(value, name: str) -> str:
     text = str(value)
     if not text or any(ch in text for ch in '";{}\n\r\\') or not Path(text).is_absolute():
-        raise ParameterError.invalid(name, "an absolute path without quotes, ';', braces or backslashes", text)
+        raise ParameterError.invalid(name, Words("errors.allowed.nginx_path"), text)
     return f'"{text}"'
 
 
@@ -188,12 +189,12 @@ def nginx_site(upstreams: str | Iterable[str], *, listen: str | int = DEFAULT_LI
     """
     servers = parse_upstreams(upstreams)
     address = parse_listen(listen)
-    _check_name(server_name, "server_name", _SERVER_NAME, "a host name such as 'apps.example.cn', or '_'")
-    _check_name(cookie_name, "cookie_name", _COOKIE, "a cookie name of letters, digits, '.', '_' or '-'")
-    _check_name(max_body, "max_body", re.compile(r"^[0-9]{1,6}[kKmMgG]?$"), "an nginx size such as '10m'")
+    _check_name(server_name, "server_name", _SERVER_NAME, Words("errors.allowed.server_name"))
+    _check_name(cookie_name, "cookie_name", _COOKIE, Words("errors.allowed.cookie_name"))
+    _check_name(max_body, "max_body", re.compile(r"^[0-9]{1,6}[kKmMgG]?$"), Words("errors.allowed.nginx_size"))
     if (tls_certificate is None) != (tls_key is None):
         raise ParameterError.invalid("tls_key" if tls_key is None else "tls_certificate",
-                                     "given together with the other (certificate and key)", None)
+                                     Words("errors.allowed.tls_pair"), None)
     tls = tls_certificate is not None
     cookie = cookie_name.replace(".", r"\.")  # the only regex character a cookie name may hold
     lines = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 
-from workbench.apps.widgets import branch_label, role_label, sign_out_link
+from workbench.apps.widgets import branch_label, portal_link, role_label, sign_out_link
 from workbench.errors import AccessDenied, ParameterError, WorkbenchError
 from workbench.i18n import get_language, labels_for, t
 from workbench.ops.card import build_card, eligibility
@@ -110,8 +110,9 @@ def hall_app(store, user: User, lang: str | None = None):
     except AccessDenied as exc:
         return widgets.HTML(_message(t(f"{_PREFIX}.refused", lang, reason=str(exc)), "error"))
     who = f"{user.display_name or user.name} · {role_label(user.role, lang)} · {branch_label(user.branch_id, lang)}"
+    links = f"{portal_link(lang)} · {sign_out_link(lang)}"
     header = widgets.HTML(f'<h2 style="margin:0 0 .2em 0">{html.escape(labels["title"])}</h2>'
-                          f'<div class="wb-signed-in">{html.escape(who)} · {sign_out_link(lang)}</div>'
+                          f'<div class="wb-signed-in">{html.escape(who)} · {links}</div>'
                           f'<div class="wb-hall-scope" style="color:#616e7c">{html.escape(scope)}</div>')
     box = widgets.Text(description=labels["subscriber"], placeholder="1001", style={"description_width": "8em"},
                        continuous_update=False)

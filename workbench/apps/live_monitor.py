@@ -64,7 +64,8 @@ class LiveMonitor:
     campaign_id : int, default 0
         The campaign (0: the newest one the user may see).
     plan_days, capacity_per_day, lag_ratio
-        The plan (see :func:`workbench.apps.monitor.monitor_data`).
+        The plan (see :func:`workbench.apps.monitor.monitor_data`); ``plan_days`` None or 0 (default): the plan
+        runs over the campaign's period (:func:`workbench.apps.monitor.plan_length`).
     refresh_seconds : float, default 0
         Redraw every this many seconds (0: only on the button), see :meth:`auto_refresh`.
     lang : {"zh", "en"}, optional
@@ -81,7 +82,7 @@ class LiveMonitor:
         without ``defer``, anything the first read raises.
     """
 
-    def __init__(self, store: Store, user: User, campaign_id: int = 0, *, plan_days: int = 14,
+    def __init__(self, store: Store, user: User, campaign_id: int = 0, *, plan_days: int | None = None,
                  capacity_per_day: int = 40, lag_ratio: float = 0.8, refresh_seconds: float = 0,
                  lang: str | None = None, defer: bool | None = None):
         import ipywidgets as widgets
@@ -178,11 +179,15 @@ class LiveMonitor:
         """
         import ipywidgets as widgets
 
-        heading = [widgets.HTML(f'<h1 class="wb-app-title">{html.escape(t("t05.title", lang=self.lang))}</h1>')]
+        from workbench.apps.widgets import portal_link
+
+        heading = [widgets.HTML(f'<h1 class="wb-app-title">{html.escape(t("t05.title", lang=self.lang))}</h1>'
+                                f'<div class="wb-signed-in">{portal_link(self.lang)}</div>')]
         return widgets.VBox((heading if title else []) + [self.panel(name) for name in PANELS])
 
     # ------------------------------------------------------------------ drawing
     def _contents(self, view: MonitorData) -> dict[str, list[dict]]:
+        from workbench.apps.monitor import plan_length
         from workbench.notebook import narrative
         from workbench.report.t05 import intro_story, lagging_story, provisional_story
         from workbench.viz.monitor import (
@@ -190,7 +195,8 @@ class LiveMonitor:
         )
 
         lang = self.lang
-        key, values = intro_story(view, self.plan["plan_days"], self.plan["capacity_per_day"])
+        days, follows_period = plan_length(view.period, self.plan["plan_days"])
+        key, values = intro_story(view, int(days), self.plan["capacity_per_day"], follows_period=follows_period)
         end = view.period[1].isoformat() if view.period[1] else labels_for(_PREFIX, lang)["open_end"]
         intro = [_markdown(narrative(key, lang=lang, **values) + "\n\n"
                            + t(f"{_PREFIX}.period", lang=lang, start=view.period[0].isoformat(), end=end))]
@@ -265,7 +271,8 @@ class LiveMonitor:
             '})();</script>')
 
 
-def monitor_app(store: Store, user: User, campaign_id: int = 0, *, plan_days: int = 14, capacity_per_day: int = 40,
+def monitor_app(store: Store, user: User, campaign_id: int = 0, *, plan_days: int | None = None,
+                capacity_per_day: int = 40,
                 lag_ratio: float = 0.8, refresh_seconds: float = 0, lang: str | None = None,
                 defer: bool | None = None) -> LiveMonitor:
     """The monitoring view of template 05, drawn once and refreshed in place (see :class:`LiveMonitor`).

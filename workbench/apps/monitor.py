@@ -10,9 +10,10 @@ Every number is an aggregate the database computes (:meth:`Store.progress`,
 a branch manager sees only their branch and no member or result row is read
 into pandas; days are bounded by the campaign's period (:func:`shown_days`).
 
-The plan is simple and explicit: every target member contacted within
-``plan_days`` days of the first contact, evenly; capacity is
-``capacity_per_day`` contacts per executor per day.
+The plan is simple and explicit (:func:`plan_length`): every target member contacted
+evenly over the campaign's period, from its first to its last day - or, when the
+analyst sets ``plan_days``, within that many days of the first contact; capacity
+is ``capacity_per_day`` contacts per executor per day.
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ __all__ = [
     "BRANCH_STATUS_COLUMNS",
     "ACTIVITY_COLUMNS",
     "shown_days",
+    "DEFAULT_PLAN_DAYS",
+    "plan_length",
     "daily_progress",
     "activity_by_day",
     "lagging_html",
@@ -63,8 +66,48 @@ ACTIVITY_COLUMNS: tuple[str, ...] = ("day", "contacted", "results", "orders")
 _PREFIX = "app_monitor"
 
 
+#: Days of the plan of a campaign without an end day when the analyst sets none (from the first contact).
+DEFAULT_PLAN_DAYS = 14
+
+
 def _planned(days_elapsed, plan_days: float):
     return np.clip(np.asarray(days_elapsed, dtype="float64") / float(plan_days), 0.0, 1.0)
+
+
+def _check_plan_days(plan_days):
+    """``plan_days`` checked: None or 0 (follow the campaign's period), else a number of days > 0."""
+    if plan_days is None:
+        return None
+    return check_num("plan_days", plan_days, 0) or None
+
+
+def plan_length(period, plan_days: float | None = None) -> tuple[float, bool]:
+    """How long the plan takes to contact every member, and whether it follows the campaign's period.
+
+    Parameters
+    ----------
+    period : workbench.store.CampaignPeriod or tuple
+        The campaign's ``(start, end)`` days; ``end`` may be None.
+    plan_days : float, optional
+        Days from the first contact the analyst gives the plan; None or 0 (default): the plan runs
+        evenly over the campaign's period, from its start to its end (both days included) - or
+        :data:`DEFAULT_PLAN_DAYS` from the first contact for a period without an end.
+
+    Returns
+    -------
+    tuple
+        ``(days, follows_period)``: the plan reaches 100 % after ``days`` days, counted from the
+        period's first day when ``follows_period``, else from the first contact.
+
+    Raises
+    ------
+    ParameterError
+        A negative ``plan_days``.
+    """
+    plan_days = _check_plan_days(plan_days)
+    if plan_days is None and period[1] is not None:
+        return float(max((period[1] - period[0]).days + 1, 1)), True
+    return float(plan_days or DEFAULT_PLAN_DAYS), False
 
 
 def shown_days(period, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -90,7 +133,7 @@ def shown_days(period, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     return start, last
 
 
-def daily_progress(counts: pd.DataFrame, progress: pd.DataFrame, period, *, plan_days: int = 14,
+def daily_progress(counts: pd.DataFrame, progress: pd.DataFrame, period, *, plan_days: int | None = None,
                    capacity_per_day: int = 40, today: dt.date | None = None) -> pd.DataFrame:
     """Per branch and day of the period: first contacts, their running total and share of members, against plan.
 
@@ -102,8 +145,9 @@ def daily_progress(counts: pd.DataFrame, progress: pd.DataFrame, period, *, plan
         :meth:`Store.progress` for the same user (members per branch).
     period : workbench.store.CampaignPeriod or tuple
         The campaign's ``(start, end)`` days (:meth:`Store.campaign_period`).
-    plan_days : int, default 14
-        Days from the first contact in which the plan contacts every member.
+    plan_days : int, optional
+        Days from the first contact in which the plan contacts every member; None or 0 (default):
+        evenly over the campaign's period (:func:`plan_length`).
     capacity_per_day : int, default 40
         Contacts one executor can make in a day.
     today : datetime.date, optional
@@ -115,13 +159,15 @@ def daily_progress(counts: pd.DataFrame, progress: pd.DataFrame, period, *, plan
         Columns :data:`DAILY_COLUMNS`, one row per branch with members or contacts and per day
         from the period's start to today (clipped); ``day`` is a ``datetime64`` day.  A contact
         dated before the start counts on the first day, one after the last day on the last day.
+        Without any contact: no row, unless the plan follows the period (then the branches are
+        already behind a plan that has started).
 
     Raises
     ------
     ParameterError
-        A missing column or a non-positive plan / capacity.
+        A missing column, a negative plan or a non-positive capacity.
     """
-    check_num("plan_days", plan_days, 0, lo_open=True)
+    length, follows_period = plan_length(period, plan_days)
     check_num("capacity_per_day", capacity_per_day, 0, lo_open=True)
     need = ("day", "branch", "executor", "contacted", "results", "orders")
     missing = [c for c in need if c not in counts.columns]
@@ -130,7 +176,7 @@ def daily_progress(counts: pd.DataFrame, progress: pd.DataFrame, period, *, plan
                              f"Got columns {list(counts.columns)}.")
     first_day, last_day = (pd.Timestamp(d) for d in shown_days(period, today))
     members = progress[progress["dimension"] == "branch"].set_index("key")["members"]
-    if counts.empty:
+    if counts.empty and not (follows_period and len(members)):   # a plan from the first contact starts with it
         return pd.DataFrame({c: [] for c in DAILY_COLUMNS})
     days = pd.to_datetime(pd.Series(counts["day"].tolist(), index=counts.index)).clip(first_day, last_day)
     frame = counts.assign(day=days, orders=counts["orders"].astype("Float64").fillna(0).astype("int64"))
@@ -142,8 +188,11 @@ def daily_progress(counts: pd.DataFrame, progress: pd.DataFrame, period, *, plan
     daily["members"] = daily["branch"].map(members).fillna(0).astype("int64")
     daily["contacted_rate"] = (daily["cumulative"] / daily["members"].where(daily["members"] > 0)).fillna(0.0)
     contacted = frame.loc[frame["contacted"] > 0, "day"]
-    plan_start = contacted.min() if len(contacted) else last_day + pd.Timedelta(days=1)
-    daily["planned_rate"] = _planned(((daily["day"] - plan_start).dt.days + 1).clip(lower=0), plan_days)
+    if follows_period:
+        plan_start = pd.Timestamp(period[0])
+    else:
+        plan_start = contacted.min() if len(contacted) else last_day + pd.Timedelta(days=1)
+    daily["planned_rate"] = _planned(((daily["day"] - plan_start).dt.days + 1).clip(lower=0), length)
     working = frame[frame["results"] > 0].dropna(subset=["executor"])
     executors = working.groupby("branch")["executor"].nunique()
     daily["capacity"] = daily["branch"].map(executors).fillna(0).astype("int64") * capacity_per_day
@@ -163,26 +212,27 @@ def activity_by_day(daily: pd.DataFrame) -> pd.DataFrame:
     return daily.groupby("day", sort=True)[list(ACTIVITY_COLUMNS[1:])].sum().reset_index()[list(ACTIVITY_COLUMNS)]
 
 
-def branch_status(progress: pd.DataFrame, daily: pd.DataFrame, *, plan_days: int = 14,
-                  capacity_per_day: int = 40, lag_ratio: float = 0.8, days_elapsed: int | None = None
-                  ) -> pd.DataFrame:
+def branch_status(progress: pd.DataFrame, daily: pd.DataFrame, *, plan_days: int | None = None,
+                  capacity_per_day: int = 40, lag_ratio: float = 0.8, days_elapsed: int | None = None,
+                  period=None) -> pd.DataFrame:
     """Each branch against plan today: contacted and accepted shares, planned share, days of work left, lagging.
 
     A branch is lagging when its contacted share is below ``lag_ratio`` times the
-    planned share for ``days_elapsed`` days since the first contact (default: the
-    planned share of the last day in ``daily``, :func:`daily_progress`).
+    planned share of the last day in ``daily`` (:func:`daily_progress`, computed with the same
+    plan) - or, given ``days_elapsed``, the share after that many days of the plan
+    (:func:`plan_length` of ``period`` and ``plan_days``).
 
     Returns
     -------
     DataFrame
         Columns :data:`BRANCH_STATUS_COLUMNS`, slowest branch first.
     """
-    check_num("plan_days", plan_days, 0, lo_open=True)
+    _check_plan_days(plan_days)
     check_num("capacity_per_day", capacity_per_day, 0, lo_open=True)
     check_num("lag_ratio", lag_ratio, 0, 1, lo_open=True)
     branches = progress[progress["dimension"] == "branch"].rename(columns={"key": "branch"}).copy()
     if days_elapsed is not None:
-        planned = float(_planned(days_elapsed, plan_days))
+        planned = float(_planned(days_elapsed, plan_length(period or (None, None), plan_days)[0]))
     else:
         planned = float(daily.loc[daily["day"] == daily["day"].max(), "planned_rate"].max()) if len(daily) else 0.0
     branches["planned_rate"] = planned
@@ -337,15 +387,18 @@ class MonitorData:
         return bool(len(self.counts)) and bool(self.counts["orders"].notna().all())
 
 
-def monitor_plan(plan_days: int = 14, capacity_per_day: int = 40, lag_ratio: float = 0.8) -> dict[str, float]:
+def monitor_plan(plan_days: int | None = None, capacity_per_day: int = 40, lag_ratio: float = 0.8
+                 ) -> dict[str, float]:
     """The plan's parameters checked (what :func:`monitor_data` is given), as keyword arguments.
+
+    ``plan_days`` None or 0: the plan follows the campaign's period (:func:`plan_length`).
 
     Raises
     ------
     ParameterError
-        A non-positive plan or capacity, a lag ratio outside (0, 1].
+        A negative plan, a non-positive capacity, a lag ratio outside (0, 1].
     """
-    check_num("plan_days", plan_days, 0, lo_open=True)
+    plan_days = _check_plan_days(plan_days)
     check_num("capacity_per_day", capacity_per_day, 0, lo_open=True)
     check_num("lag_ratio", lag_ratio, 0, 1, lo_open=True)
     return {"plan_days": plan_days, "capacity_per_day": capacity_per_day, "lag_ratio": lag_ratio}
@@ -373,7 +426,7 @@ def monitored_campaign(store: Store, user: User, campaign_id: int = 0) -> tuple[
     return campaign_id, str(campaigns.loc[campaigns["campaign_id"] == campaign_id, "name"].iloc[0])
 
 
-def monitor_data(store: Store, user: User, campaign_id: int = 0, *, plan_days: int = 14,
+def monitor_data(store: Store, user: User, campaign_id: int = 0, *, plan_days: int | None = None,
                  capacity_per_day: int = 40, lag_ratio: float = 0.8, today: dt.date | None = None
                  ) -> MonitorData:
     """Read and compute the manager view for ``user`` (campaign 0: the newest one the user may see).

@@ -8,7 +8,7 @@ from workbench.data.tables import branch_name
 from workbench.i18n import get_language, labels_for, t
 from workbench.store.access import User
 
-__all__ = ["whoami_panel", "sign_out_link", "branch_label", "role_label"]
+__all__ = ["whoami_panel", "portal_link", "sign_out_link", "branch_label", "role_label"]
 
 
 def branch_label(branch_id: str | None, lang: str | None = None) -> str:
@@ -22,6 +22,14 @@ def branch_label(branch_id: str | None, lang: str | None = None) -> str:
 def role_label(role: str, lang: str | None = None) -> str:
     """The role's name in ``lang``."""
     return labels_for("store.role", lang).get(role, role)
+
+
+def portal_link(lang: str | None = None) -> str:
+    """HTML of a link back to the portal, the server's ``/`` that lists the user's apps (id ``wb-portal``)."""
+    base = os.environ.get("VOILA_BASE_URL", "/")  # set by Voila in each app's kernel
+    href = base.rstrip("/") + "/"
+    label = html.escape(t("apps.portal.link", lang=lang))
+    return f'<a id="wb-portal" class="wb-portal-link" href="{html.escape(href)}" target="_top">{label}</a>'
 
 
 def sign_out_link(lang: str | None = None) -> str:
@@ -60,7 +68,7 @@ def whoami_panel(user: User, lang: str | None = None):
         for field, label, value, code in rows
     )
     body = (f'<div class="wb-whoami"><h2 style="margin-top:0">{html.escape(labels["title"])}</h2>'
-            f"<dl>{cells}</dl><p>{sign_out_link(lang)}</p></div>")
+            f"<dl>{cells}</dl><p>{portal_link(lang)} · {sign_out_link(lang)}</p></div>")
     panel = widgets.HTML(value=body)
     panel.add_class("wb-whoami-widget")
     return panel

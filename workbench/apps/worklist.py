@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 
-from workbench.apps.widgets import branch_label, role_label, sign_out_link
+from workbench.apps.widgets import branch_label, portal_link, role_label, sign_out_link
 from workbench.apps.worklist_form import (
     CALLBACK_DELAY, TIME_FORMAT, ResultForm, branch_summary_html, callback_text, executor_progress_html,
     next_position, now_text, parse_contacted_at, phone_lookup, plain_message, progress_summary,
@@ -148,7 +148,7 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
     title = labels["title_manager"] if executors else labels["title"]
     header = widgets.HTML(
         f'{_STYLE}<h2 style="margin:0 0 .1em 0">{html.escape(title)}</h2>'
-        f'<div class="wb-signed-in">{html.escape(who)} · {sign_out_link(lang)}</div>'
+        f'<div class="wb-signed-in">{html.escape(who)} · {portal_link(lang)} · {sign_out_link(lang)}</div>'
     )
     message = widgets.HTML(_html_message("", "info"))
     try:

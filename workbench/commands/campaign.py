@@ -125,18 +125,20 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _existing(path: str, option: str, what: str) -> Path:
-    from workbench.errors import ParameterError
+    """``path`` when it exists; ``what`` names it (``errors.cli.what.*``: spec, scores, goal, dnd, plan, data)."""
+    from workbench.errors import ParameterError, Words
     from workbench.workspace import path_arg
 
     p = path_arg(path)
     if not p.exists():
-        raise ParameterError(f"The '{option}' {what} {path!r} does not exist.")
+        raise ParameterError.from_words("errors.cli.missing_path", option=option, what=Words(f"errors.cli.what.{what}"),
+                                        path=repr(path))
     return p
 
 
 def _read_spec(path: Path):
     from workbench.campaign import CampaignSpec
-    from workbench.errors import ParameterError
+    from workbench.errors import ParameterError, Words
 
     text = path.read_text(encoding="utf-8")
     suffix = path.suffix.lower()
@@ -144,7 +146,7 @@ def _read_spec(path: Path):
         return CampaignSpec.from_json(text)
     if suffix in (".yaml", ".yml"):
         return CampaignSpec.from_yaml(text)
-    raise ParameterError.invalid("--spec", "a .json, .yaml or .yml file", str(path))
+    raise ParameterError.invalid("--spec", Words("errors.allowed.spec_file"), str(path))
 
 
 def _read_ids(path: Path):
@@ -159,22 +161,22 @@ def _plan(args) -> int:
     from workbench.campaign.executors import executor_roster
     from workbench.campaign.from_goal import baseline_from_goal
     from workbench.campaign.planning import plan_campaign, read_scores
-    from workbench.errors import ParameterError
+    from workbench.errors import ParameterError, Words
     from workbench.i18n import t
     from workbench.store import Store
     from workbench.workspace import data_arg, path_arg, store_arg
 
-    spec = _read_spec(_existing(args.spec, "--spec", "spec file"))
-    scores = read_scores(_existing(args.scores, "--scores", "scores file"))
+    spec = _read_spec(_existing(args.spec, "--spec", "spec"))
+    scores = read_scores(_existing(args.scores, "--scores", "scores"))
     data = data_arg(args.data)
     baseline, size = args.baseline_rate, None
     if args.goal:
-        goal = json.loads(_existing(args.goal, "--goal", "goal file").read_text(encoding="utf-8"))
+        goal = json.loads(_existing(args.goal, "--goal", "goal").read_text(encoding="utf-8"))
         baseline, size = baseline_from_goal(goal, spec.response_window_days)
-    dnd = _read_ids(_existing(args.dnd, "--dnd", "do-not-disturb file")) if args.dnd else None
+    dnd = _read_ids(_existing(args.dnd, "--dnd", "dnd")) if args.dnd else None
     out = path_arg(args.out)
     if out.exists() and not out.is_dir():
-        raise ParameterError.invalid("--out", "a folder", str(out))
+        raise ParameterError.invalid("--out", Words("errors.allowed.folder"), str(out))
     store = Store(store_arg(args.store), progress=False) if args.store else None
     try:
         roster = executor_roster(spec.target.branches or spec.campaign_branches, store=store,
@@ -200,7 +202,7 @@ def _release(args) -> int:
     from workbench.store import Store
     from workbench.workspace import store_arg
 
-    plan = CampaignPlan.load(_existing(args.plan, "--plan", "plan folder"))
+    plan = CampaignPlan.load(_existing(args.plan, "--plan", "plan"))
     with Store(store_arg(args.store), progress=False) as store:
         user = store_user(store, args.user)
         done = release(plan, store, user, campaign_id=args.campaign)
@@ -212,7 +214,7 @@ def _release(args) -> int:
 def _export(args) -> int:
     from workbench.campaign import LIST_COLUMNS, can_see_numbers, export_list
     from workbench.campaign.planning import store_user
-    from workbench.errors import ParameterError
+    from workbench.errors import ParameterError, Words
     from workbench.i18n import t
     from workbench.store import Store
     from workbench.workspace import path_arg, store_arg
@@ -222,9 +224,9 @@ def _export(args) -> int:
     if out.suffix == "":
         out = out.with_suffix(suffix)
     elif out.suffix.lower() != suffix:
-        raise ParameterError.invalid("--out", f"a file name ending in {suffix} (the --format)", str(out))
+        raise ParameterError.invalid("--out", Words("errors.allowed.out_suffix", suffix=suffix), str(out))
     numbers_allowed = can_see_numbers(args.role)
-    data = _existing(args.data, "--data", "data folder") if args.data else None
+    data = _existing(args.data, "--data", "data") if args.data else None
     masked = not (numbers_allowed and data is not None)
     purpose = f"{args.fmt} file {out.name} for role {args.role} ({'masked' if masked else 'full'} numbers)"
     with Store(store_arg(args.store), progress=False) as store:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workbench.errors import ParameterError
+from workbench.errors import ParameterError, Words
 from workbench.i18n import LANGUAGES
 
 __all__ = ["register", "oot_mask"]
@@ -97,30 +97,28 @@ def oot_mask(df, column: str, start: str):
     import pandas as pd
 
     if column not in df.columns:
-        raise ParameterError(f"--oot-column {column!r} is not in the --data file; available columns: "
-                             f"{list(map(str, df.columns))[:40]}.")
+        raise ParameterError.from_words("errors.cli.oot_column_missing", column=repr(column),
+                                        columns=list(map(str, df.columns))[:40])
     s = df[column]
     if s.isna().any():
-        raise ParameterError(f"--oot-column {column!r} has {int(s.isna().sum())} missing value(s); every row needs "
-                             "its place in time.")
+        raise ParameterError.from_words("errors.cli.oot_column_gaps", column=repr(column), count=int(s.isna().sum()))
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         try:
             mask = s.to_numpy(dtype=float) >= float(start)
         except ValueError:
-            raise ParameterError.invalid("--oot-from", f"a number (--oot-column {column!r} is numeric)",
+            raise ParameterError.invalid("--oot-from", Words("errors.allowed.oot_number", column=repr(column)),
                                          start) from None
     elif pd.api.types.is_datetime64_any_dtype(s.dtype):
         try:
             mask = (s >= pd.Timestamp(start)).to_numpy()
         except ValueError:
-            raise ParameterError.invalid("--oot-from", f"a date (--oot-column {column!r} holds dates)", start) \
-                from None
+            raise ParameterError.invalid("--oot-from", Words("errors.allowed.oot_date", column=repr(column)),
+                                         start) from None
     else:
         mask = (s.astype(str) >= str(start)).to_numpy()
     if mask.all() or not mask.any():
-        raise ParameterError(f"--oot-from {start!r} puts {int(mask.sum())} of {len(mask)} rows out of time; expected "
-                             f"both earlier and later rows (values of {column!r} run from {s.min()!r} to "
-                             f"{s.max()!r}).")
+        raise ParameterError.from_words("errors.cli.oot_split", start=repr(start), late=int(mask.sum()), rows=len(mask),
+                                        column=repr(column), low=repr(s.min()), high=repr(s.max()))
     return mask
 
 
@@ -133,8 +131,7 @@ def _read(path):
     try:
         return read_table(path)
     except pd.errors.EmptyDataError:
-        raise ParameterError(f"the --data file {str(path)!r} is empty; expected a CSV or Parquet table with a "
-                             "header and rows.") from None
+        raise ParameterError.from_words("errors.cli.data_empty", path=repr(str(path))) from None
 
 
 def _print_json(data) -> None:
@@ -206,8 +203,7 @@ def _train(args) -> int:
     from workbench.workspace import path_arg
 
     if (args.oot_column is None) != (args.oot_from is None):
-        raise ParameterError("--oot-column and --oot-from go together: give both (rows from --oot-from on are out "
-                             "of time) or neither (cross-validation or a holdout).")
+        raise ParameterError.from_words("errors.cli.oot_pair")
     args.data = path_arg(args.data)
     args.out = path_arg(args.out)
     df = _read(args.data)
@@ -242,7 +238,7 @@ def _score(args) -> int:
     model = load_credit_model(args.model)
     df = _read(args.data)
     if len(df) == 0:
-        raise ParameterError(f"the --data file {str(args.data)!r} has a header but no rows; expected rows to score.")
+        raise ParameterError.from_words("errors.cli.data_no_rows", path=repr(str(args.data)))
     scored = model.score(df, table=f"the --data file {args.data.name!r}")
     write_table(scored, args.out)
     counts = scored["grade"].value_counts()

@@ -28,7 +28,7 @@ def _validate(args: argparse.Namespace) -> int:
     import json
 
     from workbench.data.io import validate
-    from workbench.errors import ParameterError, WorkspaceError
+    from workbench.errors import ParameterError, WorkspaceError, error_text
     from workbench.workspace import data_arg, path_arg
 
     if args.lang:
@@ -40,7 +40,7 @@ def _validate(args: argparse.Namespace) -> int:
         report = validate(args.source, args.as_of, tables=_tables_arg(args.tables),
                           progress=not args.json and sys.stderr.isatty())
     except (ParameterError, WorkspaceError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(error_text(exc, args.lang), file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
@@ -51,12 +51,12 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _describe(args: argparse.Namespace) -> int:
     from workbench.data.docs import render_data_model
-    from workbench.errors import ParameterError
+    from workbench.errors import ParameterError, error_text
 
     try:
         print(render_data_model(tables=args.tables or None, intro=not args.tables), end="")
     except ParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(error_text(exc, getattr(args, "lang", None)), file=sys.stderr)
         return 2
     return 0
 

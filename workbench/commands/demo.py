@@ -94,11 +94,9 @@ def demo_folder(out_dir=None, *, resume: bool = False) -> Path:
         return next_run_dir(ws.runs if ws is not None else Path("runs"), "demo")
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise ParameterError(f"The '--out' parameter must be a folder; {str(out)!r} is a file.")
+        raise ParameterError.from_words("errors.cli.out_is_file", path=repr(str(out)))
     if out.is_dir() and any(out.iterdir()) and not resume:
-        raise ParameterError(
-            f"The '--out' folder {str(out)!r} is not empty: a demo writes a new run folder each time. Leave --out "
-            "out for a new <runs>/demo-<n>, name a new folder, or add --resume to continue in this one.")
+        raise ParameterError.from_words("errors.cli.demo_out_not_empty", path=repr(str(out)))
     return out
 
 
@@ -140,7 +138,7 @@ def run_demo(data=None, out_dir=None, *, language: str | None = None, steps: lis
     """
     from tqdm.auto import tqdm
 
-    from workbench.errors import ParameterError
+    from workbench.errors import ParameterError, Words
     from workbench.i18n import t
     from workbench.runs import RunFolder
     from workbench.templates import list_templates, run_template, template_parameters
@@ -151,15 +149,12 @@ def run_demo(data=None, out_dir=None, *, language: str | None = None, steps: lis
         data = ws.data if ws is not None else Path("sample_data/province")
     data = Path(data)
     if not data.exists():
-        raise ParameterError(
-            f"The 'data' parameter must be an existing folder (or DuckDB file) of province tables. Got {str(data)!r} "
-            "instead: it does not exist. Run `make sample` to create sample_data/province."
-        )
+        raise ParameterError.from_words("errors.cli.demo_no_data", path=repr(str(data)))
     if language is not None and language not in LANGUAGES:
         raise ParameterError.invalid("language", f"one of {list(LANGUAGES)}", language)
     if executed_share is not None and (isinstance(executed_share, bool) or not isinstance(executed_share, (int, float))
                                        or not 0.0 < executed_share <= 1.0):
-        raise ParameterError.invalid("executed_share", "a share of the campaign period in (0, 1]", executed_share)
+        raise ParameterError.invalid("executed_share", Words("errors.allowed.executed_share"), executed_share)
     out = demo_folder(out_dir, resume=True)
     folder = RunFolder(out)
     store = store or (ws.store_url if ws is not None else folder.store_url())

@@ -63,13 +63,13 @@ def _nginx(args) -> int:
     from workbench.apps.deploy import (
         nginx_command, nginx_site, parse_upstreams, serve_commands, write_nginx_config,
     )
-    from workbench.errors import ParameterError
+    from workbench.errors import ParameterError, Words
     from workbench.i18n import t
 
     site = {"listen": args.listen, "server_name": args.server_name, "tls_certificate": args.tls_certificate,
             "tls_key": args.tls_key, "upstream_header": args.upstream_header}
     if args.run_dir and args.out:
-        raise ParameterError.invalid("out", "left out with --run-dir (the file is DIR/nginx.conf)", args.out)
+        raise ParameterError.invalid("out", Words("errors.allowed.out_with_run_dir"), args.out)
     out = str(Path(args.run_dir) / "nginx.conf") if args.run_dir else args.out
     if out is None:
         sys.stdout.write(nginx_site(args.upstreams, **site))

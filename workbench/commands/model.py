@@ -310,11 +310,11 @@ def _report(args) -> int:
         target = args.target or card["label"].get("target")
         positive = args.positive if args.positive is not None else card["label"].get("positive")
         if target is None or positive is None:
-            raise ParameterError("pass --target and --positive: the model card does not define the label.")
+            raise ParameterError.from_words("errors.cli.need_target")
         df = read_table(args.data)
         if target not in df.columns:
-            raise ParameterError(f"target column {target!r} is not in {str(args.data)!r}; available columns: "
-                                 f"{list(map(str, df.columns))}.")
+            raise ParameterError.from_words("errors.cli.target_missing", column=repr(target), path=repr(str(args.data)),
+                                                columns=list(map(str, df.columns)))
         df = df[df[target].notna()]
         y, _ = encode_target(df[target], positive, column=target)
         model = load_model(args.model)

@@ -8,7 +8,7 @@ grade); a province model folder (or a run folder holding one) takes the province
 from __future__ import annotations
 
 from workbench.commands.model import _print_json, read_table
-from workbench.errors import ParameterError
+from workbench.errors import ParameterError, Words
 
 __all__ = ["monitor"]
 
@@ -19,8 +19,7 @@ def _read_monitored(path):
     try:
         return read_table(path)
     except pd.errors.EmptyDataError:
-        raise ParameterError(f"the --data file {str(path)!r} is empty; expected a CSV or Parquet table with a "
-                             "header and rows.") from None
+        raise ParameterError.from_words("errors.cli.data_empty", path=repr(str(path))) from None
 
 
 def _labels(args, card: dict, df):
@@ -30,10 +29,10 @@ def _labels(args, card: dict, df):
     target = args.target
     positive = args.positive if args.positive is not None else card["label"].get("positive")
     if positive is None:
-        raise ParameterError("pass --positive: the model card does not define the positive value.")
+        raise ParameterError.from_words("errors.cli.need_positive")
     if target not in df.columns:
-        raise ParameterError(f"target column {target!r} is not in {str(args.data)!r}; expected a label column, "
-                             f"found columns {list(map(str, df.columns))}.")
+        raise ParameterError.from_words("errors.cli.label_missing", column=repr(target), path=repr(str(args.data)),
+                                        columns=list(map(str, df.columns)))
     keep = df[target].notna().to_numpy()
     y, _ = encode_target(df.loc[keep, target], positive, column=target)
     return y, keep
@@ -45,13 +44,12 @@ def _grades(args, reference: dict, df, s, watch: float, alert: float, y=None, ke
 
     if not reference.get("grades"):
         if args.grade_col is not None:
-            raise ParameterError(f"--grade {args.grade_col!r}: the model's reference has no grade mix "
-                                 "(expected reference['grades'], written by a graded model).")
+            raise ParameterError.from_words("errors.cli.no_grade_mix", column=repr(args.grade_col))
         return None
     if args.grade_col is not None:
         if args.grade_col not in df.columns:
-            raise ParameterError(f"grade column {args.grade_col!r} is not in {str(args.data)!r}; found columns "
-                                 f"{list(map(str, df.columns))}.")
+            raise ParameterError.from_words("errors.cli.grade_missing", column=repr(args.grade_col),
+                                            path=repr(str(args.data)), columns=list(map(str, df.columns)))
         grades = df[args.grade_col].to_numpy(dtype=object)
     else:
         grades = grades_from_score(reference, s)
@@ -74,15 +72,14 @@ def monitor(args) -> int:
         args.model = args.model / MODEL_DIR          # a run folder: its province model
     watch, alert = check_thresholds(args.watch, args.alert)
     if args.positive is not None and args.target is None:
-        raise ParameterError("--positive needs --target (the label column).")
+        raise ParameterError.from_words("errors.cli.positive_needs_target")
     card = load_card(args.model)
     reference = load_reference(args.model)
     if is_province_model(args.model):
         result, out = _monitor_province(args, reference, watch, alert)
     else:
         if args.snapshot is not None:
-            raise ParameterError("--snapshot applies to a province model folder (with province.json); "
-                                 f"{str(args.model)!r} holds a model of a table: give its --data file only.")
+            raise ParameterError.from_words("errors.cli.snapshot_table_model", path=repr(str(args.model)))
         result, out, df, s = _monitor_table(args, reference, watch, alert)
         y = keep = None
         if args.target is not None:
@@ -121,11 +118,9 @@ def _monitor_province(args, reference, watch, alert):
     from workbench.monitoring import province_decay, province_drift
 
     if args.target is not None or args.grade_col is not None:
-        raise ParameterError("a province model's outcomes come from the province itself: leave out --target, "
-                             "--positive and --grade (give --data DIR --snapshot YYYY-MM).")
+        raise ParameterError.from_words("errors.cli.province_model_options")
     if not args.data.is_dir():
-        raise ParameterError.invalid("--data", "the folder of the province tables (the model is a province model)",
-                                     str(args.data))
+        raise ParameterError.invalid("--data", Words("errors.allowed.province_folder"), str(args.data))
     result = province_drift(args.data, args.model, args.snapshot, watch=watch, alert=alert, reference=reference)
     out = {"snapshot": result["snapshot"], "rows": result["rows"], "thresholds": result["thresholds"],
            "features": result["features"][["feature", "psi", "status"]], "score": result["score"]}

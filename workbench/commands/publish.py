@@ -93,7 +93,7 @@ def _run(args) -> int:
         from workbench.ops.backfill import backfill
 
         if not args.to:
-            raise ParameterError("workbench publish backfill needs --to URL (the operational database).")
+            raise ParameterError.from_words("errors.cli.backfill_needs_to")
         with _store(args) as store:
             done = backfill(store, SYSTEM_USER, args.to, schema=args.schema, kinds=args.kind)
         if args.json:
@@ -105,7 +105,7 @@ def _run(args) -> int:
                     target=d["target"]))
         return 0
     if args.rest is not None:
-        print(f"unexpected argument {args.rest!r} after the run folder", file=sys.stderr)
+        print(t("errors.prefix", message=t("errors.cli.publish_extra", argument=repr(args.rest))), file=sys.stderr)
         return 2
     from workbench.ops.publish import publish_run
     from workbench.workspace import cli_workspace, path_arg

@@ -110,8 +110,7 @@ def _train(args) -> int:
     features, query = None, args.query
     if args.family is not None:
         if args.source is None:
-            raise ParameterError("--family needs --source: the family's content categories decide which features "
-                                 "record the subscription itself.")
+            raise ParameterError.from_words("errors.cli.family_needs_source")
         features = [c for c in model_columns(args.family, family_categories(args.source, args.family))
                     if c not in args.exclude]
         query = query or "group != 'recent'"

@@ -2,7 +2,8 @@
 
 ``workbench serve [--port N] [--store URL] [--apps DIR] [--state DIR] [--lang zh|en]
 [--cookie-hours H] [--cull-idle-timeout S] [--cull-interval S] [--kernel-pool N]
-[--max-kernels-per-user N] [--max-kernels N] [--cookie-secret FILE] [--behind-proxy] [--identity-provider CLASS]``
+[--max-kernels-per-user N] [--max-kernels N] [--cookie-secret FILE] [--behind-proxy] [--identity-provider CLASS]
+[--reveal-daily-cap N] [--managers-record-for-executors on|off]``
 
 Sources are stripped and tracebacks hidden; users sign in with their name and
 password from the campaign store (``workbench users add``); idle kernels are
@@ -14,7 +15,7 @@ from __future__ import annotations
 from workbench.commands import STORE_HELP
 from workbench.i18n import LANGUAGES
 
-__all__ = ["register", "DEFAULTS"]
+__all__ = ["register", "DEFAULTS", "policy_environ"]
 
 #: Defaults of the options; equal to :class:`workbench.apps.server.ServeSettings`'s (a test keeps them in step).
 DEFAULTS: dict[str, object] = {
@@ -67,14 +68,71 @@ def register(subparsers) -> None:
     p.add_argument("--identity-provider", metavar="CLASS", default=DEFAULTS["identity_provider"],
                    help="dotted name of the sign-in class: StoreIdentityProvider or a subclass (an operator's LDAP "
                         "or SSO, docs/deploy.md)")
+    p.add_argument("--reveal-daily-cap", type=int, metavar="N",
+                   help="full phone numbers one user may reveal in the worklist per province day, 0 = none "
+                        "(default $WORKBENCH_REVEAL_DAILY_CAP, else 200)")
+    p.add_argument("--managers-record-for-executors", choices=("on", "off"),
+                   help="whether a branch manager may record a result on a customer of one of the branch's "
+                        "executors, on the executor's behalf (default $WORKBENCH_MANAGERS_RECORD_FOR_EXECUTORS, "
+                        "else off)")
     p.add_argument("--fast-passwords", action="store_true", help="minimal argon2 cost (tests only)")
     p.set_defaults(func=_serve)
 
 
+def policy_environ(reveal_daily_cap: int | None = None, managers_record_for_executors: str | None = None,
+                   environ=None) -> dict[str, str]:
+    """The access-policy variables ``workbench serve --reveal-daily-cap/--managers-record-for-executors`` set.
+
+    A flag given overrides its environment variable (``$WORKBENCH_REVEAL_DAILY_CAP``,
+    ``$WORKBENCH_MANAGERS_RECORD_FOR_EXECUTORS``); one left out keeps the variable (or the default).  The server
+    puts them in its environment before it starts, so its store and every app kernel it starts read the same
+    :class:`workbench.store.access.AccessPolicy`.
+
+    Parameters
+    ----------
+    reveal_daily_cap : int, optional
+    managers_record_for_executors : {"on", "off"}, optional
+    environ : mapping, optional
+        The environment checked with the flags (default ``os.environ``).
+
+    Returns
+    -------
+    dict
+        The variables to set (only those of the flags given).
+
+    Raises
+    ------
+    ParameterError
+        A negative cap (naming ``--reveal-daily-cap``), or a bad value of a variable a flag does not override.
+    """
+    import os
+
+    from workbench.errors import ParameterError
+    from workbench.store.access import MANAGERS_RECORD_ENV, REVEAL_CAP_ENV, AccessPolicy
+
+    updates: dict[str, str] = {}
+    if reveal_daily_cap is not None:
+        if isinstance(reveal_daily_cap, bool) or not isinstance(reveal_daily_cap, int) or reveal_daily_cap < 0:
+            from workbench.checks import range_text
+
+            raise ParameterError.invalid("--reveal-daily-cap", range_text("an integer", 0), reveal_daily_cap)
+        updates[REVEAL_CAP_ENV] = str(reveal_daily_cap)
+    if managers_record_for_executors is not None:
+        if managers_record_for_executors not in ("on", "off"):
+            raise ParameterError.invalid("--managers-record-for-executors", "one of ['on', 'off']",
+                                         managers_record_for_executors)
+        updates[MANAGERS_RECORD_ENV] = "1" if managers_record_for_executors == "on" else "0"
+    AccessPolicy.from_env({**(os.environ if environ is None else environ), **updates})   # the whole policy checked
+    return updates
+
+
 def _serve(args) -> int:
+    import os
+
     from workbench.apps.server import ServeSettings, serve
     from workbench.workspace import cli_workspace, path_arg, store_arg
 
+    os.environ.update(policy_environ(args.reveal_daily_cap, args.managers_record_for_executors))
     ws = cli_workspace()
     settings = ServeSettings(
         port=args.port, apps_dir=path_arg(args.apps, ws), state_dir=path_arg(args.state, ws),

@@ -57,8 +57,7 @@ def _simulate(args: argparse.Namespace) -> int:
     args.run_dir, args.out = path_arg(args.run_dir, ws), path_arg(args.out, ws)
     truth = path_arg(args.truth, ws) if args.truth else default_truth_folder(args.data)
     if not (truth / "subscriber_truth.parquet").is_file():
-        raise ParameterError(f"The '--truth' folder {str(truth)!r} holds no ground truth; the simulation needs the "
-                             "truth `workbench sample` writes next to the province (DATA_truth).")
+        raise ParameterError.from_words("errors.cli.no_truth", path=repr(str(truth)))
     progress = not args.no_progress
     if args.run_dir:  # the run folder's step: its campaign, saved to simulation/, recorded in run.json
         from workbench.demo.steps import run_simulation_step

@@ -90,7 +90,7 @@ def _run(args) -> int:
     parameters: dict[str, str] = {}
     for key, value in args.parameter:
         if key in parameters:
-            raise ParameterError(f"The parameter {key!r} is given twice (-p {key} ...); give it once.")
+            raise ParameterError.from_words("errors.cli.parameter_twice", name=repr(key), option=key)
         parameters[key] = value
     result = run_template(args.name, parameters, args.out, kernel_name=args.kernel, language=args.lang,
                           progress=not args.no_progress)

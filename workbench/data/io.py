@@ -50,7 +50,7 @@ from workbench.data.presence import PRESENCE_CHECKS, presence_problems
 from workbench.data.schemas import pandas_dtype, resolve_as_of, schema_for
 from workbench.data.source import SourceLike, as_source, connect
 from workbench.data.tables import TABLE_ORDER, TABLES, table
-from workbench.errors import DataValidationError, ParameterError
+from workbench.errors import DataValidationError, ParameterError, Words
 
 __all__ = [
     "CHECKS",
@@ -349,7 +349,7 @@ def _wanted_tables(tables, present=()) -> tuple[str, ...]:
     names = [str(n) for n in tables]
     unknown = [n for n in names if n not in TABLES]
     if unknown or not names:
-        raise ParameterError.invalid("tables", f"a non-empty selection of {list(TABLE_ORDER)}", names)
+        raise ParameterError.invalid("tables", Words("errors.allowed.selection", choices=list(TABLE_ORDER)), names)
     return tuple(n for n in TABLE_ORDER if n in names)
 
 

@@ -36,7 +36,7 @@ from pandera import dtypes as _pa_dtypes
 from pandera.engines import numpy_engine, pandas_engine
 
 from workbench.data.tables import TABLE_ORDER, Column, table
-from workbench.errors import ParameterError
+from workbench.errors import ParameterError, Words
 
 __all__ = [
     "PANDAS_DTYPES",
@@ -364,7 +364,7 @@ def resolve_as_of(as_of=None) -> pd.Timestamp:
     elif isinstance(as_of, (_dt.date, np.datetime64)):
         stamp = pd.Timestamp(as_of)
     if stamp is None or pd.isna(stamp):
-        raise ParameterError.invalid("as_of", "a date such as '2024-06-30' (YYYY-MM-DD) or None for today", as_of)
+        raise ParameterError.invalid("as_of", Words("errors.allowed.as_of"), as_of)
     return (stamp.tz_localize(None) if stamp.tzinfo else stamp).normalize()
 
 

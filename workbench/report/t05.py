@@ -17,23 +17,31 @@ import pandas as pd
 __all__ = ["intro_story", "lagging_story", "provisional_numbers", "provisional_story"]
 
 
-def intro_story(view, plan_days: int, capacity_per_day: int) -> tuple[str, dict]:
+def intro_story(view, plan_days: int, capacity_per_day: int, *, follows_period: bool = False) -> tuple[str, dict]:
     """The opening line: the campaign, its members, contacted and accepted against the plan.
 
     Parameters
     ----------
     view : workbench.apps.monitor.MonitorData
-        What :func:`workbench.apps.monitor.monitor_data` read for the user.
+        What :func:`workbench.apps.monitor.monitor_data` read for the user (its ``period`` is read
+        when ``follows_period``).
     plan_days, capacity_per_day : int
-        The plan the view was computed with.
+        The plan the view was computed with (:func:`workbench.apps.monitor.plan_length`).
+    follows_period : bool, default False
+        The plan runs over the campaign's period (``plan_days`` is then its length) rather than
+        ``plan_days`` days from the first contact.
 
     Returns
     -------
     tuple
-        ``("t05.intro", values)``; shares stay fractions (the catalogue formats them).
+        ``("t05.intro", values)`` or ``("t05.intro_period", values)``; shares stay fractions (the
+        catalogue formats them).
     """
-    return "t05.intro", {"campaign": view.campaign_name, "plan_days": plan_days,
-                         "capacity_per_day": capacity_per_day, **view.totals()}
+    values = {"campaign": view.campaign_name, "plan_days": plan_days, "capacity_per_day": capacity_per_day,
+              **view.totals()}
+    if follows_period:
+        return "t05.intro_period", {**values, "start": view.period[0].isoformat(), "end": view.period[1].isoformat()}
+    return "t05.intro", values
 
 
 def lagging_story(view, lag_ratio: float, lang: str | None = None) -> tuple[str, dict]:
