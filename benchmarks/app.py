@@ -87,12 +87,15 @@ sys.path.insert(0, str(ROOT / "tests"))  # the Playwright harness of the browser
 
 from browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
+from workbench.apps.kernels import APP_KERNEL_LAUNCHER  # noqa: E402
 from workbench.apps.publish import publish_app  # noqa: E402
 from workbench.apps.worklist import ResultForm  # noqa: E402
 from workbench.store import SYSTEM_USER, PasswordPolicy, Store  # noqa: E402
 from workbench.templates import find_template  # noqa: E402
 
 GRID_ROW = ".wb-worklist table tbody tr"
+#: How a kernel process is recognised in the server's children (``-m <launcher>``).
+KERNEL_LAUNCHERS = ("ipykernel_launcher", APP_KERNEL_LAUNCHER)
 EXECUTOR, PASSWORD = "bench_exec", "bench-password-1"
 MANAGER = "bench_pm"
 MONITORING = "05_campaign_monitoring"
@@ -191,7 +194,7 @@ def server_memory(served) -> dict[str, float]:
     for proc in _processes(served):
         try:
             info = proc.memory_full_info()
-            kernels += any("ipykernel" in part for part in proc.cmdline())
+            kernels += any(part in KERNEL_LAUNCHERS for part in proc.cmdline())
         except psutil.Error:
             continue
         rss += info.rss
