@@ -186,7 +186,8 @@ def test_the_executor_apps_kernel_imports_no_heavy_module_and_uses_the_lean_allo
              "_vc = sys.modules.get('plotly.validator_cache')\n"
              "print(json.dumps({'modules': sorted(k for k, v in sys.modules.items() if v is not None),"
              " 'pool': os.environ.get('ARROW_DEFAULT_MEMORY_POOL'),"
-             " 'optimize': sys.flags.optimize, 'argv': sys.argv[0], 'storage': _w['channel'].dtype.storage,"
+             " 'optimize': sys.flags.optimize, 'bytecode': sys.dont_write_bytecode, 'argv': sys.argv[0],"
+             " 'storage': _w['channel'].dtype.storage,"
              " 'channels': [len(set(_w['channel'])), len({id(v) for v in _w['channel']})],"
              " 'validators': None if _vc is None"
              " else getattr(_vc.ValidatorCache._json_cache, '_data', 'kept') is None,"
@@ -213,6 +214,7 @@ def test_the_executor_apps_kernel_imports_no_heavy_module_and_uses_the_lean_allo
     assert [m for m in found["modules"] if m.split(".")[0] in HEAVY_MODULES or m in HEAVY_MODULES
             or any(m.startswith(h + ".") for h in HEAVY_MODULES)] == []
     assert found["storage"] == "python" and found["optimize"] == 2  # text in Python storage, no docstrings
+    assert found["bytecode"] is False  # the kernel may write its compiled modules (no recompiling at each start)
     assert found["channels"] == [2, 2]  # two channels, each one object however many rows hold it
     assert found["validators"] is True  # the chart was drawn, plotly's validator parameters dropped
     assert found["pool"] == "system"

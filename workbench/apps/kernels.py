@@ -69,7 +69,11 @@ PRELOAD_MODULES: tuple[str, ...] = (
 #:   C heap trimmed after each cell, and pandas imported without pyarrow where :class:`AppKernelManager`'s
 #:   launcher did not already (-33 MiB RSS a kernel);
 #: - ``PYTHONOPTIMIZE=2``: no docstrings (pandas', SQLAlchemy's, ours: -12 MiB RSS) and no ``assert``; nothing an
-#:   app runs reads a docstring, and nothing relies on an assert (tests/test_app_memory.py runs the apps so);
+#:   app runs reads a docstring, and nothing relies on an assert (tests/test_app_memory.py runs the apps so).
+#:   Its compiled modules are ``*.opt-2.pyc`` files: ``PYTHONDONTWRITEBYTECODE`` is emptied so that the first
+#:   kernel writes them and the next ones load them (else every kernel compiles pandas from source at each
+#:   start: a page opened 2.5x slower, measured); a read-only install compiles them once with
+#:   ``python -OO -m compileall`` (docs/deploy.md);
 #: - ``ARROW_DEFAULT_MEMORY_POOL=system``: where a page does import pyarrow (reading Parquet), Arrow's
 #:   default allocator (mimalloc) would keep the memory of freed columns for reuse (-23 MiB while pandas
 #:   kept text in Arrow);
@@ -77,7 +81,7 @@ PRELOAD_MODULES: tuple[str, ...] = (
 #:
 #: ``MALLOC_ARENA_MAX=2`` was measured and changed nothing (a page's work runs on the kernel's main
 #: thread), so it is not set.
-KERNEL_ENV: dict[str, str] = {"PYTHONSTARTUP": str(STARTUP_FILE), "PYTHONOPTIMIZE": "2",
+KERNEL_ENV: dict[str, str] = {"PYTHONSTARTUP": str(STARTUP_FILE), "PYTHONOPTIMIZE": "2", "PYTHONDONTWRITEBYTECODE": "",
                               "ARROW_DEFAULT_MEMORY_POOL": "system", APP_KERNEL_ENV: "1"}
 #: The code a pooled kernel runs: import :data:`PRELOAD_MODULES`, skipping any that is not installed, and
 #: give the C heap's free pages back to the system after each cell (:mod:`workbench.apps.heap`).
