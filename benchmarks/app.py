@@ -39,32 +39,31 @@ after 4.80 s median [4.98, 4.51, 4.36, 4.8, 4.95] (server 1.4-1.8 s); record 1.2
 Under heavier load earlier: before 9.28 s median and one render in five never finished;
 after 5.61-6.4 s and none of 30 failed.
 
-Memory (issue 15), measured 2026-12-07 on the shared 2-core machine at load average 9-14 (eight
-helpers' tests beside it: every time below is inflated several-fold, the memory figures are not),
-``--executors 50 --runs 3`` after and ``--executors 20 --runs 2`` before (main at f3d84ef, its code
-served through ``PYTHONPATH``), the probe with 20,000 rows, the others with 1,000 rows each:
+Memory (issue 15), measured 2026-12-07 06:30-06:50 UTC on the shared 2-core machine at load average 20-28
+(other benchmarks and test suites beside it: the times are inflated several-fold, the memory figures are
+not), main before the lean app kernels (520c6b1, ``--executors 20``) and after (``--executors 50``) run
+side by side, ``--runs 3``, the probe with 20,000 rows, the others with 1,000 rows each:
 
 =====================================  ====================  ====================
 kernel of an open app (MiB)            before: RSS / PSS     after: RSS / PSS
 =====================================  ====================  ====================
-executor, 20,000 rows                  265.5 / 193.7         236.6 / 164.9
-monitoring (template 05, a manager)    332.7 / 255.1         331.5 / 253.5
-hall                                   189.1 / 113.8         189.4 / 113.7
-server + 24 kernels, 20 executors      5.66 GiB / 3.45 GiB   5.55 GiB / 3.34 GiB
-server + 54 kernels, 50 executors      -                     11.99 GiB / 7.07 GiB
-PSS per open executor app (1,000 rows) 132                   128
+executor, 20,000 rows                  212.1 / 163.2         155.7 / 121.3
+monitoring (template 05, a manager)    189.6 / 137.1         139.7 / 102.5
+hall                                   157.6 / 108.3         110.9 / 77.7
+server + 24 kernels, 20 executors      4.68 GiB / 3.19 GiB   3.52 GiB / 2.55 GiB
+server + 54 kernels, 50 executors      10.44 / 7.03 GiB (*)  7.58 GiB / 5.48 GiB
+PSS per open executor app (1,000 rows) 128                   101
 =====================================  ====================  ====================
 
-First render of the probe (20,000 rows) at that load: 20.2 s median alone, 13.8 s with 20 others open,
-14.6 s with 50 (before: 24.7 s alone, 21.8 s with 20); the others' pages (1,000 rows) were executed
-in 7.7-8.3 s median (sign-in to the page's end, three at a time).  Record: 14 ms median.
+(*) main on a quiet machine, 05:00 UTC.  First render of the probe at that load: 18.1 s median alone,
+25.0 s with 20 others open, 20.5 s with 50 (before, side by side: 21.3 s alone, 25.3 s with 20).
 
-RSS counts every shared library page in every kernel (~80 MiB of pandas / pyarrow / numpy code, clean
-and shared by all kernels); PSS divides them among the processes mapping them, so the sum of PSS is
-what the machine spends.  A kernel that has imported what the app needs holds ~190 MiB RSS before
-any data (ipykernel 52, numpy 20, pyarrow 53, the rest of pandas 40, SQLAlchemy and the store's
-models 23, ipywidgets / itables / workbench 5): 160 MiB RSS is out of reach while pandas 3 loads
-pyarrow; PSS per open executor app (1,000 rows) is 128 MiB and 50 executors fit in 7.1 GiB.
+An app kernel is started by ``workbench.apps.kernel_launch`` (no debugger: -8 MiB; pyarrow hidden from
+pandas, whose text columns then use Python storage: -33 MiB) with ``PYTHONOPTIMIZE=2`` (no docstrings:
+-12 MiB); plotly's validator parameters are dropped once a figure is drawn and the store's frames share
+one object per repeated text (-11 MiB together on 20,000 rows).  What is left, measured per import step in
+a kernel (before docstrings were dropped): ipykernel ~44 MiB, numpy ~10, pandas ~33, SQLAlchemy and the
+store's models ~22, ipywidgets / itables ~5, the 20,000-row list, its grid and chart ~40.
 Figures are printed; nothing here is a pass/fail test.  Times are wall-clock
 on whatever else the machine is doing.
 """
@@ -87,12 +86,15 @@ sys.path.insert(0, str(ROOT / "tests"))  # the Playwright harness of the browser
 
 from browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
+from workbench.apps.kernels import APP_KERNEL_LAUNCHER  # noqa: E402
 from workbench.apps.publish import publish_app  # noqa: E402
 from workbench.apps.worklist import ResultForm  # noqa: E402
 from workbench.store import SYSTEM_USER, PasswordPolicy, Store  # noqa: E402
 from workbench.templates import find_template  # noqa: E402
 
 GRID_ROW = ".wb-worklist table tbody tr"
+#: How a kernel process is recognised in the server's children (``-m <launcher>``).
+KERNEL_LAUNCHERS = ("ipykernel_launcher", APP_KERNEL_LAUNCHER)
 EXECUTOR, PASSWORD = "bench_exec", "bench-password-1"
 MANAGER = "bench_pm"
 MONITORING = "05_campaign_monitoring"
@@ -191,7 +193,7 @@ def server_memory(served) -> dict[str, float]:
     for proc in _processes(served):
         try:
             info = proc.memory_full_info()
-            kernels += any("ipykernel" in part for part in proc.cmdline())
+            kernels += any(part in KERNEL_LAUNCHERS for part in proc.cmdline())
         except psutil.Error:
             continue
         rss += info.rss

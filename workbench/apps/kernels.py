@@ -22,9 +22,10 @@ becomes that user's, and the pool refills in the background.  Pooled kernels
 are started with the server's environment, not a request's (an app must not
 read ``QUERY_STRING`` for anything that matters anyway), and are never culled.
 
-Every kernel (pooled or not) gets :data:`KERNEL_ENV` (how much memory an open
-page holds, measured in ``benchmarks/app.py``); a pooled kernel also returns
-the C heap's free pages to the system after each cell (:data:`DEFAULT_PRELOAD`).
+Every kernel (pooled or not) is an :class:`AppKernelManager`'s - started by
+:mod:`workbench.apps.kernel_launch` (no debugger, pandas without pyarrow) - and
+gets :data:`KERNEL_ENV` (how much memory an open page holds, measured in
+``benchmarks/app.py``; the C heap trimmed after each cell, see :mod:`workbench.apps.heap`).
 """
 from __future__ import annotations
 
@@ -39,13 +40,15 @@ from jupyter_core.utils import ensure_async
 from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
-from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager, ServerKernelManager
 from tornado import web
-from traitlets import Dict, Integer, Unicode
+from traitlets import Dict, Integer, Unicode, default
 
+from workbench.apps.heap import STARTUP_FILE
 from workbench.apps.hook import APP_KERNEL_ENV
 
-__all__ = ["OwnedKernelManager", "KernelOwnerAuthorizer", "OwnerShutdownKernelHandler", "kernel_owner",
+__all__ = ["OwnedKernelManager", "AppKernelManager", "app_kernel_cmd", "APP_KERNEL_LAUNCHER",
+           "KernelOwnerAuthorizer", "OwnerShutdownKernelHandler", "kernel_owner",
            "KernelLimitError",
            "KERNEL_RESOURCE", "DEFAULT_PRELOAD", "PRELOAD_MODULES", "KERNEL_ENV"]
 
@@ -59,13 +62,27 @@ PRELOAD_MODULES: tuple[str, ...] = (
     "pandas", "ipywidgets", "plotly.graph_objects", "plotly.io", "sqlalchemy", "workbench.store",
     "workbench.apps.hook", "workbench.apps.widgets", "workbench.apps.worklist", "itables.widget",
 )
-#: Environment every app kernel gets on top of the server's.  Arrow's default allocator (mimalloc) keeps
-#: the memory of freed string columns for reuse: an executor app with a 20,000-row list held 23 MiB more
-#: RSS than with the system allocator (284 -> 261 MiB; pandas 3 keeps text columns in Arrow).
-#: ``MALLOC_ARENA_MAX=2`` was measured too and changed nothing (a page's work runs on the kernel's main
+#: Environment every app kernel gets on top of the server's (figures: an executor app with a 20,000-row
+#: list, ``benchmarks/app.py``):
+#:
+#: - ``PYTHONSTARTUP``: IPython runs :data:`workbench.apps.heap.STARTUP_FILE` before the page's notebook - the
+#:   C heap trimmed after each cell, and pandas imported without pyarrow where :class:`AppKernelManager`'s
+#:   launcher did not already (-33 MiB RSS a kernel);
+#: - ``PYTHONOPTIMIZE=2``: no docstrings (pandas', SQLAlchemy's, ours: -12 MiB RSS) and no ``assert``; nothing an
+#:   app runs reads a docstring, and nothing relies on an assert (tests/test_app_memory.py runs the apps so).
+#:   Its compiled modules are ``*.opt-2.pyc`` files: ``PYTHONDONTWRITEBYTECODE`` is emptied so that the first
+#:   kernel writes them and the next ones load them (else every kernel compiles pandas from source at each
+#:   start: a page opened 2.5x slower, measured); a read-only install compiles them once with
+#:   ``python -OO -m compileall`` (docs/deploy.md);
+#: - ``ARROW_DEFAULT_MEMORY_POOL=system``: where a page does import pyarrow (reading Parquet), Arrow's
+#:   default allocator (mimalloc) would keep the memory of freed columns for reuse (-23 MiB while pandas
+#:   kept text in Arrow);
+#: - :data:`workbench.apps.hook.APP_KERNEL_ENV` tells an app it runs for a served page (not a batch run).
+#:
+#: ``MALLOC_ARENA_MAX=2`` was measured and changed nothing (a page's work runs on the kernel's main
 #: thread), so it is not set.
-#: :data:`workbench.apps.hook.APP_KERNEL_ENV` tells an app it runs for a served page (not a batch run).
-KERNEL_ENV: dict[str, str] = {"ARROW_DEFAULT_MEMORY_POOL": "system", APP_KERNEL_ENV: "1"}
+KERNEL_ENV: dict[str, str] = {"PYTHONSTARTUP": str(STARTUP_FILE), "PYTHONOPTIMIZE": "2", "PYTHONDONTWRITEBYTECODE": "",
+                              "ARROW_DEFAULT_MEMORY_POOL": "system", APP_KERNEL_ENV: "1"}
 #: The code a pooled kernel runs: import :data:`PRELOAD_MODULES`, skipping any that is not installed, and
 #: give the C heap's free pages back to the system after each cell (:mod:`workbench.apps.heap`).
 DEFAULT_PRELOAD = (
@@ -75,6 +92,8 @@ DEFAULT_PRELOAD = (
     "_il.import_module('workbench.apps.heap').trim_after_each_cell()\n"
     "del _il, _m\n"
 )
+#: The module that starts an app kernel in place of ``ipykernel_launcher`` (:mod:`workbench.apps.kernel_launch`).
+APP_KERNEL_LAUNCHER = "workbench.apps.kernel_launch"
 _OWNER: ContextVar[tuple[str, str] | None] = ContextVar("workbench_kernel_owner", default=None)
 
 
@@ -98,6 +117,26 @@ def kernel_owner(name: str, app: str = "") -> Iterator[None]:
         _OWNER.reset(token)
 
 
+def app_kernel_cmd(cmd: list[str]) -> list[str]:
+    """``cmd`` (a kernel's command line) with ``-m ipykernel_launcher`` replaced by ``-m`` :data:`APP_KERNEL_LAUNCHER`.
+
+    Any other command (another kernel, a launcher of its own) is returned unchanged.
+    """
+    cmd = list(cmd)
+    for i in range(len(cmd) - 1):
+        if cmd[i] == "-m" and cmd[i + 1] == "ipykernel_launcher":
+            cmd[i + 1] = APP_KERNEL_LAUNCHER
+            break
+    return cmd
+
+
+class AppKernelManager(ServerKernelManager):
+    """One page's kernel, started by :mod:`workbench.apps.kernel_launch` (no debugger, pandas without pyarrow)."""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return app_kernel_cmd(super().format_kernel_cmd(extra_arguments))
+
+
 class OwnedKernelManager(AsyncMappingKernelManager):
     """A kernel manager that knows who started each kernel (``VoilaConfiguration.multi_kernel_manager_class``).
 
@@ -119,6 +158,10 @@ class OwnedKernelManager(AsyncMappingKernelManager):
         40, config=True,
         help="Kernels the server holds at once for pages (pooled ones not counted); ~150-200 MiB each.",
     )
+
+    @default("kernel_manager_class")
+    def _default_kernel_manager_class(self):
+        return "workbench.apps.kernels.AppKernelManager"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

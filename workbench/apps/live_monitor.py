@@ -27,6 +27,7 @@ import asyncio
 import datetime as dt
 import html
 
+from workbench.apps.heap import release_plotly_validators
 from workbench.apps.monitor import MonitorData, lagging_html, monitor_data, monitor_plan, monitored_campaign
 from workbench.i18n import get_language, labels_for, t
 from workbench.store import Store, User
@@ -221,6 +222,7 @@ class LiveMonitor:
         view = self.view
         if not error:
             contents = self._contents(view)
+            release_plotly_validators()  # a timer's redraw runs outside any cell (see workbench.apps.heap)
             for name, outputs in contents.items():
                 self.outputs[name].outputs = tuple(outputs)
             self.table.value = lagging_html(view.status, self.lang)

@@ -73,8 +73,11 @@ def display_figure(fig) -> None:
     """
     from IPython.display import display
 
+    from workbench.apps.heap import release_plotly_validators
+
     display({"application/vnd.plotly.v1+json": fig.to_plotly_json(), "text/plain": repr(fig.layout.title.text)},
             raw=True)
+    release_plotly_validators()  # a redraw after a result runs outside any cell (see workbench.apps.heap)
 
 
 def customer_html(row, lang: str | None = None, *, executors: bool = False) -> str:

@@ -45,6 +45,19 @@ def _row_tuples(frame: pd.DataFrame, lead, columns) -> list[tuple]:
     return list(zip(*out))
 
 
+def _shared_texts(values: tuple) -> list:
+    """``values`` as a list in which equal texts are one object (the driver makes a new one per row).
+
+    Where pandas keeps text as Python objects (an app kernel imports pandas without pyarrow, see
+    :mod:`workbench.apps.heap`), a 20,000-row worklist held 20,000 copies of each channel, group,
+    branch, band, edition and talking points; a column without text is returned as it is.
+    """
+    if not any(isinstance(v, str) for v in values):
+        return list(values)
+    seen: dict = {}
+    return [seen.setdefault(v, v) if isinstance(v, str) else v for v in values]
+
+
 def _frame(result, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     keys = list(result.keys())
     rows = result.fetchall()
@@ -53,7 +66,8 @@ def _frame(result, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     # each column's type inferred on its own: inferring the whole frame left the columns that stay object
     # as views of one consolidated object block, which kept every fetched value alive (a 20,000-row
     # worklist held +23 MiB in an app kernel instead of +9 MiB)
-    frame = pd.DataFrame({k: pd.Series(list(v), dtype=object).infer_objects() for k, v in zip(keys, values)})
+    frame = pd.DataFrame({k: pd.Series(_shared_texts(v), dtype=object).infer_objects()
+                          for k, v in zip(keys, values)})
     for col in _NULLABLE_INT:
         if col in frame.columns and frame[col].isna().any():
             frame[col] = frame[col].astype("Int64")
