@@ -5,6 +5,7 @@ Usage::
     python benchmarks/model.py                          # /tmp/prov1m9 (9 months), generated if missing
     python benchmarks/model.py --data DIR [--truth DIR] [--threads N] [--both] [--ceiling-seeds 0 1 2] [--json FILE]
     python benchmarks/model.py --data /tmp/prov1m --months 6   # 6 months: too short to compare, the look-alike
+    python benchmarks/model.py --method conversion --final-rounds 52 --no-ceiling --no-reasons   # time only
 
 What is measured (one process):
 
@@ -300,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="halves / seeds of the ceiling (0 = odd ids learn, even ids test); the spread of the "
                              "ratios over them is the verdict's noise (default 0 1 2)")
     parser.add_argument("--no-reasons", action="store_true", help="skip timing the reason codes of the base")
+    parser.add_argument("--final-rounds", type=int,
+                        help="with --method: the rounds the final model boosts (those a previous run's out-of-time "
+                             "validation stopped at, as the pipeline reuses them); default: early stopping")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "model.json")
     args = parser.parse_args(argv)
 
@@ -334,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         del chooser
 
     validated = result["choice"]["candidates"] if "choice" in result else {}
-    pipe = run_pipeline(con, snapshot, args.threads, method, validated.get(method, {}).get("rounds"))
+    pipe = run_pipeline(con, snapshot, args.threads, method,
+                        validated.get(method, {}).get("rounds") or args.final_rounds)
     t = pipe["timing"]
     print(f"pipeline ({method}): features {t['features_s']:.1f} s, train {t['train_s']:.1f} s ({t['rounds']} rounds), "
           f"score {t['score_s']:.1f} s, total {t['total_s']:.1f} s", flush=True)

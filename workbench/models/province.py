@@ -23,9 +23,10 @@ step so that template 03 can narrate each step, or all at once with
    labelled by whether they are stable subscribers at ``T``
    (:func:`workbench.models.sample.out_of_time_plan`).  Baselines are trained on
    at most ``baseline_rows`` rows (a stratified random subset) to keep the run short.
-3. **final model** (:meth:`~ProvincePipeline.train`) - trained on the sample of ``T``
-   (:func:`province_model`: the estimator's defaults, with a shorter early-stopping
-   patience on province-scale samples).
+3. **final model** (:meth:`~ProvincePipeline.train`) - trained on the whole sample of ``T``
+   (:func:`province_model`: the estimator's defaults) for the rounds the out-of-time
+   validation's model of the same method stopped at (``final_rounds="validated"``); without
+   a validation, early stopping with a shorter patience on province-scale samples.
 4. **explanations** (:meth:`~ProvincePipeline.explain`) - global importance
    (gain, and mean |SHAP| over ``explain_rows`` sampled rows) and rule examples
    grown on the final model's score over at most ``rule_rows`` sampled rows,
@@ -292,7 +293,6 @@ def _subsample(index: pd.Index, y: np.ndarray, n: int, seed: int) -> np.ndarray:
 
     pos, _ = train_test_split(np.arange(len(index)), train_size=n, stratify=y, random_state=seed)
     return np.sort(pos)
-
 
 
 # ------------------------------------------------------------------ the model
@@ -590,10 +590,8 @@ class ProvincePipeline:
     def _final_rounds(self) -> int | None:
         """Rounds of the final model (``final_rounds``), or None: the estimator's own early stopping.
 
-        The out-of-time validation has already trained this method's model at ``T - k`` with
-        early stopping; its rounds are reused on the sample of ``T`` (a similar sample one
-        horizon later) rather than stopping a second time on a held-out tenth of ``T``, so the
-        final model learns from every row and boosts no idle rounds.
+        The validation has trained this method's model at ``T - k`` with early stopping; its rounds are
+        reused on the (similar) sample of ``T`` instead of stopping again on a held-out tenth of it.
         """
         if isinstance(self.final_rounds, int):
             return self.final_rounds
