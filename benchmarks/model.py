@@ -5,6 +5,7 @@ Usage::
     python benchmarks/model.py                          # /tmp/prov1m9 (9 months), generated if missing
     python benchmarks/model.py --data DIR [--truth DIR] [--threads N] [--both] [--ceiling-seeds 0 1 2] [--json FILE]
     python benchmarks/model.py --data /tmp/prov1m --months 6   # 6 months: too short to compare, the look-alike
+    python benchmarks/model.py --method conversion --final-rounds 52 --no-ceiling --no-reasons   # time only
 
 What is measured (one process):
 
@@ -31,7 +32,9 @@ What is measured (one process):
    ``--ceiling-seeds`` (another random half and bagging seed each) and the mean,
    range and standard deviation of the ratios are printed.
 3. **Time of features -> train -> score the whole base** with the chosen method,
-   through the pipeline's code (:func:`run_pipeline`), against a **floor**
+   through the pipeline's code (:func:`run_pipeline`; the final model boosts the
+   rounds its out-of-time validation stopped at, on the whole sample, as
+   ``ProvincePipeline.train`` does after ``validate``), against a **floor**
    measured in the same run: for every snapshot the method reads (``T``; the
    conversion also ``T - 3``) the bare DuckDB aggregation of
    ``benchmarks/features.py`` and a bare statement of the label
@@ -81,8 +84,13 @@ def ensure_province(folder: Path, truth: Path, months: int = 9) -> None:
     print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
-def run_pipeline(con, snapshot: str, n_jobs: int | None, method: str = "lookalike") -> dict:
+def run_pipeline(con, snapshot: str, n_jobs: int | None, method: str = "lookalike", rounds: int | None = None) -> dict:
     """features -> train -> score of the final model of ``method``, timed step by step, through the pipeline's code.
+
+    ``rounds``: the rounds the out-of-time validation of the choice stopped at, which the
+    pipeline's final model reuses (``ProvincePipeline(final_rounds="validated")``, trained on
+    the whole sample); None (no choice made, ``--method`` given) = the estimator's own early
+    stopping on a held-out tenth.
 
     Look-alike: the snapshot of ``T`` (features, status, sample, preferences), the model
     sample of ``T``, the potential customers of ``T`` aligned to the horizon.  Conversion:
@@ -95,12 +103,13 @@ def run_pipeline(con, snapshot: str, n_jobs: int | None, method: str = "lookalik
     from workbench.models.province_inputs import align_to_horizon
 
     out = {}
-    with ProvincePipeline(con, PRODUCT, snapshot, 3, method=method, n_jobs=n_jobs, progress=False) as pipe:
+    with ProvincePipeline(con, PRODUCT, snapshot, 3, method=method, n_jobs=n_jobs, progress=False,
+                          final_rounds=rounds or "early_stopping") as pipe:
         t0 = time.perf_counter()
         data = pipe.snapshot_data()
         X, y = pipe.training_frame()
         t1 = time.perf_counter()
-        model = pipe._model(len(X)).fit(X, y)
+        model = pipe._model(len(X), pipe._final_rounds()).fit(X, y)
         t2 = time.perf_counter()
         pot = data.sample.potential_ids
         base = align_to_horizon(data.frame.loc[pot], pipe.align_months)
@@ -292,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="halves / seeds of the ceiling (0 = odd ids learn, even ids test); the spread of the "
                              "ratios over them is the verdict's noise (default 0 1 2)")
     parser.add_argument("--no-reasons", action="store_true", help="skip timing the reason codes of the base")
+    parser.add_argument("--final-rounds", type=int,
+                        help="with --method: the rounds the final model boosts (those a previous run's out-of-time "
+                             "validation stopped at, as the pipeline reuses them); default: early stopping")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "model.json")
     args = parser.parse_args(argv)
 
@@ -325,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"({fig['rows']:,} rows, {fig['rounds']} rounds)", flush=True)
         del chooser
 
-    pipe = run_pipeline(con, snapshot, args.threads, method)
+    validated = result["choice"]["candidates"] if "choice" in result else {}
+    pipe = run_pipeline(con, snapshot, args.threads, method,
+                        validated.get(method, {}).get("rounds") or args.final_rounds)
     t = pipe["timing"]
     print(f"pipeline ({method}): features {t['features_s']:.1f} s, train {t['train_s']:.1f} s ({t['rounds']} rounds), "
           f"score {t['score_s']:.1f} s, total {t['total_s']:.1f} s", flush=True)
@@ -341,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     others = {}
     if args.both:
         other = "conversion" if method == "lookalike" else "lookalike"
-        alt = run_pipeline(con, snapshot, args.threads, other)
+        alt = run_pipeline(con, snapshot, args.threads, other, validated.get(other, {}).get("rounds"))
         assert (alt["ids"] == pipe["ids"]).all()
         others[other] = alt["score"]
         ob = truth_benchmark(pd.DataFrame({"subscriber_id": alt["ids"], "score": alt["score"]}), truth_dir,

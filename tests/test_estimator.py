@@ -192,6 +192,13 @@ def test_tiny_minority_falls_back_to_fixed_rounds():
     assert model.params_["validation"] == "none" and model.best_iteration_ == 17
 
 
+def test_validation_none_trains_the_given_rounds_on_every_row():
+    X, y, _ = _table(2000, seed=5)
+    model = TargetModel(validation="none", fallback_rounds=23, n_jobs=1).fit(X, y)
+    assert model.params_["validation"] == "none" and model.params_["n_train_rows"] == 2000
+    assert model.best_iteration_ == 23 and model.booster_.current_iteration() == 23
+
+
 def test_string_labels_keep_their_classes():
     X, y, _ = _table(600, seed=9)
     labels = np.where(y == 1, "yes", "no")

@@ -87,6 +87,14 @@ def test_the_out_of_time_training_data_use_nothing_after_their_snapshot(pipe, pr
 
 
 # ------------------------------------------------------------------ validation
+def test_the_final_model_boosts_the_rounds_its_validation_stopped_at_on_every_row(pipe):
+    X, _ = pipe.training_frame()
+    rounds = pipe.choice.candidates[pipe.method]["rounds"]
+    assert pipe.validation.rounds == rounds
+    assert pipe.model.params_["validation"] == "none" and pipe.model.params_["n_train_rows"] == len(X)
+    assert pipe.model.best_iteration_ == rounds == pipe.model.booster_.current_iteration()
+
+
 def test_out_of_time_validation_compares_three_models_on_the_same_users(pipe):
     v = pipe.validation
     assert tuple(v.results) == MODEL_NAMES

@@ -73,7 +73,10 @@ records it).  Rounds are chosen by:
   ``validation_fraction`` of the rows is held out for early stopping and the
   model trained on the rest is kept;
 * an explicit ``eval_set=(X_val, y_val)`` passed to :meth:`TargetModel.fit`
-  is used for early stopping and all of ``X`` is trained on.
+  is used for early stopping and all of ``X`` is trained on;
+* ``validation="none"``: no early stopping, ``fallback_rounds`` rounds on all
+  rows - for rounds already chosen elsewhere (the province pipeline reuses
+  those its out-of-time validation stopped at).
 
 When the minority class has fewer than 2 rows per fold (tiny samples) there is
 nothing to stop on: the model trains ``fallback_rounds`` rounds (documented in
@@ -117,7 +120,7 @@ CV_MAX_ROWS = 50_000
 #: wrong, and where trying four costs seconds).
 SMALL_SAMPLE_ROWS = 30_000
 _SELECTS = ("auto", "off")
-_VALIDATIONS = ("auto", "cv", "holdout")
+_VALIDATIONS = ("auto", "cv", "holdout", "none")
 #: Keys of ``params_`` that are LightGBM parameters (the rest describe the procedure).
 _LGB_KEYS = (
     "objective", "learning_rate", "num_leaves", "min_child_samples", "reg_lambda", "colsample", "subsample",
@@ -263,15 +266,17 @@ class TargetModel(ClassifierMixin, BaseEstimator):
         Patience of early stopping in rounds; ``None`` = adaptive.
     max_rounds : int
         Upper bound on boosting rounds.
-    validation : {"auto", "cv", "holdout"}
+    validation : {"auto", "cv", "holdout", "none"}
         How the number of rounds is learned (see the module docstring);
-        ``"auto"`` = ``"cv"`` up to 50,000 rows, else ``"holdout"``.
+        ``"auto"`` = ``"cv"`` up to 50,000 rows, else ``"holdout"``; ``"none"``
+        trains ``fallback_rounds`` rounds on all rows (rounds chosen elsewhere).
     validation_fraction : float
         Share of rows held out for early stopping with ``validation="holdout"``.
     n_folds : int
         Folds with ``validation="cv"``.
     fallback_rounds : int
-        Rounds trained when the minority class is too small to validate on.
+        Rounds trained when the minority class is too small to validate on, or with
+        ``validation="none"``.
     scale_pos_weight : float
         Weight of positive rows; 1 keeps probabilities calibrated.
     max_levels : int

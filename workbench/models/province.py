@@ -23,9 +23,10 @@ step so that template 03 can narrate each step, or all at once with
    labelled by whether they are stable subscribers at ``T``
    (:func:`workbench.models.sample.out_of_time_plan`).  Baselines are trained on
    at most ``baseline_rows`` rows (a stratified random subset) to keep the run short.
-3. **final model** (:meth:`~ProvincePipeline.train`) - trained on the sample of ``T``
-   (:func:`province_model`: the estimator's defaults, with a shorter early-stopping
-   patience on province-scale samples).
+3. **final model** (:meth:`~ProvincePipeline.train`) - trained on the whole sample of ``T``
+   (:func:`province_model`: the estimator's defaults) for the rounds the out-of-time
+   validation's model of the same method stopped at (``final_rounds="validated"``); without
+   a validation, early stopping with a shorter patience on province-scale samples.
 4. **explanations** (:meth:`~ProvincePipeline.explain`) - global importance
    (gain, and mean |SHAP| over ``explain_rows`` sampled rows) and rule examples
    grown on the final model's score over at most ``rule_rows`` sampled rows,
@@ -294,7 +295,6 @@ def _subsample(index: pd.Index, y: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.sort(pos)
 
 
-
 # ------------------------------------------------------------------ the model
 #: Training rows from which the province model stops after :data:`LARGE_PATIENCE` rounds without improvement.
 LARGE_SAMPLE = 100_000
@@ -363,26 +363,27 @@ def score_base(model, frame: pd.DataFrame, preferences: pd.DataFrame, editions: 
         reasons in words, and as codes: :class:`workbench.models.reason_words.Reason`).
     """
     from workbench.models.explain import contributions, reason_codes
-    from workbench.models.registry import score as registry_score
+    from workbench.models.registry import rank_scores
+    from workbench.models.schema import take_rows
 
     reason_rows = check_positive_int(reason_rows, "reason_rows")
-    scored = registry_score(model, frame.reset_index(), _ID, reasons=0)
+    if frame.index.has_duplicates or frame.index.hasnans:
+        raise DataValidationError(f"the scored frame's {_ID} index must be unique and complete")
+    # encoded once: the scores, the SHAP values of the best users and the reasons' positions all read it
+    encoded = model.encode(frame)
+    p = model._booster_predict(encoded) if len(frame) else np.empty(0)
+    ranked, order = rank_scores(frame.index.to_numpy(), p, _ID)
+    scored = ranked.iloc[order].reset_index(drop=True)
     ids = scored[_ID].to_numpy()
     if reasons:
-        top = ids[:reason_rows]
-        shap_top = contributions(model, frame.loc[top], progress=progress)
-        if len(top) == len(ids):
-            shap = shap_top.reindex(frame.index)
-        else:
-            shap = pd.DataFrame(np.zeros((len(frame), shap_top.shape[1])), index=frame.index,
-                                columns=shap_top.columns)
-            shap.loc[top] = shap_top.to_numpy()
+        top = np.sort(order[:reason_rows])                  # positions of the best users, in frame order
+        shap = contributions(model, frame.iloc[top], progress=progress, encoded=take_rows(encoded, top))
         codes = reason_codes(model, frame, top=reasons, feature_labels=feature_labels(lang),
                              value_labels=value_labels(lang), lang=lang, scope="province", shap=shap,
-                             values=observed)
+                             encoded=encoded, rows=top, values=None if observed is frame else observed)
         for i in range(1, reasons + 1):
             for col in (f"reason_{i}", f"reason_{i}_code"):
-                scored[col] = codes.loc[ids, col].to_numpy()
+                scored[col] = codes[col].to_numpy()[order]
     for i in range(1, 4):
         for col in (f"reason_{i}", f"reason_{i}_code"):
             if col not in scored.columns:
@@ -451,6 +452,12 @@ class ProvincePipeline:
         What the model learns from (above); ``"auto"`` chooses by out-of-time evidence.
     baseline_rows, explain_rows, rule_rows : int
         Most rows used to train the baselines, average SHAP values and grow the rules.
+    final_rounds : "validated", "early_stopping" or int
+        Boosting rounds of the final model.  ``"validated"`` (default): the rounds at which
+        the out-of-time validation's model of the same method stopped (:attr:`Validation.rounds`),
+        trained on the whole sample of ``T`` without a second early stopping - when
+        :meth:`validate` has not run, as ``"early_stopping"``: the estimator's own (a
+        held-out 10 % of a large sample).  An int fixes them.
     model_params : dict, optional
         Extra :class:`~workbench.models.TargetModel` parameters.
     random_state : int
@@ -472,7 +479,8 @@ class ProvincePipeline:
                  list_size=DEFAULT_LIST_SIZE, horizon: int | None = None, preference_strength="auto",
                  preference_prior: str = "province", use_preference: bool = True, align: bool = True,
                  method: str = "auto", baseline_rows: int = 200_000,
-                 explain_rows: int = 5_000, rule_rows: int = 200_000, model_params: dict | None = None,
+                 explain_rows: int = 5_000, rule_rows: int = 200_000, final_rounds="validated",
+                 model_params: dict | None = None,
                  random_state: int = 0, n_jobs: int | None = None, progress: bool = True):
         from workbench.data.source import connect
         import duckdb
@@ -488,6 +496,9 @@ class ProvincePipeline:
         if model_params is not None and not isinstance(model_params, dict):
             raise ParameterError.invalid("model_params", "a dict or None", model_params)
         self.model_params = dict(model_params or {})
+        if final_rounds not in ("validated", "early_stopping"):
+            final_rounds = check_positive_int(final_rounds, "final_rounds")
+        self.final_rounds = final_rounds
         self.preference_strength = preference_strength
         self.preference_prior = preference_prior
         PreferenceModel(strength=preference_strength, prior=preference_prior)._check_params()
@@ -569,10 +580,26 @@ class ProvincePipeline:
         the look-alike's."""
         return self._months_back(self.snapshot, 2 * self.plan.horizon) >= self.first_month
 
-    def _model(self, n_rows: int):
+    def _model(self, n_rows: int, rounds: int | None = None):
         params = {"random_state": self.random_state, "n_jobs": self.n_jobs, "progress": self.progress,
                   **self.model_params}
+        if rounds:
+            params.update(validation="none", fallback_rounds=int(rounds))
         return province_model(n_rows, **params)
+
+    def _final_rounds(self) -> int | None:
+        """Rounds of the final model (``final_rounds``), or None: the estimator's own early stopping.
+
+        The validation has trained this method's model at ``T - k`` with early stopping; its rounds are
+        reused on the (similar) sample of ``T`` instead of stopping again on a held-out tenth of it.
+        """
+        if isinstance(self.final_rounds, int):
+            return self.final_rounds
+        if self.final_rounds == "validated" and self.validation is not None and self.choice is not None:
+            fig = self.choice.candidates.get(self.method)
+            if fig and fig.get("rounds"):
+                return int(fig["rounds"])
+        return None
 
     @property
     def columns(self) -> list[str]:
@@ -721,7 +748,7 @@ class ProvincePipeline:
         self.choose()
         t0 = time.perf_counter()
         X, y = self.training_frame()
-        self.model = self._model(len(X)).fit(X, y)
+        self.model = self._model(len(X), self._final_rounds()).fit(X, y)
         self.training_rows = {"rows": int(len(X)), "positives": int(np.sum(y))}
         self.timings["train"] = time.perf_counter() - t0
         return self.model
@@ -762,11 +789,10 @@ class ProvincePipeline:
         model = self._need_model()
         t0 = time.perf_counter()
         data = self.snapshot_data()
-        pot = data.sample.potential_ids
-        frame = align_to_horizon(data.frame.loc[pot], self.align_months)
+        observed = data.frame.loc[data.sample.potential_ids]
+        frame = align_to_horizon(observed, self.align_months) if self.align_months else observed
         self.scores = score_base(model, frame, data.preferences, self.editions, reasons=reasons,
-                                 reason_rows=reason_rows, lang=lang, progress=self.progress,
-                                 observed=data.frame.loc[pot])
+                                 reason_rows=reason_rows, lang=lang, progress=self.progress, observed=observed)
         self.timings["score"] = time.perf_counter() - t0
         return self.scores
 
@@ -965,6 +991,8 @@ def score_province(source, folder, snapshot=None, *, reasons: int = 3, reason_ro
     columns = list(spec["columns"])
     frame = model_frame(feats, columns, prefs, editions)
     pot = status.index[~status["active"].to_numpy(dtype=bool)]
-    aligned = align_to_horizon(frame.loc[pot], int(spec.get("align_months", 0)))
+    observed = frame.loc[pot]
+    months = int(spec.get("align_months", 0))
+    aligned = align_to_horizon(observed, months) if months else observed
     return score_base(model, aligned, prefs, editions, reasons=reasons, reason_rows=reason_rows, lang=lang,
-                      progress=progress, observed=frame.loc[pot])
+                      progress=progress, observed=observed)

@@ -322,6 +322,19 @@ def scored_schema(id_col: str, reasons: int = 3):
     return pa.DataFrameSchema(columns, strict=True, ordered=True, name="scored list")
 
 
+def rank_scores(ids: np.ndarray, p: np.ndarray, id_col: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """``<id_col>, score, rank, decile`` of scores ``p`` (rows in the input order) and the positions best first.
+
+    Rank 1 is the highest score; ties are broken by id.
+    """
+    n = len(p)
+    order = pd.DataFrame({"s": -p, "id": ids}).sort_values(["s", "id"], kind="stable").index.to_numpy()
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(1, n + 1)
+    out = pd.DataFrame({id_col: ids, "score": p, "rank": rank, "decile": (rank - 1) * 10 // max(n, 1) + 1})
+    return out, order
+
+
 def score(model: TargetModel, df: pd.DataFrame, id_col: str, *, reasons: int = 3, reasons_top=None,
           strict: bool = False, lang: str | None = None, feature_labels: FeatureLabels = None, value_labels=None,
           scope: str = "scored", progress: bool = False) -> pd.DataFrame:
@@ -382,11 +395,8 @@ def score(model: TargetModel, df: pd.DataFrame, id_col: str, *, reasons: int = 3
     encoded = model.encode(df, strict=strict)
     p = model._booster_predict(encoded) if len(df) else np.empty(0)
     n = len(df)
-    order = pd.DataFrame({"s": -p, "id": ids.to_numpy()}).sort_values(["s", "id"], kind="stable").index.to_numpy()
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(1, n + 1)
-    out = pd.DataFrame({id_col: ids.to_numpy(), "score": p, "rank": rank, "decile": (rank - 1) * 10 // max(n, 1) + 1},
-                       index=df.index)
+    out, order = rank_scores(ids.to_numpy(), p, id_col)
+    out.index = df.index
     if reasons:
         rows = None
         if reasons_top is not None:

@@ -100,6 +100,19 @@ def _object_is_numeric(s: pd.Series) -> bool:
     return bool(values.map(lambda v: isinstance(v, (int, float, np.number, bool, np.bool_))).all())
 
 
+def _level_counts(s: pd.Series) -> pd.Series:
+    """Rows per observed level of a text-like column, levels as text (:func:`as_text`).
+
+    A category column is counted on its codes, then its categories named as text (two
+    categories with the same text add up); the per-row text of :func:`as_text` is not built.
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        counts = s.value_counts(dropna=True)
+        counts = counts[counts.to_numpy() > 0]
+        return counts.groupby(pd.Index([str(c) for c in counts.index], dtype="str"), sort=False).sum()
+    return as_text(s).value_counts(dropna=True)
+
+
 def infer_features(X: pd.DataFrame, *, max_levels: int = 1000) -> list[FeatureSpec]:
     """The schema of ``X``: one :class:`FeatureSpec` per column, in column order.
 
@@ -128,7 +141,7 @@ def infer_features(X: pd.DataFrame, *, max_levels: int = 1000) -> list[FeatureSp
         if _is_numeric_like(s) or (pd.api.types.is_object_dtype(s.dtype) and _object_is_numeric(s)):
             specs.append(FeatureSpec(str(name), NUMERIC, (), dtype))
         elif _is_text_like(s):
-            counts = as_text(s).value_counts(dropna=True)
+            counts = _level_counts(s)
             order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:max_levels]
             specs.append(FeatureSpec(str(name), CATEGORICAL, tuple(k for k, _ in order), dtype))
         else:
