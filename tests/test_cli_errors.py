@@ -72,7 +72,7 @@ def test_a_header_only_parquet_file_is_refused_too(tmp_path):
 def test_the_cli_words_a_parameter_error_in_its_language():
     exc = ParameterError.invalid("list_size", "an integer >= 1", 0)
     assert str(exc) == "The 'list_size' parameter must be an integer >= 1. Got 0 instead."   # as raised
-    assert error_text(exc, "zh") == "错误：参数 'list_size' 的取值不符合要求：应为 an integer >= 1，实际为 0。"
+    assert error_text(exc, "zh") == "错误：参数 'list_size' 的取值不符合要求：应为an integer >= 1，实际为 0。"
     assert error_text(exc, "en") == "error: The 'list_size' parameter must be an integer >= 1. Got 0 instead."
     assert error_text(FileNotFoundError(2, "No such file", "/x/y.csv"), "zh") == "错误：找不到文件：/x/y.csv"
 

@@ -63,13 +63,13 @@ def _raise(exc: Exception):
 
 
 @pytest.mark.parametrize("raise_it, zh, en", [
-    (lambda: check_int("n_bins", -1, 0), "参数 'n_bins' 的取值不符合要求：应为 不小于 0 的整数，实际为 -1。",
+    (lambda: check_int("n_bins", -1, 0), "参数 'n_bins' 的取值不符合要求：应为不小于 0 的整数，实际为 -1。",
      "The 'n_bins' parameter must be an integer >= 0. Got -1 instead."),
-    (lambda: check_num("lag_ratio", 1.5, 0, 1, lo_open=True), "应为 (0, 1] 范围内的有限数值，实际为 1.5",
+    (lambda: check_num("lag_ratio", 1.5, 0, 1, lo_open=True), "应为(0, 1] 范围内的有限数值，实际为 1.5",
      "must be a finite number in (0, 1]. Got 1.5"),
-    (lambda: check_choice("language", "fr", ["zh", "en"]), "应为 ['zh', 'en'] 之一，实际为 'fr'",
+    (lambda: check_choice("language", "fr", ["zh", "en"]), "应为['zh', 'en'] 之一，实际为 'fr'",
      "must be one of ['zh', 'en']. Got 'fr'"),
-    (lambda: _raise(ParameterError.invalid("kind", "one of ['a', 'b']", "c")), "应为 ['a', 'b'] 之一",
+    (lambda: _raise(ParameterError.invalid("kind", "one of ['a', 'b']", "c")), "应为['a', 'b'] 之一",
      "must be one of ['a', 'b']"),
     (lambda: require_columns(pd.DataFrame({"a": [1]}), "members", ["a", "branch_id"]),
      "表 members 缺少列 ['branch_id']：应有 ['a', 'branch_id']，实际为 ['a']。",

@@ -98,7 +98,7 @@ def test_date_after_default_snapshot(capsys, tmp_path):
 
 
 @pytest.mark.parametrize(("argv", "message", "zh"), [
-    (["--as-of", "June"], "'as_of' parameter must be a date", "参数 'as_of' 的取值不符合要求：应为 日期"),
+    (["--as-of", "June"], "'as_of' parameter must be a date", "参数 'as_of' 的取值不符合要求：应为日期"),
     (["--tables", "subscriber"], "'tables' parameter must be a non-empty selection of", "中选出的至少一项"),
 ])
 def test_bad_arguments_exit_two(capsys, province_dir, argv, message, zh):

@@ -145,10 +145,10 @@ def test_report_text_and_json(trained, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--target", "buy"], "target column 'buy' is not in the data; available columns: .*'bought'"),
-    (["--id", "cust"], "id column 'cust' is not in the data; available columns"),
+    (["--target", "buy"], "target column 'buy' is not in the --data file 'train.csv'; available columns: .*'bought'"),
+    (["--id", "cust"], "id column 'cust' is not in the --data file 'train.csv'; available columns"),
     (["--positive", "Y"], r"positive value 'Y' is not among the values of target column 'bought': \['no', 'yes'\]"),
-    (["--exclude", "ghost"], r"excluded column\(s\) \['ghost'\] are not in the data"),
+    (["--exclude", "ghost"], r"excluded column\(s\) \['ghost'\] are not in the --data file"),
 ])
 def test_train_errors_name_the_problem(trained, tmp_path, capsys, argv, message):
     _, data, _ = trained
@@ -158,11 +158,14 @@ def test_train_errors_name_the_problem(trained, tmp_path, capsys, argv, message)
     for key, value in base.items():
         if key not in argv:
             args += [key, value]
-    rc = main(args + argv)
-    assert rc == 1
     import re
 
+    assert main(args + argv + ["--lang", "en"]) == 1
     assert re.search(message, capsys.readouterr().err), message
+    # in Chinese (the default) the same error holds no English phrase, only the names it quotes
+    assert main(args + argv) == 1
+    zh = capsys.readouterr().err
+    assert zh.startswith("错误：") and not re.search(r"\b(column|is not|available|among|values)\b", zh), zh
 
 
 def test_file_errors(tmp_path, capsys):
@@ -173,7 +176,10 @@ def test_file_errors(tmp_path, capsys):
                  "--id", "i", "--out", str(tmp_path / "m")]) == 1
     assert "不存在" in capsys.readouterr().err        # the CLI's errors speak its language, zh by default
     assert main(["model", "score", "--model", str(tmp_path), "--data", "x.xlsx", "--out", "o.csv"]) == 1
-    assert "lacks" in capsys.readouterr().err
+    assert "缺少 ['model.txt'" in capsys.readouterr().err
+    assert main(["model", "score", "--model", str(tmp_path), "--data", "x.xlsx", "--out", "o.csv",
+                 "--lang", "en"]) == 1
+    assert "lacks ['model.txt'" in capsys.readouterr().err
 
 
 def test_leakage_is_warned(tmp_path, capsys):

@@ -152,7 +152,7 @@ def test_province_monitor_bad_input(world, capsys, tmp_path):
     assert rc == 1 and "snapshot" in err and LAST in err
     (tmp_path / "t.csv").write_text("a\n1\n")
     rc, _, err = _monitor(capsys, "--model", runs["late"], "--data", tmp_path / "t.csv")
-    assert rc == 1 and "folder of the province tables" in err
+    assert rc == 1 and "全省数据表所在的文件夹" in err and "t.csv" in err
 
 
 def test_human_output_names_the_month(world, capsys):

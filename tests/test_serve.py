@@ -98,7 +98,7 @@ def test_serve_flags_set_the_access_policy_and_the_variables_still_count(monkeyp
     assert policy_environ(20) == {REVEAL_CAP_ENV: "20"}                    # ... unless the flag replaces it
     monkeypatch.setenv("WORKBENCH_LANG", "zh")
     assert main(["serve", "--reveal-daily-cap", "-3"]) == 1               # before anything starts
-    assert "参数 '--reveal-daily-cap' 的取值不符合要求：应为 不小于 0 的整数" in capsys.readouterr().err
+    assert "参数 '--reveal-daily-cap' 的取值不符合要求：应为不小于 0 的整数" in capsys.readouterr().err
 
 
 def test_command_reports_bad_settings(capsys, monkeypatch):

@@ -213,7 +213,7 @@ def _print_json(data) -> None:
 # ----------------------------------------------------------------- handlers
 def _train(args) -> int:
     from workbench.i18n import t
-    from workbench.models.generic import metrics_summary, render_notes, train_generic
+    from workbench.models.generic import data_file, metrics_summary, render_notes, train_generic
     from workbench.models.registry import save_model
     from workbench.workspace import path_arg
 
@@ -224,6 +224,7 @@ def _train(args) -> int:
         df, target=args.target, positive=args.positive, id_col=args.id_col, exclude=args.exclude,
         holdout=args.holdout, list_size=args.list_size, random_state=args.seed, progress=not args.no_progress,
         model_params={"n_jobs": args.threads} if args.threads else None,
+        table=data_file(args.data.name),
         warn=lambda text: print(f"warning: {text}", file=sys.stderr, flush=True), lang=args.lang,
     )
     metrics = result.metrics()

@@ -100,7 +100,9 @@ def _monitor_table(args, reference, watch, alert):
     from workbench.monitoring import check_table, compare
 
     df = _read_monitored(args.data)
-    table = f"the --data file {str(args.data)!r}"
+    from workbench.models.generic import data_file
+
+    table = data_file(args.data)
     check_table(reference, df, table)
     from workbench.commands import model as verbs
 

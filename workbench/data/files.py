@@ -86,7 +86,8 @@ def _sample(path: Path) -> bytes:
         with zipfile.ZipFile(path) as z:
             members = [m for m in z.namelist() if not m.endswith("/")]
             if len(members) != 1:
-                raise ParameterError(f"{path.name} must hold exactly one CSV file; it holds {members[:10]}.")
+                raise ParameterError.keyed(f"{path.name} must hold exactly one CSV file; it holds {members[:10]}.",
+                                           "errors.file.zip_members", name=path.name, members=str(members[:10]))
             with z.open(members[0]) as f:
                 return f.read(_SAMPLE_BYTES)
     with open(path, "rb") as f:
@@ -206,7 +207,9 @@ def read_table(path, columns: list[str] | None = None, *, parameter: str = "--da
         wanted = list(dict.fromkeys(columns))
         missing = [c for c in wanted if c not in available]
         if missing:
-            raise ParameterError(f"Column {missing[0]!r} is not in {path.name}; available columns are {available}.")
+            raise ParameterError.keyed(f"Column {missing[0]!r} is not in {path.name}; available columns are "
+                                       f"{available}.", "errors.file.column_missing", column=repr(missing[0]),
+                                       name=path.name, columns=str(available))
         frame = pd.read_parquet(path, columns=wanted)[wanted] if kind == "parquet" else \
             _read_csv(path, parameter, usecols=wanted, low_memory=False)[wanted]
     if not len(frame) and not allow_empty:

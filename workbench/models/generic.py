@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.errors import ParameterError
+from workbench.errors import ParameterError, Words
 from workbench.i18n import t
 
 __all__ = ["PreparedData", "GenericResult", "encode_target", "prepare_training_data", "single_column_auc",
@@ -75,6 +75,25 @@ class PreparedData:
     leakage: dict = field(default_factory=dict)
     label_definition: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+
+
+def data_file(path) -> Words:
+    """The ``--data`` file named in a message: ``the --data file 'x.csv'`` (worded in the user's language)."""
+    return Words("errors.table.data_file", name=repr(str(path)))
+
+
+def column_missing(role: str, column, table: str, available: str) -> ParameterError:
+    """``<role> column 'x' is not in <table>; available columns: [...]`` (``role``: target, id, excluded,
+    segment, or any key of ``errors.role``; ``column`` a name or a list of names)."""
+    if isinstance(column, list):
+        message = f"{role} column(s) {column} are not in {table}; available columns: {available}."
+        key = "errors.model.columns_missing"
+    else:
+        message = f"{role} column {column!r} is not in {table}; available columns: {available}."
+        key = "errors.model.column_missing"
+    return ParameterError.keyed(message, key, role=Words(f"errors.role.{role}"),
+                                column=repr(column) if not isinstance(column, list) else str(column),
+                                table=table, columns=available)
 
 
 def _columns_hint(df: pd.DataFrame) -> str:
@@ -123,12 +142,15 @@ def encode_target(values: pd.Series, positive, *, column: str = "target") -> tup
             break
     shown = sorted(map(str, uniq))[:20]
     if matched is None:
-        raise ParameterError(f"the positive value {positive!r} is not among the values of target column "
-                             f"{column!r}: {shown}{' ...' if len(uniq) > 20 else ''}.")
+        values_shown = f"{shown}{' ...' if len(uniq) > 20 else ''}"
+        raise ParameterError.keyed(f"the positive value {positive!r} is not among the values of target column "
+                                   f"{column!r}: {values_shown}.", "errors.model.positive_not_found",
+                                   positive=repr(positive), column=repr(column), values=values_shown)
     y = (values == matched).to_numpy(dtype=bool).astype(np.int8)
     if y.min() == y.max():
-        raise ParameterError(f"target column {column!r} has a single class ({shown}); a model needs positives "
-                             "and negatives.")
+        raise ParameterError.keyed(f"target column {column!r} has a single class ({shown}); a model needs "
+                                   "positives and negatives.", "errors.model.single_class", column=repr(column),
+                                   values=str(shown))
     return y, matched
 
 
@@ -199,7 +221,7 @@ def single_column_auc(X: pd.DataFrame, y: np.ndarray, *, min_level_rows: int = 2
 
 
 def prepare_training_data(df: pd.DataFrame, *, target: str, positive, id_col: str | None = None,
-                          exclude=(), table: str = "the data") -> PreparedData:
+                          exclude=(), table: str | None = None) -> PreparedData:
     """Split a raw table into features and a 0/1 label, dropping useless columns.
 
     Parameters
@@ -229,18 +251,19 @@ def prepare_training_data(df: pd.DataFrame, *, target: str, positive, id_col: st
     """
     if not isinstance(df, pd.DataFrame):
         raise ParameterError.invalid("df", "a pandas DataFrame", type(df).__name__)
+    table = table or Words("errors.table.data")
     if len(df) == 0:
-        raise ParameterError(f"{table} has no rows.")
+        raise ParameterError.keyed(f"{table} has no rows.", "errors.model.no_rows", table=table)
     for role, col in (("target", target), ("id", id_col)):
         if col is not None and col not in df.columns:
-            raise ParameterError(f"{role} column {col!r} is not in {table}; available columns: {_columns_hint(df)}.")
+            raise column_missing(role, col, table, _columns_hint(df))
     if id_col is not None and id_col == target:
-        raise ParameterError(f"the id column and the target column are both {target!r}; they must differ.")
+        raise ParameterError.keyed(f"the id column and the target column are both {target!r}; they must differ.",
+                                   "errors.model.id_is_target", column=repr(target))
     exclude = list(exclude or ())
     unknown = [c for c in exclude if c not in df.columns]
     if unknown:
-        raise ParameterError(f"excluded column(s) {unknown} are not in {table}; available columns: "
-                             f"{_columns_hint(df)}.")
+        raise column_missing("excluded", unknown, table, _columns_hint(df))
     notes = []
     labels = df[target]
     keep = labels.notna().to_numpy()
@@ -261,8 +284,9 @@ def prepare_training_data(df: pd.DataFrame, *, target: str, positive, id_col: st
             dropped[col] = "id_like"
     X = X.drop(columns=list(dropped))
     if X.shape[1] == 0:
-        raise ParameterError(f"no feature column is left in {table} after removing the target, id, excluded, "
-                             f"constant and id-like columns (dropped: {dropped}).")
+        raise ParameterError.keyed(f"no feature column is left in {table} after removing the target, id, "
+                                   f"excluded, constant and id-like columns (dropped: {dropped}).",
+                                   "errors.model.no_feature", table=table, dropped=str(dropped))
     aucs = single_column_auc(X, y)
     leakage = {c: float(a) for c, a in aucs.items() if a > LEAKAGE_AUC}
     return PreparedData(
@@ -337,7 +361,7 @@ def metrics_summary(results: dict) -> pd.DataFrame:
 def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None = None, exclude=(),
                   holdout: float = 0.2, list_size=0.1, random_state: int = 0, model_params: dict | None = None,
                   progress: bool = False, warn=None, lang: str | None = None,
-                  importance_rows: int = 20_000) -> GenericResult:
+                  importance_rows: int = 20_000, table: str | None = None) -> GenericResult:
     """Train and evaluate the target model and two baselines on any table.
 
     Parameters
@@ -359,6 +383,8 @@ def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None
     warn : callable, optional
         Called with each leakage warning (text) as soon as the data is checked,
         before any training, so a user can stop and exclude the column.
+    table : str, optional
+        Name of the table in messages (default: "the data"; :func:`data_file` names a ``--data`` file).
     lang : {"zh", "en"}, optional
         Language of the warnings.
     importance_rows : int
@@ -378,15 +404,17 @@ def train_generic(df: pd.DataFrame, *, target: str, positive, id_col: str | None
 
     if not 0 < holdout < 1:
         raise ParameterError.invalid("holdout", "a share strictly between 0 and 1", holdout)
-    prepared = prepare_training_data(df, target=target, positive=positive, id_col=id_col, exclude=exclude)
+    prepared = prepare_training_data(df, target=target, positive=positive, id_col=id_col, exclude=exclude,
+                                     table=table)
     if warn is not None:
         for text in leakage_warnings(prepared, lang):
             warn(text)
     X, y = prepared.X, prepared.y
     n_min = int(min(y.sum(), len(y) - y.sum()))
     if n_min < 5:
-        raise ParameterError(f"the rarer class of {target!r} has only {n_min} row(s); at least 5 are needed to "
-                             "hold out a test share and still train.")
+        raise ParameterError.keyed(f"the rarer class of {target!r} has only {n_min} row(s); at least 5 are needed "
+                                   "to hold out a test share and still train.", "errors.model.rare_class",
+                                   column=repr(target), n=n_min)
     idx_tr, idx_te = train_test_split(np.arange(len(y)), test_size=holdout, stratify=y, random_state=random_state)
     X_tr, X_te, y_tr, y_te = X.iloc[idx_tr], X.iloc[idx_te], y[idx_tr], y[idx_te]
     params = {"random_state": random_state, "progress": progress, **(model_params or {})}

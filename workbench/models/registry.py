@@ -237,13 +237,15 @@ CREDIT_FILE = "credit.json"
 def _check_folder(folder) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
-        raise ParameterError(f"model folder {str(folder)!r} does not exist or is not a folder.")
+        raise ParameterError.keyed(f"model folder {str(folder)!r} does not exist or is not a folder.",
+                                   "errors.model.no_folder", folder=repr(str(folder)))
     if (folder / CREDIT_FILE).is_file():
         return folder
     missing = [name for name in _REQUIRED if not (folder / name).is_file()]
     if missing:
-        raise ParameterError(f"model folder {str(folder)!r} lacks {missing}; expected the files {list(_REQUIRED)} "
-                             "written by save_model.")
+        raise ParameterError.keyed(f"model folder {str(folder)!r} lacks {missing}; expected the files "
+                                   f"{list(_REQUIRED)} written by save_model.", "errors.model.folder_lacks",
+                                   folder=repr(str(folder)), missing=str(missing), files=str(list(_REQUIRED)))
     return folder
 
 

@@ -264,12 +264,16 @@ def check_table(reference: dict, df: pd.DataFrame, table: str = "the new table")
         raise ParameterError.invalid("df", "a pandas DataFrame", type(df).__name__)
     missing = [c for c in feats if c not in df.columns]
     if missing:
-        raise DataValidationError(
-            f"{table} lacks column(s) {missing} the model was trained on; expected {list(feats)}, "
-            f"found {list(map(str, df.columns))}",
-            [{"table": table, "column": c, "check": "present", "count": 1, "examples": []} for c in missing])
+        found = str(list(map(str, df.columns)))
+        exc = DataValidationError(
+            f"{table} lacks column(s) {missing} the model was trained on; expected {list(feats)}, found {found}",
+            [{"table": str(table), "column": c, "check": "present", "count": 1, "examples": []} for c in missing])
+        exc.message_key = "errors.monitor.lacks_columns"
+        exc.values = {"table": table, "missing": str(missing), "expected": str(list(feats)), "found": found}
+        raise exc
     if len(df) == 0:
-        raise ParameterError(f"{table} has no rows; expected at least one row to compare with the reference.")
+        raise ParameterError.keyed(f"{table} has no rows; expected at least one row to compare with the reference.",
+                                   "errors.monitor.no_rows", table=table)
 
 
 def _bin_names(ref: dict) -> list[str]:
