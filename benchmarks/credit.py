@@ -3,9 +3,9 @@
 Usage::
 
     python benchmarks/credit.py                       # /tmp/prov1m, generated with `workbench sample` if missing
-    python benchmarks/credit.py --data DIR [--truth DIR] [--json FILE]
+    python benchmarks/credit.py --data DIR [--truth DIR] [--json FILE] [--repeat N] [--runs-per-process N]
 
-What is measured (one process):
+What is measured (the timed runs each in a fresh process, see 4.):
 
 1. **The pipeline** (:func:`workbench.credit.province.train_province_credit`): features of every
    credit account at its grade date, training per segment (joiner x region) on the matured
