@@ -153,6 +153,18 @@ def test_segments_fitted_side_by_side_give_the_same_model_as_one_after_the_other
     assert serial.row_scores["segment"].tolist() == scored["segment"].tolist()
 
 
+def test_segments_scored_side_by_side_give_the_scores_of_one_after_the_other(segmented, monkeypatch):
+    import workbench.credit.model as credit_model
+
+    df, model = segmented
+    monkeypatch.setattr(credit_model, "PARALLEL_SCORE_ROWS", 10**9)
+    seg_one, one = model.predict_score(df)
+    monkeypatch.setattr(credit_model, "PARALLEL_SCORE_ROWS", 0)
+    seg_side, side = model.predict_score(df)
+    assert len(set(seg_one)) == 3 and seg_side.tolist() == seg_one.tolist()
+    np.testing.assert_array_equal(side, one)
+
+
 def test_scores_kept_from_cross_validated_training_are_the_final_models():
     df, _ = applicants(600, 9)
     model = train_credit(df, target="risk", positive="bad", methods=("tree", "scorecard"), score_rows=True,

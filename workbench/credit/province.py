@@ -105,6 +105,35 @@ def model_table(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[:, list(_MODEL_COLUMNS)]
 
 
+#: Modules training imports, in the order they are first needed: :mod:`workbench.models` first (it sets
+#: ``OMP_WAIT_POLICY`` before LightGBM's OpenMP runtime loads).
+_TRAINING_MODULES = ("workbench.models.generic", "workbench.credit.model", "lightgbm", "sklearn.tree",
+                     "sklearn.linear_model", "sklearn.metrics", "sklearn.model_selection", "scipy.stats", "optbinning",
+                     "workbench.monitoring", "tqdm.auto")
+
+
+def _import_in_background():
+    """Start importing the training libraries on a thread; returns it (join it before training).
+
+    A fresh process spends about a second importing them (optbinning alone brings matplotlib and
+    OR-Tools); DuckDB releases the GIL while it computes the features, so the imports run meanwhile.
+    A failed import is left for the training code to raise where it needs the module.
+    """
+    import importlib
+    import threading
+
+    def run():
+        for name in _TRAINING_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - raised again, with its context, where the module is used
+                return
+
+    thread = threading.Thread(target=run, name="credit-imports", daemon=True)
+    thread.start()
+    return thread
+
+
 def train_province_credit(source, *, rule: LabelRule | None = None, oot_months: int = 3, grades: int = 5,
                           min_segment_rows: int = 500, seed: int = 0, progress: bool = True,
                           frame: pd.DataFrame | None = None, **model_options) -> CreditGrading:
@@ -136,12 +165,16 @@ def train_province_credit(source, *, rule: LabelRule | None = None, oot_months: 
     -------
     CreditGrading
     """
-    from workbench.credit.model import train_credit
-
     rule = rule or LabelRule()
     grades = check_int("grades", grades, 2, len(GRADE_LETTERS))
     if frame is None:
-        frame = credit_frame(source, rule)
+        importing = _import_in_background()
+        try:
+            frame = credit_frame(source, rule)
+        finally:
+            importing.join()
+    from workbench.credit.model import train_credit
+
     if frame.empty:
         raise DataValidationError("credit grading found no credit account with two months of behaviour",
                                   [{"table": "credit_accounts", "column": None, "check": "rows", "count": 0,
