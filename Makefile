@@ -49,8 +49,12 @@ lint: venv
 	$(BIN)/lint-imports
 
 # --durations: the slowest tests are printed with every run, to keep the suite's time budget in sight.
+# Two pytest-xdist workers (TEST_WORKERS=0: one process), a whole test file per worker (--dist loadfile) so
+# a module's server, browser or model is set up once; the demo chain is built once for both
+# (tests/chain_fixtures.py).  Most tests wait on kernels, servers and Chromium, so two workers gain even on 2 cores.
+TEST_WORKERS ?= 2
 test: venv system-deps lint
-	$(BIN)/python -m pytest -q --durations=25 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 # Neither PostgreSQL nor Chromium nor Jupyter kernels (the template runs take minutes).
 test-fast: venv lint
