@@ -12,7 +12,7 @@ HOST := 127.0.0.1
 
 help:
 	@echo "make demo      - set up .venv, sample data, run the closed loop"
-	@echo "make test      - set up what the tests need, run the linters and every test"
+	@echo "make test      - set up what the tests need, run the linters and every test (2 workers; TEST_WORKERS=N)"
 	@echo "make test-fast - the linters and the tests needing no PostgreSQL, Chromium or kernel"
 	@echo "make lint      - ruff check and the import contracts (lint-imports)"
 	@echo "make lab       - JupyterLab on $(HOST) with the project's kernel (WORKSPACE=DIR for your own workspace)"
