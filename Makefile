@@ -12,7 +12,7 @@ HOST := 127.0.0.1
 
 help:
 	@echo "make demo      - set up .venv, sample data, run the closed loop"
-	@echo "make test      - set up what the tests need, run the linters and every test"
+	@echo "make test      - set up what the tests need, run the linters and every test (2 workers; TEST_WORKERS=N)"
 	@echo "make test-fast - the linters and the tests needing no PostgreSQL, Chromium or kernel"
 	@echo "make lint      - ruff check and the import contracts (lint-imports)"
 	@echo "make lab       - JupyterLab on $(HOST) with the project's kernel (WORKSPACE=DIR for your own workspace)"
@@ -49,8 +49,12 @@ lint: venv
 	$(BIN)/lint-imports
 
 # --durations: the slowest tests are printed with every run, to keep the suite's time budget in sight.
+# Two pytest-xdist workers (TEST_WORKERS=0: one process), a whole test file per worker (--dist loadfile) so
+# a module's server, browser or model is set up once; the demo chain is built once for both
+# (tests/chain_fixtures.py).  Most tests wait on kernels, servers and Chromium, so two workers gain even on 2 cores.
+TEST_WORKERS ?= 2
 test: venv system-deps lint
-	$(BIN)/python -m pytest -q --durations=25 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 # Neither PostgreSQL nor Chromium nor Jupyter kernels (the template runs take minutes).
 test-fast: venv lint

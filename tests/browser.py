@@ -29,6 +29,7 @@ Everything binds 127.0.0.1; nothing is downloaded.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -105,11 +106,28 @@ class ServedApps:
         return f"{self.url}voila/render/{name}" + (f"?{query}" if query else "")
 
 
+#: Ports :func:`free_port` hands out: below Linux's ephemeral range (32768-60999, where kernels, clients and
+#: anything binding port 0 land), one block of :data:`PORT_BLOCK` per pytest-xdist worker.
+PORT_BASE, PORT_BLOCK = 20000, 1000
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port free on 127.0.0.1 right now, in this pytest worker's own block.
+
+    A server is started on it a moment later, so the port must not be handed to anyone else in
+    between: a random port of the worker's block (``gw0`` 20000-20999, ``gw1`` 21000-21999, ...)
+    is never another worker's, nor an ephemeral port the OS gives a kernel or a client meanwhile.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    first = PORT_BASE + PORT_BLOCK * (int(worker[2:]) if worker[2:].isdigit() else 0)
+    for port in random.sample(range(first, first + PORT_BLOCK), PORT_BLOCK):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port on 127.0.0.1 in {first}-{first + PORT_BLOCK - 1}")
 
 
 def _private_env(root: Path) -> dict[str, str]:

@@ -6,9 +6,15 @@ output on the committed sample province with the template's default parameters u
 ``demo_chain`` fixture of tests/conftest.py (tests/test_demo_rerun.py, test_template_01_02.py,
 test_template_03.py): one execution, several modules' asserts.  Tests only READ its run folders; a test
 that must change one copies it first (``shutil.copytree``).
+
+Under pytest-xdist (``make test`` runs two workers) each worker has its own session, so the chain is
+built once for the whole run by :func:`shared_demo_chain`: the first worker to ask runs it under a file
+lock in the run's shared temporary folder, the others wait for the lock and read what it left.
 """
 from __future__ import annotations
 
+import os
+import pickle
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -45,3 +51,37 @@ def run_demo_chain(ws: Path) -> SimpleNamespace:
             folders.append(folder)
             runs[lang] = {result.name: result for result in results}
     return SimpleNamespace(ws=ws, folders=folders, runs=runs)
+
+
+def shared_root(tmp_path_factory) -> Path:
+    """The temporary folder every worker of this pytest run shares.
+
+    Under pytest-xdist each worker's base folder is ``<run>/popen-gwN``, so their parent is shared;
+    without xdist the session's own base folder is the whole run's.
+    """
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def shared_demo_chain(tmp_path_factory) -> SimpleNamespace:
+    """:func:`run_demo_chain` once per pytest run, whichever worker asks first (see the module docstring).
+
+    The worker that builds it pickles the namespace beside the workspace; a failed build leaves no
+    pickle, so the next worker to ask tries again (and reports its own failure).
+    """
+    from filelock import FileLock
+
+    root = shared_root(tmp_path_factory)
+    done = root / "demo_chain.pickle"
+    with FileLock(str(root / "demo_chain.lock")):
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        ws = root / "demo_chain"
+        if ws.exists():  # left by a worker whose build failed
+            import shutil
+
+            shutil.rmtree(ws)
+        ws.mkdir()
+        chain = run_demo_chain(ws)
+        done.write_bytes(pickle.dumps(chain))
+        return chain

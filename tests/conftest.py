@@ -39,11 +39,12 @@ def jupyter_env(tmp_path_factory):
 def demo_chain(tmp_path_factory):
     """The executed chain of templates 01-06 (two demos, zh then en, in one workspace): see tests/chain_fixtures.py.
 
-    Defined here, once for the session (a fixture imported into several modules would run once per module).
+    Defined here, once for the session (a fixture imported into several modules would run once per module);
+    under pytest-xdist once for the whole run, whichever worker asks first.
     """
-    from chain_fixtures import run_demo_chain
+    from chain_fixtures import shared_demo_chain
 
-    return run_demo_chain(tmp_path_factory.mktemp("demo_chain"))
+    return shared_demo_chain(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)

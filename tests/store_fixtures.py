@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from browser import free_port
 
 from workbench.store import PasswordPolicy, Store, engine_for, upgrade
 
@@ -58,7 +59,9 @@ def _start_server(config: pytest.Config) -> str:
         return _server["url"]
     # directly under /tmp: when run as root the server runs as `postgres`, which must reach the folder
     folder = tempfile.mkdtemp(prefix="workbench-pg-", dir="/tmp")
-    proc = subprocess.run(["bash", str(SCRIPT), "start", folder], capture_output=True, text=True, timeout=180)
+    # each pytest-xdist worker starts its own server, on a port of the worker's own block (browser.free_port)
+    proc = subprocess.run(["bash", str(SCRIPT), "start", folder, str(free_port())], capture_output=True, text=True,
+                          timeout=180)
     if proc.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         hint = (

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from workbench.i18n import t
+from browser import free_port
 from lookup_fixtures import seed_published
 
 from workbench.errors import AccessDenied, ParameterError
@@ -28,14 +29,6 @@ from workbench.store.access import parse_token_scope
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=120,
                           cwd=ROOT)
@@ -43,7 +36,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 class Served:
     def __init__(self, store_url: str, *, refresh: float = 0.2, flush: float = 0.2):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "workbench", "api", "serve", "--port", str(self.port), "--store", store_url,
