@@ -95,10 +95,10 @@ def test_score_and_rules_name_a_folder_that_is_not_a_credit_model(files, capsys)
     root, data, _ = files
     (root / "plain").mkdir(exist_ok=True)
     assert main(["credit", "score", "--model", str(root / "plain"), "--data", str(data),
-                 "--out", str(root / "s.csv")]) == 1
+                 "--out", str(root / "s.csv"), "--lang", "en"]) == 1
     assert "is not a credit model folder" in capsys.readouterr().err and not (root / "s.csv").exists()
     assert main(["credit", "rules", "--model", str(root / "plain")]) == 1
-    assert "is not a credit model folder" in capsys.readouterr().err
+    assert "不是信用模型文件夹" in capsys.readouterr().err   # zh by default
 
 
 @pytest.mark.parametrize("extra, message", [

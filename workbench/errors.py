@@ -250,3 +250,22 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
     else:
         message = str(exc)
     return _t("errors.prefix", lang, message=message)
+
+
+def data_file(path) -> Words:
+    """The ``--data`` file named in a message: ``the --data file 'x.csv'`` (worded in the user's language)."""
+    return Words("errors.table.data_file", name=repr(str(path)))
+
+
+def column_missing(role: str, column, table: str, available: str) -> "ParameterError":
+    """``<role> column 'x' is not in <table>; available columns: [...]`` (``role``: target, id, excluded,
+    segment, or any key of ``errors.role``; ``column`` a name or a list of names)."""
+    if isinstance(column, list):
+        message = f"{role} column(s) {column} are not in {table}; available columns: {available}."
+        key = "errors.model.columns_missing"
+    else:
+        message = f"{role} column {column!r} is not in {table}; available columns: {available}."
+        key = "errors.model.column_missing"
+    return ParameterError.keyed(message, key, role=Words(f"errors.role.{role}"),
+                                column=repr(column) if not isinstance(column, list) else str(column),
+                                table=table, columns=available)

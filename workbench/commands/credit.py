@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workbench.errors import ParameterError, Words
+from workbench.errors import ParameterError, Words, data_file
 from workbench.i18n import LANGUAGES
 
 __all__ = ["register", "oot_mask"]
@@ -212,7 +212,7 @@ def _train(args) -> int:
     model = train_credit(df, target=args.target, positive=args.positive, id_col=args.id_col,
                          segments=_columns(args.segments), grades=args.grades, oot=oot, exclude=exclude,
                          min_segment_rows=args.min_segment_rows, min_segment_bads=args.min_segment_bads,
-                         seed=args.seed, progress=not args.no_progress, table=f"the --data file {args.data.name!r}")
+                         seed=args.seed, progress=not args.no_progress, table=data_file(args.data.name))
     model.spec["label"]["source"] = str(args.data)
     model.save(args.out)
     if args.json:
@@ -239,7 +239,7 @@ def _score(args) -> int:
     df = _read(args.data)
     if len(df) == 0:
         raise ParameterError.from_words("errors.cli.data_no_rows", path=repr(str(args.data)))
-    scored = model.score(df, table=f"the --data file {args.data.name!r}")
+    scored = model.score(df, table=data_file(args.data.name))
     write_table(scored, args.out)
     counts = scored["grade"].value_counts()
     mix = ", ".join(f"{g} {int(counts.get(g, 0))}" for g in model.grade_labels)

@@ -213,7 +213,8 @@ def _print_json(data) -> None:
 # ----------------------------------------------------------------- handlers
 def _train(args) -> int:
     from workbench.i18n import t
-    from workbench.models.generic import data_file, metrics_summary, render_notes, train_generic
+    from workbench.errors import data_file
+    from workbench.models.generic import metrics_summary, render_notes, train_generic
     from workbench.models.registry import save_model
     from workbench.workspace import path_arg
 

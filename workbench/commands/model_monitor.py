@@ -100,7 +100,7 @@ def _monitor_table(args, reference, watch, alert):
     from workbench.monitoring import check_table, compare
 
     df = _read_monitored(args.data)
-    from workbench.models.generic import data_file
+    from workbench.errors import data_file
 
     table = data_file(args.data)
     check_table(reference, df, table)

@@ -52,7 +52,7 @@ from workbench.credit.methods import (
     method_from_dict,
 )
 from workbench.credit.segments import WHOLE, plan_segments, route, segment_keys
-from workbench.errors import DataValidationError, ParameterError
+from workbench.errors import DataValidationError, ParameterError, Words, column_missing
 
 __all__ = ["FORMAT", "MODEL_FILE", "SUMMARY_FILE", "ROW_COLUMN", "CreditModel", "train_credit", "load_credit_model",
            "is_credit_model", "stability_adjusted_auc"]
@@ -187,10 +187,15 @@ class CreditModel:
             raise ParameterError.invalid("frame", "a pandas DataFrame", type(frame).__name__)
         missing = [c for c in self.inputs if c not in frame.columns]
         if missing:
-            raise DataValidationError(
-                f"{table} lacks column(s) {missing} the credit model uses; expected {self.inputs}, found "
-                f"{list(map(str, frame.columns))}",
-                [{"table": table, "column": c, "check": "present", "count": 1, "examples": []} for c in missing])
+            found = str(list(map(str, frame.columns)))
+            exc = DataValidationError(
+                f"{table} lacks column(s) {missing} the credit model uses; expected {self.inputs}, found {found}",
+                [{"table": str(table), "column": c, "check": "present", "count": 1, "examples": []}
+                 for c in missing])
+            exc.message_key = "errors.credit.lacks_columns"
+            exc.values = {"table": table, "missing": str(missing), "expected": str(list(self.inputs)),
+                          "found": found}
+            raise exc
 
     def predict_score(self, frame: pd.DataFrame, table: str = "the table") -> tuple[np.ndarray, np.ndarray]:
         """``(segment name, P(bad))`` of every row."""
@@ -308,9 +313,11 @@ def load_credit_model(folder) -> CreditModel:
     """
     folder = Path(folder)
     if not folder.is_dir() or not (folder / MODEL_FILE).is_file():
-        found = sorted(p.name for p in folder.iterdir())[:10] if folder.is_dir() else "no such folder"
-        raise ParameterError(f"{str(folder)!r} is not a credit model folder: expected {MODEL_FILE} written by "
-                             f"`workbench credit train`, found {found}.")
+        found = str(sorted(p.name for p in folder.iterdir())[:10]) if folder.is_dir() \
+            else Words("errors.credit.no_such_folder")
+        raise ParameterError.keyed(f"{str(folder)!r} is not a credit model folder: expected {MODEL_FILE} written "
+                                   f"by `workbench credit train`, found {found}.", "errors.credit.not_a_model",
+                                   folder=repr(str(folder)), file=MODEL_FILE, found=found)
     spec = json.loads((folder / MODEL_FILE).read_text(encoding="utf-8"))
     fmt = spec.get("format", {})
     if fmt.get("name") != FORMAT["name"] or fmt.get("version", 0) > FORMAT["version"]:
@@ -345,11 +352,11 @@ def _check_inputs(frame, target, id_col, segments, grades, oot, min_segment_rows
     cols = list(map(str, frame.columns))
     for role, col in (("target", target), ("id", id_col)):
         if col is not None and col not in frame.columns:
-            raise ParameterError(f"{role} column {col!r} is not in {table}; available columns: {cols[:40]}.")
+            raise column_missing(role, col, table, str(cols[:40]))
     segments = list(segments or [])
     unknown = [c for c in segments if c not in frame.columns]
     if unknown:
-        raise ParameterError(f"segment column(s) {unknown} are not in {table}; available columns: {cols[:40]}.")
+        raise column_missing("segment", unknown, table, str(cols[:40]))
     clash = [c for c in segments if c in (target, id_col)]
     if clash:
         raise ParameterError(f"segment column(s) {clash} are the target or the id column; a segment column must be "
