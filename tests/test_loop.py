@@ -397,7 +397,7 @@ def test_the_simulate_command(campaign, tmp_path, capsys):
     assert main(["simulate", "--run-dir", str(tmp_path), "--data", SAMPLE]) == 1
     assert "run template 04_campaign_design" in capsys.readouterr().err
     assert main(["simulate", "--campaign", str(cid), "--store", url, "--truth", str(tmp_path)]) == 1
-    assert "holds no ground truth" in capsys.readouterr().err
+    assert "中没有真实效果数据" in capsys.readouterr().err   # zh by default
 
 
 def test_an_uplift_model_that_cannot_be_measured_is_said_so(campaign, uplift):

@@ -238,7 +238,7 @@ def test_demo_refuses_a_non_empty_out_unless_resume(tmp_path, capsys):
     (out / "goal.json").write_text("{}", encoding="utf-8")
     assert main(["demo", "--out", str(out), "--no-progress"]) == 1
     err = capsys.readouterr().err
-    assert "not empty" in err and "--resume" in err
+    assert "不是空的" in err and "--resume" in err   # the command line's errors are in its language, zh by default
     assert sorted(p.name for p in out.iterdir()) == ["goal.json"]
     assert demo.demo_folder(out, resume=True) == out
     assert demo.demo_folder(tmp_path / "new") == tmp_path / "new"
