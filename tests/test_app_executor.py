@@ -643,3 +643,16 @@ def test_a_branch_manager_sees_executors_and_their_progress_and_does_not_record_
     assert page.is_disabled(".wb-submit") and page.is_hidden(".wb-reveal")   # the default policy: watch only
     screenshot(page, "executor-app-manager.png")
     context.close()
+
+
+def test_the_workbench_named_trigger_campaign_is_shown_in_the_users_language():
+    """The trigger waves' campaign carries the name the workbench gives it (the store finds it by that name):
+    the worklist's campaign list words it in the user's language; a name an analyst gave stays as given."""
+    from workbench.apps.worklist import DEFAULT_CAMPAIGN_NAMES, _campaign_name
+    from workbench.triggers.waves import TriggerSpec
+
+    assert DEFAULT_CAMPAIGN_NAMES["handset_trigger"] == TriggerSpec.name
+    assert _campaign_name(TriggerSpec.name, "handset_trigger", "zh") == "换机触发营销"
+    assert _campaign_name(TriggerSpec.name, "handset_trigger", "en") == "Handset-change trigger"
+    assert _campaign_name("乌鲁木齐换机 12 月", "handset_trigger", "zh") == "乌鲁木齐换机 12 月"
+    assert _campaign_name("handset-change trigger", "mobile_newspaper", "zh") == "handset-change trigger"

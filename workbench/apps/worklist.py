@@ -58,11 +58,23 @@ def _lang(lang: str | None) -> str:
     return lang or get_language()
 
 
+#: Campaigns the workbench names itself, by product: that default name is shown in the user's language
+#: (``app_executor.campaign_kind.<product>``); a name an analyst gave is shown as given.
+DEFAULT_CAMPAIGN_NAMES = {"handset_trigger": "handset-change trigger"}   # workbench.triggers.waves.TriggerSpec.name
+
+
 def campaign_options(store: Store, user: User, lang: str | None = None) -> list[tuple[str, int]]:
     """``(label, campaign_id)`` of the released campaigns ``user`` may see (the store filters), newest first."""
     campaigns = store.visible_campaigns(user)
     campaigns = campaigns[campaigns["status"] != "draft"]
-    return [(f"{name} (#{int(cid)})", int(cid)) for cid, name in zip(campaigns["campaign_id"], campaigns["name"])]
+    return [(f"{_campaign_name(name, product, lang)} (#{int(cid)})", int(cid))
+            for cid, name, product in zip(campaigns["campaign_id"], campaigns["name"], campaigns["product"])]
+
+
+def _campaign_name(name: str, product: str, lang: str | None) -> str:
+    if DEFAULT_CAMPAIGN_NAMES.get(product) == name:
+        return t(f"app_executor.campaign_kind.{product}", _lang(lang))
+    return name
 
 
 def display_figure(fig) -> None:
