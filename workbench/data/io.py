@@ -132,10 +132,8 @@ class Problem:
     rows : tuple of int
         0-based positions of a few failing rows (CSV line = row + 2).
     expected : str
-        What was expected, in English words (JSON, exception messages).
-    expected_label : tuple
-        The same in the label catalogue: ``(key, ((name, value), ...))`` under ``data.expected.*``, so the
-        report reads in the user's language (empty: ``expected`` as it is, e.g. a reader's own error text).
+        What was expected, in English words (JSON, exception messages); a :class:`~workbench.errors.Words`
+        of the catalogue (``data.expected.*``) is worded again in the report's language.
     """
 
     table: str
@@ -145,7 +143,6 @@ class Problem:
     examples: tuple = ()
     rows: tuple[int, ...] = ()
     expected: str = ""
-    expected_label: tuple = ()
 
     def as_dict(self) -> dict:
         """The problem as a plain dict (JSON-ready)."""
@@ -156,7 +153,7 @@ class Problem:
             "count": self.count,
             "examples": [_plain(v) for v in self.examples],
             "rows": list(self.rows),
-            "expected": self.expected,
+            "expected": str(self.expected),
         }
 
     def describe(self) -> str:
@@ -248,12 +245,9 @@ class Report:
         return "\n".join(lines)
 
 
-def _expect(key: str, **values) -> dict:
-    """``expected`` (English) and ``expected_label`` of a :class:`Problem` from the label ``data.expected.<key>``."""
-    from workbench.i18n import t
-
-    return {"expected": t(f"data.expected.{key}", "en", **values),
-            "expected_label": (f"data.expected.{key}", tuple(values.items()))}
+def _expect(key: str, **values) -> Words:
+    """What a :class:`Problem` expected: the catalogue's ``data.expected.<key>`` (English as raised)."""
+    return Words(f"data.expected.{key}", **values)
 
 
 def _detail(problem: Problem, lang: str | None = None) -> str:
@@ -263,10 +257,7 @@ def _detail(problem: Problem, lang: str | None = None) -> str:
     examples = ", ".join(_show(v) for v in problem.examples)
     if problem.count is not None and examples:
         return examples
-    expected = problem.expected
-    if problem.expected_label:
-        key, values = problem.expected_label
-        expected = t(key, lang, **dict(values))
+    expected = problem.expected.text(lang) if isinstance(problem.expected, Words) else problem.expected
     found = examples and t("data.expected.found", lang, examples=examples)
     return t("data.expected.separator", lang).join(part for part in (expected, found) if part)
 
@@ -359,7 +350,7 @@ def _describe_source(location) -> str:
     return str(location)
 
 
-def _where_expected(kind: str, name: str) -> dict:
+def _where_expected(kind: str, name: str) -> Words:
     return _expect({"folder": "table_file", "duckdb": "table_duckdb"}.get(kind, "table_frame"), table=name)
 
 
@@ -471,7 +462,7 @@ def _schema_problems(name: str, errors, data: pd.DataFrame, raw_columns: list[st
             expected = _expect(("column_typed" if typed else "column") + ("_similar" if similar else ""),
                                column=missing, **({"dtype": spec.column(missing).dtype} if typed else {}),
                                **({"similar": ", ".join(similar)} if similar else {}))
-            problems.append(Problem(name, missing, "missing_column", None, (), (), **expected))
+            problems.append(Problem(name, missing, "missing_column", None, (), (), expected))
         elif reason in ("DATATYPE_COERCION", "WRONG_DATATYPE"):
             column = column or getattr(err.schema, "name", None)
             wrong_type.setdefault(column, []).append(_row_cases(cases))
@@ -479,7 +470,7 @@ def _schema_problems(name: str, errors, data: pd.DataFrame, raw_columns: list[st
             missing_values.add(column)
             rows = cases["index"].dropna() if "index" in cases else []
             problems.append(Problem(name, column, "missing_value", int(pd.Series(rows).nunique()), (),
-                                    _rows(rows), **_expect("every_row")))
+                                    _rows(rows), _expect("every_row")))
         elif reason in ("SERIES_CONTAINS_DUPLICATES", "DUPLICATES"):
             key = list(spec.primary_key)
             if any(k not in data.columns for k in key):
@@ -489,7 +480,7 @@ def _schema_problems(name: str, errors, data: pd.DataFrame, raw_columns: list[st
             examples = _unique_examples(keys[key[0]] if len(key) == 1 else keys.itertuples(index=False, name=None))
             n_keys = len(keys.drop_duplicates())
             problems.append(Problem(name, ", ".join(key), "duplicate_key", len(rows), examples, tuple(rows[:_EXAMPLES]),
-                                    **_expect("unique_key", n=n_keys)))
+                                    _expect("unique_key", n=n_keys)))
         elif reason == "DATAFRAME_CHECK" and getattr(err.check, "name", None) in CHECKS:
             rows_cases = _row_cases(cases)
             problems.append(Problem(name, column, err.check.name, int(rows_cases["index"].nunique()),
@@ -505,7 +496,7 @@ def _schema_problems(name: str, errors, data: pd.DataFrame, raw_columns: list[st
         expected = _expect("dtype", dtype=spec.column(column).dtype, pandas=pandas_dtype(spec.column(column))) \
             if column in spec.column_names else _expect("column_dtype")
         problems.append(Problem(name, column, "wrong_type", int(cases["index"].nunique()) if not cases.empty else None,
-                                _unique_examples(cases["failure_case"]), _rows(cases["index"]), **expected))
+                                _unique_examples(cases["failure_case"]), _rows(cases["index"]), expected))
     # a check evaluated on a column that could not be converted fails for that reason only
     problems += [p for p in check_errors if p.column not in wrong_type]
     return problems
@@ -526,7 +517,7 @@ def _orphan_problems(frames: Mapping[str, pd.DataFrame], bad_columns: Mapping[st
             if orphan.any():
                 problems.append(Problem(
                     name, column, "orphan_key", int(orphan.sum()), _unique_examples(values[orphan]),
-                    _rows(np.flatnonzero(orphan.to_numpy())), **_expect("reference", ref=f"{ref_table}.{ref_column}"),
+                    _rows(np.flatnonzero(orphan.to_numpy())), _expect("reference", ref=f"{ref_table}.{ref_column}"),
                 ))
     return problems
 
@@ -552,7 +543,7 @@ def _run(source: SourceLike, as_of, tables, progress: bool) -> tuple[Report, dic
     with _Reader(src) as reader:
         for name in _progress(wanted, len(wanted), progress):
             if name not in present:
-                problems.append(Problem(name, None, "missing_table", None, (), (), **_where_expected(kind, name)))
+                problems.append(Problem(name, None, "missing_table", None, (), (), _where_expected(kind, name)))
                 continue
             try:
                 raw = reader.read(name)
@@ -563,12 +554,12 @@ def _run(source: SourceLike, as_of, tables, progress: bool) -> tuple[Report, dic
             duplicated = sorted(set(raw.columns[raw.columns.duplicated()]))
             if duplicated:
                 problems.append(Problem(name, None, "unreadable", None, tuple(duplicated), (),
-                                        **_expect("unique_columns")))
+                                        _expect("unique_columns")))
                 continue
             model_columns = table(name).column_names
             if not set(model_columns) & set(raw.columns):
                 problems.append(Problem(
-                    name, None, "unreadable", None, tuple(raw.columns[:_EXAMPLES]), (), **_expect("model_columns"),
+                    name, None, "unreadable", None, tuple(raw.columns[:_EXAMPLES]), (), _expect("model_columns"),
                 ))
                 continue
             row_counts[name] = len(raw)
