@@ -188,13 +188,12 @@ class CreditModel:
         missing = [c for c in self.inputs if c not in frame.columns]
         if missing:
             found = str(list(map(str, frame.columns)))
-            exc = DataValidationError(
+            exc = DataValidationError.keyed(
                 f"{table} lacks column(s) {missing} the credit model uses; expected {self.inputs}, found {found}",
-                [{"table": str(table), "column": c, "check": "present", "count": 1, "examples": []}
-                 for c in missing])
-            exc.message_key = "errors.credit.lacks_columns"
-            exc.values = {"table": table, "missing": str(missing), "expected": str(list(self.inputs)),
-                          "found": found}
+                "errors.credit.lacks_columns", table=table, missing=str(missing), expected=str(list(self.inputs)),
+                found=found)
+            exc.problems = [{"table": str(table), "column": c, "check": "present", "count": 1, "examples": []}
+                            for c in missing]
             raise exc
 
     def predict_score(self, frame: pd.DataFrame, table: str = "the table") -> tuple[np.ndarray, np.ndarray]:

@@ -265,11 +265,11 @@ def check_table(reference: dict, df: pd.DataFrame, table: str = "the new table")
     missing = [c for c in feats if c not in df.columns]
     if missing:
         found = str(list(map(str, df.columns)))
-        exc = DataValidationError(
+        exc = DataValidationError.keyed(
             f"{table} lacks column(s) {missing} the model was trained on; expected {list(feats)}, found {found}",
-            [{"table": str(table), "column": c, "check": "present", "count": 1, "examples": []} for c in missing])
-        exc.message_key = "errors.monitor.lacks_columns"
-        exc.values = {"table": table, "missing": str(missing), "expected": str(list(feats)), "found": found}
+            "errors.monitor.lacks_columns", table=table, missing=str(missing), expected=str(list(feats)), found=found)
+        exc.problems = [{"table": str(table), "column": c, "check": "present", "count": 1, "examples": []}
+                        for c in missing]
         raise exc
     if len(df) == 0:
         raise ParameterError.keyed(f"{table} has no rows; expected at least one row to compare with the reference.",
