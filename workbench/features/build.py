@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.features import attributes, handset, usage, vas
-from workbench.features._db import check_positive_int, connection, parse_month, require
+from workbench.features._db import check_positive_int, connection, fetch_frame, parse_month, require
 from workbench.features._feature import DTYPES, Frame
 from workbench.features.catalogue import FEATURE_INDEX, FEATURES
 from workbench.errors import DataValidationError, ParameterError
@@ -66,6 +66,12 @@ def apply_feature_dtypes(df: pd.DataFrame) -> pd.DataFrame:
         if f.name not in df.columns:
             continue
         if f.dtype == "category":
+            if isinstance(df[f.name].dtype, pd.CategoricalDtype) and (
+                    df[f.name].cat.categories.inferred_type in ("string", "empty")):
+                # already categorical (fetch_frame): put the catalogue's levels first, a recode of codes
+                col = df[f.name]
+                df[f.name] = col.cat.set_categories(_categories(f.name, col.cat.categories))
+                continue
             col = df[f.name].astype("str").where(df[f.name].notna())
             df[f.name] = pd.Categorical(col, categories=_categories(f.name, col.unique()))
         elif f.dtype == "bool":
@@ -148,7 +154,7 @@ def build_features(source, snapshot="2026-10", window: int = 6, *, out: str | Pa
                 con.execute("SET preserve_insertion_order = false")
             con.execute(f"COPY ({sql}) TO {_sql_str(target)} (FORMAT parquet, COMPRESSION zstd)")
             return target
-        df = con.execute(sql).df()
+        df = fetch_frame(con, sql, categorical=[f.name for f in FEATURES if f.dtype == "category"])
     return apply_feature_dtypes(df).set_index("subscriber_id")
 
 

@@ -129,6 +129,22 @@ def _aligned_groups(groups, index: pd.Index, name: str = "groups") -> np.ndarray
     return g.astype("str").to_numpy(dtype=object, na_value=None)
 
 
+def _tally(n: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (count, mix) pairs of ``n`` and ``m`` and how often each occurs.
+
+    Counts are small integers and the mix takes one value per group and category, so a
+    few thousand pairs stand for millions of cells: the fixed point below evaluates its
+    digammas once per pair (weighted), not once per cell - ~10x faster for the same sums.
+    Counts that are not whole numbers are not tallied (weight 1 each).
+    """
+    whole = bool(np.all(n == np.floor(n))) and (len(n) == 0 or n.max() < 2 ** 40)
+    if not whole:
+        return n, m, np.ones(len(n))
+    levels, mix_code = np.unique(m, return_inverse=True)
+    key, weight = np.unique(n.astype(np.int64) * len(levels) + mix_code.ravel(), return_counts=True)
+    return (key // len(levels)).astype(np.float64), levels[key % len(levels)], weight.astype(np.float64)
+
+
 def _dirichlet_strength(n: np.ndarray, m: np.ndarray, *, max_iter: int, tol: float) -> float:
     """Maximum-likelihood precision ``s`` of a Dirichlet-multinomial with (row-wise) mean ``m``.
 
@@ -143,11 +159,13 @@ def _dirichlet_strength(n: np.ndarray, m: np.ndarray, *, max_iter: int, tol: flo
     if len(n) == 0:
         return float("nan")
     m = np.clip(m, 1e-9, None)
+    n_v, m_v, w = _tally(n.ravel(), m.ravel())
+    t_v, t_w = np.unique(total, return_counts=True)
     s = 10.0
     for _ in range(max_iter):
-        sm = s * m
-        num = (m * (digamma(n + sm) - digamma(sm))).sum()
-        den = (digamma(total + s) - digamma(s)).sum()
+        sm = s * m_v
+        num = (w * m_v * (digamma(n_v + sm) - digamma(sm))).sum()
+        den = (t_w * (digamma(t_v + s) - digamma(s))).sum()
         if den <= 0 or num <= 0:
             return _MAX_STRENGTH
         new = s * num / den

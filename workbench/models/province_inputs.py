@@ -37,6 +37,7 @@ from workbench.models.sample import (
 
 __all__ = [
     "DEFAULT_WINDOW",
+    "columns_frame",
     "DERIVED",
     "CLOCK_FEATURES",
     "RECENT_FLAGS",
@@ -167,7 +168,17 @@ def model_frame(features: pd.DataFrame, columns: list[str], preferences: pd.Data
     if missing:
         raise DataValidationError(f"the model's inputs {missing} cannot be built from the feature table "
                                   f"(and preferences) given")
-    return pd.DataFrame({c: data[c] for c in columns}, index=features.index)
+    return columns_frame({c: data[c] for c in columns})
+
+
+def columns_frame(columns: dict[str, pd.Series]) -> pd.DataFrame:
+    """A DataFrame of ``columns`` (name -> Series on one index) that keeps each column in its own block.
+
+    ``pd.DataFrame(dict)`` stacks the columns of one dtype into a 2-D block - a copy of
+    every value, ~1.5 s for the model's million rows by 115 inputs - and taking rows out of
+    a stacked block is slower too; ``pd.concat(axis=1)`` keeps the columns as they are.
+    """
+    return pd.concat(list(columns.values()), axis=1, keys=list(columns))
 
 
 def align_to_horizon(frame: pd.DataFrame, months: int) -> pd.DataFrame:
@@ -188,7 +199,8 @@ def align_to_horizon(frame: pd.DataFrame, months: int) -> pd.DataFrame:
         return frame.copy(deep=False)     # copy-on-write: a new frame, no copy of a million rows' values
     moved = {c: frame[c] + months for c in frame.columns if c in CLOCK_FEATURES or c.endswith("_months_since_order")}
     moved.update({c: pd.Series(False, index=frame.index) for c in RECENT_FLAGS if c in frame.columns})
-    return frame.assign(**moved)          # copy-on-write: the other columns are not copied
+    # the other columns are not copied (copy-on-write), nor stacked into 2-D blocks (columns_frame)
+    return columns_frame({c: moved.get(c, frame[c]) for c in frame.columns})
 
 
 def build_snapshot(source, product: str = "mobile_newspaper", snapshot="2026-10",

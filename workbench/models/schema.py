@@ -182,13 +182,14 @@ def check_columns(X: pd.DataFrame, features: list[FeatureSpec], *, strict: bool 
     unseen: dict[str, list[str]] = {}
     for f in features:
         s = X[f.name]
-        if s.isna().all():
-            continue
+        # the dtype is checked first: a pass over the values (isna) only for a column that would fail
         if f.kind == CATEGORICAL and not _is_text_like(s) and not pd.api.types.is_bool_dtype(s.dtype):
-            wrong.append(f"{f.name!r} (trained as text/categorical [{f.dtype}], found {s.dtype})")
+            if not s.isna().all():
+                wrong.append(f"{f.name!r} (trained as text/categorical [{f.dtype}], found {s.dtype})")
         elif f.kind == NUMERIC and not (_is_numeric_like(s) or (pd.api.types.is_object_dtype(s.dtype)
                                                                  and _object_is_numeric(s))):
-            wrong.append(f"{f.name!r} (trained as numeric [{f.dtype}], found {s.dtype})")
+            if not s.isna().all():
+                wrong.append(f"{f.name!r} (trained as numeric [{f.dtype}], found {s.dtype})")
         elif strict and f.kind == CATEGORICAL:
             values = pd.unique(as_text(s).dropna())
             new = sorted(set(values) - set(f.levels))
@@ -234,7 +235,10 @@ def encode_frame(X: pd.DataFrame, features: list[FeatureSpec], *, strict: bool =
     out = np.empty((len(X), len(features)), dtype=np.float64, order="F")
     for j, f in enumerate(features):
         s = X[f.name]
-        if s.isna().all():
+        if f.kind == NUMERIC and isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiub":
+            # a NumPy column of numbers (NaN is its missing value): one pass, straight into the matrix
+            np.copyto(out[:, j], s.to_numpy(), casting="unsafe")
+        elif s.isna().all():
             out[:, j] = np.nan
         elif f.kind == NUMERIC:
             if pd.api.types.is_object_dtype(s.dtype):
