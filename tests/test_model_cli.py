@@ -190,7 +190,12 @@ def test_leakage_is_warned(tmp_path, capsys):
     assert main(["model", "train", "--data", str(data), "--target", "bought", "--positive", "yes", "--id",
                  "customer", "--out", str(tmp_path / "m"), "--lang", "en", "--no-progress"]) == 0
     err = capsys.readouterr().err
-    assert "Possible leakage: column refund_flag alone gives AUC 1.000" in err
+    assert "warning: Possible leakage: column refund_flag alone gives AUC 1.000" in err
+    # a Chinese command line warns in Chinese, the prefix too
+    assert main(["model", "train", "--data", str(data), "--target", "bought", "--positive", "yes", "--id",
+                 "customer", "--out", str(tmp_path / "m_zh"), "--lang", "zh", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "警告：" in err and "refund_flag" in err and "warning" not in err.lower()
 
 
 # -------------------------------------------------------- generic data handling

@@ -22,6 +22,7 @@ __all__ = [
     "MissingExtraError",
     "Words",
     "error_text",
+    "warning_text",
 ]
 
 #: The language of an error's message as raised (what callers, logs and tests read); the command line
@@ -250,6 +251,12 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
     else:
         message = str(exc)
     return _t("errors.prefix", lang, message=message)
+
+
+def warning_text(message: str, lang: str | None = None) -> str:
+    """What the command line prints for a warning: the catalogue's prefix (``警告：`` / ``warning:``)
+    before a message already worded in ``lang``."""
+    return _t("errors.warning_prefix", lang, message=message)
 
 
 def data_file(path) -> Words:

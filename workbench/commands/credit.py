@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workbench.errors import ParameterError, Words, data_file
+from workbench.errors import ParameterError, Words, data_file, warning_text
 from workbench.i18n import LANGUAGES
 
 __all__ = ["register", "oot_mask"]
@@ -220,7 +220,8 @@ def _train(args) -> int:
         return 0
 
     for column, auc in model.summary.get("leakage", {}).items():
-        print(f"warning: {t('model.report.warning.leakage', args.lang, column=column, auc=auc)}", file=sys.stderr)
+        print(warning_text(t("model.report.warning.leakage", args.lang, column=column, auc=auc), args.lang),
+              file=sys.stderr)
     print(_summary_text(model.summary, args.lang))
     print("\n" + t("model.report.saved", args.lang, path=args.out))
     return 0

@@ -213,7 +213,7 @@ def _print_json(data) -> None:
 # ----------------------------------------------------------------- handlers
 def _train(args) -> int:
     from workbench.i18n import t
-    from workbench.errors import data_file
+    from workbench.errors import data_file, warning_text
     from workbench.models.generic import metrics_summary, render_notes, train_generic
     from workbench.models.registry import save_model
     from workbench.workspace import path_arg
@@ -226,7 +226,7 @@ def _train(args) -> int:
         holdout=args.holdout, list_size=args.list_size, random_state=args.seed, progress=not args.no_progress,
         model_params={"n_jobs": args.threads} if args.threads else None,
         table=data_file(args.data.name),
-        warn=lambda text: print(f"warning: {text}", file=sys.stderr, flush=True), lang=args.lang,
+        warn=lambda text: print(warning_text(text, args.lang), file=sys.stderr, flush=True), lang=args.lang,
     )
     metrics = result.metrics()
     save_model(result.model, args.out, label_definition={**result.prepared.label_definition,
