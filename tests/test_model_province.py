@@ -279,6 +279,21 @@ def test_align_to_horizon_moves_the_clock_and_keeps_behaviour():
         align_to_horizon(frame, -1)
 
 
+def test_columns_frame_is_the_constructors_frame_without_stacking_the_columns():
+    from workbench.models.province_inputs import columns_frame
+
+    index = pd.Index([7, 3, 5], name="subscriber_id")
+    a = pd.Series([1.0, 2.0, 3.0], index=index)
+    b = pd.Series([30, 70, 50], index=[3, 7, 5])                  # another order: aligned like the constructor
+    c = pd.Series(pd.Categorical(["x", None, "y"]), index=index)
+    out = columns_frame({"a": a, "b": b, "c": c}, index)
+    pd.testing.assert_frame_equal(out, pd.DataFrame({"a": a, "b": b, "c": c}, index=index))
+    assert out._mgr.nblocks == 3                                   # one block per column, none stacked
+    assert np.shares_memory(out["a"].to_numpy(), a.to_numpy())    # and the values are not copied
+    empty = columns_frame({}, index)
+    assert empty.shape == (3, 0) and empty.index.equals(index)
+
+
 def test_model_frame_derives_the_bill_without_vas():
     from workbench.models.province_inputs import model_frame
 
