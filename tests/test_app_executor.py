@@ -21,9 +21,10 @@ from browser import *  # noqa: F401,F403 (fixtures and helpers)
 from browser import TestUser, cookie_header, start_server, stop_server
 
 from workbench.apps.worklist import (
-    GRID_COLUMNS, GRID_LAYOUT, GRID_OPTIONS, PAGE_LENGTH, ResultForm, branch_summary_html, customer_html,
-    executor_progress_html, filter_worklist, grid_rows_json, make_grid, next_position, parse_contacted_at,
-    phone_lookup, plain_message, progress_summary, worklist_grid_frame,
+    GRID_COLUMNS, GRID_LAYOUT, GRID_OPTIONS, PAGE_LENGTH, ResultForm, assigned_executor, branch_summary_html,
+    customer_html, executor_progress_html, filter_worklist, grid_rows_json, make_grid, next_position,
+    on_behalf_text, parse_contacted_at, phone_lookup, plain_message, progress_summary, shown_executor,
+    worklist_grid_frame,
 )
 from workbench.errors import AccessDenied, ParameterError
 from workbench.store import SYSTEM_USER, PasswordPolicy, Store, User
@@ -134,7 +135,8 @@ def local_store(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}", password_policy=PasswordPolicy.fast_for_tests(),
                   progress=False)
     for user in USERS:
-        store.add_user(SYSTEM_USER, user.name, user.role, password=user.password, branch_id=user.branch_id)
+        store.add_user(SYSTEM_USER, user.name, user.role, password=user.password, branch_id=user.branch_id,
+                       display_name=user.display_name)
     campaign_id = seed_campaign(store)
     yield store, campaign_id
     store.close()
@@ -160,13 +162,44 @@ def test_a_manager_s_grid_names_whose_customer_each_row_is(local_store):
     store, cid = local_store
     worklist = store.worklist(_user(BM_U), cid)
     frame = worklist_grid_frame(worklist, lang="en", executors=True)
-    assert list(frame.columns)[:3] == ["No.", "Number", "Executor"] and set(frame["Executor"]) == {"ex_u"}
+    # by the name the branch knows the executor by (users.display_name), not the login
+    assert list(frame.columns)[:3] == ["No.", "Number", "Executor"] and set(frame["Executor"]) == {EX_U.display_name}
+    assert set(worklist["executor"]) == {"ex_u"}                            # what code compares stays the login
+    logins = worklist_grid_frame(worklist.drop(columns="executor_name"), lang="en", executors=True)
+    assert set(logins["Executor"]) == {"ex_u"}                              # a frame without names: the logins
     long = worklist.assign(reasons="x" * 80)
     cell = worklist_grid_frame(long, lang="en")["Reasons"].iloc[0]
     assert cell.endswith("…") and len(cell) < 30                   # the panel shows the whole text
     assert "x" * 80 in customer_html(long.iloc[0], lang="en")
     assert 'data-member-id=""' in customer_html(None, lang="en")
-    assert "Executor: ex_u" in customer_html(worklist.iloc[0], lang="en", executors=True)
+    assert f"Executor: {EX_U.display_name}" in customer_html(worklist.iloc[0], lang="en", executors=True)
+    assert f"所属执行员：{EX_U.display_name}" in customer_html(worklist.iloc[0], lang="zh", executors=True)
+    gone = worklist.iloc[0].copy()
+    gone["executor_name"] = None                                            # no name known: the login
+    assert "Executor: ex_u" in customer_html(gone, lang="en", executors=True)
+    assert shown_executor(gone) == "ex_u" and shown_executor(worklist.iloc[0]) == EX_U.display_name
+    assert shown_executor({"executor": None, "executor_name": None}) == ""   # unassigned
+
+
+def test_recorded_on_behalf_says_the_executors_name_and_an_unassigned_row_is_the_managers(local_store):
+    from workbench.store.access import AccessPolicy, can_write_member, on_behalf_of
+
+    store, cid = local_store
+    store.policy = AccessPolicy(managers_record_for_executors=True)
+    bm = _user(BM_U)
+    row = store.worklist(bm, cid).iloc[0]
+    recorded = store.record_result(bm, int(row["member_id"]), "reached")
+    assert recorded.on_behalf_of == "ex_u"                                   # the store's answer: the login
+    assert on_behalf_text(recorded.on_behalf_of, row, "en") == f"(recorded on behalf of {EX_U.display_name})"
+    assert on_behalf_text(recorded.on_behalf_of, row, "zh") == f"（代执行员 {EX_U.display_name} 登记）"
+    assert on_behalf_text("ex_u2", row, "en") == "(recorded on behalf of ex_u2)"   # not this row's: the login
+    assert on_behalf_text(None, row, "en") == ""
+    # an unassigned row (the store's frame holds NaN there) is nobody's: the manager records it, on nobody's behalf
+    free = row.copy()
+    free[["executor", "executor_name"]] = [float("nan"), None]
+    assert assigned_executor(free) is None and assigned_executor(row) == "ex_u"
+    assert can_write_member(bm, "urumqi", assigned_executor(free), AccessPolicy()) and not on_behalf_of(
+        bm, assigned_executor(free))
 
 
 def test_filters_put_due_callbacks_first_and_list_callbacks_by_due_time():
@@ -211,6 +244,7 @@ def test_each_executors_progress_is_listed_for_managers(local_store):
     store.record_result(ex, int(store.worklist(ex, cid)["member_id"].iloc[0]), "accepted")
     line = executor_progress_html(store.progress(_user(BM_U), cid), lang="en")
     assert 'data-executor="ex_u" data-members="12" data-contacted="1"' in line and "1 / 12 (8%)" in line
+    assert f"<td>{EX_U.display_name}</td>" in line and "<td>ex_u</td>" not in line     # named, keyed by login
     assert executor_progress_html(store.progress(_user(BM_U), cid).iloc[:0]) == ""
 
 
@@ -283,7 +317,7 @@ def test_progress_summary_and_figure_come_from_the_store(local_store):
     assert [trace.name for trace in fig.data] == ["Contacted %", "Accepted %"]
     assert list(fig.data[0].x) == ["Mine"] and fig.data[0].y[0] == pytest.approx(16.7)
     manager = progress_figure(store.progress(_user(BM_U), cid), _user(BM_U), lang="en")
-    assert list(manager.data[1].x) == ["My scope in total", "ex_u"]
+    assert list(manager.data[1].x) == ["My scope in total", EX_U.display_name]
 
 
 def test_grid_rows_are_the_json_itables_makes():
@@ -627,7 +661,8 @@ def test_a_branch_manager_sees_executors_and_their_progress_and_does_not_record_
     headers = page.eval_on_selector_all(".wb-worklist thead th", "cells => cells.map(c => c.innerText.trim())")
     assert "Executor" in headers
     column = headers.index("Executor")
-    assert {row.split("\t")[column] for row in _grid_numbers(page)} == {"ex_u"}
+    # branch staff know each other by name: the executor's display name, not the login "ex_u"
+    assert {row.split("\t")[column] for row in _grid_numbers(page)} == {EX_U.display_name}
     with Store(server.store_url, migrate=False, progress=False) as store:
         bm = store.authenticate(BM_U.name, BM_U.password)
         expected = store.progress(bm, campaign_id).query("dimension == 'executor' and key == 'ex_u'").iloc[0]
@@ -638,7 +673,7 @@ def test_a_branch_manager_sees_executors_and_their_progress_and_does_not_record_
     assert "Mine" not in page.inner_text(".wb-progress")                     # the manager's figures are the branch's
     page.click(f"{GRID_ROW} >> nth=0")
     page.wait_for_selector(".wb-selected[data-member-id]:not([data-member-id=''])")
-    assert "Executor: ex_u" in page.inner_text(".wb-selected")
+    assert f"Executor: {EX_U.display_name}" in page.inner_text(".wb-selected")
     page.wait_for_selector(".wb-message[data-kind=info]:has-text('managers watch progress')")
     assert page.is_disabled(".wb-submit") and page.is_hidden(".wb-reveal")   # the default policy: watch only
     screenshot(page, "executor-app-manager.png")

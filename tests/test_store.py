@@ -368,6 +368,49 @@ def test_progress_by_branch_channel_and_executor(seeded):
     assert mine.iloc[0][["members", "contacted", "accepted"]].tolist() == [2, 2, 1]
 
 
+def test_worklist_and_progress_name_executors_by_display_name_within_the_users_scope(store):
+    """Branch staff know each other by name: the demo accounts' display names ride along with the logins
+    (``executor`` / ``key`` stay the login); an empty display name or a user who is gone shows the login; a
+    name two executors share gets the login in brackets, only where both are in sight."""
+    from workbench.apps.demo import DEMO_USERS, ensure_demo_users
+
+    ensure_demo_users(store, echo=False)
+    shown = {u.name: u.display_name for u in DEMO_USERS}
+    users = {u.name: store.authenticate(u.name, u.password) for u in DEMO_USERS}
+    for name, branch, display in (("zw_u", "urumqi", "张伟"), ("zw_h", "hami", "张伟"), ("plain_u", "urumqi", "")):
+        store.add_user(SYSTEM_USER, name, "executor", password=PASSWORD, branch_id=branch, display_name=display)
+    members = members_frame()
+    members["executor"] = ["urumqi_exec1", "urumqi_exec2", None, "gone_u", "hami_exec1", "hami_exec1", "zw_u"]
+    members["group"] = ["target"] * 5 + ["control"] + ["target"]
+    extra = members.iloc[[4, 0]].assign(subscriber_id=[108, 109], executor=["zw_h", "plain_u"], group="target")
+    cid = store.release_campaign(users["analyst"], SPEC, pd.concat([members, extra])).campaign_id
+
+    def names(frame, login="executor"):
+        return {k if isinstance(k, str) else None: v for k, v in zip(frame[login], frame["executor_name"])}
+
+    manager = store.worklist(users["urumqi_manager"], cid)
+    assert list(manager.columns) == list(WORKLIST_COLUMNS)
+    assert names(manager) == {"urumqi_exec1": shown["urumqi_exec1"], "urumqi_exec2": shown["urumqi_exec2"],
+                              None: None, "gone_u": "gone_u", "zw_u": "张伟", "plain_u": "plain_u"}
+    province = names(store.worklist(users["province_manager"], cid))
+    assert province["zw_u"] == "张伟 (zw_u)" and province["zw_h"] == "张伟 (zw_h)"
+    assert province["hami_exec1"] == shown["hami_exec1"]
+    with pytest.raises(AccessDenied):          # the analyst may not list users, yet reads the names of the list
+        store.list_users(users["analyst"])
+    assert names(store.worklist(users["analyst"], cid)) == province
+    assert names(store.export_list(users["urumqi_manager"], cid)) == names(manager)
+    own = store.worklist(users["urumqi_exec1"], cid)
+    assert names(own) == {"urumqi_exec1": shown["urumqi_exec1"]}
+
+    progress = store.progress(users["urumqi_manager"], cid)
+    assert list(progress.columns) == list(PROGRESS_COLUMNS)
+    rows = progress[progress["dimension"] == "executor"]
+    assert names(rows, "key") == names(manager)
+    assert progress.loc[progress["dimension"] != "executor", "executor_name"].isna().all()
+    assert names(store.progress(users["province_manager"], cid).query("dimension == 'executor'"), "key")["zw_h"] \
+        == "张伟 (zw_h)"
+
+
 # ---------------------------------------------------------------------- audit
 def test_export_is_audit_logged_with_its_filters(seeded):
     s, bm = seeded.store, seeded.users["bm_u"]

@@ -52,7 +52,9 @@ def test_branch_figure_legend_colours_are_the_bars_colours():
 
 def test_dimension_figure_labels_channels_and_unassigned_rows():
     fig = dimension_figure(PROGRESS, "executor", lang="en")
-    assert list(fig.data[0].x) == ["ex_u", "Unassigned"]
+    assert list(fig.data[0].x) == ["ex_u", "Unassigned"]         # a frame without names: the logins
+    named = PROGRESS.assign(executor_name=[None] * 4 + ["乌鲁木齐 执行员", None])   # as Store.progress gives it
+    assert list(dimension_figure(named, "executor", lang="en").data[0].x) == ["乌鲁木齐 执行员", "Unassigned"]
     assert list(dimension_figure(PROGRESS, "channel", lang="en").data[0].x) == ["Outbound call"]
     with pytest.raises(ParameterError, match=r"'dimension' parameter must be one of \['channel', 'executor'\]"):
         dimension_figure(PROGRESS, "branch")

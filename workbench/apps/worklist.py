@@ -22,11 +22,12 @@ import html
 from workbench.apps.widgets import branch_label, portal_link, role_label, sign_out_link
 from workbench.apps.worklist_form import (
     CALLBACK_DELAY, TIME_FORMAT, ResultForm, branch_summary_html, callback_text, executor_progress_html,
-    next_position, now_text, parse_contacted_at, phone_lookup, plain_message, progress_summary,
+    next_position, now_text, on_behalf_text, parse_contacted_at, phone_lookup, plain_message, progress_summary,
 )
 from workbench.apps.worklist_grid import (
-    CALLBACK_FORMAT, DEFAULT_FILTER, EXECUTOR_COLUMN, FILTERS, GRID_COLUMNS, GRID_LAYOUT, GRID_OPTIONS, PAGE_LENGTH,
-    edition_label, filter_worklist, grid_language, grid_rows_json, make_grid, worklist_grid_frame,
+    CALLBACK_FORMAT, DEFAULT_FILTER, EXECUTOR_COLUMN, EXECUTOR_NAME_COLUMN, FILTERS, GRID_COLUMNS, GRID_LAYOUT,
+    GRID_OPTIONS, PAGE_LENGTH, edition_label, filter_worklist, grid_language, grid_rows_json, make_grid,
+    assigned_executor, shown_executor, worklist_grid_frame,
 )
 from workbench.errors import AccessDenied, ParameterError, WorkbenchError
 from workbench.i18n import get_language, labels_for, t
@@ -36,11 +37,12 @@ from workbench.store.access import can_reveal_number, can_write_member, may_call
 from workbench.viz import progress_figure
 
 __all__ = [
-    "GRID_COLUMNS", "EXECUTOR_COLUMN", "PAGE_LENGTH", "FILTERS", "DEFAULT_FILTER", "CALLBACK_FORMAT", "TIME_FORMAT",
+    "GRID_COLUMNS", "EXECUTOR_COLUMN", "EXECUTOR_NAME_COLUMN", "shown_executor", "assigned_executor",
+    "PAGE_LENGTH", "FILTERS", "DEFAULT_FILTER", "CALLBACK_FORMAT", "TIME_FORMAT",
     "CALLBACK_DELAY", "filter_worklist", "worklist_grid_frame", "GRID_OPTIONS", "edition_label", "grid_language",
     "GRID_LAYOUT", "grid_rows_json", "make_grid", "campaign_options", "parse_contacted_at", "now_text",
     "callback_text", "ResultForm", "phone_lookup", "next_position", "progress_summary", "branch_summary_html",
-    "executor_progress_html", "plain_message", "display_figure", "customer_html", "executor_app",
+    "executor_progress_html", "on_behalf_text", "plain_message", "display_figure", "customer_html", "executor_app",
 ]
 _PREFIX = "app_executor"
 #: Width of the side panel (selected customer and form) beside the grid.
@@ -94,7 +96,8 @@ def display_figure(fig) -> None:
 
 def customer_html(row, lang: str | None = None, *, executors: bool = False) -> str:
     """The selected customer in the side panel (class ``wb-selected``, ``data-member-id``): masked
-    number, score band, edition, whose customer (``executors``), reasons and talking points in full;
+    number, score band, edition, whose customer (``executors``: the executor's name, :func:`shown_executor`),
+    reasons and talking points in full;
     ``row`` None: "no customer selected" (``data-member-id=""``)."""
     lang = _lang(lang)
     if row is None:
@@ -104,8 +107,7 @@ def customer_html(row, lang: str | None = None, *, executors: bool = False) -> s
              edition=edition_label(row["edition"], lang) or "-")
     whose = ""
     if executors:
-        name = row.get(EXECUTOR_COLUMN) if hasattr(row, "get") else None
-        whose_text = t(f"{_PREFIX}.whose", lang=lang, executor=name or "-")
+        whose_text = t(f"{_PREFIX}.whose", lang=lang, executor=shown_executor(row) or "-")
         whose = f'<div class="wb-whose">{html.escape(whose_text)}</div>'
     colon = "：" if lang == "zh" else ": "
     extra = "".join(f'<div style="margin-top:.2em"><span style="color:#52606d">{html.escape(label + colon)}</span>'
@@ -234,15 +236,16 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
         revealed.value = ""
         selected.value = customer_html(row, lang, executors=executors)
         submit.disabled = row is None
+        assigned = assigned_executor(row) if row is not None else None   # the login, None when unassigned
         callable_row = row is not None and may_call(user) and can_reveal_number(
-            user, row["branch_id"], row["executor"], store.policy)
+            user, row["branch_id"], assigned, store.policy)
         reveal.layout.display = "" if callable_row else "none"
         reveal.disabled = not callable_row
-        if row is not None and not can_write_member(user, row["branch_id"], row["executor"], store.policy):
+        if row is not None and not can_write_member(user, row["branch_id"], assigned, store.policy):
             submit.disabled = True
             message.value = _html_message(labels["watch_only"], "info")
-        elif row is not None and on_behalf_of(user, row["executor"]):
-            message.value = _html_message(t(f"{_PREFIX}.on_behalf", lang=lang, executor=row["executor"]), "info")
+        elif row is not None and on_behalf_of(user, assigned):
+            message.value = _html_message(on_behalf_text(on_behalf_of(user, assigned), row, lang), "info")
 
     def refresh_progress() -> None:
         progress = store.progress(user, chooser.value)
@@ -337,7 +340,7 @@ def executor_app(store: Store, user: User, campaign_id: int = 0, lang: str | Non
         text = t(f"{_PREFIX}.{key}", lang=lang, msisdn=row["msisdn_masked"] or "-",
                  result=labels[f"result.{result.value}"])
         if recorded.on_behalf_of:
-            text += " " + t(f"{_PREFIX}.on_behalf", lang=lang, executor=recorded.on_behalf_of)
+            text += " " + on_behalf_text(recorded.on_behalf_of, row, lang)
         submit.description = labels["submit"]
         note.value = ""
         contacted_at.value = now_text()

@@ -8,6 +8,7 @@
 - :func:`next_position` - which row is selected after a result (the keyboard flow);
 - :func:`progress_summary`, :func:`branch_summary_html`, :func:`executor_progress_html` - own, branch
   and per-executor progress, always re-read from the store after a write, never from widget state;
+- :func:`on_behalf_text` - "recorded on behalf of" an executor, by the name people know them by;
 - :func:`plain_message` - an exception as a sentence for the page.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from workbench.apps.widgets import branch_label
+from workbench.apps.worklist_grid import assigned_executor, shown_executor
 from workbench.errors import AccessDenied, ParameterError
 from workbench.i18n import get_language, t
 from workbench.report.format import pct_text
@@ -39,6 +41,7 @@ __all__ = [
     "progress_summary",
     "branch_summary_html",
     "executor_progress_html",
+    "on_behalf_text",
     "plain_message",
 ]
 
@@ -205,8 +208,9 @@ def branch_summary_html(branch: pd.DataFrame, lang: str | None = None) -> str:
 def executor_progress_html(progress: pd.DataFrame, lang: str | None = None) -> str:
     """Each executor's progress (the ``executor`` rows of :meth:`Store.progress`) as a small table.
 
-    One row per executor (class ``wb-executor-progress``, ``data-executor``, ``data-members``,
-    ``data-contacted``): contacted of total, accepted; rows without an executor are "unassigned".
+    One row per executor (class ``wb-executor-progress``, ``data-executor``: the login, ``data-members``,
+    ``data-contacted``) named as people know them (the store's ``executor_name``, else the login):
+    contacted of total, accepted; rows without an executor are "unassigned".
     An empty frame gives ``""``.
     """
     lang = _lang(lang)
@@ -218,7 +222,9 @@ def executor_progress_html(progress: pd.DataFrame, lang: str | None = None) -> s
     body = []
     for _, row in rows.iterrows():
         key = row["key"] if isinstance(row["key"], str) and row["key"] else ""
-        name = key or t(f"{_PREFIX}.executor_table.unassigned", lang=lang)
+        shown = row.get("executor_name")
+        name = (shown if isinstance(shown, str) and shown else key) or t(f"{_PREFIX}.executor_table.unassigned",
+                                                                          lang=lang)
         members, contacted, accepted = int(row["members"]), int(row["contacted"]), int(row["accepted"])
         body.append(
             f'<tr class="wb-executor-progress" data-executor="{html.escape(key)}" data-members="{members}" '
@@ -228,6 +234,19 @@ def executor_progress_html(progress: pd.DataFrame, lang: str | None = None) -> s
     return (f'<h4 style="margin:.6em 0 .2em 0">{html.escape(t(f"{_PREFIX}.executor_table.heading", lang=lang))}'
             f'</h4><table class="wb-executors" style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def on_behalf_text(executor: str | None, row=None, lang: str | None = None) -> str:
+    """"(recorded on behalf of ...)" for ``executor`` (a login: :func:`workbench.store.access.on_behalf_of`,
+    :attr:`RecordedResult.on_behalf_of`); ``""`` when None.
+
+    The executor is named as people know them (:func:`shown_executor` of ``row``, the worklist row
+    recorded on) when they are that row's executor, else by the login.
+    """
+    if not executor:
+        return ""
+    same = row is not None and assigned_executor(row) == executor
+    return t(f"{_PREFIX}.on_behalf", lang=_lang(lang), executor=shown_executor(row) if same else executor)
 
 
 def plain_message(exc: BaseException, lang: str | None = None) -> str:

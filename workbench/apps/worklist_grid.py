@@ -3,7 +3,7 @@
 - :func:`filter_worklist` - the rows of one filter (to work, not yet contacted, callbacks due, by
   last result, all), callbacks ordered by their due time;
 - :func:`worklist_grid_frame` - those rows with catalogue headers (the executor column for roles
-  that watch executors);
+  that watch executors, by the name people know the executor by: :func:`shown_executor`);
 - :func:`make_grid` - itables' ``ITable`` widget made whole with every row, the selection and the
   page showing it (``maxBytes=0``: every row is sent; rows are real DOM elements with sorting,
   search and paging).  Rows are encoded by :func:`grid_rows_json` (the JSON itables makes, several
@@ -22,12 +22,15 @@ from workbench.i18n import get_language, labels_for
 __all__ = [
     "GRID_COLUMNS",
     "EXECUTOR_COLUMN",
+    "EXECUTOR_NAME_COLUMN",
     "PAGE_LENGTH",
     "FILTERS",
     "DEFAULT_FILTER",
     "CALLBACK_FORMAT",
     "REASONS_CHARS",
     "filter_worklist",
+    "shown_executor",
+    "assigned_executor",
     "worklist_grid_frame",
     "GRID_OPTIONS",
     "GRID_LAYOUT",
@@ -45,6 +48,9 @@ GRID_COLUMNS: tuple[str, ...] = (
 )
 #: Shown after the number for roles that watch executors (:func:`workbench.store.access.sees_executors`).
 EXECUTOR_COLUMN = "executor"
+#: The worklist's column with the name people know a row's executor by (:meth:`Store.worklist`): the grid,
+#: the side panel and the messages show it; :data:`EXECUTOR_COLUMN` (the login) stays what code compares.
+EXECUTOR_NAME_COLUMN = "executor_name"
 #: Rows per page: the grid and the form beside it fit a 1024x768 screen without scrolling.
 PAGE_LENGTH = 10
 #: The grid's filters (catalogue ``app_executor.filter.<name>``), in the order offered.
@@ -93,6 +99,30 @@ def grid_language(lang: str | None = None) -> dict:
         "infoEmpty": words["infoEmpty"], "infoFiltered": words["infoFiltered"],
         "zeroRecords": words["zeroRecords"], "emptyTable": words["emptyTable"],
     }
+
+
+def assigned_executor(row) -> str | None:
+    """The login of the executor ``row`` (a worklist row) is assigned to; None for an unassigned row.
+
+    What the access rules take (:func:`workbench.store.access.can_write_member` ...): the store's frame
+    holds a missing executor as NaN (pandas' text dtype), which those rules would take for a name.
+    """
+    value = row.get(EXECUTOR_COLUMN) if hasattr(row, "get") else None
+    return value if isinstance(value, str) and value else None
+
+
+def shown_executor(row) -> str:
+    """Whose customer ``row`` (a worklist row) is, as people read it; ``""`` for an unassigned row.
+
+    The executor's display name (:data:`EXECUTOR_NAME_COLUMN`, from the store), else the login
+    (:data:`EXECUTOR_COLUMN`: a row without the name, e.g. a frame made outside the store).
+    """
+    get = row.get if hasattr(row, "get") else (lambda _key, default=None: default)
+    for col in (EXECUTOR_NAME_COLUMN, EXECUTOR_COLUMN):
+        value = get(col, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 def _callback_times(worklist: pd.DataFrame) -> pd.Series:
@@ -150,7 +180,8 @@ def worklist_grid_frame(worklist: pd.DataFrame, lang: str | None = None, *, exec
 
     Contact results and channels are shown by their labels, a callback with its due time
     (:data:`CALLBACK_FORMAT`, province clock); the row order is kept.  ``executors`` adds
-    :data:`EXECUTOR_COLUMN` after the number (whose customer it is).
+    :data:`EXECUTOR_COLUMN` after the number (whose customer it is), showing each executor's name
+    (:data:`EXECUTOR_NAME_COLUMN` where the worklist has it, else the login; see :func:`shown_executor`).
 
     Raises
     ------
@@ -166,6 +197,9 @@ def worklist_grid_frame(worklist: pd.DataFrame, lang: str | None = None, *, exec
         raise ParameterError(f"The worklist table must have the columns {columns}; missing {missing}. "
                              f"Got columns {list(worklist.columns)}.")
     frame = worklist.loc[:, columns].reset_index(drop=True).copy()
+    if executors and EXECUTOR_NAME_COLUMN in worklist.columns:
+        names = worklist[EXECUTOR_NAME_COLUMN].reset_index(drop=True)
+        frame[EXECUTOR_COLUMN] = names.where(names.notna() & names.ne(""), frame[EXECUTOR_COLUMN])
     results = labels_for(f"{_PREFIX}.result", lang)
     channels = labels_for("channel", lang)
     last = frame["last_result"].map(lambda r: results.get(r, "") if isinstance(r, str) else "")

@@ -178,3 +178,24 @@ class StoreCore:
             .group_by(m.subscriber_id)
             .subquery("contacts")
         )
+
+    @staticmethod
+    def _executor_names(session: StoreSession, logins) -> dict[str, str]:
+        """The name people know each executor of ``logins`` by: their ``display_name`` in ``users``.
+
+        The login is kept when the display name is empty or the user no longer exists; a display
+        name that several of ``logins`` share gets the login in brackets ("张伟 (urumqi_exec3)"), so
+        no two executors look alike in a grid, a table or a chart.  ``logins`` come from rows the
+        caller already read in the acting user's scope: no name outside it is read.  One query.
+        """
+        wanted = sorted({x for x in logins if isinstance(x, str) and x})
+        if not wanted:
+            return {}
+        found = dict(session.execute(select(UserRecord.name, UserRecord.display_name)
+                                     .where(UserRecord.name.in_(wanted))).all())
+        shown = {login: (found.get(login) or "").strip() or login for login in wanted}
+        counts: dict[str, int] = {}
+        for name in shown.values():
+            counts[name] = counts.get(name, 0) + 1
+        return {login: name if counts[name] == 1 or name == login else f"{name} ({login})"
+                for login, name in shown.items()}

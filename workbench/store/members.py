@@ -19,10 +19,12 @@ from workbench.store.models import (
 
 __all__ = ["StoreMembers", "validate_members", "WORKLIST_COLUMNS"]
 
-#: Columns of :meth:`Store.worklist` and :meth:`Store.export_list`.
+#: Columns of :meth:`Store.worklist` and :meth:`Store.export_list`.  ``executor`` is the login the
+#: row is assigned to (what filters and the access rules compare); ``executor_name`` the name people
+#: know that executor by (:meth:`StoreCore._executor_names`; None for an unassigned row).
 WORKLIST_COLUMNS: tuple[str, ...] = (
     "member_id", "campaign_id", "version", *MEMBER_COLUMNS, "contacts", "last_result", "last_contacted_at",
-    "callback_at",
+    "callback_at", "executor_name",
 )
 #: Unmasked phone numbers (11 digits) must never reach the store.
 _PLAIN_MSISDN = r"\d{11}"
@@ -125,6 +127,16 @@ class StoreMembers(StoreCore):
                 query = query.where(col == value)
         return query
 
+    def _named(self, session, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (rows read by :meth:`_list_query`) with ``executor_name``, in :data:`WORKLIST_COLUMNS` order.
+
+        One query for the distinct executors of the rows, not one per row; equal names share one object.
+        """
+        names = self._executor_names(session, frame["executor"].unique())
+        frame["executor_name"] = pd.Series([names.get(e) if isinstance(e, str) else None for e in frame["executor"]],
+                                           index=frame.index, dtype=object)
+        return frame[list(WORKLIST_COLUMNS)]
+
     def worklist(self, user: User, campaign_id: int, *, version: int | None = None, branch_id: str | None = None,
                  executor: str | None = None, channel: str | None = None,
                  include_control: bool = False) -> pd.DataFrame:
@@ -139,7 +151,7 @@ class StoreMembers(StoreCore):
         Returns
         -------
         DataFrame
-            Columns :data:`WORKLIST_COLUMNS`.
+            Columns :data:`WORKLIST_COLUMNS` (``executor_name``: whose customer, as people read it).
         """
         with self._session() as session:
             actor = self._actor(session, user)
@@ -149,7 +161,7 @@ class StoreMembers(StoreCore):
             found = self._version(session, campaign_id, version)
             query = self._list_query(actor, campaign_id, found, branch_id=branch_id, executor=executor,
                                      channel=channel, include_control=include_control)
-            return _frame(session.execute(query), WORKLIST_COLUMNS)
+            return self._named(session, _frame(session.execute(query)))
 
     def export_list(self, user: User, campaign_id: int, *, version: int | None = None,
                     branch_id: str | None = None, executor: str | None = None, channel: str | None = None,
@@ -165,7 +177,7 @@ class StoreMembers(StoreCore):
             found = self._version(session, campaign_id, version)
             query = self._list_query(actor, campaign_id, found, branch_id=branch_id, executor=executor,
                                      channel=channel)
-            frame = _frame(session.execute(query), WORKLIST_COLUMNS)
+            frame = self._named(session, _frame(session.execute(query)))
             self._audit(session, actor, "export", campaign_id, version=found.version, rows=len(frame),
                         branch_id=branch_id, executor=executor, channel=channel, purpose=purpose)
             return frame

@@ -76,10 +76,11 @@ class CampaignPeriod(tuple):
     def end(self) -> dt.date | None:
         return self[1]
 
-#: Columns of :meth:`Store.progress`.
+#: Columns of :meth:`Store.progress`.  ``executor_name``: on an ``executor`` row the name people know the
+#: executor (``key``, the login) by (:meth:`StoreCore._executor_names`); None on every other row.
 PROGRESS_COLUMNS: tuple[str, ...] = (
     "dimension", "key", "members", "contacted", "reached", "accepted",
-    "contacted_rate", "reached_rate", "accepted_rate",
+    "contacted_rate", "reached_rate", "accepted_rate", "executor_name",
 )
 #: Columns of :meth:`Store.branch_totals` (one row: counts of one branch, never an executor's).
 BRANCH_TOTALS_COLUMNS: tuple[str, ...] = (
@@ -117,7 +118,8 @@ class StoreProgress(StoreCore):
         -------
         DataFrame
             Columns :data:`PROGRESS_COLUMNS`; ``dimension`` is one of
-            ``total, branch, channel, executor``.
+            ``total, branch, channel, executor``; executor rows carry the
+            executor's display name (``executor_name``; ``key`` stays the login).
         """
         with self._session() as session:
             actor = self._actor(session, user)
@@ -135,6 +137,7 @@ class StoreProgress(StoreCore):
                 .group_by(m.branch_id, m.channel, m.executor)
             )
             cells = _frame(session.execute(query))
+            names = self._executor_names(session, cells["executor"].unique())
         counts = ["members", "contacted", "reached", "accepted"]
         cells[counts] = cells[counts].astype("int64")
         parts = [pd.DataFrame({"dimension": ["total"], "key": ["total"],
@@ -146,6 +149,8 @@ class StoreProgress(StoreCore):
             parts.append(part)
         out = pd.concat(parts, ignore_index=True)
         out["key"] = out["key"].astype(object).where(out["key"].notna(), None)
+        out["executor_name"] = pd.Series([names.get(k) if d == "executor" and isinstance(k, str) else None
+                                          for d, k in zip(out["dimension"], out["key"])], dtype=object)
         members = out["members"].where(out["members"] > 0)
         for c in ("contacted", "reached", "accepted"):
             out[f"{c}_rate"] = (out[c] / members).astype("float64").fillna(0.0)

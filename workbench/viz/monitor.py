@@ -117,8 +117,19 @@ def branch_status_figure(status: pd.DataFrame, lang: str | None = None) -> go.Fi
     return fig
 
 
+def _executor_names(part: pd.DataFrame, keys: pd.Series) -> pd.Series:
+    """``keys`` of :meth:`Store.progress`'s executor rows replaced by the executors' names where the store gave
+    them (``executor_name``; a progress frame without that column keeps the logins)."""
+    if "executor_name" not in part.columns:
+        return keys
+    names = part["executor_name"]
+    return names.where(names.notna() & names.ne(""), keys)
+
+
 def dimension_figure(progress: pd.DataFrame, dimension: str, lang: str | None = None) -> go.Figure:
     """Contacted and accepted shares by ``channel`` or ``executor`` (from :meth:`Store.progress`).
+
+    Channels are named by their labels, executors by the names people know them by (``executor_name``).
 
     Raises
     ------
@@ -131,6 +142,8 @@ def dimension_figure(progress: pd.DataFrame, dimension: str, lang: str | None = 
     labels = labels_for(_MONITOR, lang)
     part = progress[progress["dimension"] == dimension]
     keys = part["key"].fillna(labels["unassigned"]).astype(str)
+    if dimension == "executor":
+        keys = _executor_names(part, keys)
     if dimension == "channel":
         channels = labels_for("channel", lang)
         keys = keys.map(lambda k: channels.get(k, k))
@@ -165,7 +178,8 @@ def progress_figure(progress: pd.DataFrame, user, lang: str | None = None,
     labels = labels_for(_EXECUTOR, lang)
     total = progress[progress["dimension"] == "total"].assign(key=labels["progress_scope"])
     executors = progress[progress["dimension"] == "executor"].copy()
-    executors["key"] = [labels["progress_own"] if k == user.name else str(k) for k in executors["key"]]
+    executors["key"] = [labels["progress_own"] if k == user.name else str(n)
+                        for k, n in zip(executors["key"], _executor_names(executors, executors["key"]))]
     rows = pd.concat([total, executors[executors["key"] != labels["progress_scope"]]], ignore_index=True)
     if len(executors) == 1 and executors["key"].iloc[0] == labels["progress_own"]:
         rows = executors  # an executor's scope is their own rows: one bar pair is enough
