@@ -53,3 +53,20 @@ def test_features_bring_the_brand_breakdown():
 def test_an_evaluation_needs_both_groups():
     with pytest.raises(ParameterError, match="campaign 7 has no control group"):
         evaluate(hand_made_inputs(groups=["target"] * 40), covariates=())
+
+
+def test_executors_are_named_as_people_know_them():
+    from dataclasses import replace
+
+    from workbench.report.t06 import executor_table
+
+    inputs = hand_made_inputs()
+    ev = evaluate(inputs, covariates=())
+    assert ev.executors["executor_name"].tolist() == ev.executors["executor"].tolist()   # no names: the login
+    names = {"ana": "安娜", "bo": None}                                  # bo has no display name: the login
+    members = inputs.members.assign(executor_name=inputs.members["executor"].map(names))
+    ev = evaluate(replace(inputs, members=members), covariates=())
+    shown = dict(zip(ev.executors["executor"], ev.executors["executor_name"]))
+    assert shown == {"ana": "安娜", "bo": "bo"}
+    table = executor_table(ev, lang="zh")
+    assert set(table.iloc[:, 0]) == {"安娜", "bo"}

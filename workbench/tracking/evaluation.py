@@ -37,7 +37,7 @@ DIMENSIONS: dict[str, str] = {
 }
 #: Columns of :attr:`CampaignEvaluation.executors`.
 EXECUTOR_COLUMNS: tuple[str, ...] = (
-    "executor", BRANCH_ID, "members", "attempts", "contacted", "reached", "accepted", "responders",
+    "executor", "executor_name", BRANCH_ID, "members", "attempts", "contacted", "reached", "accepted", "responders",
     "contact_rate", "reach_rate", "acceptance_rate", "response_rate", "control_rate", "lift_vs_control",
 )
 _BRAND = table("subscribers").column("brand").name
@@ -162,12 +162,17 @@ def _executor_results(members: pd.DataFrame, control_rate: Mapping) -> pd.DataFr
     """Per assigned executor (target members): contacts, reach, acceptance and responses."""
     target = members[members["group"] == TARGET].copy()
     target["_executor"] = target["executor"].astype(object).where(target["executor"].notna(), "")
+    # the name people know the executor by (the store's worklist carries it), else the login
+    names = target["executor_name"] if "executor_name" in target.columns else target["executor"]
+    target["_name"] = names.astype(object).where(names.notna(), target["_executor"])
     grouped = target.groupby(["_executor", BRANCH_ID], sort=True, dropna=False).agg(
         members=(SUBSCRIBER_ID, "size"), attempts=("attempts", "sum"), contacted=("contacted", "sum"),
         reached=("reached", "sum"), accepted=("accepted", "sum"), responders=("responded", "sum"),
+        executor_name=("_name", "first"),
     ).reset_index()
     grouped = grouped.rename(columns={"_executor": "executor"})
     grouped["executor"] = grouped["executor"].where(grouped["executor"] != "", None)
+    grouped["executor_name"] = grouped["executor_name"].where(grouped["executor"].notna(), None)
     n = grouped["members"].to_numpy(float)
     with np.errstate(all="ignore"):
         grouped["contact_rate"] = grouped["contacted"] / n

@@ -183,7 +183,8 @@ def gather_evaluation_inputs(store, campaign_id: int, source, *, as_of, version:
     number = int(listed["version"].iloc[0])
     contacts = store.contact_results(actor, campaign_id)
     contacts = contacts[contacts["version"] == number].reset_index(drop=True)   # this version's contacts only
-    members = listed[[c for c in MEMBER_COLUMNS if c in listed.columns]].reset_index(drop=True)
+    # the members as assigned, with the name people know each executor by (for the report's executor table)
+    members = listed[[c for c in (*MEMBER_COLUMNS, "executor_name") if c in listed.columns]].reset_index(drop=True)
     ids = members[SUBSCRIBER_ID].to_numpy(np.int64)
 
     with connection(source, progress=False) as con:
