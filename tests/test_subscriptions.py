@@ -119,6 +119,12 @@ def test_subscriber_status_flags_every_subscriber_on_the_network():
     assert st.index[st["stable"]].tolist() == [2, 5, 8, 10]
     assert (st["nonsubscriber"] == ~st["active"]).all()
     assert st.index[st["active_before"]].tolist() == [2, 5, 10]
+    # given the network's subscribers (a feature table's index), the same flags without joining them again
+    known = subscriber_status(source(), "mobile_newspaper", "2026-06", 3, horizon=3, base=st.index)
+    pd.testing.assert_frame_equal(known, st)
+    fewer = subscriber_status(source(), "mobile_newspaper", "2026-06", 3, base=pd.Index([9, 3, 2]))
+    assert fewer.index.tolist() == [9, 3, 2] and fewer["active"].tolist() == [True, False, True]
+    assert fewer["stable"].tolist() == [False, False, True] and fewer["nonsubscriber"].tolist() == [False, True, False]
 
 
 def test_monthly_flows_against_hand_counts():

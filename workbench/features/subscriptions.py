@@ -280,7 +280,7 @@ def subscriber_status_sql(fam: str, snapshot: pd.Timestamp, stable_months: int, 
 
 
 def subscriber_status(source, family: str = "mobile_newspaper", snapshot="2026-10", stable_months: int = 3,
-                      *, gap_days: int = 0, horizon: int | None = None) -> pd.DataFrame:
+                      *, gap_days: int = 0, horizon: int | None = None, base: pd.Index | None = None) -> pd.DataFrame:
     """Family status of every subscriber on the network at the snapshot month end.
 
     Parameters
@@ -292,6 +292,11 @@ def subscriber_status(source, family: str = "mobile_newspaper", snapshot="2026-1
     horizon : int, optional
         Also report ``active_before``: subscribed at the end of the month
         ``horizon`` months before the snapshot.
+    base : Index, optional
+        The ``subscriber_id`` of every subscriber on the network at the snapshot month end, when the
+        caller already has them (the index of :func:`~workbench.features.build_features` of the same
+        snapshot): the family's subscribers are then read alone and spread over ``base`` in its
+        order, instead of joining every subscriber again (~0.4 s a million subscribers).
 
     Returns
     -------
@@ -309,6 +314,15 @@ def subscriber_status(source, family: str = "mobile_newspaper", snapshot="2026-1
         horizon = check_positive_int(horizon, "horizon")
     uses = {**USES, "subscribers": ("subscriber_id", "join_date")}
     extra = "" if horizon is None else ", coalesce(f.active_before, false) AS active_before"
+    if base is not None:
+        with connection(source) as con:
+            require(con, USES, "subscriber_status")
+            held = con.execute(subscriber_status_sql(fam, snap, months, gap, horizon)).df().set_index("subscriber_id")
+        flags = ["active", "stable"] + ([] if horizon is None else ["active_before"])
+        out = pd.DataFrame({f: held[f].reindex(base, fill_value=False).to_numpy(dtype=bool) for f in flags},
+                           index=pd.Index(base, name="subscriber_id"))
+        out.insert(2, "nonsubscriber", ~out["active"].to_numpy())
+        return out
     with connection(source) as con:
         require(con, uses, "subscriber_status")
         out = con.execute(f"""

@@ -247,9 +247,12 @@ class PreferenceModel(BaseEstimator):
         check_positive_int(self.max_users, "max_users")
 
     def _prior(self, index: pd.Index, groups) -> np.ndarray:
-        m = np.tile(self.province_mix_.to_numpy(), (len(index), 1))
+        """The prior mix of each user: ``(len(index), C)``, or ``(1, C)`` (broadcast) when every user has
+        the province's mix."""
+        m = self.province_mix_.to_numpy()[None, :]
         g = _aligned_groups(groups, index)
         if self.group_mix_ is not None and g is not None:
+            m = np.tile(m, (len(index), 1))
             codes = self.group_mix_.index.get_indexer(pd.Index(g, dtype=object))
             known = codes >= 0
             m[known] = self.group_mix_.to_numpy()[codes[known]]
@@ -304,7 +307,7 @@ class PreferenceModel(BaseEstimator):
             if len(rows) > self.max_users:
                 rng = np.random.default_rng(self.random_state)
                 rows = np.sort(rng.choice(rows, self.max_users, replace=False))
-            m = self._prior(counts.index[rows], groups)
+            m = np.broadcast_to(self._prior(counts.index[rows], groups), (len(rows), len(cats)))
             self.strength_ = _dirichlet_strength(n[rows], m, max_iter=self.max_iter, tol=self.tol)
         else:
             self.strength_ = float(self.strength)
@@ -323,10 +326,13 @@ class PreferenceModel(BaseEstimator):
         m = self._prior(counts.index, groups)
         s = self.strength_
         total = n.sum(axis=1, keepdims=True)
+        total += s
+        pref = s * m + n                         # a new array (the counts may be a read-only view)
         with np.errstate(invalid="ignore", divide="ignore"):
-            pref = (n + s * m) / (total + s)
-        empty = (total[:, 0] + s) <= 0          # strength 0 and no items: the prior
-        pref[empty] = m[empty]
+            pref /= total
+        empty = total[:, 0] <= 0                 # strength 0 and no items: the prior
+        if empty.any():
+            pref[empty] = np.broadcast_to(m, pref.shape)[empty]
         return pd.DataFrame(pref, index=counts.index, columns=self.categories_)
 
     def to_dict(self) -> dict:

@@ -251,7 +251,7 @@ def build_snapshot(source, product: str = "mobile_newspaper", snapshot="2026-10"
         cats = family_categories(con, fam) if categories is None else tuple(categories)
         eds = edition_catalogue(con, fam) if editions is None else editions
         feats = build_features(con, snap, window)
-        status = subscriber_status(con, fam, snap, stable_months)
+        status = subscriber_status(con, fam, snap, stable_months, base=feats.index)
         groups = subscriber_groups(con) if preference_prior == "branch" else None
     sample = sample_from_status(status, product=fam, snapshot=snap, stable_months=stable_months)
     if sample.composition.stable == 0:
