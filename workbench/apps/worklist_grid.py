@@ -18,6 +18,7 @@ import pandas as pd
 
 from workbench.errors import ParameterError
 from workbench.i18n import get_language, labels_for
+from workbench.store.members import shown_executor  # re-exported: the grid, the panel and the messages use it
 
 __all__ = [
     "GRID_COLUMNS",
@@ -109,20 +110,6 @@ def assigned_executor(row) -> str | None:
     """
     value = row.get(EXECUTOR_COLUMN) if hasattr(row, "get") else None
     return value if isinstance(value, str) and value else None
-
-
-def shown_executor(row) -> str:
-    """Whose customer ``row`` (a worklist row) is, as people read it; ``""`` for an unassigned row.
-
-    The executor's display name (:data:`EXECUTOR_NAME_COLUMN`, from the store), else the login
-    (:data:`EXECUTOR_COLUMN`: a row without the name, e.g. a frame made outside the store).
-    """
-    get = row.get if hasattr(row, "get") else (lambda _key, default=None: default)
-    for col in (EXECUTOR_NAME_COLUMN, EXECUTOR_COLUMN):
-        value = get(col, None)
-        if isinstance(value, str) and value:
-            return value
-    return ""
 
 
 def _callback_times(worklist: pd.DataFrame) -> pd.Series:

@@ -32,6 +32,7 @@ from workbench.report.format import (
     MISSING, ci_text, count_text, is_missing, number_text, p_text, pct_text, people_table,
 )
 from workbench.report.names import branch_name, feature_name, label
+from workbench.store.members import shown_executor
 from workbench.store.models import BRANCH_ID
 from workbench.tracking.attribution import CONTROL, TARGET
 
@@ -177,15 +178,6 @@ def _channels(s: _Story) -> tuple[str, dict]:
     }
 
 
-def _executor_name(row, unassigned: str) -> str:
-    """How the report names an executor row: the name people know them by, else the login."""
-    for col in ("executor_name", "executor"):
-        value = row.get(col)
-        if isinstance(value, str) and value:
-            return value
-    return unassigned
-
-
 def _executors(s: _Story) -> tuple[str, dict]:
     from workbench.i18n import t
 
@@ -196,8 +188,8 @@ def _executors(s: _Story) -> tuple[str, dict]:
     unassigned = t("t06.executor.unassigned", lang=s.lang)
     return "t06.executors.story", {
         "executors": int(ev.executors["executor"].notna().sum()), "reach_rate": _reach_rate(h),
-        "top": _executor_name(top, unassigned), "top_reach": float(top["reach_rate"]),
-        "bottom": _executor_name(bottom, unassigned), "bottom_reach": float(bottom["reach_rate"]),
+        "top": shown_executor(top) or unassigned, "top_reach": float(top["reach_rate"]),
+        "bottom": shown_executor(bottom) or unassigned, "bottom_reach": float(bottom["reach_rate"]),
         "acceptance": h["accepted"] / h["reached"] if h["reached"] else float("nan"),
     }
 
@@ -509,7 +501,7 @@ def executor_table(evaluation: CampaignEvaluation, lang: str | None = None, top:
     ex = evaluation.executors if top is None else evaluation.executors.head(int(top))
     no_control = t("report.no_control", lang=lang)
     return people_table(pd.DataFrame({
-        t("t06.col.executor", lang=lang): [_executor_name(row, t("t06.executor.unassigned", lang=lang))
+        t("t06.col.executor", lang=lang): [shown_executor(row) or t("t06.executor.unassigned", lang=lang)
                                            for _, row in ex.iterrows()],
         t("t06.dimension.branch", lang=lang): [branch_name(b, lang) for b in ex[BRANCH_ID]],
         t("t06.col.members", lang=lang): [count_text(v) for v in ex["members"]],

@@ -17,7 +17,7 @@ from workbench.store.models import (
     ContactResult,
 )
 
-__all__ = ["StoreMembers", "validate_members", "WORKLIST_COLUMNS"]
+__all__ = ["StoreMembers", "validate_members", "WORKLIST_COLUMNS", "shown_executor"]
 
 #: Columns of :meth:`Store.worklist` and :meth:`Store.export_list`.  ``executor`` is the login the
 #: row is assigned to (what filters and the access rules compare); ``executor_name`` the name people
@@ -26,6 +26,22 @@ WORKLIST_COLUMNS: tuple[str, ...] = (
     "member_id", "campaign_id", "version", *MEMBER_COLUMNS, "contacts", "last_result", "last_contacted_at",
     "callback_at", "executor_name",
 )
+def shown_executor(row) -> str:
+    """Whose customer ``row`` is, as people read it; ``""`` for an unassigned row.
+
+    ``row``: a row of :meth:`Store.worklist` (or any row with ``executor`` and, optionally,
+    ``executor_name``, e.g. an evaluation's executor table): the executor's display name
+    (``executor_name``, from the store), else the login (``executor``: a row without the name,
+    e.g. a frame made outside the store).
+    """
+    get = row.get if hasattr(row, "get") else (lambda _key, default=None: default)
+    for col in ("executor_name", "executor"):
+        value = get(col, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
 #: Unmasked phone numbers (11 digits) must never reach the store.
 _PLAIN_MSISDN = r"\d{11}"
 _STRING_LIMITS = {
