@@ -69,6 +69,22 @@ def test_the_executed_share_is_checked_before_any_step_runs(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_served_demo_has_its_accounts_before_the_steps_run(tmp_path):
+    """With accounts (``--serve``), the executors the simulated execution works for have names from the start."""
+    from workbench.apps.demo import DEMO_USERS
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    demo.run_demo(SAMPLE, tmp_path / "plain", steps=[], progress=False, store=url)
+    with Store(url, progress=False) as store:
+        assert store.list_users(SYSTEM_USER).empty                       # not asked for: no accounts
+    demo.run_demo(SAMPLE, tmp_path / "served", steps=[], progress=False, store=url, accounts=True)
+    demo.run_demo(SAMPLE, tmp_path / "again", steps=[], progress=False, store=url, accounts=True)   # no duplicates
+    with Store(url, progress=False) as store:
+        users = store.list_users(SYSTEM_USER).set_index("name")
+    assert sorted(users.index) == sorted(u.name for u in DEMO_USERS)
+    assert all(users.loc[u.name, "display_name"] == u.display_name for u in DEMO_USERS)
+
+
 def _markdown(path: Path) -> str:
     nb = nbformat.read(str(path), as_version=4)
     return "\n".join(o["data"]["text/markdown"] for c in nb.cells if c.cell_type == "code" for o in c.outputs

@@ -102,7 +102,7 @@ def demo_folder(out_dir=None, *, resume: bool = False) -> Path:
 
 def run_demo(data=None, out_dir=None, *, language: str | None = None, steps: list[str] | None = None,
              progress: bool = True, store: str | None = None, resume: bool = False,
-             executed_share: float | None = None) -> list:
+             executed_share: float | None = None, accounts: bool = False) -> list:
     """Run the demo steps on ``data``; return the :class:`~workbench.templates.RunResult` of each step run.
 
     Parameters
@@ -128,6 +128,10 @@ def run_demo(data=None, out_dir=None, *, language: str | None = None, steps: lis
         :data:`workbench.demo.steps.DEMO_EXECUTED_SHARE`, 0.5: the demo stops in the middle of the
         campaign, so each executor finds part of the list still to work; template 06 evaluates the
         contacts made until then).
+    accounts : bool
+        Create the demo's sign-in accounts (:func:`workbench.apps.ensure_demo_users`) in the store before
+        the steps, as ``--serve`` does: the executors the simulated execution works for then have their
+        names, and the evaluation report (template 06) names them as the apps do.
 
     Raises
     ------
@@ -159,6 +163,12 @@ def run_demo(data=None, out_dir=None, *, language: str | None = None, steps: lis
     folder = RunFolder(out)
     store = store or (ws.store_url if ws is not None else folder.store_url())
     shared = {"data": str(data.resolve()), "run_dir": str(out.resolve()), "store": store}
+    if accounts:
+        from workbench.apps import ensure_demo_users
+        from workbench.store import Store
+
+        with Store(store, progress=False) as accounts_store:
+            ensure_demo_users(accounts_store, echo=False, lang=language)
     available = {info.name for info in list_templates()}
     done = folder.steps() if resume else {}
     results = []
@@ -220,7 +230,7 @@ def publish_demo_apps(out_dir, *, language: str | None = None):
 def _demo(args) -> int:
     out = demo_folder(args.out, resume=args.resume)
     run_demo(args.data, out, language=args.lang, progress=not args.no_progress, store=args.store,
-             resume=args.resume, executed_share=args.executed)
+             resume=args.resume, executed_share=args.executed, accounts=args.serve)
     if args.serve:
         import dataclasses
 
