@@ -119,3 +119,29 @@ def test_outside_a_workspace_the_missing_data_option_is_said_in_chinese(capsys, 
     assert text.splitlines()[-1] == (f"错误：在工作区之外必须给出 'SOURCE'（{str(tmp_path)!r} 及其上级文件夹中都没有 "
                                      "workbench.toml）：请给出全省数据表所在的文件夹，或用 `workbench init DIR --data "
                                      "PATH` 创建一个工作区。")
+
+
+@pytest.mark.parametrize("argv, zh, en", [
+    (["data", "validate", "--data", "x"], "无法识别的参数：--data", "unrecognized arguments: --data"),
+    (["model", "train", "--data", "x.csv"], "缺少必需的参数：--target, --positive, --out",
+     "the following arguments are required: --target, --positive, --out"),
+    (["model", "train", "--data", "x.csv", "--target", "y", "--positive", "1", "--out", "m", "--holdout", "abc"],
+     "参数 --holdout 的取值 'abc' 无效，应为数值", "argument --holdout: invalid float value: 'abc'"),
+    (["serve", "--port"], "参数 --port 后面需要一个值", "argument --port: expected one argument"),
+    (["data", "frobnicate"], "参数 VERB 的取值 'frobnicate' 无效，可选：'validate', 'describe'",
+     "argument VERB: invalid choice: 'frobnicate' (choose from 'validate', 'describe')"),
+])
+def test_argparse_complaints_are_in_the_users_language(capsys, argv, zh, en):
+    """What argparse itself refuses (unknown option, missing or malformed argument) is worded like every other
+    error: Chinese by default, English with --lang en; option names and values stay as typed."""
+    for lang, words in (("zh", zh), ("en", en)):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_:
+            main([*argv, "--lang", lang] if lang == "en" else argv)
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("usage: ")                                  # argparse's usage line, as it prints it
+        last = err.strip().splitlines()[-1]
+        assert last.startswith(("错误：" if lang == "zh" else "error: ") + words), last
+        if lang == "zh":
+            assert not _ENGLISH.search(_prose(last.replace("VERB", ""))), last   # no English prose left

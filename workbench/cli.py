@@ -8,12 +8,14 @@ name to :data:`COMMANDS`.
 from __future__ import annotations
 
 import argparse
+import contextvars
 import importlib
+import re
 import sys
 
 from workbench.errors import WorkbenchError, error_text
 
-__all__ = ["main", "build_parser", "COMMANDS"]
+__all__ = ["main", "build_parser", "argparse_text", "COMMANDS"]
 
 #: Command modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -22,10 +24,60 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+#: The language argparse's own complaints are worded in while :func:`main` parses (None: the default).
+_PARSE_LANGUAGE: contextvars.ContextVar[str | None] = contextvars.ContextVar("workbench_parse_language",
+                                                                             default=None)
+#: argparse's messages (Python 3.11) -> catalogue key ``errors.argparse.<key>`` and the groups it names.
+_ARGPARSE_MESSAGES: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"unrecognized arguments: (?P<args>.*)"), "unrecognized"),
+    (re.compile(r"the following arguments are required: (?P<args>.*)"), "required"),
+    (re.compile(r"one of the arguments (?P<args>.*) is required"), "one_required"),
+    (re.compile(r"argument (?P<name>\S+): invalid choice: (?P<got>.*) \(choose from (?P<choices>.*)\)"),
+     "invalid_choice"),
+    (re.compile(r"argument (?P<name>\S+): expected one argument"), "expected_one"),
+    (re.compile(r"argument (?P<name>\S+): invalid (?P<kind>\w+) value: (?P<got>.*)"), "invalid_value"),
+)
+
+
+def argparse_text(message: str, lang: str | None = None) -> str:
+    """argparse's complaint ``message`` worded by the catalogue in ``lang`` (option names and values as
+    typed), with the errors' prefix; a message the catalogue does not know is shown as argparse wrote it."""
+    from workbench.i18n import labels_for, t
+
+    for pattern, key in _ARGPARSE_MESSAGES:
+        m = pattern.fullmatch(message)
+        if m:
+            values = m.groupdict()
+            if "kind" in values:    # int, float: said in words; a type of a command's own is named as it is
+                values["kind"] = labels_for("errors.argparse.kind", lang).get(values["kind"], values["kind"])
+            message = t(f"errors.argparse.{key}", lang=lang, **values)
+            break
+    return t("errors.prefix", lang=lang, message=message)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that words its own complaints (unknown option, missing argument, bad choice or value) in the
+    user's language (:func:`argparse_text`); the usage line stays as argparse prints it."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, argparse_text(message, _PARSE_LANGUAGE.get()) + "\n")
+
+
+def _argv_language(argv: list[str]) -> str | None:
+    """The ``--lang`` of a command line that may not parse (``--lang zh`` or ``--lang=zh``)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from workbench import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="workbench",
         description="Precision-marketing workbench: data, models, campaigns, apps, evaluation.",
     )
@@ -61,12 +113,20 @@ def _workspace_language() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from workbench.i18n import LANGUAGES
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    _workspace_language()
+    lang = _argv_language(argv)
+    token = _PARSE_LANGUAGE.set(lang if lang in LANGUAGES else None)
+    try:
+        args = parser.parse_args(argv)
+    finally:
+        _PARSE_LANGUAGE.reset(token)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    _workspace_language()
     try:
         rc = args.func(args)
     except (WorkbenchError, FileNotFoundError, FileExistsError) as exc:
